@@ -1,0 +1,106 @@
+/*
+ * Guest-physical memory (see ram.h).
+ */
+#include "ram.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#define RAM_MAX (UINT64_C(1) << 40) /* 1 TiB: beyond any host we run on */
+
+int cpu_ram_init(struct cpu_ram *ram, uint64_t size)
+{
+	ram->base = NULL;
+	ram->size = 0;
+	if (size == 0 || size > RAM_MAX)
+		return -EINVAL;
+	ram->base = g_try_malloc0(size);
+	if (!ram->base)
+		return -ENOMEM;
+	ram->size = size;
+	return 0;
+}
+
+void cpu_ram_free(struct cpu_ram *ram)
+{
+	g_free(ram->base);
+	ram->base = NULL;
+	ram->size = 0;
+}
+
+int cpu_ram_load_image(struct cpu_ram *ram, const char *path, uint64_t min_size, char *why,
+		       size_t why_len)
+{
+	GError *err = NULL;
+	gchar *data = NULL;
+	gsize len = 0;
+	uint64_t size;
+	int rc;
+
+	if (!g_file_get_contents(path, &data, &len, &err)) {
+		snprintf(why, why_len, "cannot read image: %s", err->message);
+		g_error_free(err);
+		return -EIO;
+	}
+	if (len == 0) {
+		snprintf(why, why_len, "image '%s' is empty", path);
+		rc = -EINVAL;
+		goto out;
+	}
+	size = len > min_size ? len : min_size;
+	size = (size + 4095) & ~UINT64_C(4095);
+	rc = cpu_ram_init(ram, size);
+	if (rc) {
+		snprintf(why, why_len, "cannot allocate %llu bytes for image '%s'",
+			 (unsigned long long)size, path);
+		goto out;
+	}
+	memcpy(ram->base, data, len);
+out:
+	g_free(data);
+	return rc;
+}
+
+int cpu_ram_read(const struct cpu_ram *ram, uint64_t pa, void *buf, size_t len)
+{
+	if (!cpu_ram_contains(ram, pa, len))
+		return -EFAULT;
+	memcpy(buf, ram->base + pa, len);
+	return 0;
+}
+
+int cpu_ram_write(struct cpu_ram *ram, uint64_t pa, const void *buf, size_t len)
+{
+	if (!cpu_ram_contains(ram, pa, len))
+		return -EFAULT;
+	memcpy(ram->base + pa, buf, len);
+	return 0;
+}
+
+int cpu_ram_read_le(const struct cpu_ram *ram, uint64_t pa, unsigned size, uint64_t *val)
+{
+	uint64_t v = 0;
+
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		return -EINVAL;
+	if (!cpu_ram_contains(ram, pa, size))
+		return -EFAULT;
+	memcpy(&v, ram->base + pa, size);
+	*val = GUINT64_FROM_LE(v);
+	return 0;
+}
+
+int cpu_ram_write_le(struct cpu_ram *ram, uint64_t pa, unsigned size, uint64_t val)
+{
+	uint64_t v = GUINT64_TO_LE(val);
+
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		return -EINVAL;
+	if (!cpu_ram_contains(ram, pa, size))
+		return -EFAULT;
+	memcpy(ram->base + pa, &v, size);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * Plain accessor over guest RAM (see access_ram.h). A reference outside RAM
+ * is -EFAULT: the caller reports it, it is not a guest-visible fault.
+ */
+#include "access_ram.h"
+
+#include <errno.h>
+
+static int ram_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
+{
+	struct cpu_ram *ram = opaque;
+	uint64_t v;
+	int rc;
+
+	(void)f;
+	rc = cpu_ram_read_le(ram, r->addr, r->size, &v);
+	if (rc)
+		return rc;
+	if (r->kind == PG_REF_SET_AD) {
+		/* A locked read-modify-write in hardware; single-threaded here. */
+		v |= r->set;
+		rc = cpu_ram_write_le(ram, r->addr, r->size, v);
+		if (rc)
+			return rc;
+	}
+	r->val = v;
+	return 0;
+}
+
+void pg_ram_accessor(struct pg_accessor *acc, struct cpu_ram *ram)
+{
+	acc->ref = ram_ref;
+	acc->opaque = ram;
+}

@@ -1,0 +1,176 @@
+/*
+ * The generic walker. One loop runs every format descriptor; formats differ
+ * only in data (format.h) and in the masks pg_mmu_init() resolved from it.
+ *
+ * Order of events per level, as the hardware (and QEMU) make them:
+ *   read the entry; stop with #PF(P=0) if not present; stop with
+ *   #PF(RSVD) if a reserved bit is set; fold R/W, U/S, XD into the effective
+ *   rights; for a non-leaf entry set its accessed flag and step down.
+ * At the leaf the access rights are checked first; only a permitted access
+ * sets the leaf's A flag (and D for a write) (SDM Vol. 3A 4.8). Non-leaf
+ * entries that were used keep the A flag they got even if the walk faults
+ * further down.
+ */
+#include "walk.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "bits.h"
+
+static void set_fault(struct pg_walk *w, uint8_t vec, uint8_t stage, unsigned level,
+		      uint32_t ec, uint64_t va)
+{
+	w->fault.vector = vec;
+	w->fault.stage = stage;
+	w->fault.level = (uint8_t)level;
+	w->fault.error_code = ec;
+	w->fault.addr = va;
+}
+
+static int ref(const struct pg_accessor *acc, struct pg_walk *w, struct pg_ref *r)
+{
+	int rc = acc->ref(acc->opaque, r, &w->fault);
+
+	if (rc == 0) {
+		if (r->kind == PG_REF_READ)
+			w->refs++;
+		else
+			w->ad_writes++;
+	}
+	return rc;
+}
+
+/* Is @va a legal linear address of the format? Canonical for 48/57 bits
+ * (SDM Vol. 1 3.3.7.1); 32-bit modes take only 32-bit addresses. */
+static bool va_fits(const struct pg_format *f, uint64_t va, bool *noncanonical)
+{
+	*noncanonical = false;
+	if (f->va_bits == 32)
+		return va <= UINT32_MAX;
+	unsigned s = 64 - f->va_bits;
+	*noncanonical = (uint64_t)((int64_t)(va << s) >> s) != va;
+	return true;
+}
+
+int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct pg_req *rq,
+	    struct pg_walk *w)
+{
+	const struct pg_format *f = m->fmt;
+	uint64_t table = m->root, entry = 0;
+	unsigned w_ok = 1, u_ok = 1, xd = 0, l;
+	bool noncanonical, large = false;
+	struct pg_ref r;
+	uint32_t ec;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	if (!va_fits(f, rq->va, &noncanonical))
+		return -EINVAL;
+	if (noncanonical) {
+		set_fault(w, rq->stack ? X86_VEC_SS : X86_VEC_GP, PG_STAGE_LINEAR, 0, 0, rq->va);
+		return 0;
+	}
+	if (f->levels == 0) {
+		w->pa = rq->va;
+		w->page_size = 4096;
+		w->perms = PG_PERM_W | PG_PERM_U | PG_PERM_X;
+		return 0;
+	}
+	if (f->top_in_regs && !m->pdpte_in_walk && !m->pdpte_loaded)
+		return -EINVAL; /* caller forgot pg_pae_load_pdptes() */
+
+	for (l = f->levels; l >= 1; l--) {
+		const struct pg_level *L = &f->lvl[l];
+		unsigned idx = (unsigned)(rq->va >> L->shift) & ((1u << L->index_bits) - 1);
+		struct pg_walk_level *wl = &w->lvl[w->nlevels++];
+
+		wl->level = (uint8_t)l;
+		wl->index = (uint16_t)idx;
+		wl->table = table;
+		wl->entry_addr = table + (uint64_t)idx * f->entry_bytes;
+		if (l == f->levels && f->top_in_regs && !m->pdpte_in_walk) {
+			entry = m->pdpte[idx];
+			wl->from_reg = true;
+		} else {
+			r = (struct pg_ref){ .addr = wl->entry_addr, .size = f->entry_bytes,
+					     .level = (uint8_t)l, .kind = PG_REF_READ };
+			rc = ref(acc, w, &r);
+			if (rc)
+				return rc < 0 ? rc : 0;
+			entry = r.val;
+		}
+		wl->entry = entry;
+
+		if (!(entry & PTE_P)) {
+			set_fault(w, X86_VEC_PF, PG_STAGE_GUEST, l,
+				  pg_pfec_access_bits(m, rq), rq->va);
+			return 0;
+		}
+		large = m->ps_leaf[l] && (entry & PTE_PS);
+		if (entry & m->rsvd[l][large]) {
+			set_fault(w, X86_VEC_PF, PG_STAGE_GUEST, l,
+				  PFEC_P | PFEC_RSVD | pg_pfec_access_bits(m, rq), rq->va);
+			return 0;
+		}
+		if (L->has_perm) {
+			w_ok &= (entry & PTE_RW) != 0;
+			u_ok &= (entry & PTE_US) != 0;
+			xd |= m->nxe && (entry & PTE_XD);
+		}
+		if (large || l == 1)
+			break;
+		if (L->has_a && !(entry & PTE_A)) {
+			r = (struct pg_ref){ .addr = wl->entry_addr, .size = f->entry_bytes,
+					     .level = (uint8_t)l, .kind = PG_REF_SET_AD,
+					     .set = PTE_A };
+			rc = ref(acc, w, &r);
+			if (rc)
+				return rc < 0 ? rc : 0;
+		}
+		table = entry & m->table_addr;
+	}
+
+	/* l is the leaf level; entry the leaf entry. */
+	w->large = large;
+	w->page_size = UINT64_C(1) << f->lvl[l].shift;
+	w->pa = (entry & m->leaf_addr[l]) | (rq->va & (w->page_size - 1));
+	if (large && f->lvl[l].hi_bits)
+		w->pa |= ((entry >> f->lvl[l].hi_lo) & ((1u << f->lvl[l].hi_bits) - 1)) << 32;
+	w->perms = (w_ok ? PG_PERM_W : 0) | (u_ok ? PG_PERM_U : 0) | (xd ? 0 : PG_PERM_X);
+	w->pkey = f->pk ? (uint8_t)((entry & PTE_PK) >> PTE_PK_SHIFT) : 0;
+	w->global = m->pge && (entry & PTE_G);
+
+	ec = pg_check_access(m, rq, w->perms, w->pkey);
+	if (ec) {
+		set_fault(w, X86_VEC_PF, PG_STAGE_GUEST, l, ec, rq->va);
+		return 0;
+	}
+
+	uint64_t ad = PTE_A | (rq->access == PG_ACC_WRITE ? PTE_D : 0);
+	if ((entry & ad) != ad) {
+		r = (struct pg_ref){ .addr = w->lvl[w->nlevels - 1].entry_addr,
+				     .size = f->entry_bytes, .level = (uint8_t)l,
+				     .kind = PG_REF_SET_AD, .set = ad };
+		rc = ref(acc, w, &r);
+		if (rc)
+			return rc < 0 ? rc : 0;
+	}
+	return 0;
+}
+
+const char *pg_access_name(enum pg_access a)
+{
+	static const char *const names[] = { "read", "write", "fetch" };
+	return (unsigned)a < 3 ? names[a] : "?";
+}
+
+const char *pg_stage_name(enum pg_stage s)
+{
+	static const char *const names[] = {
+		[PG_STAGE_NONE] = "none",           [PG_STAGE_LINEAR] = "linear",
+		[PG_STAGE_GUEST] = "guest",         [PG_STAGE_PDPTE_LOAD] = "pdpte-load",
+		[PG_STAGE_HOST_TABLE] = "host-table", [PG_STAGE_HOST_FINAL] = "host-final",
+	};
+	return (unsigned)s <= PG_STAGE_HOST_FINAL ? names[s] : "?";
+}
