@@ -1,0 +1,1 @@
+tdpsim_test(test_formats SOURCES test_formats.c)
