@@ -27,9 +27,9 @@ const struct pg_format pg_fmt_2level = {
 	.top_in_regs = false,
 	.cr3_addr = GENMASK64(31, 12),
 	.lvl = {
-		[1] = { .shift = 12, .index_bits = 10, .ps = PG_PS_NA,
+		[1] = { .name = "PTE", .shift = 12, .index_bits = 10, .ps = PG_PS_NA,
 			.has_perm = true, .has_a = true },
-		[2] = { .shift = 22, .index_bits = 10, .ps = PG_PS_PSE,
+		[2] = { .name = "PDE", .shift = 22, .index_bits = 10, .ps = PG_PS_PSE,
 			.has_perm = true, .has_a = true,
 			.rsvd_large = BIT64(21), .hi_lo = 13, .hi_bits = 8 },
 	},

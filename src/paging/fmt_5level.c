@@ -27,7 +27,7 @@ const struct pg_format pg_fmt_5level = {
 	.cr3_addr = GENMASK64(51, 12),
 	.lvl = {
 		PG_LONGMODE_LEVELS_1_TO_4,
-		[5] = { .shift = 48, .index_bits = 9, .ps = PG_PS_RSVD,
+		[5] = { .name = "PML5E", .shift = 48, .index_bits = 9, .ps = PG_PS_RSVD,
 			.has_perm = true, .has_a = true },
 	},
 };

@@ -9,16 +9,16 @@
 #include "bits.h"
 #include "format.h"
 
-#define PG_LONGMODE_LEVELS_1_TO_4                                          \
-	[1] = { .shift = 12, .index_bits = 9, .ps = PG_PS_NA,              \
-		.has_perm = true, .has_a = true },                         \
-	[2] = { .shift = 21, .index_bits = 9, .ps = PG_PS_ALWAYS,          \
-		.has_perm = true, .has_a = true,                           \
-		.rsvd_large = GENMASK64(20, 13) },                         \
-	[3] = { .shift = 30, .index_bits = 9, .ps = PG_PS_1G,              \
-		.has_perm = true, .has_a = true,                           \
-		.rsvd_large = GENMASK64(29, 13) },                         \
-	[4] = { .shift = 39, .index_bits = 9, .ps = PG_PS_RSVD,            \
+#define PG_LONGMODE_LEVELS_1_TO_4                                                   \
+	[1] = { .name = "PTE", .shift = 12, .index_bits = 9, .ps = PG_PS_NA,        \
+		.has_perm = true, .has_a = true },                                  \
+	[2] = { .name = "PDE", .shift = 21, .index_bits = 9, .ps = PG_PS_ALWAYS,    \
+		.has_perm = true, .has_a = true,                                    \
+		.rsvd_large = GENMASK64(20, 13) },                                  \
+	[3] = { .name = "PDPTE", .shift = 30, .index_bits = 9, .ps = PG_PS_1G,      \
+		.has_perm = true, .has_a = true,                                    \
+		.rsvd_large = GENMASK64(29, 13) },                                  \
+	[4] = { .name = "PML4E", .shift = 39, .index_bits = 9, .ps = PG_PS_RSVD,    \
 		.has_perm = true, .has_a = true }
 
 #endif

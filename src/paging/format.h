@@ -39,6 +39,7 @@ enum pg_ps_rule {
 };
 
 struct pg_level {
+	const char *name;   /* the manual's name for its entries: "PTE", "PDE", ... */
 	uint8_t shift;      /* lowest linear-address bit indexed by this level */
 	uint8_t index_bits; /* width of the index */
 	uint8_t ps;         /* enum pg_ps_rule */

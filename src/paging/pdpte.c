@@ -20,6 +20,8 @@ int pg_pae_load_pdptes(struct pg_mmu *m, const struct pg_accessor *acc, struct p
 	unsigned n = 0;
 
 	*f = (struct pg_fault){ 0 };
+	if (refs)
+		*refs = 0;
 	if (!m->fmt->top_in_regs)
 		return -EINVAL;
 	for (unsigned i = 0; i < 4; i++) {
@@ -29,11 +31,10 @@ int pg_pae_load_pdptes(struct pg_mmu *m, const struct pg_accessor *acc, struct p
 
 		if (rc)
 			return rc < 0 ? rc : 0;
-		n++;
+		if (refs)
+			*refs = ++n;
 		v[i] = r.val;
 	}
-	if (refs)
-		*refs = n;
 	for (unsigned i = 0; i < 4; i++) {
 		if ((v[i] & PTE_P) && (v[i] & m->rsvd[top][0])) {
 			*f = (struct pg_fault){ .vector = X86_VEC_GP, .stage = PG_STAGE_PDPTE_LOAD,

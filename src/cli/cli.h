@@ -1,0 +1,59 @@
+/*
+ * Declarations shared by the tdpsim command-line front end: the subcommand
+ * table entry, the subcommands, and the parsing and error helpers of
+ * cli_util.c. The CLI is the only layer that prints errors and picks exit
+ * codes (STYLE.md 8): 0 success, 1 a failed check (e.g. a diff), 2 bad input.
+ */
+#ifndef TDPSIM_CLI_CLI_H
+#define TDPSIM_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_USAGE 2 /* bad input: options, values, files */
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+	const char *summary;               /* one line for `tdpsim help` */
+};
+
+int cmd_walk(int argc, char **argv);
+
+/*
+ * Print "tdpsim <cmd>: error: <msg>" (or "tdpsim: error: <msg>" when @cmd is
+ * NULL) as one line on stderr and return CLI_EXIT_USAGE. Newlines in the
+ * message are flattened so that every error stays on one line.
+ */
+int cli_fail(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/*
+ * Parse an unsigned 64-bit number: decimal or 0x-prefixed hex, optionally
+ * followed by one binary-multiple suffix k, m or g (any case): "4k" is 4096,
+ * "0x10m" 16 MiB. Returns 0, -EINVAL (not a number) or -ERANGE (overflow).
+ */
+int cli_parse_u64(const char *s, uint64_t *out);
+
+/* A named bit, or a named field when @mask has several bits ("pk=N"). */
+struct cli_bit {
+	const char *name;
+	uint64_t mask;
+};
+
+/*
+ * Parse a comma-separated list of names from @table (NULL-name terminated;
+ * case-insensitive; blanks around names ignored). "name" sets the bit; for a
+ * multi-bit field "name=N" puts N in it. With @clear non-NULL, "-name"
+ * clears the bit: it is added to *clear instead of *set. Returns 0, or
+ * -EINVAL with a one-line reason in @why that lists the known names.
+ */
+int cli_parse_bits(const char *list, const struct cli_bit *table, uint64_t *set,
+		   uint64_t *clear, char *why, size_t why_len);
+
+/* The names of @table joined by ", " into @buf. */
+void cli_bit_names(const struct cli_bit *table, char *buf, size_t len);
+
+#endif

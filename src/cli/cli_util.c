@@ -1,0 +1,172 @@
+/*
+ * Parsing and error helpers shared by the subcommands (see cli.h).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fflush(stdout);
+	if (cmd)
+		fprintf(stderr, "tdpsim %s: error: %s\n", cmd, msg);
+	else
+		fprintf(stderr, "tdpsim: error: %s\n", msg);
+	g_free(msg);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+	unsigned base = 10, shift = 0;
+	uint64_t v = 0;
+	bool any = false;
+
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && g_ascii_isxdigit(*s))
+			d = (unsigned)g_ascii_xdigit_value(*s);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+		any = true;
+	}
+	if (!any)
+		return -EINVAL;
+	switch (g_ascii_tolower(*s)) {
+	case '\0':
+		break;
+	case 'k':
+		shift = 10;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'g':
+		shift = 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift && s[1] != '\0')
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+void cli_bit_names(const struct cli_bit *t, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (; t->name; t++) {
+		bool field = (t->mask & (t->mask - 1)) != 0;
+		int k = snprintf(buf + n, len - n, "%s%s%s", n ? ", " : "", t->name,
+				 field ? "=N" : "");
+
+		if (k < 0 || (size_t)k >= len - n)
+			return;
+		n += (size_t)k;
+	}
+}
+
+static const struct cli_bit *find_bit(const struct cli_bit *t, const char *name, size_t len)
+{
+	for (; t->name; t++)
+		if (strlen(t->name) == len && g_ascii_strncasecmp(t->name, name, len) == 0)
+			return t;
+	return NULL;
+}
+
+int cli_parse_bits(const char *list, const struct cli_bit *table, uint64_t *set,
+		   uint64_t *clear, char *why, size_t why_len)
+{
+	gchar **items = g_strsplit(list, ",", -1);
+	char known[256];
+	int rc = 0;
+
+	*set = 0;
+	if (clear)
+		*clear = 0;
+	cli_bit_names(table, known, sizeof(known));
+	for (gchar **it = items; *it; it++) {
+		char *name = g_strstrip(*it), *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		bool neg = clear && name[0] == '-';
+		const struct cli_bit *b;
+		uint64_t val = 1;
+
+		if (*name == '\0') {
+			if (it == items && !it[1])
+				break; /* an empty list sets nothing */
+			snprintf(why, why_len, "empty name in list '%s'", list);
+			rc = -EINVAL;
+			break;
+		}
+		if (neg) {
+			name++;
+			nlen--;
+		}
+		b = find_bit(table, name, nlen);
+		if (!b) {
+			snprintf(why, why_len, "unknown name '%.*s' (known: %s)", (int)nlen, name,
+				 known);
+			rc = -EINVAL;
+			break;
+		}
+		if ((b->mask & (b->mask - 1)) != 0) {
+			unsigned lo = (unsigned)__builtin_ctzll(b->mask);
+
+			if (!eq || neg || cli_parse_u64(eq + 1, &val) || val > (b->mask >> lo)) {
+				snprintf(why, why_len, "'%s' needs a value %s=N with N in 0..%llu",
+					 name, b->name, (unsigned long long)(b->mask >> lo));
+				rc = -EINVAL;
+				break;
+			}
+			*set = (*set & ~b->mask) | (val << lo);
+			continue;
+		}
+		if (eq) {
+			snprintf(why, why_len, "'%s' takes no value", name);
+			rc = -EINVAL;
+			break;
+		}
+		if (neg) {
+			*clear |= b->mask;
+			*set &= ~b->mask;
+		} else {
+			*set |= b->mask;
+			if (clear)
+				*clear &= ~b->mask;
+		}
+	}
+	g_strfreev(items);
+	return rc;
+}

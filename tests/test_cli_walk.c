@@ -1,0 +1,519 @@
+/*
+ * End-to-end tests of `tdpsim walk`: run the built binary, parse its JSON.
+ *
+ * The expected reference counts come from the manuals, not from the engine:
+ * one memory reference per walked level (SDM Vol. 3A 4.3-4.5), with PAE's
+ * PDPTEs taken from registers loaded at CR3 load (SDM 4.4.1), so they are not
+ * walked. The --image cases use page tables assembled by hand below.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+struct run {
+	int status; /* exit status, or -1 if the process did not exit normally */
+	gchar *out, *err;
+};
+
+static void run_free(struct run *r)
+{
+	g_free(r->out);
+	g_free(r->err);
+}
+
+/* Run `tdpsim ARGS...` (NULL-terminated). */
+static struct run run_v(const char *first, va_list ap)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	struct run r = { 0 };
+	GError *err = NULL;
+	int ws = 0;
+
+	g_ptr_array_add(argv, (gpointer)TDPSIM_BIN);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		g_ptr_array_add(argv, (gpointer)a);
+	g_ptr_array_add(argv, NULL);
+	if (!g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
+			  &r.err, &ws, &err))
+		g_error("spawn %s: %s", TDPSIM_BIN, err->message);
+	r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	g_ptr_array_free(argv, TRUE);
+	return r;
+}
+
+static struct run run(const char *first, ...)
+{
+	va_list ap;
+	struct run r;
+
+	va_start(ap, first);
+	r = run_v(first, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Run `tdpsim walk --json ARGS...`, expect success, return the object. */
+static JsonObject *walk_json(const char *first, ...)
+{
+	JsonParser *p = json_parser_new();
+	GError *err = NULL;
+	JsonObject *o;
+	struct run r;
+	va_list ap;
+
+	va_start(ap, first);
+	r = run_v(first, ap);
+	va_end(ap);
+	if (r.status != 0)
+		g_error("tdpsim walk exited %d: %s", r.status, r.err);
+	g_assert_cmpstr(r.err, ==, "");
+	if (!json_parser_load_from_data(p, r.out, -1, &err))
+		g_error("bad JSON (%s): %s", err->message, r.out);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)));
+	o = json_object_ref(json_node_get_object(json_parser_get_root(p)));
+	g_object_unref(p);
+	run_free(&r);
+	return o;
+}
+
+#define WALK(...) walk_json("walk", "--json", __VA_ARGS__, NULL)
+
+static gint64 get_int(JsonObject *o, const char *k)
+{
+	g_assert_true(json_object_has_member(o, k));
+	return json_object_get_int_member(o, k);
+}
+
+static guint64 get_hex(JsonObject *o, const char *k)
+{
+	const char *s = json_object_get_string_member(o, k);
+
+	g_assert_nonnull(s);
+	g_assert_true(g_str_has_prefix(s, "0x"));
+	return g_ascii_strtoull(s + 2, NULL, 16);
+}
+
+static bool is_null(JsonObject *o, const char *k)
+{
+	g_assert_true(json_object_has_member(o, k));
+	return json_object_get_null_member(o, k);
+}
+
+/* refs for every mode and page size, and the PA the synthetic layout maps:
+ * --pa-base plus the offset of --va in the page. */
+static void test_refs(void)
+{
+	static const struct {
+		const char *guest, *size, *va;
+		gint64 refs;
+		guint64 page;
+	} cases[] = {
+		{ "nopaging", "4k", "0xc0403abc", 0, 4096 },
+		{ "2level", "4k", "0xc0403abc", 2, 4096 },
+		{ "2level-pse", "4k", "0xc0403abc", 2, 4096 },
+		{ "2level-pse", "4m", "0xc0403abc", 1, 4 << 20 },
+		{ "pae", "4k", "0xc0403abc", 2, 4096 },
+		{ "pae", "2m", "0xc0403abc", 1, 2 << 20 },
+		{ "4level", "4k", "0x7f1234567abc", 4, 4096 },
+		{ "4level", "2m", "0x7f1234567abc", 3, 2 << 20 },
+		{ "4level", "1g", "0x7f1234567abc", 2, 1 << 30 },
+		{ "5level", "4k", "0xab7f1234567abc", 5, 4096 },
+		{ "5level", "2m", "0xab7f1234567abc", 4, 2 << 20 },
+		{ "5level", "1g", "0xab7f1234567abc", 3, 1 << 30 },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const bool nopaging = strcmp(cases[i].guest, "nopaging") == 0;
+		JsonObject *o = nopaging ? WALK("--synthetic", "--guest", cases[i].guest,
+						"--page-size", cases[i].size, "--va", cases[i].va)
+					 : WALK("--synthetic", "--guest", cases[i].guest,
+						"--page-size", cases[i].size, "--va", cases[i].va,
+						"--pa-base", "0x80000000");
+		guint64 va = g_ascii_strtoull(cases[i].va + 2, NULL, 16);
+		guint64 pa = nopaging ? va : 0x80000000 + (va & (cases[i].page - 1));
+
+		g_test_message("%s %s", cases[i].guest, cases[i].size);
+		g_assert_cmpint(get_int(o, "refs"), ==, cases[i].refs);
+		g_assert_true(is_null(o, "fault"));
+		g_assert_cmphex(get_hex(o, "pa"), ==, pa);
+		g_assert_cmpint(get_int(o, "page_size"), ==, (gint64)cases[i].page);
+		g_assert_cmpstr(json_object_get_string_member(o, "mode"), ==, cases[i].guest);
+		g_assert_cmphex(get_hex(o, "va"), ==, va);
+		/* One row per level, top first; PAE's PDPTE row is a register. */
+		JsonArray *lv = json_object_get_array_member(o, "levels");
+		guint n = json_array_get_length(lv);
+		gint64 reg_rows = 0;
+		for (guint k = 0; k < n; k++)
+			reg_rows += json_object_get_boolean_member(
+			    json_array_get_object_element(lv, k), "from_reg");
+		g_assert_cmpint((gint64)n - reg_rows, ==, cases[i].refs);
+		if (strcmp(cases[i].guest, "pae") == 0) {
+			g_assert_cmpint(reg_rows, ==, 1);
+			g_assert_cmpint(get_int(o, "pdpte_load_refs"), ==, 4);
+		} else {
+			g_assert_cmpint(reg_rows, ==, 0);
+			g_assert_false(json_object_has_member(o, "pdpte_load_refs"));
+		}
+		/* Every level had A clear: a read sets A at each walked entry. */
+		g_assert_cmpint(get_int(o, "ad_writes"), ==, cases[i].refs);
+		json_object_unref(o);
+	}
+}
+
+/* The defaults: 4level, 4k, a VA with nonzero indices at every level. */
+static void test_defaults(void)
+{
+	JsonObject *o = walk_json("walk", "--synthetic", "--json", NULL);
+	JsonArray *lv = json_object_get_array_member(o, "levels");
+
+	g_assert_cmpstr(json_object_get_string_member(o, "mode"), ==, "4level");
+	g_assert_cmpint(get_int(o, "refs"), ==, 4);
+	g_assert_cmpuint(json_array_get_length(lv), ==, 4);
+	for (guint k = 0; k < 4; k++) {
+		JsonObject *l = json_array_get_object_element(lv, k);
+		g_assert_cmpint(json_object_get_int_member(l, "level"), ==, 4 - k);
+		g_assert_cmpint(json_object_get_int_member(l, "index"), !=, 0);
+	}
+	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(lv, 0), "name"),
+			==, "PML4E");
+	/* CR0.PE|PG|WP, CR4.PAE, EFER.LME|LMA|NXE. */
+	g_assert_cmphex(get_hex(o, "cr0"), ==, 0x80010001);
+	g_assert_cmphex(get_hex(o, "cr4"), ==, 0x20);
+	g_assert_cmphex(get_hex(o, "efer"), ==, 0xd00);
+	g_assert_cmpstr(json_object_get_string_member(o, "perms"), ==, "WUX");
+	json_object_unref(o);
+}
+
+/* PSE-36: a 4 MiB page above 4 GiB with MAXPHYADDR 40. PDE 0x301 of
+ * 0xc0403abc holds PA bits 31:22 (0x34c00000) and 39:32 (0x12) in 20:13. */
+static void test_pse36(void)
+{
+	JsonObject *o = WALK("--synthetic", "--guest", "2level-pse", "--page-size", "4m",
+			     "--maxphyaddr", "40", "--va", "0xc0403abc", "--pa-base",
+			     "0x1234c00000");
+	JsonObject *pde = json_array_get_object_element(json_object_get_array_member(o, "levels"),
+							0);
+
+	g_assert_cmphex(get_hex(o, "pa"), ==, G_GUINT64_CONSTANT(0x1234c03abc));
+	g_assert_cmpint(get_int(o, "refs"), ==, 1);
+	g_assert_cmphex(get_hex(pde, "entry"), ==, 0x34c24087);
+	g_assert_cmphex(get_hex(pde, "entry_addr"), ==, 0x100c04);
+	g_assert_cmpint(get_int(pde, "index"), ==, 0x301);
+	json_object_unref(o);
+}
+
+static void check_fault(JsonObject *o, gint64 vector, gint64 ec)
+{
+	JsonObject *f;
+
+	g_assert_false(is_null(o, "fault"));
+	f = json_object_get_object_member(o, "fault");
+	g_assert_cmpint(get_int(f, "vector"), ==, vector);
+	g_assert_cmpint(get_int(f, "error_code"), ==, ec);
+	g_assert_true(is_null(o, "pa"));
+	g_assert_true(is_null(o, "page_size"));
+}
+
+static void test_faults(void)
+{
+	JsonObject *o, *f;
+	JsonArray *bits;
+
+	/* A user write to a read-only user page: #PF, P|W|U. The leaf is not
+	 * marked accessed; the three table entries above it are. */
+	o = WALK("--synthetic", "--guest", "4level", "--leaf-flags", "p,us", "--access", "write",
+		 "--cpl", "3");
+	check_fault(o, 14, 0x7);
+	f = json_object_get_object_member(o, "fault");
+	bits = json_object_get_array_member(f, "error_bits");
+	g_assert_cmpuint(json_array_get_length(bits), ==, 3);
+	g_assert_cmpstr(json_array_get_string_element(bits, 0), ==, "P");
+	g_assert_cmpstr(json_array_get_string_element(bits, 1), ==, "W");
+	g_assert_cmpstr(json_array_get_string_element(bits, 2), ==, "U");
+	g_assert_cmpint(get_int(f, "level"), ==, 1);
+	g_assert_cmpstr(json_object_get_string_member(f, "stage"), ==, "guest");
+	g_assert_cmphex(get_hex(f, "addr"), ==, G_GUINT64_CONSTANT(0x7f1234567abc));
+	g_assert_cmpint(get_int(o, "refs"), ==, 4);
+	g_assert_cmpint(get_int(o, "ad_writes"), ==, 3);
+	json_object_unref(o);
+
+	/* The same page is writable by the supervisor once CR0.WP is clear. */
+	o = WALK("--synthetic", "--leaf-flags", "p,us", "--access", "write", "--cr0", "-wp");
+	g_assert_true(is_null(o, "fault"));
+	g_assert_cmpint(get_int(o, "ad_writes"), ==, 4);
+	json_object_unref(o);
+
+	/* Not present at the leaf: error code 0 for a supervisor read (2-level). */
+	o = WALK("--synthetic", "--guest", "2level", "--leaf-flags", "rw,us");
+	check_fault(o, 14, 0);
+	g_assert_cmpint(get_int(json_object_get_object_member(o, "fault"), "level"), ==, 1);
+	json_object_unref(o);
+
+	/* A fetch from an XD page with PAE: P|I. */
+	o = WALK("--synthetic", "--guest", "pae", "--leaf-flags", "p,rw,us,xd", "--access",
+		 "fetch");
+	check_fault(o, 14, 0x11);
+	json_object_unref(o);
+
+	/* Non-canonical in 4-level is #GP(0) before any reference... */
+	o = WALK("--synthetic", "--guest", "4level", "--va", "0x0000800000000000");
+	check_fault(o, 13, 0);
+	g_assert_cmpint(get_int(o, "refs"), ==, 0);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "levels")), ==, 0);
+	g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(o, "fault"),
+						      "stage"),
+			==, "linear");
+	json_object_unref(o);
+	/* ...but canonical in 5-level. */
+	o = WALK("--synthetic", "--guest", "5level", "--va", "0x0000800000000000");
+	g_assert_true(is_null(o, "fault"));
+	g_assert_cmpint(get_int(o, "refs"), ==, 5);
+	json_object_unref(o);
+}
+
+/* Every bad input: exit 2, nothing on stdout, exactly one line on stderr. */
+static void test_errors(void)
+{
+	static const char *const cases[][12] = {
+		{ "walk", "--synthetic", "--guest", "5level", "--no-la57" },
+		{ "walk", "--synthetic", "--guest", "2level", "--cr4", "pae" },
+		{ "walk", "--synthetic", "--guest", "2level", "--cr4", "pse" },
+		{ "walk", "--synthetic", "--guest", "pae", "--efer", "lme" },
+		{ "walk", "--synthetic", "--guest", "4level", "--cr4", "la57" },
+		{ "walk", "--synthetic", "--guest", "4level", "--cr4", "-pae" },
+		{ "walk", "--synthetic", "--guest", "bogus" },
+		{ "walk", "--synthetic", "--va", "zzz" },
+		{ "walk", "--synthetic", "--va", "0x1g2" },
+		{ "walk", "--synthetic", "--va", "0x10000000000000000" },
+		{ "walk", "--synthetic", "--guest", "pae", "--va", "0x100000000" },
+		{ "walk", "--synthetic", "--guest", "2level", "--va", "0x100000000" },
+		{ "walk", "--synthetic", "--guest", "nopaging", "--va", "0x100000000" },
+		{ "walk", "--synthetic", "--page-size", "3k" },
+		{ "walk", "--synthetic", "--guest", "2level", "--page-size", "4m" },
+		{ "walk", "--synthetic", "--guest", "2level", "--page-size", "2m" },
+		{ "walk", "--synthetic", "--guest", "4level", "--page-size", "4m" },
+		{ "walk", "--synthetic", "--guest", "pae", "--page-size", "1g" },
+		{ "walk", "--synthetic", "--guest", "4level", "--page-size", "1g", "--no-1g" },
+		{ "walk", "--synthetic", "--guest", "nopaging", "--page-size", "2m" },
+		{ "walk", "--synthetic", "--pa-base", "0x1800" },
+		{ "walk", "--synthetic", "--guest", "2level", "--pa-base", "0x100000000" },
+		{ "walk", "--synthetic", "--access", "exec" },
+		{ "walk", "--synthetic", "--cpl", "4" },
+		{ "walk", "--synthetic", "--implicit", "--access", "fetch" },
+		{ "walk", "--synthetic", "--leaf-flags", "p,bogus" },
+		{ "walk", "--synthetic", "--leaf-flags", "pk=16" },
+		{ "walk", "--synthetic", "--guest", "2level", "--leaf-flags", "p,xd" },
+		{ "walk", "--synthetic", "--maxphyaddr", "60" },
+		{ "walk", "--synthetic", "--pkru", "0x100000000" },
+		{ "walk", "--synthetic", "--cr3", "0x1000" },
+		{ "walk", "--synthetic", "--frobnicate" },
+		{ "walk", "--synthetic", "stray" },
+		{ "walk", "--synthetic", "--va" },
+		{ "walk" },
+		{ "walk", "--synthetic", "--image", "/nonexistent" },
+		{ "walk", "--image", "/nonexistent/image.bin", "--cr3", "0x1000" },
+		{ "walk", "--image", "/dev/null", "--cr3", "0x1000" },
+		{ "walk", "--image", TDPSIM_BIN },
+		{ "walk", "--image", TDPSIM_BIN, "--cr3", "0x1000", "--page-size", "2m" },
+		{ "frobnicate" },
+		{ NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const char *const *a = cases[i];
+		struct run r =
+		    run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+		gchar *joined = g_strjoinv(" ", (gchar **)a);
+
+		g_test_message("tdpsim %s -> %d: %s", joined, r.status, r.err);
+		g_assert_cmpint(r.status, ==, 2);
+		g_assert_cmpstr(r.out, ==, "");
+		g_assert_true(g_str_has_prefix(r.err, "tdpsim"));
+		g_assert_nonnull(strstr(r.err, "error: "));
+		g_assert_true(g_str_has_suffix(r.err, "\n"));
+		g_assert_true(strchr(r.err, '\n') == r.err + strlen(r.err) - 1); /* one line */
+		g_free(joined);
+		run_free(&r);
+	}
+}
+
+/* Error messages that must name what is wrong. */
+static void test_error_text(void)
+{
+	struct run r = run("walk", "--synthetic", "--guest", "2level", "--cr4", "pae", NULL);
+
+	g_assert_cmpstr(r.err, ==, "tdpsim walk: error: --cr4 pae conflicts with --guest 2level\n");
+	run_free(&r);
+	r = run("walk", "--synthetic", "--guest", "2level", "--cr4", "pse", NULL);
+	g_assert_nonnull(strstr(r.err, "2level-pse"));
+	run_free(&r);
+	r = run("walk", "--synthetic", "--guest", "5level", "--no-la57", NULL);
+	g_assert_nonnull(strstr(r.err, "LA57"));
+	run_free(&r);
+}
+
+/* --- hand-assembled images ------------------------------------------------ */
+
+static gchar *tmpdir;
+
+static gchar *write_image(const char *name, gsize size, const guint64 *pairs, gsize npairs,
+			  unsigned entry_bytes)
+{
+	guint8 *img = g_malloc0(size);
+	gchar *path = g_build_filename(tmpdir, name, NULL);
+	GError *err = NULL;
+
+	for (gsize i = 0; i < npairs; i++) {
+		guint64 addr = pairs[2 * i], v = pairs[2 * i + 1];
+		for (unsigned b = 0; b < entry_bytes; b++)
+			img[addr + b] = (guint8)(v >> (8 * b));
+	}
+	if (!g_file_set_contents(path, (const gchar *)img, (gssize)size, &err))
+		g_error("%s", err->message);
+	g_free(img);
+	return path;
+}
+
+static void test_image(void)
+{
+	/* 4-level, CR3 0x1000; 0x8040201abc has index 1 at every level.
+	 * PML4E@0x1008 -> 0x2000, PDPTE@0x2008 -> 0x3000, PDE@0x3008 -> 0x4000,
+	 * PTE@0x4008 -> frame 0x12345000 with A and D already set. */
+	static const guint64 l4[] = {
+		0x1008, 0x2007, 0x2008, 0x3007, 0x3008, 0x4007, 0x4008, 0x12345067,
+	};
+	/* PAE, CR3 0x1000: PDPTE 3 -> 0x2000 (P only), PDE 2 -> 0x3000,
+	 * PTE 3 -> 0x55555000, for 0xc0403abc. */
+	static const guint64 pae[] = { 0x1018, 0x2001, 0x2010, 0x3007, 0x3018, 0x55555007 };
+	/* The same PDPT with R/W set in PDPTE 3: reserved, #GP(0) at CR3 load. */
+	static const guint64 pae_bad[] = { 0x1018, 0x2003 };
+	/* 2-level, CR3 0x1000: PDE 0x301@0x1c04 -> 0x2000, PTE 3@0x200c -> 0x7000. */
+	static const guint64 l2[] = { 0x1c04, 0x2007, 0x200c, 0x7005 };
+	/* 4-level whose PML4E points beyond the image. */
+	static const guint64 out[] = { 0x1008, 0x900007 };
+	gchar *p4 = write_image("l4.bin", 0x5000, l4, 4, 8);
+	gchar *ppae = write_image("pae.bin", 0x4000, pae, 3, 8);
+	gchar *pbad = write_image("pae_bad.bin", 0x4000, pae_bad, 1, 8);
+	gchar *p2 = write_image("l2.bin", 0x3000, l2, 2, 4);
+	gchar *pout = write_image("out.bin", 0x2000, out, 1, 8);
+	JsonObject *o, *lvl;
+	JsonArray *lv;
+	struct run r;
+
+	o = WALK("--image", p4, "--cr3", "0x1000", "--va", "0x8040201abc");
+	g_assert_true(is_null(o, "fault"));
+	g_assert_cmphex(get_hex(o, "pa"), ==, 0x12345abc);
+	g_assert_cmpint(get_int(o, "refs"), ==, 4);
+	g_assert_cmpint(get_int(o, "ad_writes"), ==, 3); /* the PTE had A set already */
+	lv = json_object_get_array_member(o, "levels");
+	lvl = json_array_get_object_element(lv, 3);
+	g_assert_cmphex(get_hex(lvl, "entry_addr"), ==, 0x4008);
+	g_assert_cmphex(get_hex(lvl, "entry"), ==, 0x12345067);
+	g_assert_cmphex(get_hex(json_array_get_object_element(lv, 0), "table"), ==, 0x1000);
+	json_object_unref(o);
+
+	o = WALK("--image", ppae, "--cr3", "0x1000", "--guest", "pae", "--va", "0xc0403abc",
+		 "--access", "write");
+	g_assert_true(is_null(o, "fault"));
+	g_assert_cmphex(get_hex(o, "pa"), ==, 0x55555abc);
+	g_assert_cmpint(get_int(o, "refs"), ==, 2);
+	g_assert_cmpint(get_int(o, "pdpte_load_refs"), ==, 4);
+	lvl = json_array_get_object_element(json_object_get_array_member(o, "levels"), 0);
+	g_assert_true(json_object_get_boolean_member(lvl, "from_reg"));
+	g_assert_cmphex(get_hex(lvl, "entry"), ==, 0x2001);
+	json_object_unref(o);
+
+	o = WALK("--image", pbad, "--cr3", "0x1000", "--guest", "pae", "--va", "0xc0403abc");
+	check_fault(o, 13, 0);
+	g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(o, "fault"),
+						      "stage"),
+			==, "pdpte-load");
+	g_assert_cmpint(get_int(o, "refs"), ==, 0);
+	json_object_unref(o);
+
+	/* 2-level: the PTE is read-only (0x7005), a user read is fine. */
+	o = WALK("--image", p2, "--cr3", "0x1000", "--guest", "2level", "--va", "0xc0403abc",
+		 "--cpl", "3");
+	g_assert_true(is_null(o, "fault"));
+	g_assert_cmphex(get_hex(o, "pa"), ==, 0x7abc);
+	g_assert_cmpint(get_int(o, "refs"), ==, 2);
+	g_assert_cmpstr(json_object_get_string_member(o, "perms"), ==, "UX");
+	json_object_unref(o);
+
+	r = run("walk", "--image", pout, "--cr3", "0x1000", "--va", "0x8040201abc", NULL);
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_cmpstr(r.out, ==, "");
+	g_assert_cmpstr(r.err, ==,
+			"tdpsim walk: error: walk read GPA 0x900008 outside the 8192-byte image\n");
+	run_free(&r);
+
+	for (gchar **p = (gchar *[]){ p4, ppae, pbad, p2, pout, NULL }; *p; p++) {
+		g_unlink(*p);
+		g_free(*p);
+	}
+}
+
+static void test_text_and_help(void)
+{
+	struct run r = run("walk", "--synthetic", "--guest", "pae", NULL);
+
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_nonnull(strstr(r.out, "PDPTE"));
+	g_assert_nonnull(strstr(r.out, "(register)"));
+	g_assert_nonnull(strstr(r.out, "=> PA 0x000040000abc (4 KiB page"));
+	g_assert_nonnull(strstr(r.out, "refs 2, A/D writes 2"));
+	run_free(&r);
+
+	r = run("walk", "--synthetic", "--leaf-flags", "p,us", "--access", "write", "--cpl", "3",
+		NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "=> #PF(0x7: P W U) at level 1"));
+	run_free(&r);
+
+	/* Deterministic: the same command prints the same bytes. */
+	struct run a = run("walk", "--synthetic", "--guest", "5level", "--json", NULL);
+	struct run b = run("walk", "--synthetic", "--guest", "5level", "--json", NULL);
+	g_assert_cmpstr(a.out, ==, b.out);
+	run_free(&a);
+	run_free(&b);
+
+	r = run("--help", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "walk"));
+	run_free(&r);
+	r = run("help", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "walk"));
+	run_free(&r);
+	r = run("walk", "--help", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "--page-size"));
+	run_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	tmpdir = g_dir_make_tmp("tdpsim-walk-XXXXXX", NULL);
+	g_assert_nonnull(tmpdir);
+	g_test_add_func("/cli/walk/refs", test_refs);
+	g_test_add_func("/cli/walk/defaults", test_defaults);
+	g_test_add_func("/cli/walk/pse36", test_pse36);
+	g_test_add_func("/cli/walk/faults", test_faults);
+	g_test_add_func("/cli/walk/errors", test_errors);
+	g_test_add_func("/cli/walk/error-text", test_error_text);
+	g_test_add_func("/cli/walk/image", test_image);
+	g_test_add_func("/cli/walk/text-and-help", test_text_and_help);
+	rc = g_test_run();
+	g_rmdir(tmpdir);
+	g_free(tmpdir);
+	return rc;
+}
