@@ -15,6 +15,7 @@
 #include "bits.h"
 
 const struct pg_format pg_fmt_2level = {
+	PG_X86_ENTRY_BITS,
 	.name = "2level",
 	.mode = PG_MODE_2LEVEL,
 	.levels = 2,

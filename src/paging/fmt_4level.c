@@ -16,6 +16,7 @@
 #include "fmt_longmode.h"
 
 const struct pg_format pg_fmt_4level = {
+	PG_X86_ENTRY_BITS,
 	.name = "4level",
 	.mode = PG_MODE_4LEVEL,
 	.levels = 4,

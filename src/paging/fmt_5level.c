@@ -14,6 +14,7 @@
 #include "fmt_longmode.h"
 
 const struct pg_format pg_fmt_5level = {
+	PG_X86_ENTRY_BITS,
 	.name = "5level",
 	.mode = PG_MODE_5LEVEL,
 	.levels = 5,

@@ -7,6 +7,7 @@
 #include "bits.h"
 
 const struct pg_format pg_fmt_nopaging = {
+	PG_X86_ENTRY_BITS,
 	.name = "nopaging",
 	.mode = PG_MODE_NONE,
 	.levels = 0,

@@ -17,6 +17,7 @@
 #include "bits.h"
 
 const struct pg_format pg_fmt_pae = {
+	PG_X86_ENTRY_BITS,
 	.name = "pae",
 	.mode = PG_MODE_PAE,
 	.levels = 3,

@@ -29,6 +29,10 @@ enum pg_mode {
 	PG_MODE_COUNT
 };
 
+/* Which rules a format's entries follow: x86 paging (guest tables and AMD
+ * nested tables, SDM Vol. 3A 4; APM Vol. 2 5) or Intel EPT (SDM Vol. 3C 29.3). */
+enum pg_family { PG_FAMILY_X86 = 0, PG_FAMILY_EPT };
+
 /* How bit 7 of an entry at a level is read. */
 enum pg_ps_rule {
 	PG_PS_NA = 0,  /* level 1: bit 7 is PAT, never a page-size bit */
@@ -43,7 +47,7 @@ struct pg_level {
 	uint8_t shift;      /* lowest linear-address bit indexed by this level */
 	uint8_t index_bits; /* width of the index */
 	uint8_t ps;         /* enum pg_ps_rule */
-	bool has_perm;      /* R/W, U/S and XD are defined (PAE PDPTEs: no) */
+	bool has_perm;      /* the format's rights bits are defined (PAE PDPTEs: no) */
 	bool has_a;         /* the processor sets an accessed flag here */
 	uint64_t rsvd;      /* reserved bits fixed by the format (non-large entry) */
 	uint64_t rsvd_large;/* reserved bits fixed by the format for PS=1 */
@@ -68,9 +72,20 @@ struct pg_format {
 	/* The top level is held in registers loaded at CR3 load (PAE's four
 	 * PDPTEs, SDM 4.4.1) rather than read on every walk. */
 	bool top_in_regs;
-	uint64_t cr3_addr;     /* CR3 bits that hold the top table's address */
+	uint64_t cr3_addr;     /* CR3 (or EPTP) bits that hold the top table's address */
+	uint8_t family;        /* enum pg_family */
+	uint64_t present;      /* an entry is present when any of these bits is set */
+	uint64_t a_bit, d_bit; /* accessed and dirty flags (SDM 4.8; EPT: 29.3.5) */
+	/* Rights that need their bit set at every level (R/W, U/S; EPT R, W,
+	 * X, XU), and rights that one set bit at any level takes away (XD). */
+	uint64_t perm_and, perm_or;
 	struct pg_level lvl[PG_LEVELS_MAX + 1]; /* indexed by level; [0] unused */
 };
+
+/* The entry bits shared by every x86 format (SDM Vol. 3A Tables 4-4..4-20). */
+#define PG_X86_ENTRY_BITS                                                     \
+	.family = PG_FAMILY_X86, .present = PTE_P, .a_bit = PTE_A, .d_bit = PTE_D, \
+	.perm_and = PTE_RW | PTE_US, .perm_or = PTE_XD
 
 extern const struct pg_format pg_fmt_nopaging;
 extern const struct pg_format pg_fmt_2level;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bits.h"
+#include "walk.h"
 
 void pg_cpu_all(struct pg_cpu *cpu)
 {
@@ -125,6 +126,12 @@ int pg_mmu_init(struct pg_mmu *m, const struct pg_regs *r, const struct pg_cpu *
 	m->pke = f->pk && (r->cr4 & CR4_PKE);
 	m->pks = f->pk && (r->cr4 & CR4_PKS);
 	m->pge = r->cr4 & CR4_PGE;
+	m->rules = &pg_rules_x86;
+	m->present = f->present;
+	m->a_bit = f->a_bit;
+	m->d_bit = f->d_bit;
+	m->perm_and = f->perm_and;
+	m->perm_or = m->nxe ? f->perm_or : 0;
 
 	abits = f->addr_bits < M ? f->addr_bits : M;
 	m->root = r->cr3 & f->cr3_addr;

@@ -45,9 +45,19 @@ struct pg_regs {
 	uint32_t pkrs;     /* IA32_PKRS (MSR 6E1H), same layout, supervisor pages */
 };
 
+struct pg_rules;
+
 /* The resolved context. Plain data; copyable. */
 struct pg_mmu {
 	const struct pg_format *fmt;
+	/* How rights are decided and faults reported: the x86 guest rules
+	 * (#PF), AMD nested rules (#NPF) or EPT rules (violation and
+	 * misconfiguration). */
+	const struct pg_rules *rules;
+	/* The format's entry bits as this state uses them: XD only with
+	 * EFER.NXE; EPT A/D only with EPTP.AD; XU only with mode-based
+	 * execute control. a_bit = 0 means no A/D updates at all. */
+	uint64_t present, a_bit, d_bit, perm_and, perm_or;
 	struct pg_regs regs;
 	uint8_t maxphyaddr;
 	uint64_t root;           /* physical address of the top table */
@@ -58,6 +68,10 @@ struct pg_mmu {
 	uint64_t leaf_addr[PG_LEVELS_MAX + 1];
 	bool ps_leaf[PG_LEVELS_MAX + 1];
 	bool nxe, wp, smep, smap, pke, pks, pge;
+	/* EPT only (ept.c): execute-only entries allowed; mode-based execute
+	 * control; the EPTP value. */
+	bool ept_xonly, ept_mbec;
+	uint64_t eptp;
 	/* PAE only: read the PDPTEs from memory on every walk instead of using
 	 * the registers (AMD under nested paging, APM Vol. 2 15.25.10). */
 	bool pdpte_in_walk;

@@ -74,3 +74,29 @@ uint32_t pg_check_access(const struct pg_mmu *m, const struct pg_req *rq, unsign
 		return 0;
 	return PFEC_P | pg_pfec_access_bits(m, rq) | (pk ? PFEC_PK : 0);
 }
+
+/* x86 rights from the accumulated bits: R/W and U/S must be 1 at every
+ * level, one XD=1 (with NXE) takes execution away (SDM 4.6.1). */
+static uint32_t x86_check(const struct pg_mmu *m, const struct pg_req *rq, struct pg_walk *w,
+			  uint64_t all, uint64_t any)
+{
+	w->perms = ((all & PTE_RW) ? PG_PERM_W : 0) | ((all & PTE_US) ? PG_PERM_U : 0) |
+		   ((any & PTE_XD) ? 0 : PG_PERM_X);
+	return pg_check_access(m, rq, w->perms, w->pkey);
+}
+
+/* #PF and its error code (SDM 4.7). */
+static void x86_fault(const struct pg_mmu *m, const struct pg_req *rq, struct pg_walk *w,
+		      enum pg_fail why, unsigned level, uint32_t code, uint64_t all)
+{
+	uint32_t ec = why == PG_FAIL_DENIED ? code : pg_pfec_access_bits(m, rq);
+
+	if (why == PG_FAIL_RSVD)
+		ec |= PFEC_P | PFEC_RSVD;
+	pg_set_fault(w, X86_VEC_PF, PG_STAGE_GUEST, level, ec, rq->va);
+}
+
+const struct pg_rules pg_rules_x86 = {
+	.check = x86_check,
+	.fault = x86_fault,
+};

@@ -3,13 +3,15 @@
  * only in data (format.h) and in the masks pg_mmu_init() resolved from it.
  *
  * Order of events per level, as the hardware (and QEMU) make them:
- *   read the entry; stop with #PF(P=0) if not present; stop with
- *   #PF(RSVD) if a reserved bit is set; fold R/W, U/S, XD into the effective
- *   rights; for a non-leaf entry set its accessed flag and step down.
+ *   read the entry; stop if not present; stop if a reserved bit is set (or
+ *   the family rejects the value: EPT misconfigurations); fold the rights
+ *   bits into the effective rights; for a non-leaf entry set its accessed
+ *   flag and step down.
  * At the leaf the access rights are checked first; only a permitted access
  * sets the leaf's A flag (and D for a write) (SDM Vol. 3A 4.8). Non-leaf
  * entries that were used keep the A flag they got even if the walk faults
- * further down.
+ * further down. What a failure means (#PF, #NPF, EPT violation or
+ * misconfiguration) is the family's business: m->rules.
  */
 #include "walk.h"
 
@@ -18,8 +20,8 @@
 
 #include "bits.h"
 
-static void set_fault(struct pg_walk *w, uint8_t vec, uint8_t stage, unsigned level,
-		      uint32_t ec, uint64_t va)
+void pg_set_fault(struct pg_walk *w, uint8_t vec, uint8_t stage, unsigned level, uint32_t ec,
+		  uint64_t va)
 {
 	w->fault.vector = vec;
 	w->fault.stage = stage;
@@ -57,18 +59,19 @@ int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct 
 	    struct pg_walk *w)
 {
 	const struct pg_format *f = m->fmt;
-	uint64_t table = m->root, entry = 0;
-	unsigned w_ok = 1, u_ok = 1, xd = 0, l;
+	const struct pg_rules *rules = m->rules;
+	uint64_t table = m->root, entry = 0, all = m->perm_and, any = 0;
 	bool noncanonical, large = false;
 	struct pg_ref r;
-	uint32_t ec;
+	uint32_t code;
+	unsigned l;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
 	if (!va_fits(f, rq->va, &noncanonical))
 		return -EINVAL;
 	if (noncanonical) {
-		set_fault(w, rq->stack ? X86_VEC_SS : X86_VEC_GP, PG_STAGE_LINEAR, 0, 0, rq->va);
+		pg_set_fault(w, rq->stack ? X86_VEC_SS : X86_VEC_GP, PG_STAGE_LINEAR, 0, 0, rq->va);
 		return 0;
 	}
 	if (f->levels == 0) {
@@ -102,28 +105,26 @@ int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct 
 		}
 		wl->entry = entry;
 
-		if (!(entry & PTE_P)) {
-			set_fault(w, X86_VEC_PF, PG_STAGE_GUEST, l,
-				  pg_pfec_access_bits(m, rq), rq->va);
+		if (!(entry & m->present)) {
+			rules->fault(m, rq, w, PG_FAIL_NOT_PRESENT, l, 0, all);
 			return 0;
 		}
 		large = m->ps_leaf[l] && (entry & PTE_PS);
-		if (entry & m->rsvd[l][large]) {
-			set_fault(w, X86_VEC_PF, PG_STAGE_GUEST, l,
-				  PFEC_P | PFEC_RSVD | pg_pfec_access_bits(m, rq), rq->va);
+		if ((entry & m->rsvd[l][large]) ||
+		    (rules->entry_bad && rules->entry_bad(m, l, large || l == 1, entry))) {
+			rules->fault(m, rq, w, PG_FAIL_RSVD, l, 0, all);
 			return 0;
 		}
 		if (L->has_perm) {
-			w_ok &= (entry & PTE_RW) != 0;
-			u_ok &= (entry & PTE_US) != 0;
-			xd |= m->nxe && (entry & PTE_XD);
+			all &= entry;
+			any |= entry & m->perm_or;
 		}
 		if (large || l == 1)
 			break;
-		if (L->has_a && !(entry & PTE_A)) {
+		if (L->has_a && m->a_bit && !(entry & m->a_bit)) {
 			r = (struct pg_ref){ .addr = wl->entry_addr, .size = f->entry_bytes,
 					     .level = (uint8_t)l, .kind = PG_REF_SET_AD,
-					     .set = PTE_A };
+					     .set = m->a_bit };
 			rc = ref(acc, w, &r);
 			if (rc)
 				return rc < 0 ? rc : 0;
@@ -137,17 +138,16 @@ int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct 
 	w->pa = (entry & m->leaf_addr[l]) | (rq->va & (w->page_size - 1));
 	if (large && f->lvl[l].hi_bits)
 		w->pa |= ((entry >> f->lvl[l].hi_lo) & ((1u << f->lvl[l].hi_bits) - 1)) << 32;
-	w->perms = (w_ok ? PG_PERM_W : 0) | (u_ok ? PG_PERM_U : 0) | (xd ? 0 : PG_PERM_X);
 	w->pkey = f->pk ? (uint8_t)((entry & PTE_PK) >> PTE_PK_SHIFT) : 0;
 	w->global = m->pge && (entry & PTE_G);
 
-	ec = pg_check_access(m, rq, w->perms, w->pkey);
-	if (ec) {
-		set_fault(w, X86_VEC_PF, PG_STAGE_GUEST, l, ec, rq->va);
+	code = rules->check(m, rq, w, all, any);
+	if (code) {
+		rules->fault(m, rq, w, PG_FAIL_DENIED, l, code, all);
 		return 0;
 	}
 
-	uint64_t ad = PTE_A | (rq->access == PG_ACC_WRITE ? PTE_D : 0);
+	uint64_t ad = m->a_bit | (rq->access == PG_ACC_WRITE ? m->d_bit : 0);
 	if ((entry & ad) != ad) {
 		r = (struct pg_ref){ .addr = w->lvl[w->nlevels - 1].entry_addr,
 				     .size = f->entry_bytes, .level = (uint8_t)l,

@@ -29,7 +29,20 @@ struct pg_req {
 	 * at CPL 3 (SDM Vol. 3A 4.6). Never a fetch. */
 	bool implicit;
 	bool stack;       /* stack access: a non-canonical address is #SS(0) */
+	/* Host dimension only: what the guest-physical access is for
+	 * (PG_HREQ_*), and the guest linear address behind it. */
+	uint8_t host;
+	uint64_t gla;
 };
+
+/* Host-dimension request flags (EPT qualification, SDM Table 28-7; #NPF
+ * EXITINFO1, APM 15.25.6). */
+#define PG_HREQ_GUEST_TABLE (1u << 0) /* access to a guest paging-structure entry */
+#define PG_HREQ_FINAL       (1u << 1) /* access to the translated guest-physical address */
+#define PG_HREQ_PDPTE_LOAD  (1u << 2) /* PAE PDPTE load at MOV to CR (no linear address) */
+#define PG_HREQ_USER_LA     (1u << 3) /* the linear address is user-mode (U/S=1) */
+#define PG_HREQ_RW_LA       (1u << 4) /* the linear address is writable */
+#define PG_HREQ_XD_LA       (1u << 5) /* the linear address is execute-disable */
 
 /* Where a fault was found. */
 enum pg_stage {
@@ -41,20 +54,31 @@ enum pg_stage {
 	PG_STAGE_HOST_FINAL, /* host dimension, on the final physical address */
 };
 
+/* fault.vector for a host-dimension fault: a VM exit, not a guest
+ * exception; fault.exit_reason says which. */
+#define PG_VEC_VMEXIT 0xff
+#define PG_EXIT_EPT_VIOLATION 48    /* VMX basic exit reason (SDM Vol. 3C App. C) */
+#define PG_EXIT_EPT_MISCONFIG 49
+#define PG_EXIT_NPF           0x400 /* SVM exit code VMEXIT_NPF (APM Vol. 2 App. C) */
+
 struct pg_fault {
-	uint8_t vector;      /* 0 = no fault; X86_VEC_PF, _GP, _SS */
+	uint8_t vector;      /* 0 = no fault; X86_VEC_PF, _GP, _SS, PG_VEC_VMEXIT */
+	uint16_t exit_reason;/* PG_VEC_VMEXIT: PG_EXIT_* */
 	uint8_t stage;       /* enum pg_stage */
 	uint8_t level;       /* level of the entry that caused it; 0 if none */
 	uint32_t error_code; /* #PF: PFEC_*; #GP/#SS: 0 */
 	uint64_t addr;       /* the faulting linear address (CR2 for #PF) */
 	uint64_t gpa;        /* host stages: the guest-physical address */
 	uint64_t host_info;  /* host stages: #NPF EXITINFO1 or EPT qualification */
+	uint64_t gla;        /* host stages: the guest linear address, if valid */
 };
 
 /* Effective permissions of a translation. */
 #define PG_PERM_W (1u << 0) /* R/W=1 at every level */
 #define PG_PERM_U (1u << 1) /* U/S=1 at every level: a user-mode address */
-#define PG_PERM_X (1u << 2) /* no level has XD=1 (with EFER.NXE=1) */
+#define PG_PERM_X (1u << 2) /* no level has XD=1 (with EFER.NXE=1); EPT: X=1 everywhere */
+#define PG_PERM_R (1u << 3) /* EPT only: R=1 everywhere (x86 entries are readable when present) */
+#define PG_PERM_XU (1u << 4) /* EPT only, mode-based execute: XU=1 everywhere */
 
 struct pg_walk_level {
 	uint64_t table;      /* physical address of the table */
@@ -104,6 +128,37 @@ struct pg_accessor {
 
 int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct pg_req *rq,
 	    struct pg_walk *w);
+
+/* Why a walk failed, for the family's fault builder. */
+enum pg_fail { PG_FAIL_NOT_PRESENT = 0, PG_FAIL_RSVD, PG_FAIL_DENIED };
+
+/*
+ * The rules of a format family, as data for the one walker: how the rights
+ * accumulated over the levels are turned into a decision, and how a failure
+ * is reported. x86 guest paging: perm.c; AMD nested paging: src/npt/;
+ * EPT: src/ept/.
+ */
+struct pg_rules {
+	/* Entry values the family rejects beyond the reserved-bit masks (EPT
+	 * misconfigurations such as write-only). NULL if none. */
+	bool (*entry_bad)(const struct pg_mmu *m, unsigned level, bool leaf, uint64_t entry);
+	/* Set w->perms from the accumulated rights (@all: AND over levels of
+	 * perm_and bits, @any: OR of perm_or bits) and decide @rq: 0 allows,
+	 * anything else is a code handed to fault(). */
+	uint32_t (*check)(const struct pg_mmu *m, const struct pg_req *rq, struct pg_walk *w,
+			  uint64_t all, uint64_t any);
+	/* Fill w->fault for a failure at @level. @code is check()'s result for
+	 * PG_FAIL_DENIED; @all the rights accumulated so far. */
+	void (*fault)(const struct pg_mmu *m, const struct pg_req *rq, struct pg_walk *w,
+		      enum pg_fail why, unsigned level, uint32_t code, uint64_t all);
+};
+
+/* Fill w->fault (helper for the families' fault builders). */
+void pg_set_fault(struct pg_walk *w, uint8_t vec, uint8_t stage, unsigned level, uint32_t ec,
+		  uint64_t va);
+
+/* The x86 guest-paging rules (#PF), perm.c. */
+extern const struct pg_rules pg_rules_x86;
 
 /*
  * The permission decision of SDM Vol. 3A 4.6 for an access with effective
