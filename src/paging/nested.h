@@ -1,0 +1,85 @@
+/*
+ * The two-dimensional walk (SDM Vol. 3C 29.3.2; APM Vol. 2 15.25.5): the
+ * guest walker runs with an accessor that translates every guest table
+ * address (a GPA) through the host dimension before reading it, and the
+ * final GPA is translated the same way. A host dimension is an ordinary
+ * struct pg_mmu (an AMD nested format or an EPT format) plus host-physical
+ * memory; TDX picks one of two EPT roots per GPA through pg_host.select.
+ *
+ * Every memory reference is logged in order, with its dimension and levels,
+ * so that the CLI can draw the walk grid and the timing model can cost it.
+ */
+#ifndef TDPSIM_PAGING_NESTED_H
+#define TDPSIM_PAGING_NESTED_H
+
+#include "walk.h"
+
+enum pg_dim { PG_DIM_GUEST = 0, PG_DIM_HOST = 1 };
+
+/* glevel for references that serve no guest level. */
+#define PG_GLEVEL_FINAL 0        /* translating the final GPA */
+#define PG_GLEVEL_PDPTE_LOAD 0xf /* PAE PDPTE register load */
+
+struct pg_ref_rec {
+	uint64_t addr;  /* host-physical address referenced */
+	uint64_t gpa;   /* guest references: the entry's GPA; host: the GPA translated */
+	uint8_t dim;    /* enum pg_dim */
+	uint8_t glevel; /* guest level being served (1..5), FINAL or PDPTE_LOAD */
+	uint8_t hlevel; /* host references: host level; guest references: 0 */
+	uint8_t kind;   /* enum pg_ref_kind */
+};
+
+#define PG_REFLOG_MAX 256
+struct pg_ref_log {
+	unsigned n;     /* records kept (at most PG_REFLOG_MAX) */
+	unsigned reads; /* all table reads, kept or not */
+	unsigned ad;    /* all A/D updates */
+	struct pg_ref_rec rec[PG_REFLOG_MAX];
+};
+
+struct pg_host {
+	const struct pg_mmu *mmu; /* the host table, when select is NULL */
+	/* Optional: pick the host table for @gpa and the address to walk it
+	 * with (TDX: secure or shared EPT by the shared bit). NULL means the
+	 * GPA cannot be mapped (reported as a not-present host fault). */
+	const struct pg_mmu *(*select)(void *opaque, uint64_t gpa, uint64_t *walk_gpa);
+	void *opaque;
+	struct pg_accessor mem;   /* host-physical memory */
+	/* EPT with EPTP.AD=1: accesses to guest paging structures are writes
+	 * for EPT rights and A/D (SDM Vol. 3C 29.3.3.2), except PDPTE loads. */
+	bool table_writes;
+};
+
+struct pg_nested {
+	const struct pg_host *host; /* NULL: no host dimension, GPA = HPA */
+	struct pg_accessor mem;     /* used when host is NULL */
+	struct pg_ref_log *log;     /* optional */
+	/* Set by pg_walk2d() for the accessor: */
+	const struct pg_req *rq;
+	uint8_t hreq;               /* PG_HREQ_* for the current reference */
+};
+
+struct pg_walk2d {
+	struct pg_walk guest;       /* the guest walk (pa = GPA) */
+	struct pg_walk host;        /* the host walk of the final GPA */
+	uint64_t hpa;
+	uint64_t host_page_size;
+	unsigned refs;              /* all table reads, both dimensions */
+	struct pg_fault fault;      /* guest exception or host VM exit; vector 0: none */
+};
+
+/* An accessor for guest table references that goes through @n. */
+void pg_nested_accessor(struct pg_accessor *acc, struct pg_nested *n);
+
+/*
+ * Translate @rq through the guest tables of @guest and the host dimension
+ * of @n. Returns 0 (check r->fault.vector) or a negative errno.
+ */
+int pg_walk2d(struct pg_nested *n, const struct pg_mmu *guest, const struct pg_req *rq,
+	      struct pg_walk2d *r);
+
+/* Load PAE PDPTE registers through the host dimension (as MOV to CR3 does
+ * under EPT: treated as reads, no linear address). */
+int pg_nested_load_pdptes(struct pg_nested *n, struct pg_mmu *guest, struct pg_fault *f);
+
+#endif
