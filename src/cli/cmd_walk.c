@@ -18,6 +18,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
+#include "walk.h"
 #include "cpu/ram.h"
 #include "paging/access_ram.h"
 #include "paging/bits.h"
@@ -32,15 +33,6 @@
 #define SYNTH_TABLE_BASE UINT64_C(0x100000)
 #define SYNTH_RAM_SIZE   UINT64_C(0x200000)
 #define SYNTH_PA_BASE    UINT64_C(0x40000000)
-
-/* A --guest mode: the register bits that select it, and the mode-defining
- * bits that contradict it (SDM Vol. 3A Table 4-1). */
-struct guest_mode {
-	const char *name;
-	uint64_t cr0, cr4, efer;
-	uint64_t forbid_cr0, forbid_cr4, forbid_efer;
-	uint64_t default_va;
-};
 
 static const struct guest_mode guest_modes[] = {
 	{ "nopaging", CR0_PE, 0, 0, CR0_PG, 0, EFER_LMA, 0xc0403abc },
@@ -71,35 +63,6 @@ static const struct cli_bit entry_bits[] = {
 	{ "p", PTE_P },   { "rw", PTE_RW }, { "us", PTE_US }, { "pwt", PTE_PWT },
 	{ "pcd", PTE_PCD }, { "a", PTE_A },   { "d", PTE_D },   { "g", PTE_G },
 	{ "xd", PTE_XD }, { "pk", PTE_PK }, { NULL, 0 },
-};
-
-struct walk_opts {
-	gboolean synthetic, json, implicit, ac, no_1g, no_la57, no_pse36;
-	gchar *image, *cr3, *guest, *page_size, *pa_base, *va, *access, *cpl;
-	gchar *pkru, *pkrs, *maxphyaddr, *leaf_flags, *table_flags;
-	gchar **cr0, **cr4, **efer;
-};
-
-/* Everything the output needs. */
-struct walk_ctx {
-	const struct walk_opts *o;
-	const struct guest_mode *gm;
-	struct pg_cpu cpu;
-	struct pg_regs regs;
-	struct pg_mmu mmu;
-	struct pg_req rq;
-	struct pg_walk w;
-	struct cpu_ram ram;
-	uint64_t page_size; /* synthetic leaf size */
-	uint64_t pa_base;   /* synthetic page frame */
-	uint64_t leaf_flags, table_flags;
-	bool pdpte_loaded;
-	unsigned pdpte_refs;
-	struct pg_fault pdpte_fault;
-	/* Tracing accessor: the last address referenced, and the A/D updates. */
-	struct pg_accessor inner;
-	uint64_t last_addr;
-	uint64_t ad_set[PG_LEVELS_MAX + 1]; /* bits newly set, by level */
 };
 
 /* ---- parsing ---------------------------------------------------------- */
@@ -401,7 +364,10 @@ static void print_text(struct walk_ctx *c)
 	printf("CR0 0x%" PRIx64 "  CR3 0x%" PRIx64 "  CR4 0x%" PRIx64 "  EFER 0x%" PRIx64
 	       "  MAXPHYADDR %u\n",
 	       r->cr0, r->cr3, r->cr4, r->efer, c->cpu.maxphyaddr);
-	if (fmt->top_in_regs)
+	if (fmt->top_in_regs && c->mmu.pdpte_in_walk)
+		printf("PAE under nested paging: the PDPTE is read through the nested tables on "
+		       "every walk (APM Vol. 2 15.25.10)\n");
+	else if (fmt->top_in_regs)
 		printf("PAE: %s the 4 PDPTE registers from 0x%" PRIx64
 		       " at CR3 load (%u refs, not counted in the walk's refs)\n",
 		       c->pdpte_loaded ? "loaded" : "failed to load", c->mmu.root, c->pdpte_refs);
@@ -444,7 +410,10 @@ static void print_text(struct walk_ctx *c)
 	if (w->fault.vector || (fmt->top_in_regs && !c->pdpte_loaded)) {
 		char text[400];
 
-		fault_text(c, text, sizeof(text));
+		if (w->fault.vector == PG_VEC_VMEXIT)
+			walk_host_fault_text(c, text, sizeof(text));
+		else
+			fault_text(c, text, sizeof(text));
 		printf("=> %s\n", text);
 	} else {
 		printf("=> PA 0x%0*" PRIx64 " (%s page, perms %s, pkey %u, global %s)\n", aw,
@@ -452,6 +421,8 @@ static void print_text(struct walk_ctx *c)
 		       w->pkey, w->global ? "yes" : "no");
 	}
 	printf("refs %u, A/D writes %u\n", w->refs, w->ad_writes);
+	if (c->host)
+		walk_host_text(c);
 }
 
 /* ---- JSON output -------------------------------------------------------- */
@@ -555,9 +526,9 @@ static void print_json(struct walk_ctx *c)
 		json_null(b, "pkey");
 		json_null(b, "global");
 	}
-	json_int(b, "refs", w->refs);
+	json_int(b, "refs", c->host ? walk_host_refs(c) : w->refs);
 	json_int(b, "ad_writes", w->ad_writes);
-	if (fmt->top_in_regs)
+	if (fmt->top_in_regs && !c->mmu.pdpte_in_walk)
 		json_int(b, "pdpte_load_refs", c->pdpte_refs);
 
 	if (ok) {
@@ -581,8 +552,15 @@ static void print_json(struct walk_ctx *c)
 		json_builder_add_string_value(b, pg_stage_name(f->stage));
 		if (f->stage == PG_STAGE_PDPTE_LOAD)
 			json_hex(b, "gpa", f->gpa);
+		if (f->vector == PG_VEC_VMEXIT) {
+			json_int(b, "exit_reason", f->exit_reason);
+			json_hex(b, "exit_info", f->host_info);
+			json_hex(b, "gpa", f->gpa);
+		}
 		json_builder_end_object(b);
 	}
+	if (c->host)
+		walk_host_json(c, b);
 	json_builder_end_object(b);
 
 	root = json_builder_get_root(b);
@@ -750,11 +728,11 @@ static int build_synthetic(struct walk_ctx *c)
 	rc = check_page_size(c, c->o->page_size ? c->o->page_size : "4k");
 	if (rc)
 		return rc;
-	if (cpu_ram_init(&c->ram, SYNTH_RAM_SIZE))
+	if (c->host ? !walk_host_guest_ram(c) : cpu_ram_init(&c->ram, SYNTH_RAM_SIZE) != 0)
 		return cli_fail(CMD, "cannot allocate %" PRIu64 " bytes of guest RAM",
 				SYNTH_RAM_SIZE);
 	if (fmt->levels == 0)
-		return 0;
+		return c->host ? walk_host_build(c, 0) : 0;
 	if (c->pa_base & (c->page_size - 1))
 		return cli_fail(CMD, "--pa-base 0x%" PRIx64 " is not aligned to the %s page",
 				c->pa_base, size_name(c->page_size, sz, sizeof(sz)));
@@ -770,7 +748,7 @@ static int build_synthetic(struct walk_ctx *c)
 	     (uint64_t)((int64_t)(c->rq.va << (64 - fmt->va_bits)) >> (64 - fmt->va_bits)) !=
 		     c->rq.va;
 	if (nc)
-		return 0;
+		return c->host ? walk_host_build(c, 0) : 0;
 	rc = pg_synth_map(&s, c->rq.va & ~(c->page_size - 1), c->pa_base, c->page_size,
 			  c->leaf_flags, c->table_flags);
 	if (rc == -EINVAL)
@@ -779,7 +757,7 @@ static int build_synthetic(struct walk_ctx *c)
 				c->pa_base, size_name(c->page_size, sz, sizeof(sz)), c->gm->name);
 	if (rc)
 		return cli_fail(CMD, "cannot build the synthetic tables: %s", g_strerror(-rc));
-	return 0;
+	return c->host ? walk_host_build(c, s.next) : 0;
 }
 
 static int load_image(struct walk_ctx *c)
@@ -797,6 +775,8 @@ static int run_walk(struct walk_ctx *c)
 
 	struct pg_accessor acc = { .ref = trace_ref, .opaque = c };
 
+	if (c->host)
+		return walk_host_run(c);
 	pg_ram_accessor(&c->inner, &c->ram);
 
 	if (c->mmu.fmt->top_in_regs) {
@@ -861,6 +841,14 @@ int cmd_walk(int argc, char **argv)
 	    {"no-1g", 0, 0, G_OPTION_ARG_NONE, &o.no_1g, "CPU model: no 1 GiB pages", NULL},
 	    {"no-la57", 0, 0, G_OPTION_ARG_NONE, &o.no_la57, "CPU model: no 5-level paging", NULL},
 	    {"no-pse36", 0, 0, G_OPTION_ARG_NONE, &o.no_pse36, "CPU model: no PSE-36", NULL},
+	    {"host", 0, 0, G_OPTION_ARG_STRING, &o.host,
+	     "Host dimension: none (default), npt2, npt3, npt4, npt5, ept4, ept5", "MODE"},
+	    {"host-page-size", 0, 0, G_OPTION_ARG_STRING, &o.host_page_size,
+	     "Synthetic host leaf size: 4k (default), 2m, 4m (npt2), 1g", "SIZE"},
+	    {"gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
+	     "TDX: guest-physical address width 48 or 52 (shared bit 47 or 51)", "BITS"},
+	    {"shared", 0, 0, G_OPTION_ARG_NONE, &o.shared,
+	     "TDX: the final page is shared (its GPA carries the shared bit)", NULL},
 	    {"json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print one JSON object", NULL},
 	    G_OPTION_ENTRY_NULL};
 	GOptionContext *ctx;
@@ -928,7 +916,7 @@ int cmd_walk(int argc, char **argv)
 		if (o.synthetic && (rc = parse_synth_opts(&c, fmt)))
 			goto out;
 	}
-	if ((rc = setup_regs(&c)) || (rc = setup_request(&c)))
+	if ((rc = setup_regs(&c)) || (rc = setup_request(&c)) || (rc = walk_host_parse(&c)))
 		goto out;
 	rc = o.synthetic ? build_synthetic(&c) : load_image(&c);
 	if (rc || (rc = run_walk(&c)))
@@ -940,6 +928,7 @@ int cmd_walk(int argc, char **argv)
 		print_text(&c);
 	rc = CLI_EXIT_OK;
 out:
+	walk_host_free(&c);
 	cpu_ram_free(&c.ram);
 	g_option_context_free(ctx);
 	g_free(o.image);
@@ -958,5 +947,8 @@ out:
 	g_strfreev(o.cr0);
 	g_strfreev(o.cr4);
 	g_strfreev(o.efer);
+	g_free(o.host);
+	g_free(o.host_page_size);
+	g_free(o.gpaw);
 	return rc;
 }

@@ -75,6 +75,11 @@ struct pg_mmu {
 	/* PAE only: read the PDPTEs from memory on every walk instead of using
 	 * the registers (AMD under nested paging, APM Vol. 2 15.25.10). */
 	bool pdpte_in_walk;
+	/* Host dimension (NPT, EPT): the walked address is guest-physical,
+	 * not linear. No canonical rule applies; an address above the
+	 * format's reach (bit va_bits or higher set) cannot be mapped and
+	 * is a not-present fault at the top level, with no reference. */
+	bool addr_physical;
 	bool pdpte_loaded;
 	uint64_t pdpte[4];       /* the PAE PDPTE registers (SDM 4.4.1) */
 };

@@ -48,15 +48,26 @@ struct pg_host {
 	/* EPT with EPTP.AD=1: accesses to guest paging structures are writes
 	 * for EPT rights and A/D (SDM Vol. 3C 29.3.3.2), except PDPTE loads. */
 	bool table_writes;
+	/* AMD: a PAE guest's PDPTEs are read through the nested tables on
+	 * every walk (APM Vol. 2 15.25.10); the caller sets the guest
+	 * pg_mmu.pdpte_in_walk accordingly. */
+	bool guest_pdpte_in_walk;
 };
 
 struct pg_nested {
 	const struct pg_host *host; /* NULL: no host dimension, GPA = HPA */
 	struct pg_accessor mem;     /* used when host is NULL */
 	struct pg_ref_log *log;     /* optional */
+	unsigned reads, ad;         /* references made, both dimensions */
 	/* Set by pg_walk2d() for the accessor: */
 	const struct pg_req *rq;
 	uint8_t hreq;               /* PG_HREQ_* for the current reference */
+	/* The host translation of the guest entry read last: a following A/D
+	 * update of the same entry writes there without a second host walk,
+	 * as the hardware's locked read-modify-write does. */
+	uint64_t last_gpa, last_hpa;
+	uint8_t last_perms;
+	bool last_valid;
 };
 
 struct pg_walk2d {

@@ -68,9 +68,17 @@ int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct 
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	if (!va_fits(f, rq->va, &noncanonical))
+	if (m->addr_physical) {
+		/* A GPA is not a linear address: no canonical check. The
+		 * tables cannot map one beyond their reach (a 32-bit host
+		 * format above 4 GiB, a 4-level one at or above 2^48). */
+		if (f->levels && f->va_bits < 64 && (rq->va >> f->va_bits)) {
+			rules->fault(m, rq, w, PG_FAIL_NOT_PRESENT, f->levels, 0, all);
+			return 0;
+		}
+	} else if (!va_fits(f, rq->va, &noncanonical)) {
 		return -EINVAL;
-	if (noncanonical) {
+	} else if (noncanonical) {
 		pg_set_fault(w, rq->stack ? X86_VEC_SS : X86_VEC_GP, PG_STAGE_LINEAR, 0, 0, rq->va);
 		return 0;
 	}

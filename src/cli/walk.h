@@ -1,0 +1,69 @@
+/*
+ * `tdpsim walk` internals shared by cmd_walk.c (guest dimension, output) and
+ * walk_host.c (the host dimension: --host, --gpaw, --shared, the 2D grid).
+ */
+#ifndef TDPSIM_CLI_WALK_H
+#define TDPSIM_CLI_WALK_H
+
+#include <json-glib/json-glib.h>
+
+#include "cpu/ram.h"
+#include "paging/walk.h"
+
+/* A --guest mode: the register bits that select it, and the mode-defining
+ * bits that contradict it (SDM Vol. 3A Table 4-1). */
+struct guest_mode {
+	const char *name;
+	uint64_t cr0, cr4, efer;
+	uint64_t forbid_cr0, forbid_cr4, forbid_efer;
+	uint64_t default_va;
+};
+
+struct walk_host;
+
+struct walk_opts {
+	gboolean synthetic, json, implicit, ac, no_1g, no_la57, no_pse36;
+	gchar *image, *cr3, *guest, *page_size, *pa_base, *va, *access, *cpl;
+	gchar *pkru, *pkrs, *maxphyaddr, *leaf_flags, *table_flags;
+	gchar **cr0, **cr4, **efer;
+	gchar *host, *host_page_size, *gpaw;
+	gboolean shared;
+};
+
+/* Everything the output needs. */
+struct walk_ctx {
+	const struct walk_opts *o;
+	const struct guest_mode *gm;
+	struct pg_cpu cpu;
+	struct pg_regs regs;
+	struct pg_mmu mmu;
+	struct pg_req rq;
+	struct pg_walk w;
+	struct cpu_ram ram;
+	uint64_t page_size; /* synthetic leaf size */
+	uint64_t pa_base;   /* synthetic page frame */
+	uint64_t leaf_flags, table_flags;
+	bool pdpte_loaded;
+	unsigned pdpte_refs;
+	struct pg_fault pdpte_fault;
+	/* Tracing accessor: the last address referenced, and the A/D updates. */
+	struct pg_accessor inner;
+	uint64_t last_addr;
+	uint64_t ad_set[PG_LEVELS_MAX + 1]; /* bits newly set, by level */
+	/* The host dimension (walk_host.c); NULL without --host. */
+	struct walk_host *host;
+};
+
+
+/* walk_host.c */
+int walk_host_parse(struct walk_ctx *c);            /* options, before set-up */
+int walk_host_build(struct walk_ctx *c, uint64_t table_end); /* synthetic host tables */
+int walk_host_run(struct walk_ctx *c);              /* PDPTE load + 2D walk */
+void walk_host_text(const struct walk_ctx *c);      /* grid and host result */
+void walk_host_json(const struct walk_ctx *c, JsonBuilder *b);
+unsigned walk_host_refs(const struct walk_ctx *c);  /* all reads, both dimensions */
+void walk_host_fault_text(const struct walk_ctx *c, char *buf, size_t n);
+void walk_host_free(struct walk_ctx *c);
+struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c); /* guest-physical view */
+
+#endif

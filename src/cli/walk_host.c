@@ -1,0 +1,400 @@
+/*
+ * `tdpsim walk --host MODE`: the host dimension of the walk command.
+ *
+ * The synthetic layout puts guest-physical memory inside host-physical
+ * memory at GUEST_HPA_OFFSET, so every translation visibly changes the
+ * address: host tables at HOST_TABLE_BASE map each guest table page and the
+ * final page GPA -> GPA + GUEST_HPA_OFFSET with host pages of
+ * --host-page-size. The walk itself is pg_walk2d(); this file sets it up and
+ * draws the reference grid (guest levels by host levels, each reference
+ * numbered in the order the hardware makes it).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ept/ept.h"
+#include "npt/npt.h"
+#include "paging/access_ram.h"
+#include "paging/bits.h"
+#include "paging/nested.h"
+#include "paging/synth.h"
+#include "walk.h"
+
+#define CMD "walk"
+
+#define GUEST_HPA_OFFSET UINT64_C(0x40000000) /* 1 GiB: aligned for every host page size */
+#define HOST_TABLE_BASE  UINT64_C(0x200000)
+#define GUEST_RAM_SIZE   UINT64_C(0x200000)   /* the guest view (as without --host) */
+
+enum host_kind { HOST_NPT, HOST_EPT };
+
+struct host_mode {
+	const char *name;
+	enum host_kind kind;
+	uint64_t cr0, cr4, efer; /* NPT: the host paging registers */
+	unsigned ept_levels;     /* EPT: page-walk length */
+	uint64_t sizes;          /* allowed host page sizes, as a mask of size bits */
+};
+
+
+#define SZ_4K (UINT64_C(1) << 12)
+#define SZ_2M (UINT64_C(1) << 21)
+#define SZ_4M (UINT64_C(1) << 22)
+#define SZ_1G (UINT64_C(1) << 30)
+
+static const struct host_mode host_modes[] = {
+	{ "npt2", HOST_NPT, CR0_PE | CR0_PG, CR4_PSE, 0, 0, SZ_4K | SZ_4M },
+	{ "npt3", HOST_NPT, CR0_PE | CR0_PG, CR4_PAE, EFER_NXE, 0, SZ_4K | SZ_2M },
+	{ "npt4", HOST_NPT, CR0_PE | CR0_PG, CR4_PAE, EFER_LME | EFER_LMA | EFER_NXE, 0,
+	  SZ_4K | SZ_2M | SZ_1G },
+	{ "npt5", HOST_NPT, CR0_PE | CR0_PG, CR4_PAE | CR4_LA57, EFER_LME | EFER_LMA | EFER_NXE,
+	  0, SZ_4K | SZ_2M | SZ_1G },
+	{ "ept4", HOST_EPT, 0, 0, 0, 4, SZ_4K | SZ_2M | SZ_1G },
+	{ "ept5", HOST_EPT, 0, 0, 0, 5, SZ_4K | SZ_2M | SZ_1G },
+};
+
+struct walk_host {
+	const struct host_mode *hm;
+	uint64_t page_size;
+	struct cpu_ram hram;      /* host-physical memory */
+	struct pg_mmu mmu;        /* the host tables */
+	struct pg_host host;
+	struct pg_nested nested;
+	struct pg_ref_log log;
+	struct pg_walk2d r;
+	struct pg_fault pdpte_fault;
+	unsigned pdpte_refs;
+	bool pdpte_load;          /* PDPTEs loaded through the host (EPT) */
+};
+
+int walk_host_parse(struct walk_ctx *c)
+{
+	const struct walk_opts *o = c->o;
+	struct walk_host *h;
+	uint64_t v = SZ_4K;
+
+	if (o->gpaw || o->shared)
+		return cli_fail(CMD, "--gpaw/--shared (TDX) are not available yet in this build");
+	if (!o->host || strcmp(o->host, "none") == 0) {
+		if (o->host_page_size)
+			return cli_fail(CMD, "--host-page-size needs --host");
+		return 0;
+	}
+	if (o->image)
+		return cli_fail(CMD, "--host needs --synthetic (an image has no host tables)");
+	h = g_new0(struct walk_host, 1);
+	c->host = h;
+	for (size_t i = 0; i < G_N_ELEMENTS(host_modes); i++)
+		if (strcmp(host_modes[i].name, o->host) == 0)
+			h->hm = &host_modes[i];
+	if (!h->hm)
+		return cli_fail(CMD, "--host %s: expected none, npt2, npt3, npt4, npt5, ept4 or "
+				"ept5", o->host);
+	if (o->host_page_size &&
+	    (cli_parse_u64(o->host_page_size, &v) || (v & (v - 1)) ||
+	     !(v & (SZ_4K | SZ_2M | SZ_4M | SZ_1G))))
+		return cli_fail(CMD, "--host-page-size %s: expected 4k, 2m, 4m or 1g",
+				o->host_page_size);
+	if (!(v & h->hm->sizes))
+		return cli_fail(CMD, "--host-page-size %s: --host %s has no such leaf (%s)",
+				o->host_page_size, o->host,
+				v == SZ_4M ? "4 MiB pages exist only in 2-level tables (npt2)"
+				: v == SZ_1G ? "1 GiB pages need 4- or 5-level tables"
+					     : "2 MiB pages need PAE, 4- or 5-level tables");
+	h->page_size = v;
+	return 0;
+}
+
+struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c)
+{
+	struct walk_host *h = c->host;
+
+	if (cpu_ram_init(&h->hram, GUEST_HPA_OFFSET + GUEST_RAM_SIZE))
+		return NULL;
+	c->ram.base = h->hram.base + GUEST_HPA_OFFSET;
+	c->ram.size = GUEST_RAM_SIZE;
+	return &c->ram;
+}
+
+void walk_host_free(struct walk_ctx *c)
+{
+	if (!c->host)
+		return;
+	if (c->host->hram.base) {
+		cpu_ram_free(&c->host->hram);
+		c->ram = (struct cpu_ram){ 0 }; /* the guest view pointed into it */
+	}
+	g_free(c->host);
+	c->host = NULL;
+}
+
+/* Map the host page holding @gpa (once). */
+static int map_gpa(struct walk_host *h, struct pg_synth *s, uint64_t gpa, uint64_t leaf,
+		   uint64_t table)
+{
+	uint64_t base = gpa & ~(h->page_size - 1);
+	int rc = pg_synth_map(s, base, base + GUEST_HPA_OFFSET, h->page_size, leaf, table);
+
+	return rc == -EEXIST ? 0 : rc;
+}
+
+int walk_host_build(struct walk_ctx *c, uint64_t table_end)
+{
+	struct walk_host *h = c->host;
+	const struct host_mode *hm = h->hm;
+	const struct pg_format *fmt;
+	struct pg_synth s;
+	uint64_t leaf, table, final_gpa;
+	const char *why = NULL;
+	int rc;
+
+	if (hm->kind == HOST_EPT) {
+		struct ept_caps caps;
+		uint64_t eptp = HOST_TABLE_BASE | ((uint64_t)(hm->ept_levels - 1) << EPTP_PWL_SHIFT) |
+				6 /* WB */;
+
+		ept_caps_all(&caps);
+		caps.maxphyaddr = c->cpu.maxphyaddr;
+		fmt = hm->ept_levels == 5 ? &ept_fmt5 : &ept_fmt4;
+		leaf = EPTE_RWX | (UINT64_C(6) << EPTE_MT_SHIFT);
+		table = EPTE_RWX;
+		rc = pg_synth_init(&s, &h->hram, fmt, HOST_TABLE_BASE);
+		if (!rc)
+			rc = ept_mmu_init(&h->mmu, eptp, &caps, false, &why);
+	} else {
+		struct pg_regs hr = { .cr0 = hm->cr0, .cr4 = hm->cr4, .efer = hm->efer,
+				      .cr3 = HOST_TABLE_BASE };
+
+		fmt = pg_format_of(pg_mode_of(&hr));
+		leaf = PTE_P | PTE_RW | PTE_US;
+		table = leaf;
+		rc = pg_synth_init(&s, &h->hram, fmt, HOST_TABLE_BASE);
+		if (!rc)
+			rc = npt_mmu_init(&h->mmu, &hr, &c->cpu, &why);
+	}
+	if (rc)
+		return cli_fail(CMD, "cannot set up --host %s: %s", hm->name,
+				why ? why : g_strerror(-rc));
+
+	/* Every guest table page, then the final page. */
+	for (uint64_t g = c->mmu.fmt->levels ? c->mmu.root & ~UINT64_C(0xfff) : table_end;
+	     g < table_end; g += 4096) {
+		rc = map_gpa(h, &s, g, leaf, table);
+		if (rc)
+			return cli_fail(CMD, "cannot map GPA 0x%" PRIx64 " in --host %s: %s", g,
+					hm->name, g_strerror(-rc));
+	}
+	final_gpa = c->mmu.fmt->levels ? c->pa_base | (c->rq.va & (c->page_size - 1)) : c->rq.va;
+	rc = map_gpa(h, &s, final_gpa, leaf, table);
+	if (rc)
+		return cli_fail(CMD, "cannot map the final GPA 0x%" PRIx64 " in --host %s: %s",
+				final_gpa, hm->name, g_strerror(-rc));
+
+	h->host.mmu = &h->mmu;
+	pg_ram_accessor(&h->host.mem, &h->hram);
+	h->host.guest_pdpte_in_walk = hm->kind == HOST_NPT;
+	h->nested.host = &h->host;
+	h->nested.log = &h->log;
+	return 0;
+}
+
+int walk_host_run(struct walk_ctx *c)
+{
+	struct walk_host *h = c->host;
+	int rc;
+
+	if (c->mmu.fmt->top_in_regs) {
+		if (h->host.guest_pdpte_in_walk) {
+			/* AMD: PDPTEs are read through the nested tables on every
+			 * walk, not loaded at CR3 (APM Vol. 2 15.25.10). */
+			c->mmu.pdpte_in_walk = true;
+		} else {
+			unsigned before = h->nested.reads;
+
+			rc = pg_nested_load_pdptes(&h->nested, &c->mmu, &h->pdpte_fault);
+			if (rc)
+				return cli_fail(CMD, "PDPTE load failed: %s", g_strerror(-rc));
+			h->pdpte_load = true;
+			h->pdpte_refs = h->nested.reads - before;
+			c->pdpte_refs = h->pdpte_refs;
+			c->pdpte_loaded = c->mmu.pdpte_loaded;
+			if (h->pdpte_fault.vector) {
+				memset(&c->w, 0, sizeof(c->w));
+				c->w.fault = h->pdpte_fault;
+				return 0;
+			}
+		}
+	}
+	if (c->mmu.fmt->top_in_regs && !h->pdpte_load)
+		c->pdpte_loaded = true;
+	h->log.n = h->log.reads = h->log.ad = 0;
+	rc = pg_walk2d(&h->nested, &c->mmu, &c->rq, &h->r);
+	if (rc)
+		return cli_fail(CMD, "2D walk failed: %s", g_strerror(-rc));
+	c->w = h->r.guest;
+	c->w.fault = h->r.fault;
+	/* What the walk set in each guest entry (read back from host memory). */
+	for (unsigned i = 0; i < c->w.nlevels; i++) {
+		const struct pg_walk_level *wl = &c->w.lvl[i];
+		uint64_t now = 0;
+
+		if (wl->from_reg || !cpu_ram_read_le(&c->ram, wl->entry_addr, c->mmu.fmt->entry_bytes,
+						      &now))
+			c->ad_set[wl->level] |= (now & ~wl->entry) & (PTE_A | PTE_D);
+	}
+	return 0;
+}
+
+unsigned walk_host_refs(const struct walk_ctx *c)
+{
+	return c->host->log.reads;
+}
+
+/* Column of a reference in the grid: host levels top..1, then the guest
+ * entry itself. */
+static int grid_col(const struct walk_host *h, const struct pg_ref_rec *r)
+{
+	return r->dim == PG_DIM_GUEST ? h->mmu.fmt->levels : h->mmu.fmt->levels - r->hlevel;
+}
+
+void walk_host_text(const struct walk_ctx *c)
+{
+	const struct walk_host *h = c->host;
+	const struct pg_format *gf = c->mmu.fmt, *hf = h->mmu.fmt;
+	const unsigned cols = hf->levels + 1;
+	unsigned rows = gf->levels + 2; /* PDPTE load, guest levels, final */
+	/* Up to 4 reads per cell (PDPTE loads: 4 entries). */
+	GString *cell[PG_LEVELS_MAX + 2][PG_LEVELS_MAX + 1] = { { 0 } };
+	unsigned seq = 0;
+
+	for (unsigned i = 0; i < h->log.n; i++) {
+		const struct pg_ref_rec *r = &h->log.rec[i];
+		unsigned row;
+		int col;
+
+		if (r->kind != PG_REF_READ)
+			continue;
+		seq++;
+		row = r->glevel == PG_GLEVEL_PDPTE_LOAD ? 0
+		      : r->glevel == PG_GLEVEL_FINAL   ? rows - 1
+						       : 1u + gf->levels - r->glevel;
+		col = grid_col(h, r);
+		if (!cell[row][col])
+			cell[row][col] = g_string_new(NULL);
+		g_string_append_printf(cell[row][col], "%s%u", cell[row][col]->len ? "," : "", seq);
+	}
+
+	printf("\n2D walk: guest %s over host %s (%s host pages), references in order\n",
+	       c->gm->name, h->hm->name,
+	       h->page_size == SZ_4K ? "4 KiB" : h->page_size == SZ_2M ? "2 MiB"
+				   : h->page_size == SZ_4M ? "4 MiB" : "1 GiB");
+	printf("%-12s", "");
+	for (unsigned k = 0; k < hf->levels; k++)
+		printf(" %8s", hf->lvl[hf->levels - k].name);
+	printf(" | %s\n", "guest entry");
+	for (unsigned row = 0; row < rows; row++) {
+		char label[32];
+		bool any = false;
+
+		for (unsigned k = 0; k < cols; k++)
+			any |= cell[row][k] != NULL;
+		if (!any && (row == 0 || row == rows - 1))
+			continue;
+		if (row == 0)
+			snprintf(label, sizeof(label), "PDPTE load");
+		else if (row == rows - 1)
+			snprintf(label, sizeof(label), "final GPA");
+		else
+			snprintf(label, sizeof(label), "guest %s", gf->lvl[gf->levels + 1 - row].name);
+		printf("%-12s", label);
+		for (unsigned k = 0; k < cols; k++) {
+			printf("%s%8s", k == cols - 1 ? " | " : " ",
+			       cell[row][k] ? cell[row][k]->str : (k == cols - 1 && row == rows - 1
+								   ? "" : "-"));
+			if (cell[row][k])
+				g_string_free(cell[row][k], TRUE);
+		}
+		printf("\n");
+	}
+	if (!h->r.fault.vector && !(c->w.fault.vector))
+		printf("=> GPA 0x%" PRIx64 " -> HPA 0x%" PRIx64 " (%" PRIu64 " KiB host page)\n",
+		       h->r.guest.pa, h->r.hpa, h->r.host_page_size >> 10);
+	printf("2D refs %u (guest entries %u, host entries %u), A/D writes %u%s\n",
+	       h->log.reads, h->r.guest.refs, h->log.reads - h->r.guest.refs, h->log.ad,
+	       h->pdpte_load ? "; the PDPTE load is not counted" : "");
+}
+
+void walk_host_fault_text(const struct walk_ctx *c, char *buf, size_t n)
+{
+	const struct pg_fault *f = &c->w.fault;
+
+	if (f->exit_reason == PG_EXIT_NPF)
+		snprintf(buf, n, "#NPF exit: EXITINFO1 0x%" PRIx64 " (%s), EXITINFO2 (GPA) 0x%" PRIx64
+			 ", host level %u", f->host_info,
+			 (f->host_info & NPF_GUEST_PT) ? "on a guest table access" : "on the final GPA",
+			 f->gpa, f->level);
+	else if (f->exit_reason == PG_EXIT_EPT_MISCONFIG)
+		snprintf(buf, n, "EPT misconfiguration exit: GPA 0x%" PRIx64 ", EPT level %u", f->gpa,
+			 f->level);
+	else
+		snprintf(buf, n, "EPT violation exit: qualification 0x%" PRIx64 " (%s), GPA 0x%" PRIx64
+			 ", EPT level %u", f->host_info,
+			 (f->host_info & EPTQ_GLA_FINAL) ? "on the final GPA" : "on a guest table access",
+			 f->gpa, f->level);
+}
+
+void walk_host_json(const struct walk_ctx *c, JsonBuilder *b)
+{
+	const struct walk_host *h = c->host;
+	char hex[24];
+	unsigned seq = 0;
+
+	json_builder_set_member_name(b, "host");
+	json_builder_add_string_value(b, h->hm->name);
+	json_builder_set_member_name(b, "host_page_size");
+	json_builder_add_int_value(b, (gint64)h->page_size);
+	json_builder_set_member_name(b, "hpa");
+	if (h->r.fault.vector || c->w.fault.vector) {
+		json_builder_add_null_value(b);
+	} else {
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, h->r.hpa);
+		json_builder_add_string_value(b, hex);
+	}
+	json_builder_set_member_name(b, "guest_refs");
+	json_builder_add_int_value(b, h->r.guest.refs);
+	json_builder_set_member_name(b, "host_refs");
+	json_builder_add_int_value(b, h->log.reads - h->r.guest.refs);
+	json_builder_set_member_name(b, "references");
+	json_builder_begin_array(b);
+	for (unsigned i = 0; i < h->log.n; i++) {
+		const struct pg_ref_rec *r = &h->log.rec[i];
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "n");
+		json_builder_add_int_value(b, r->kind == PG_REF_READ ? ++seq : 0);
+		json_builder_set_member_name(b, "kind");
+		json_builder_add_string_value(b, r->kind == PG_REF_READ ? "read" : "ad");
+		json_builder_set_member_name(b, "dim");
+		json_builder_add_string_value(b, r->dim == PG_DIM_GUEST ? "guest" : "host");
+		json_builder_set_member_name(b, "guest_level");
+		if (r->glevel == PG_GLEVEL_FINAL)
+			json_builder_add_string_value(b, "final");
+		else if (r->glevel == PG_GLEVEL_PDPTE_LOAD)
+			json_builder_add_string_value(b, "pdpte-load");
+		else
+			json_builder_add_int_value(b, r->glevel);
+		json_builder_set_member_name(b, "host_level");
+		json_builder_add_int_value(b, r->hlevel);
+		json_builder_set_member_name(b, "hpa");
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, r->addr);
+		json_builder_add_string_value(b, hex);
+		json_builder_set_member_name(b, "gpa");
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, r->gpa);
+		json_builder_add_string_value(b, hex);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}

@@ -1,0 +1,1 @@
+tdpsim_test(test_ept SOURCES test_ept.c)

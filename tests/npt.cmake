@@ -1,0 +1,1 @@
+tdpsim_test(test_npt SOURCES test_npt.c)
