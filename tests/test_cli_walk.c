@@ -497,6 +497,75 @@ static void test_text_and_help(void)
 	run_free(&r);
 }
 
+
+/*
+ * Issue 3's acceptance table: worst-case 2D references with 4 KiB pages in
+ * both dimensions. First principles: each of the n guest levels read from
+ * memory costs a host walk of m references plus the entry itself, and the
+ * final GPA one more host walk: (n+1)(m+1)-1. PAE under NPT reads its PDPTE
+ * through the nested tables every walk (n = 3); under EPT the PDPTE registers
+ * are loaded at CR3 load (n = 2, and 4 x 5 load references reported apart).
+ */
+static void test_walk2d_refs(void)
+{
+	static const struct {
+		const char *guest, *host;
+		gint64 refs;
+	} t[] = {
+		{ "4level", "ept4", 24 }, { "4level", "npt4", 24 }, { "5level", "ept5", 35 },
+		{ "5level", "ept4", 29 }, { "4level", "ept5", 29 }, { "2level", "npt4", 14 },
+		{ "2level", "npt2", 8 },  { "pae", "npt4", 19 },    { "pae", "ept4", 14 },
+		{ "nopaging", "ept4", 4 }, { "pae", "npt3", 15 },   { "2level-pse", "npt4", 14 },
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(t); i++) {
+		JsonObject *o = walk_json("walk", "--json", "--synthetic", "--guest", t[i].guest, "--host",
+					  t[i].host, NULL);
+
+		g_test_message("%s over %s", t[i].guest, t[i].host);
+		g_assert_cmpint(json_object_get_int_member(o, "refs"), ==, t[i].refs);
+		g_assert_true(json_object_get_null_member(o, "fault"));
+		/* Guest memory sits 1 GiB up in host memory in the layout. */
+		if (strcmp(t[i].guest, "nopaging") != 0)
+			g_assert_cmpstr(json_object_get_string_member(o, "hpa"), ==, "0x80000abc");
+		if (strcmp(t[i].guest, "pae") == 0 && strcmp(t[i].host, "ept4") == 0)
+			g_assert_cmpint(json_object_get_int_member(o, "pdpte_load_refs"), ==, 20);
+		json_object_unref(o);
+	}
+}
+
+/* Large pages shorten the walk exactly: a 2 MiB host leaf drops one host
+ * reference per host walk (5 walks: 24 - 5 = 19); a 1 GiB guest leaf drops
+ * two guest levels (2 x 5 = 10: 24 - 10 = 14). */
+static void test_walk2d_large(void)
+{
+	JsonObject *o = walk_json("walk", "--json", "--synthetic", "--guest", "4level", "--host", "npt4",
+				  "--host-page-size", "2m", NULL);
+	g_assert_cmpint(json_object_get_int_member(o, "refs"), ==, 19);
+	json_object_unref(o);
+	o = walk_json("walk", "--json", "--synthetic", "--guest", "4level", "--host", "ept4", "--page-size", "1g",
+		      NULL);
+	g_assert_cmpint(json_object_get_int_member(o, "refs"), ==, 14);
+	json_object_unref(o);
+}
+
+/* TDX: a shared final page is reached through its shared alias (bit 47 or
+ * 51 of the GPA) and lands on the same memory-slot page as the private
+ * alias would: the shared bit is not part of the GFN. */
+static void test_walk2d_tdx(void)
+{
+	JsonObject *o = walk_json("walk", "--json", "--synthetic", "--gpaw", "52", "--shared", NULL);
+	g_assert_cmpstr(json_object_get_string_member(o, "shared_bit"), ==, "0x8000000000000");
+	g_assert_cmpstr(json_object_get_string_member(o, "pa"), ==, "0x8000040000abc");
+	g_assert_cmpstr(json_object_get_string_member(o, "hpa"), ==, "0x80000abc");
+	g_assert_cmpint(json_object_get_int_member(o, "refs"), ==, 29);
+	json_object_unref(o);
+	o = walk_json("walk", "--json", "--synthetic", "--gpaw", "48", NULL);
+	g_assert_cmpstr(json_object_get_string_member(o, "pa"), ==, "0x40000abc");
+	g_assert_cmpstr(json_object_get_string_member(o, "hpa"), ==, "0x80000abc");
+	json_object_unref(o);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -512,6 +581,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/walk/error-text", test_error_text);
 	g_test_add_func("/cli/walk/image", test_image);
 	g_test_add_func("/cli/walk/text-and-help", test_text_and_help);
+	g_test_add_func("/walk2d/refs", test_walk2d_refs);
+	g_test_add_func("/walk2d/large", test_walk2d_large);
+	g_test_add_func("/walk2d/tdx", test_walk2d_tdx);
 	rc = g_test_run();
 	g_rmdir(tmpdir);
 	g_free(tmpdir);

@@ -23,6 +23,7 @@
 #include "cpu/ram.h"
 #include "ept/ept.h"
 #include "paging/access_ram.h"
+#include "paging/nested.h"
 
 #define RAM_SIZE (1u << 20)
 
@@ -350,6 +351,7 @@ static void test_violation_write(void)
 	g_assert_cmpuint(f.w.fault.stage, ==, PG_STAGE_HOST_FINAL);
 	g_assert_cmphex(f.w.fault.gpa, ==, GPA4K);
 	g_assert_cmphex(f.w.fault.gla, ==, GLA);
+	g_assert_cmphex(f.w.fault.addr, ==, GLA);
 	fx_free(&f);
 }
 
@@ -585,6 +587,152 @@ static void test_eptp(void)
 	g_assert_cmphex(m.perm_and, ==, EPTE_RWX);
 }
 
+/* ---- under a guest: the 2D walk (SDM 29.3.2, 29.3.3.2, Table 28-7) ---- */
+
+/*
+ * A 4-level guest over a 4-level EPT whose EPT PML4[0] -> PDPT[0] is a
+ * 1 GiB identity leaf (@leaf_rights). Guest VA 0x401567: PML4 0, PDPT 0,
+ * PD 2, PT 1; guest tables at GPA 0x10000..0x13000, page at GPA 0x20000.
+ * @gflags are OR'ed into every guest entry (A, and D for the PTE).
+ */
+struct fx2 {
+	struct fx f;
+	struct pg_mmu guest;
+	struct pg_host host;
+	struct pg_nested n;
+	struct pg_walk2d r;
+};
+
+#define GVA UINT64_C(0x401567)
+
+static void fx2_init(struct fx2 *x, uint64_t leaf_rights, uint64_t eptp, uint64_t gflags)
+{
+	struct pg_regs regs = {
+		.cr0 = CR0_PE | CR0_PG | CR0_WP, .cr3 = 0x10000, .cr4 = CR4_PAE,
+		.efer = EFER_LME | EFER_LMA | EFER_NXE,
+	};
+	struct pg_cpu cpu;
+	const char *why = NULL;
+
+	fx_init(&x->f, 0);
+	put(&x->f, 0x1000, 0x2407);
+	put(&x->f, 0x2000, EPTE_PS | WB | leaf_rights);
+	put(&x->f, 0x10000, 0x11007 | gflags);
+	put(&x->f, 0x11000, 0x12007 | gflags);
+	put(&x->f, 0x12010, 0x13007 | gflags);
+	put(&x->f, 0x13008, 0x20007 | gflags);
+	pg_cpu_all(&cpu);
+	cpu.maxphyaddr = 46;
+	g_assert_cmpint(pg_mmu_init(&x->guest, &regs, &cpu, &why), ==, 0);
+	init(&x->f, eptp, false);
+	x->host = (struct pg_host){ .mmu = &x->f.mmu, .mem = x->f.acc,
+				    .table_writes = (eptp & EPTP_AD) != 0 };
+	x->n = (struct pg_nested){ .host = &x->host };
+}
+
+static void walk2d(struct fx2 *x, enum pg_access a)
+{
+	struct pg_req rq = { .va = GVA, .access = (uint8_t)a, .cpl = 3 };
+	g_assert_cmpint(pg_walk2d(&x->n, &x->guest, &rq, &x->r), ==, 0);
+}
+
+static void assert_2d_violation(struct fx2 *x, uint8_t stage, uint64_t gpa, uint64_t qual)
+{
+	g_assert_cmpuint(x->r.fault.vector, ==, PG_VEC_VMEXIT);
+	g_assert_cmpuint(x->r.fault.exit_reason, ==, PG_EXIT_EPT_VIOLATION);
+	g_assert_cmpuint(x->r.fault.stage, ==, stage);
+	g_assert_cmphex(x->r.fault.gpa, ==, gpa);
+	g_assert_cmphex(x->r.fault.gla, ==, GVA);
+	g_assert_cmphex(x->r.fault.host_info, ==, qual);
+}
+
+static void test_2d(void)
+{
+	struct fx2 x;
+
+	/* RWX: 4 guest reads, 2 EPT reads for each of the 4 guest tables
+	 * and 2 for the final GPA = 14. */
+	fx2_init(&x, EPTE_RWX, EPTP4, 0);
+	walk2d(&x, PG_ACC_READ);
+	g_assert_cmpuint(x.r.fault.vector, ==, 0);
+	g_assert_cmphex(x.r.hpa, ==, 0x20567);
+	g_assert_cmpuint(x.r.host_page_size, ==, 1u << 30);
+	g_assert_cmpuint(x.r.refs, ==, 14);
+	fx_free(&x.f);
+
+	/* Read/execute EPT leaf, no EPT A/D: the guest's reads are fine but
+	 * its A-flag update of the PML4E is a write (29.3.3.2): write,
+	 * readable, executable, GLA valid, table access = 0xaa. */
+	fx2_init(&x, EPTE_R | EPTE_X, EPTP4, 0);
+	walk2d(&x, PG_ACC_READ);
+	assert_2d_violation(&x, PG_STAGE_HOST_TABLE, 0x10000, 0xaa);
+
+	/* Guest A/D already set: the walk succeeds up to the final write of
+	 * a user, writable linear address: 0x7aa (as test_violation_write). */
+	fx_free(&x.f);
+	fx2_init(&x, EPTE_R | EPTE_X, EPTP4, PTE_A | PTE_D);
+	walk2d(&x, PG_ACC_READ);
+	g_assert_cmpuint(x.r.fault.vector, ==, 0);
+	walk2d(&x, PG_ACC_WRITE);
+	assert_2d_violation(&x, PG_STAGE_HOST_FINAL, 0x20567, 0x7aa);
+	fx_free(&x.f);
+
+	/* With EPTP.AD every guest table access is a write for EPT: the
+	 * first guest read already faults, reporting read and write:
+	 * 0x3 | readable | executable | GLA valid = 0xab. */
+	fx2_init(&x, EPTE_R | EPTE_X, EPTP4 | EPTP_AD, PTE_A | PTE_D);
+	walk2d(&x, PG_ACC_READ);
+	assert_2d_violation(&x, PG_STAGE_HOST_TABLE, 0x10000, 0xab);
+	fx_free(&x.f);
+}
+
+/* ---- decoding for display (Tables 29-2, 29-5, 29-7; Table 28-7) ---- */
+
+static void assert_names(const char *const *got, unsigned n, const char *want)
+{
+	GString *s = g_string_new(NULL);
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(s, "%s%s", i ? " " : "", got[i]);
+	g_assert_cmpstr(s->str, ==, want);
+	g_string_free(s, TRUE);
+}
+
+static void test_decode(void)
+{
+	struct ept_caps c;
+	struct pg_mmu m;
+	struct pg_decoded d;
+	const char *names[12];
+	const char *why;
+
+	ept_caps_all(&c);
+	c.maxphyaddr = 46;
+	g_assert_cmpint(ept_mmu_init(&m, EPTP4 | EPTP_AD, &c, true, &why), ==, 0);
+	/* 4 KiB leaf with everything. */
+	ept_decode_entry(&m, 1, BIT64(63) | PTE_PAGE | 0x77f, &d);
+	assert_names(d.bits, d.nbits, "R W X MT=7 IPAT A D XU SVE MISCONFIG");
+	g_assert_true(d.leaf);
+	g_assert_cmphex(d.addr, ==, PTE_PAGE);
+	/* 2 MiB leaf, WB, accessed. */
+	ept_decode_entry(&m, 2, 0x40000000 | 0x1b7, &d);
+	assert_names(d.bits, d.nbits, "R W X MT=6 PS A");
+	g_assert_cmphex(d.addr, ==, 0x40000000);
+	/* Non-leaf PML4E with a "memory type" and bit 46: reserved. */
+	ept_decode_entry(&m, 4, BIT64(46) | 0x2437, &d);
+	assert_names(d.bits, d.nbits, "R W X XU RSVD");
+	g_assert_cmphex(d.rsvd, ==, BIT64(46) | 0x30);
+	g_assert_false(d.leaf);
+	/* Write-only. */
+	ept_decode_entry(&m, 3, 0x3002, &d);
+	assert_names(d.bits, d.nbits, "W MISCONFIG");
+	/* Without EPTP.AD or MBEC, bits 8..10 are not shown. */
+	g_assert_cmpint(ept_mmu_init(&m, EPTP4, &c, false, &why), ==, 0);
+	ept_decode_entry(&m, 1, PTE_PAGE | 0x737, &d);
+	assert_names(d.bits, d.nbits, "R W X MT=6");
+	assert_names(names, ept_decode_qual(0x7aa, names),
+		     "W readable executable gla-valid final user-la rw-la");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -606,5 +754,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ept/mbec", test_mbec);
 	g_test_add_func("/ept/ad", test_ad);
 	g_test_add_func("/ept/eptp", test_eptp);
+	g_test_add_func("/ept/2d", test_2d);
+	g_test_add_func("/ept/decode", test_decode);
 	return g_test_run();
 }

@@ -594,6 +594,17 @@ static int setup_regs(struct walk_ctx *c)
 			return CLI_EXIT_USAGE;
 		c->cpu.maxphyaddr = (uint8_t)v;
 	}
+	if (o->gpaw) {
+		/* TDX: a TD's MAXPHYADDR is its GPAW (validated in walk_host.c). */
+		uint64_t g = 0;
+
+		if (!cli_parse_u64(o->gpaw, &g) && (g == 48 || g == 52)) {
+			if (o->maxphyaddr && c->cpu.maxphyaddr != g)
+				return cli_fail(CMD, "--maxphyaddr %s contradicts --gpaw %s (a TD's "
+						"MAXPHYADDR is its GPAW)", o->maxphyaddr, o->gpaw);
+			c->cpu.maxphyaddr = (uint8_t)g;
+		}
+	}
 	c->cpu.gbpages = !o->no_1g;
 	c->cpu.la57 = !o->no_la57;
 	c->cpu.pse36 = !o->no_pse36;
@@ -749,6 +760,8 @@ static int build_synthetic(struct walk_ctx *c)
 		     c->rq.va;
 	if (nc)
 		return c->host ? walk_host_build(c, 0) : 0;
+	if (c->host && c->o->shared)
+		c->pa_base |= UINT64_C(1) << (c->cpu.maxphyaddr - 1); /* TDX shared bit */
 	rc = pg_synth_map(&s, c->rq.va & ~(c->page_size - 1), c->pa_base, c->page_size,
 			  c->leaf_flags, c->table_flags);
 	if (rc == -EINVAL)

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "ept/ept.h"
+#include "hv/tdx.h"
 #include "npt/npt.h"
 #include "paging/access_ram.h"
 #include "paging/bits.h"
@@ -60,7 +61,8 @@ struct walk_host {
 	const struct host_mode *hm;
 	uint64_t page_size;
 	struct cpu_ram hram;      /* host-physical memory */
-	struct pg_mmu mmu;        /* the host tables */
+	struct pg_mmu mmu;        /* the host tables (TDX: the secure EPT) */
+	struct hv_tdx *tdx;       /* --gpaw: TDX, two EPT roots */
 	struct pg_host host;
 	struct pg_nested nested;
 	struct pg_ref_log log;
@@ -76,8 +78,31 @@ int walk_host_parse(struct walk_ctx *c)
 	struct walk_host *h;
 	uint64_t v = SZ_4K;
 
-	if (o->gpaw || o->shared)
-		return cli_fail(CMD, "--gpaw/--shared (TDX) are not available yet in this build");
+	if (o->shared && !o->gpaw)
+		return cli_fail(CMD, "--shared needs --gpaw 48|52 (TDX)");
+	if (o->gpaw) {
+		uint64_t g = 0;
+
+		if (cli_parse_u64(o->gpaw, &g) || (g != 48 && g != 52))
+			return cli_fail(CMD, "--gpaw %s: expected 48 or 52", o->gpaw);
+		if (o->host && strcmp(o->host, g == 48 ? "ept4" : "ept5") != 0)
+			return cli_fail(CMD, "--gpaw %" PRIu64 " needs --host %s (TDX: GPAW 48 uses "
+					"4-level secure and shared EPTs, GPAW 52 5-level)", g,
+					g == 48 ? "ept4" : "ept5");
+		if (o->host_page_size && strcmp(o->host_page_size, "4k") != 0)
+			return cli_fail(CMD, "--gpaw: the TDX model maps 4 KiB host pages only");
+		if (o->image)
+			return cli_fail(CMD, "--gpaw needs --synthetic");
+		if (o->pa_base && o->page_size && strcmp(o->page_size, "4k") != 0)
+			return cli_fail(CMD, "--gpaw: give --pa-base with 4 KiB guest pages only");
+		h = g_new0(struct walk_host, 1);
+		c->host = h;
+		h->hm = &host_modes[g == 48 ? 4 : 5];
+		h->page_size = SZ_4K;
+		h->tdx = g_new0(struct hv_tdx, 1);
+		h->tdx->gpaw = (unsigned)g;
+		return 0;
+	}
 	if (!o->host || strcmp(o->host, "none") == 0) {
 		if (o->host_page_size)
 			return cli_fail(CMD, "--host-page-size needs --host");
@@ -112,7 +137,12 @@ struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c)
 {
 	struct walk_host *h = c->host;
 
-	if (cpu_ram_init(&h->hram, GUEST_HPA_OFFSET + GUEST_RAM_SIZE))
+	/* TDX: the slot must reach the synthetic page at 0x40000000 too; the
+	 * host buffer is allocated lazily by the OS, untouched pages cost
+	 * nothing. */
+	uint64_t size = GUEST_HPA_OFFSET + (h->tdx ? GUEST_HPA_OFFSET : 0) + GUEST_RAM_SIZE;
+
+	if (cpu_ram_init(&h->hram, size))
 		return NULL;
 	c->ram.base = h->hram.base + GUEST_HPA_OFFSET;
 	c->ram.size = GUEST_RAM_SIZE;
@@ -123,6 +153,10 @@ void walk_host_free(struct walk_ctx *c)
 {
 	if (!c->host)
 		return;
+	if (c->host->tdx) {
+		hv_tdx_destroy(c->host->tdx);
+		g_free(c->host->tdx);
+	}
 	if (c->host->hram.base) {
 		cpu_ram_free(&c->host->hram);
 		c->ram = (struct cpu_ram){ 0 }; /* the guest view pointed into it */
@@ -141,6 +175,45 @@ static int map_gpa(struct walk_host *h, struct pg_synth *s, uint64_t gpa, uint64
 	return rc == -EEXIST ? 0 : rc;
 }
 
+/* TDX: both EPT roots from hv_tdx; every GFN used is mapped through the
+ * alias of its state; --shared converts the final page first. */
+static int build_tdx(struct walk_ctx *c, uint64_t table_end, uint64_t final_gpa)
+{
+	struct walk_host *h = c->host;
+	struct hv_tdx *t = h->tdx;
+	const struct hv_tdx_cfg cfg = {
+		.gpaw = t->gpaw,
+		.table_base = { HOST_TABLE_BASE, 2 * HOST_TABLE_BASE },
+		.table_bytes = HOST_TABLE_BASE,
+		.slot_base = GUEST_HPA_OFFSET,
+		.slot_pages = (GUEST_HPA_OFFSET + GUEST_RAM_SIZE) >> 12,
+	};
+	const char *why = NULL;
+	unsigned gpaw = t->gpaw;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = hv_tdx_init(t, &h->hram, &cfg, &why);
+	if (rc)
+		return cli_fail(CMD, "cannot set up TDX (GPAW %u): %s", gpaw,
+				why ? why : g_strerror(-rc));
+	for (uint64_t g = c->mmu.fmt->levels ? c->mmu.root & ~UINT64_C(0xfff) : table_end;
+	     g < table_end && !rc; g += 4096)
+		rc = hv_tdx_map(t, hv_tdx_gfn(t, g));
+	if (!rc && c->o->shared)
+		rc = hv_tdx_convert(t, final_gpa & ~t->shared_mask & ~UINT64_C(0xfff), 4096, true);
+	if (!rc)
+		rc = hv_tdx_map(t, hv_tdx_gfn(t, final_gpa));
+	if (rc)
+		return cli_fail(CMD, "cannot map the TDX layout: %s", g_strerror(-rc));
+	hv_tdx_host(t, &h->host);
+	h->mmu = t->ept[HV_TDX_SECURE];
+	pg_ram_accessor(&h->host.mem, &h->hram);
+	h->nested.host = &h->host;
+	h->nested.log = &h->log;
+	return 0;
+}
+
 int walk_host_build(struct walk_ctx *c, uint64_t table_end)
 {
 	struct walk_host *h = c->host;
@@ -151,6 +224,10 @@ int walk_host_build(struct walk_ctx *c, uint64_t table_end)
 	const char *why = NULL;
 	int rc;
 
+	if (h->tdx)
+		return build_tdx(c, table_end,
+				 c->mmu.fmt->levels ? c->pa_base | (c->rq.va & (c->page_size - 1))
+						    : c->rq.va);
 	if (hm->kind == HOST_EPT) {
 		struct ept_caps caps;
 		uint64_t eptp = HOST_TABLE_BASE | ((uint64_t)(hm->ept_levels - 1) << EPTP_PWL_SHIFT) |
@@ -322,6 +399,10 @@ void walk_host_text(const struct walk_ctx *c)
 	if (!h->r.fault.vector && !(c->w.fault.vector))
 		printf("=> GPA 0x%" PRIx64 " -> HPA 0x%" PRIx64 " (%" PRIu64 " KiB host page)\n",
 		       h->r.guest.pa, h->r.hpa, h->r.host_page_size >> 10);
+	if (h->tdx)
+		printf("TDX GPAW %u: shared bit 0x%" PRIx64 "; guest tables private (secure EPT), "
+		       "final page %s\n", h->tdx->gpaw, h->tdx->shared_mask,
+		       c->o->shared ? "shared (shared EPT)" : "private (secure EPT)");
 	printf("2D refs %u (guest entries %u, host entries %u), A/D writes %u%s\n",
 	       h->log.reads, h->r.guest.refs, h->log.reads - h->r.guest.refs, h->log.ad,
 	       h->pdpte_load ? "; the PDPTE load is not counted" : "");
@@ -354,6 +435,13 @@ void walk_host_json(const struct walk_ctx *c, JsonBuilder *b)
 
 	json_builder_set_member_name(b, "host");
 	json_builder_add_string_value(b, h->hm->name);
+	if (h->tdx) {
+		json_builder_set_member_name(b, "gpaw");
+		json_builder_add_int_value(b, h->tdx->gpaw);
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, h->tdx->shared_mask);
+		json_builder_set_member_name(b, "shared_bit");
+		json_builder_add_string_value(b, hex);
+	}
 	json_builder_set_member_name(b, "host_page_size");
 	json_builder_add_int_value(b, (gint64)h->page_size);
 	json_builder_set_member_name(b, "hpa");

@@ -238,7 +238,9 @@ static void ept_fault(const struct pg_mmu *m, const struct pg_req *rq, struct pg
 	uint8_t stage = (rq->host & (PG_HREQ_GUEST_TABLE | PG_HREQ_PDPTE_LOAD))
 				? PG_STAGE_HOST_TABLE : PG_STAGE_HOST_FINAL;
 
-	pg_set_fault(w, PG_VEC_VMEXIT, stage, level, 0, rq->va);
+	/* addr: the guest linear address behind the access (as for #NPF);
+	 * gla: only what the VMCS would report, a violation's valid GLA. */
+	pg_set_fault(w, PG_VEC_VMEXIT, stage, level, 0, rq->gla);
 	w->fault.gpa = rq->va;
 	if (why == PG_FAIL_RSVD) {
 		w->fault.exit_reason = PG_EXIT_EPT_MISCONFIG;

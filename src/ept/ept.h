@@ -8,6 +8,7 @@
 #define TDPSIM_EPT_EPT_H
 
 #include "ept_bits.h"
+#include "paging/decode.h"
 #include "paging/mmu.h"
 #include "paging/walk.h"
 
@@ -35,5 +36,21 @@ extern const struct pg_rules ept_rules;
  */
 int ept_mmu_init(struct pg_mmu *m, uint64_t eptp, const struct ept_caps *caps, bool mbec,
 		 const char **why);
+
+/*
+ * Decode an EPT entry read at @level under @m for display (ept_decode.c).
+ * Names, in bit order: "R", "W", "X", "MT=n" and "IPAT" (leaves), "PS",
+ * "A" and "D" (with EPTP.AD), "XU" (with mode-based execute control), "SVE"
+ * (leaves), then "RSVD" if a reserved bit is set and "MISCONFIG" if the
+ * value is one the manual forbids (write-only, a reserved memory type...).
+ */
+void ept_decode_entry(const struct pg_mmu *m, unsigned level, uint64_t entry,
+		      struct pg_decoded *d);
+
+/* Names of the set bits of an EPT-violation exit qualification (SDM Table
+ * 28-7), in bit order: "R", "W", "X", "readable", "writable", "executable",
+ * "user-executable", "gla-valid", "final", "user-la", "rw-la", "xd-la".
+ * Returns how many were stored (at most 12). */
+unsigned ept_decode_qual(uint64_t qual, const char *names[12]);
 
 #endif
