@@ -566,6 +566,46 @@ static void test_walk2d_tdx(void)
 	json_object_unref(o);
 }
 
+
+/*
+ * Every guest x host combination walks, with (n+1)(m+1)-1 references from
+ * first principles: n guest levels read from memory (PAE: 3 under NPT,
+ * which reads the PDPTE every walk; 2 under EPT and without a host, which
+ * use the PDPTE registers), m host levels (0 without a host).
+ */
+static void test_walk2d_all_combinations(void)
+{
+	static const struct {
+		const char *name;
+		int n, n_pae_npt;
+	} guests[] = {
+		{ "nopaging", 0, 0 }, { "2level", 2, 2 }, { "2level-pse", 2, 2 },
+		{ "pae", 2, 3 },      { "4level", 4, 4 }, { "5level", 5, 5 },
+	};
+	static const struct {
+		const char *name;
+		int m;
+		bool npt;
+	} hosts[] = {
+		{ "none", 0, false }, { "npt2", 2, true }, { "npt3", 3, true }, { "npt4", 4, true },
+		{ "npt5", 5, true },  { "ept4", 4, false }, { "ept5", 5, false },
+	};
+
+	for (unsigned g = 0; g < G_N_ELEMENTS(guests); g++) {
+		for (unsigned h = 0; h < G_N_ELEMENTS(hosts); h++) {
+			int n = hosts[h].npt ? guests[g].n_pae_npt : guests[g].n;
+			JsonObject *o = walk_json("walk", "--json", "--synthetic", "--guest",
+						  guests[g].name, "--host", hosts[h].name, NULL);
+
+			g_test_message("%s over %s", guests[g].name, hosts[h].name);
+			g_assert_cmpint(json_object_get_int_member(o, "refs"), ==,
+					(n + 1) * (hosts[h].m + 1) - 1);
+			g_assert_true(json_object_get_null_member(o, "fault"));
+			json_object_unref(o);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -582,6 +622,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/walk/image", test_image);
 	g_test_add_func("/cli/walk/text-and-help", test_text_and_help);
 	g_test_add_func("/walk2d/refs", test_walk2d_refs);
+	g_test_add_func("/walk2d/all-combinations", test_walk2d_all_combinations);
 	g_test_add_func("/walk2d/large", test_walk2d_large);
 	g_test_add_func("/walk2d/tdx", test_walk2d_tdx);
 	rc = g_test_run();

@@ -169,8 +169,14 @@ void walk_host_free(struct walk_ctx *c)
 static int map_gpa(struct walk_host *h, struct pg_synth *s, uint64_t gpa, uint64_t leaf,
 		   uint64_t table)
 {
-	uint64_t base = gpa & ~(h->page_size - 1);
-	int rc = pg_synth_map(s, base, base + GUEST_HPA_OFFSET, h->page_size, leaf, table);
+	uint64_t base = gpa & ~(h->page_size - 1), hpa = base + GUEST_HPA_OFFSET;
+	int rc;
+
+	/* A 32-bit host entry holds a 32-bit address: wrap the offset there
+	 * (only pages the walk never reads can wrap; tables sit below 4 GiB). */
+	if (s->fmt->addr_bits == 32)
+		hpa &= UINT32_MAX;
+	rc = pg_synth_map(s, base, hpa, h->page_size, leaf, table);
 
 	return rc == -EEXIST ? 0 : rc;
 }
