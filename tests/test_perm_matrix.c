@@ -991,7 +991,7 @@ static void print_out(const struct pm_ctx *ctx, const char *who, const struct pm
 
 static void report(struct pm_ctx *ctx, const char *what, const struct pm_case *c,
 		   const uint64_t ent[6], const uint64_t addr[6], const struct pm_out *eng,
-		   const struct pm_out *qemu, const struct pm_out *spec)
+		   const struct pm_out *qemu, const struct pm_out *spec, const char *spec_label)
 {
 	const struct ecfg *e = c->ec;
 
@@ -1014,7 +1014,7 @@ static void report(struct pm_ctx *ctx, const char *what, const struct pm_case *c
 	print_out(ctx, "engine", eng);
 	if (qemu)
 		print_out(ctx, "qemu", qemu);
-	print_out(ctx, "manual", spec);
+	print_out(ctx, spec_label, spec);
 }
 
 static void run_case(struct pm_ctx *ctx, const struct pm_case *c)
@@ -1040,7 +1040,8 @@ static void run_case(struct pm_ctx *ctx, const struct pm_case *c)
 		/* QEMU 5 has no PKS: the manual is the only reference. */
 		ctx->st.spec_only++;
 		if (!same(ctx, &eng, &spec))
-			report(ctx, "engine vs manual, CR4.PKS", c, ent, addr, &eng, NULL, &spec);
+			report(ctx, "engine vs manual, CR4.PKS", c, ent, addr, &eng, NULL, &spec,
+			       "manual");
 		return;
 	}
 	run_qemu(ctx, c, addr, &qemu);
@@ -1057,17 +1058,17 @@ static void run_case(struct pm_ctx *ctx, const struct pm_case *c)
 		}
 		if (!same(ctx, &eng, &spec))
 			report(ctx, "engine vs manual on a known QEMU deviation", c, ent, addr,
-			       &eng, &qemu, &spec);
+			       &eng, &qemu, &spec, "manual");
 		else if (!same(ctx, &qemu, &qview))
 			report(ctx, "QEMU does not behave as the known deviations say", c, ent,
-			       addr, &eng, &qemu, &qview);
+			       addr, &eng, &qemu, &qview, "qemu-model");
 		return;
 	}
 	if (!same(ctx, &eng, &qemu))
-		report(ctx, "engine vs QEMU", c, ent, addr, &eng, &qemu, &spec);
+		report(ctx, "engine vs QEMU", c, ent, addr, &eng, &qemu, &spec, "manual");
 	else if (!same(ctx, &eng, &spec))
 		report(ctx, "engine and QEMU agree, the manual differs", c, ent, addr, &eng, &qemu,
-		       &spec);
+		       &spec, "manual");
 }
 
 /* ---- the matrix ---- */
