@@ -198,6 +198,14 @@ static int build_tdx(struct walk_ctx *c, uint64_t table_end, uint64_t final_gpa)
 	unsigned gpaw = t->gpaw;
 	int rc;
 
+	if (c->o->shared && c->mmu.fmt->entry_bytes == 4)
+		return cli_fail(CMD, "--shared: a 32-bit guest entry cannot hold the shared bit "
+				"(GPA bit %u); use pae, 4level or 5level", gpaw - 1);
+	if (((final_gpa & ~(UINT64_C(1) << (gpaw - 1))) >> 12) >= cfg.slot_pages ||
+	    (final_gpa >> gpaw))
+		return cli_fail(CMD, "--gpaw: the final GPA 0x%" PRIx64 " is outside the TD's "
+				"memory slot (GPAs below 0x%" PRIx64 ")", final_gpa,
+				cfg.slot_pages << 12);
 	memset(t, 0, sizeof(*t));
 	rc = hv_tdx_init(t, &h->hram, &cfg, &why);
 	if (rc)
