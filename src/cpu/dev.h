@@ -1,0 +1,85 @@
+/*
+ * The device layer: port-I/O devices registered through small descriptors
+ * (as kvmtool's are), an interrupt line to the 8259 pair, and virtual time.
+ *
+ * Time is virtual: it is the number of guest instructions retired, never
+ * wall clock, so a run is deterministic. The machine calls
+ * dev_bus_advance() at block boundaries with the current count; devices with
+ * timers (the PIT) raise their interrupts then.
+ *
+ * All Unicorn exits and hooks stay in src/cpu/ (machine); devices see only
+ * this interface, so the fuller PC of later issues (RTC, PCI, ...) is more
+ * descriptors on the same bus.
+ */
+#ifndef TDPSIM_CPU_DEV_H
+#define TDPSIM_CPU_DEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct dev_bus;
+
+/* One device: a port range and its callbacks. @size is 1, 2 or 4. */
+struct dev_desc {
+	const char *name;
+	uint16_t base, len;
+	uint32_t (*in)(void *dev, uint16_t port, unsigned size);
+	void (*out)(void *dev, uint16_t port, unsigned size, uint32_t val);
+	/* Optional: called with the virtual time (instructions) at block
+	 * boundaries; returns the next time it wants to be called, or
+	 * UINT64_MAX. */
+	uint64_t (*advance)(void *dev, uint64_t now);
+	void (*free)(void *dev);
+};
+
+/* Virtual time: instructions per second of guest time (PIT and TSC rates
+ * are derived from it). */
+#define DEV_INSNS_PER_SEC 1000000000ull
+
+struct dev_bus {
+	struct dev_entry *dev;   /* registered devices, in order */
+	unsigned ndev, cap;
+	struct dev_pic *pic;     /* the 8259 pair: the interrupt line */
+	uint64_t next_deadline;  /* min over devices' advance() results */
+	/* isa-debug-exit: the guest asked to stop; status = (value << 1) | 1 */
+	bool exit_requested;
+	int exit_status;
+	FILE *console;           /* UART output (stdout by default) */
+	uint64_t unclaimed_in, unclaimed_out; /* accesses to no device */
+};
+
+struct dev_entry {
+	const struct dev_desc *d;
+	void *dev;
+};
+
+void dev_bus_init(struct dev_bus *b, FILE *console);
+void dev_bus_free(struct dev_bus *b);
+/* 0, -EEXIST (ports overlap a registered device) or -ENOMEM. */
+int dev_bus_add(struct dev_bus *b, const struct dev_desc *d, void *dev);
+/* Unclaimed reads return all ones, as on a PC. */
+uint32_t dev_bus_in(struct dev_bus *b, uint16_t port, unsigned size);
+void dev_bus_out(struct dev_bus *b, uint16_t port, unsigned size, uint32_t val);
+/* Run device timers up to @now; cheap when now < next_deadline. */
+static inline void dev_bus_advance(struct dev_bus *b, uint64_t now)
+{
+	extern void dev_bus__advance(struct dev_bus *b, uint64_t now);
+	if (now >= b->next_deadline)
+		dev_bus__advance(b, now);
+}
+
+/* The minimal PC: 16550 UART at 0x3F8, isa-debug-exit at 0xF4, the 8259
+ * pair (0x20/0xA0, ELCR 0x4D0), the 8254 PIT (0x40-0x43, channel 0 on IRQ 0;
+ * 0x61 gate) and port 0x80. 0 or a negative errno. */
+int dev_pc_init(struct dev_bus *b);
+
+/* The interrupt line. */
+void dev_pic_set_irq(struct dev_pic *p, unsigned irq, bool level);
+/* The vector the PIC pair would deliver now (highest-priority unmasked
+ * request not blocked by in-service), or -1. */
+int dev_pic_pending(const struct dev_pic *p);
+/* INTA: acknowledge and return the vector (marks it in service). */
+int dev_pic_ack(struct dev_pic *p);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * A CPU model: what the CPU offers (CPUID features, MAXPHYADDR, linear
+ * width) and the geometry and latencies of its translation hardware (TLBs,
+ * paging-structure caches, the cache hierarchy that holds table lines) and
+ * the cycle cost of each event.
+ *
+ * Models live in configs/ as GLib key files (`configs/skylake-sp.ini`, ...).
+ * Every key is "group.key" on the command line: `--set tlb.l1d.entries=96`
+ * sets key "entries" in group [tlb.l1d]. Unknown groups or keys and bad
+ * values are errors that name the key (tm_config_set / tm_config_load).
+ *
+ * This struct is the one place the CPU (src/cpu/, CPUID and MSRs) and the
+ * timing model (src/timing/) read the model from.
+ */
+#ifndef TDPSIM_TIMING_CONFIG_H
+#define TDPSIM_TIMING_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "paging/mmu.h"
+
+/* CPUID-visible features (SDM Vol. 2A CPUID; APM Vol. 3 App. E). */
+#define TM_FEAT_PSE     (1u << 0)  /* CPUID.1:EDX[3] */
+#define TM_FEAT_PAE     (1u << 1)  /* CPUID.1:EDX[6] */
+#define TM_FEAT_PGE     (1u << 2)  /* CPUID.1:EDX[13] */
+#define TM_FEAT_PSE36   (1u << 3)  /* CPUID.1:EDX[17] */
+#define TM_FEAT_NX      (1u << 4)  /* CPUID.80000001H:EDX[20] */
+#define TM_FEAT_GBPAGES (1u << 5)  /* CPUID.80000001H:EDX[26] */
+#define TM_FEAT_LA57    (1u << 6)  /* CPUID.(7,0):ECX[16] */
+#define TM_FEAT_PCID    (1u << 7)  /* CPUID.1:ECX[17] */
+#define TM_FEAT_INVPCID (1u << 8)  /* CPUID.(7,0):EBX[10] */
+#define TM_FEAT_SMEP    (1u << 9)  /* CPUID.(7,0):EBX[7] */
+#define TM_FEAT_SMAP    (1u << 10) /* CPUID.(7,0):EBX[20] */
+#define TM_FEAT_PKU     (1u << 11) /* CPUID.(7,0):ECX[3] */
+#define TM_FEAT_PKS     (1u << 12) /* CPUID.(7,0):ECX[31] */
+#define TM_FEAT_SYSCALL (1u << 13) /* CPUID.80000001H:EDX[11] */
+#define TM_FEAT_SEP     (1u << 14) /* SYSENTER/SYSEXIT, CPUID.1:EDX[11] */
+#define TM_FEAT_LM      (1u << 15) /* CPUID.80000001H:EDX[29] */
+
+enum tm_vendor { TM_VENDOR_INTEL = 0, TM_VENDOR_AMD };
+
+/* Replacement policies of a set-associative array. RANDOM draws from a
+ * seeded generator: runs stay deterministic. */
+enum tm_policy { TM_POLICY_LRU = 0, TM_POLICY_PLRU, TM_POLICY_FIFO, TM_POLICY_RANDOM };
+
+/* Page sizes an array holds (tm_array_cfg.sizes). */
+#define TM_SZ_4K (1u << 0)
+#define TM_SZ_2M (1u << 1)
+#define TM_SZ_1G (1u << 2)
+
+/* One set-associative array. entries = 0: absent. ways = entries: fully
+ * associative. */
+struct tm_array_cfg {
+	uint32_t entries;
+	uint32_t ways;
+	uint8_t policy;   /* enum tm_policy */
+	uint8_t sizes;    /* TM_SZ_*: TLB arrays only */
+	uint32_t latency; /* cycles of a lookup that hits here */
+};
+
+/* A TLB level: up to three arrays (e.g. Skylake's L1 DTLB has one array
+ * per page size). A page size no array holds is cached as the largest
+ * smaller size that one does (splintered), as AMD's L2 TLB does with 1 GiB
+ * pages. */
+#define TM_TLB_ARRAYS 3
+struct tm_tlb_cfg {
+	struct tm_array_cfg arr[TM_TLB_ARRAYS];
+};
+
+enum tm_pwc_kind {
+	TM_PWC_NONE = 0,
+	TM_PWC_SPLIT,   /* Intel paging-structure caches: one per level, tagged by
+			 * the linear-address bits that level translates (SDM 4.10.3) */
+	TM_PWC_UNIFIED, /* AMD page-walk cache: upper-level entries tagged by
+			 * their physical address (APM Vol. 2 5.5.1; Bhargava et al.) */
+};
+
+/* A data cache level holding table lines (64-byte lines, eight 8-byte
+ * entries each). size_kb = 0: absent. */
+struct tm_cache_cfg {
+	uint32_t size_kb;
+	uint32_t ways;
+	uint8_t policy;
+	uint32_t latency; /* load-to-use cycles on a hit at this level */
+};
+
+struct tm_config {
+	char name[64];            /* [cpu] name */
+	/* [cpu]: what the CPU offers. */
+	struct {
+		uint8_t vendor;       /* enum tm_vendor */
+		char brand[49];       /* CPUID 80000002H-80000004H */
+		uint32_t family, model, stepping;
+		uint8_t maxphyaddr;   /* CPUID.80000008H:EAX[7:0] */
+		uint8_t linear_bits;  /* CPUID.80000008H:EAX[15:8]: 48 or 57 */
+		uint32_t features;    /* TM_FEAT_* */
+		uint32_t walkers;     /* concurrent page walkers */
+		uint64_t tsc_hz;      /* TSC rate, for CPUID leaf 15H and time */
+	} cpu;
+	/* [tlb.l1i] [tlb.l1d] [tlb.stlb] (+ ".2m"/".1g" sub-arrays). */
+	struct tm_tlb_cfg l1i, l1d, stlb;
+	/* [pwc]: kind; split: [pwc.pml5] [pwc.pml4] [pwc.pdpt] [pwc.pd],
+	 * indexed by the level of the cached entry (5..2); unified: [pwc]. */
+	uint8_t pwc_kind;                 /* enum tm_pwc_kind */
+	struct tm_array_cfg pwc_level[6]; /* split */
+	struct tm_array_cfg pwc_unified;  /* unified */
+	/* 2D walks: [nested.tlb] (GPA page -> HPA), and host-dimension
+	 * paging-structure caches [nested.pwc] (tagged by GPA bits). */
+	struct tm_array_cfg ntlb;
+	struct tm_array_cfg npwc;
+	/* [cache.l1d] [cache.l2] [cache.llc] [memory]: where table lines live. */
+	struct tm_cache_cfg l1d, l2, llc;
+	uint32_t mem_latency;
+	/* [cost]: cycles per event. */
+	struct {
+		double base_cpi;      /* instructions that do not miss the TLB */
+		uint32_t ad_update;   /* locked read-modify-write of an entry */
+		uint32_t walk_start;  /* fixed cost of starting a walk */
+		uint32_t vmexit;      /* a VM exit and re-entry */
+		uint32_t flush;       /* a TLB flush (CR3 write, INVPCID ...) */
+		uint32_t invlpg;      /* INVLPG / single-address invalidation */
+	} cost;
+};
+
+/* Defaults (a generic Intel 4-level part); every field set. */
+void tm_config_defaults(struct tm_config *c);
+
+/* Load a key file over @c. 0, or -EINVAL/-ENOENT with a one-line reason in
+ * @why (names the file, the group.key and the bad value). */
+int tm_config_load(struct tm_config *c, const char *path, char *why, unsigned why_len);
+
+/* Apply one "group.key=value" override. 0, or -EINVAL with a reason. */
+int tm_config_set(struct tm_config *c, const char *assignment, char *why, unsigned why_len);
+
+/* The model's capabilities as the paging engine sees them. */
+void tm_config_pg_cpu(const struct tm_config *c, struct pg_cpu *cpu);
+
+/* Absolute path of a config shipped in configs/ by name ("skylake-sp"),
+ * or NULL. The default model is TM_CONFIG_DEFAULT. Caller frees. */
+#define TM_CONFIG_DEFAULT "icelake-sp"
+char *tm_config_find(const char *name);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * The timing model: every access of a run (live, replayed or synthetic)
+ * goes through the TLB hierarchy, and every miss through the
+ * paging-structure caches, the (2D) walk and the cache hierarchy that holds
+ * table lines. It counts and charges cycles; it never changes what the
+ * guest computes.
+ *
+ * The feed is three calls: tm_access() per memory access (fetches
+ * included), tm_insns() for retired instructions, and tm_event() for paging
+ * events (CR writes, INVLPG, INVPCID, INVEPT, INVVPID, VM entry/exit). The
+ * same calls serve a live CPU (src/cpu/), a trace replay (src/trace/) and
+ * `tdpsim synth`, so all three produce the same statistics for the same
+ * stream.
+ *
+ * The model's walks read the tables through the environment's accessors.
+ * They set no A/D bits unless the environment allows it (tm_env.set_ad):
+ * guest-visible A/D bits belong to the functional walk, so that a timing
+ * configuration can never change guest behaviour. A walk that finds an A or
+ * D bit to set is charged a locked update either way.
+ */
+#ifndef TDPSIM_TIMING_MODEL_H
+#define TDPSIM_TIMING_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "paging/nested.h"
+
+struct tm_model;
+
+/* Access kinds: the same values as enum pg_access. */
+enum tm_kind { TM_READ = 0, TM_WRITE = 1, TM_FETCH = 2 };
+
+/* Where the model's walks find the tables. */
+struct tm_env {
+	const struct pg_cpu *cpu;  /* capabilities for pg_mmu_init (copied) */
+	/* Host dimension; NULL: none, guest-physical = host-physical and
+	 * @mem reads it. */
+	const struct pg_host *host;
+	struct pg_accessor mem;
+	bool set_ad;               /* the model's walks may set A/D bits */
+};
+
+enum tm_event_kind {
+	TM_EV_CR0 = 0,   /* val: new CR0 */
+	TM_EV_CR3,       /* val: the operand of MOV to CR3, bit 63 included */
+	TM_EV_CR4,       /* val: new CR4 */
+	TM_EV_EFER,      /* val: new EFER */
+	TM_EV_INVLPG,    /* addr: linear address */
+	TM_EV_INVPCID,   /* type 0..3, pcid, addr (SDM Vol. 2A INVPCID) */
+	TM_EV_INVEPT,    /* type 1 single-context (val = EPTP), 2 global */
+	TM_EV_INVVPID,   /* type 0 address, 1 single, 2 all, 3 single non-global */
+	TM_EV_VMEXIT,    /* a VM exit (val: exit reason) */
+	TM_EV_VMENTRY,   /* a VM entry */
+	TM_EV_PKRU,      /* val: new PKRU (WRPKRU / XRSTOR) */
+	TM_EV_MSR,       /* pcid = MSR index, val = value (IA32_PKRS ...) */
+};
+
+struct tm_event {
+	uint8_t kind;    /* enum tm_event_kind */
+	uint8_t type;    /* INVPCID/INVEPT/INVVPID type */
+	uint16_t pcid;   /* INVPCID: PCID; INVVPID: VPID */
+	uint32_t msr;
+	uint64_t val;
+	uint64_t addr;
+};
+
+/*
+ * Build a model for @cfg in @env (both copied) with the paging registers
+ * @regs. Returns 0, or a negative errno with a one-line reason in @why
+ * (e.g. registers the CPU model cannot hold).
+ */
+int tm_model_new(const struct tm_config *cfg, const struct tm_env *env,
+		 const struct pg_regs *regs, struct tm_model **out, char *why, unsigned why_len);
+void tm_model_free(struct tm_model *m);
+
+/* The VPID (Intel) / ASID (AMD) that tags guest entries; 0 = VPID off
+ * (entries are flushed at every VM entry and exit, SDM Vol. 3C 29.1). */
+void tm_set_vpid(struct tm_model *m, uint16_t vpid);
+
+/* One memory access of @size bytes at linear address @va (an access that
+ * crosses a page boundary is two lookups). */
+void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
+
+/* @n instructions retired (base CPI). */
+void tm_insns(struct tm_model *m, uint64_t n);
+
+/* A paging event; the model applies the manual's invalidation rules and
+ * updates its paging registers. */
+void tm_event(struct tm_model *m, const struct tm_event *ev);
+
+/* Statistics. The JSON keys are a stable interface (docs/stats.md). */
+enum tm_format { TM_FMT_TEXT = 0, TM_FMT_JSON, TM_FMT_CSV };
+int tm_stats_write(const struct tm_model *m, FILE *f, enum tm_format fmt);
+
+struct _JsonBuilder;
+/* Add the statistics as members of the JSON object @b has open. */
+void tm_stats_json(const struct tm_model *m, struct _JsonBuilder *b);
+
+#endif

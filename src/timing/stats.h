@@ -1,0 +1,76 @@
+/*
+ * The timing model's counters. Plain integers, bumped on the hot path; the
+ * output (stats.c) walks a table of {stable key, offset} descriptors, so a
+ * new counter is one field here and one row there.
+ *
+ * Stable JSON keys (docs/stats.md) are flat strings with dots:
+ * "accesses", "instructions", "cycles", "walks", "walk_refs",
+ * "tlb.l1d.hits", "tlb.l1d.misses", "tlb.stlb.hits", "tlb.stlb.misses",
+ * "flushes", ...
+ */
+#ifndef TDPSIM_TIMING_STATS_H
+#define TDPSIM_TIMING_STATS_H
+
+#include <stdint.h>
+
+/* Page sizes, as TLB entries hold them: 4 KiB, 2 MiB (or 4 MiB in 32-bit
+ * paging, cached as two 2 MiB halves the way Intel does), 1 GiB. */
+enum tm_size { TM_4K = 0, TM_2M, TM_1G, TM_NSIZES };
+
+/* TLB levels. */
+enum tm_tlb_level { TM_L1I = 0, TM_L1D, TM_STLB, TM_NTLB_LEVELS };
+
+/* Why entries were flushed. */
+enum tm_flush_cause {
+	TM_FL_CR3 = 0,        /* MOV to CR3 (non-global entries of the PCID) */
+	TM_FL_CR3_NOFLUSH,    /* MOV to CR3 with bit 63 set: nothing flushed */
+	TM_FL_CR4_PGE,        /* CR4.PGE toggled: everything */
+	TM_FL_CR4_PCIDE,      /* CR4.PCIDE cleared: everything */
+	TM_FL_CR0_PG,         /* CR0.PG or CR0.WP / CR4 paging-bit change */
+	TM_FL_INVLPG,
+	TM_FL_INVPCID0,       /* individual address */
+	TM_FL_INVPCID1,       /* single context */
+	TM_FL_INVPCID2,       /* all contexts, globals included */
+	TM_FL_INVPCID3,       /* all contexts, globals kept */
+	TM_FL_INVEPT,
+	TM_FL_INVVPID,
+	TM_FL_VMX,            /* VM entry/exit with VPID/ASID off */
+	TM_FL_NCAUSES
+};
+
+/* Where a table line was found. */
+enum tm_mem_level { TM_ML_L1D = 0, TM_ML_L2, TM_ML_LLC, TM_ML_MEM, TM_NML };
+
+/* Cycle categories. */
+enum tm_cyc { TM_CY_BASE = 0, TM_CY_TLB, TM_CY_WALK, TM_CY_AD, TM_CY_VMEXIT, TM_CY_FLUSH, TM_NCY };
+
+#define TM_HIST_MAX 40 /* refs-per-walk histogram: 0..39, and 40 = "40 or more" */
+
+struct tm_stats {
+	uint64_t accesses, reads, writes, fetches;
+	uint64_t instructions;
+	/* Per TLB level: hits by the page size of the entry that hit; misses
+	 * by the page size the walk then found (a miss that ends in a fault
+	 * counts in misses_fault). */
+	uint64_t tlb_hits[TM_NTLB_LEVELS][TM_NSIZES];
+	uint64_t tlb_misses[TM_NTLB_LEVELS][TM_NSIZES];
+	uint64_t tlb_misses_fault[TM_NTLB_LEVELS];
+	/* Walks (one per STLB miss), references that reached the cache
+	 * hierarchy, references skipped thanks to a paging-structure-cache
+	 * or nested-TLB hit, and walks that ended in a fault. */
+	uint64_t walks, walk_refs, walk_refs_skipped, walk_faults;
+	uint64_t walk_guest_refs, walk_host_refs;
+	uint64_t walk_hist[TM_HIST_MAX + 1];
+	/* Paging-structure caches: split per level of the cached entry (2..5),
+	 * unified in [0]. */
+	uint64_t pwc_hits[6], pwc_misses[6];
+	uint64_t ntlb_hits, ntlb_misses;     /* nested TLB (GPA -> HPA) */
+	uint64_t npwc_hits, npwc_misses;     /* host-dimension PWC */
+	uint64_t ad_updates;
+	uint64_t flushes[TM_FL_NCAUSES];
+	uint64_t line_hits[TM_NML];          /* table references by where the line was */
+	uint64_t vmexits;
+	uint64_t cycles[TM_NCY];
+};
+
+#endif
