@@ -13,8 +13,9 @@
 
 #include <stdint.h>
 
-/* Page sizes, as TLB entries hold them: 4 KiB, 2 MiB (or 4 MiB in 32-bit
- * paging, cached as two 2 MiB halves the way Intel does), 1 GiB. */
+/* Page sizes, as TLB entries hold them: 4 KiB, 2 MiB, 1 GiB. A 4 MiB page
+ * of 32-bit paging is held as the 2 MiB half that was accessed, and a guest
+ * page larger than its host page is splintered to the host page size. */
 enum tm_size { TM_4K = 0, TM_2M, TM_1G, TM_NSIZES };
 
 /* TLB levels. */
