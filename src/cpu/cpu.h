@@ -24,7 +24,10 @@
 #include "timing/config.h"
 
 struct tm_model;
+struct tm_event;
 struct cpu_ctx;
+struct cpu_bcache;
+struct cpu_hostdim;
 
 /* The MSRs tdpsim keeps itself (Unicorn's are not the CPU model's). */
 struct cpu_msrs {
@@ -34,6 +37,50 @@ struct cpu_msrs {
 
 enum cpu_mmu_kind { CPU_MMU_TDPSIM = 0, CPU_MMU_REFERENCE };
 enum cpu_model_kind { CPU_MODEL_TIMING = 0, CPU_MODEL_FUNCTIONAL };
+
+/* The host dimension under the guest (--host, --gpaw). */
+enum cpu_host_kind {
+	CPU_HOST_NONE = 0,
+	CPU_HOST_NPT2, CPU_HOST_NPT3, CPU_HOST_NPT4, CPU_HOST_NPT5,
+	CPU_HOST_EPT4, CPU_HOST_EPT5,
+	CPU_HOST_TDX48, CPU_HOST_TDX52, /* a TD: secure + shared EPT (--gpaw) */
+};
+
+/* Why cpu_run() returned. */
+enum cpu_stop {
+	CPU_STOP_NONE = 0,
+	CPU_STOP_EXIT,        /* isa-debug-exit: bus.exit_status */
+	CPU_STOP_MAX_INSNS,   /* --max-insns reached */
+	CPU_STOP_HALTED,      /* hlt that nothing can wake (IF=0, or no timer) */
+	CPU_STOP_TRIPLE,      /* triple fault (report written) */
+	CPU_STOP_ERROR,       /* internal error or unsupported guest action */
+};
+
+/* What the machine is asked to be (cmd_run.c fills it). */
+struct cpu_opts {
+	uint64_t mem_bytes;
+	uint8_t mmu_kind;     /* enum cpu_mmu_kind */
+	uint8_t model_kind;   /* enum cpu_model_kind */
+	uint8_t host_kind;    /* enum cpu_host_kind */
+	uint64_t max_insns;   /* 0: no limit */
+	FILE *console;        /* guest UART */
+	FILE *fault_log;      /* NULL: none */
+	FILE *report;         /* triple-fault / error reports */
+};
+
+/* Run counters (the timing model has its own). */
+struct cpu_counts {
+	uint64_t exceptions[256];  /* guest-visible exceptions delivered, by vector */
+	uint64_t interrupts;       /* external interrupts delivered */
+	uint64_t soft_ints;        /* INT n / INT3 / INTO */
+	uint64_t fills;            /* TLB-fill callbacks */
+	uint64_t vmexits;          /* host-dimension faults handled by the hypervisor model */
+	uint64_t blocks;           /* block-hook calls */
+	uint64_t decodes;          /* blocks decoded with Capstone (cache misses) */
+	uint64_t events;           /* paging events fed */
+	uint64_t emulated;         /* instructions emulated by tdpsim (insn.c, msr.c) */
+	uint64_t halts;
+};
 
 struct cpu {
 	uc_engine *uc;
@@ -58,7 +105,110 @@ struct cpu {
 	uint64_t insns;              /* virtual time: instructions retired */
 	uint64_t max_insns;          /* 0: no limit */
 	FILE *report;                /* where triple-fault and error reports go */
+
+	/* --- machine core (machine.c, fill.c, fault.c, events.c, run.c) --- */
+	uint8_t host_kind;           /* enum cpu_host_kind */
+	struct cpu_hostdim *hd;      /* host tables and the hypervisor model (fill.c) */
+	struct cpu_ram hram;         /* host-physical memory: ram is its prefix */
+	struct pg_accessor gmem;     /* plain accessor over guest RAM */
+	size_t invalid_addr_off;     /* calibrated offset of uc->invalid_addr */
+	uc_hook h_fill, h_block, h_intr, h_in, h_out, h_cpuid, h_invalid, h_syscall,
+		h_sysenter, h_mem;
+	bool block_hooked, mem_hooked;
+	/* The last refused fill (fault.c turns it into an exception). */
+	bool fill_fault_valid;
+	uint8_t fill_type;           /* UC_MEM_READ/WRITE/FETCH */
+	struct pg_fault fill_fault;
+	/* Block cache and the block that ran last (events.c). */
+	struct cpu_bcache *bc;
+	int32_t prev_block;          /* index into the cache, or -1 */
+	bool stop_irq;               /* block hook stopped to deliver an interrupt */
+	bool stop_hook;              /* a hook stopped the run (exit, error, re-hook) */
+	bool flush_tb;               /* translate again before restarting (new hooks) */
+	uint8_t stop;                /* enum cpu_stop */
+	char stop_msg[160];
+	FILE *fault_log;
+	struct cpu_counts n;
+	uint64_t tsc_base;           /* RDTSC = tsc_base + insns (msr.c) */
+	uint64_t last_cr2;           /* CR2 as tdpsim last delivered it */
+	uint8_t cur_cpl;             /* CPL as of the last block start (CS.RPL) */
+	bool ud_pending;             /* UC_HOOK_INSN_INVALID fired; INTR 6 follows */
+	void *msr_sites;             /* GHashTable: hooked RDMSR/WRMSR/RDTSC addresses (msr.c) */
+	uint8_t after;               /* msr.c: fix EDX:EAX at the next site */
+	/* Observers (tests, tracing): every paging event, in order. */
+	void (*on_event)(void *opaque, const struct tm_event *ev);
+	void *on_event_opaque;
 };
+
+/* machine.c: build the machine (self-check, RAM, MMU, hooks, devices);
+ * 0 or a negative errno with a one-line reason in @why. */
+int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cpu_opts *o,
+		     char *why, size_t why_len);
+void cpu_machine_free(struct cpu *c);
+/* machine.c: add or remove the block/memory hooks the current state needs
+ * (a new hook only reaches code translated after it: TBs are flushed). */
+void cpu_machine_sync_hooks(struct cpu *c);
+
+/* run.c: run from the current state until the guest exits, halts for good,
+ * hits max_insns, triple-faults or fails. Returns enum cpu_stop. */
+int cpu_run(struct cpu *c);
+
+/* fill.c: re-read CR0/CR3/CR4/EFER and rebuild the engine context if they
+ * changed (PAE: PDPTE load). 1 if it changed, 0 if not, negative errno. */
+int cpu_sync_paging(struct cpu *c);
+/* Translate @va for an access through the engine, as the hardware would
+ * (A/D set). 0 (check @r->fault.vector) or a negative errno. */
+int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
+		  struct pg_walk2d *r);
+
+/* cpuid.c: the CPU model's CPUID leaf @leaf.@sub into out[0..3] = EAX..EDX. */
+void cpu_cpuid(const struct tm_config *cfg, uint32_t leaf, uint32_t sub, uint64_t cr4,
+	       uint32_t out[4]);
+
+/* fault.c: find uc->invalid_addr on a scratch handle. 0 or -ENOENT with why. */
+int cpu_calibrate_invalid_addr(size_t *off, char *why, size_t why_len);
+
+/* Stop the run from inside a hook with a reason (run.c reports it). */
+void cpu_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The stop address run.c gives uc_emu_start: non-canonical, so never an
+ * instruction. Unicorn translates it at every start (to invalidate its
+ * block): fill.c answers with a harmless page. */
+#define CPU_RUN_NEVER UINT64_C(0x8000000000000ff0)
+
+/* --- internal to the machine core (double underscore, STYLE.md 9) --- */
+bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e);    /* fill.c */
+int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len);
+void cpu__host_free(struct cpu *c);
+struct hv_tdx *cpu__tdx(struct cpu *c);                                     /* NULL: not a TD */
+int cpu__after_exception(struct cpu *c);                                   /* fault.c */
+void cpu__intr(struct cpu *c, uint32_t intno);
+void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, uint64_t rip);
+int cpu__bcache_init(struct cpu *c);                                       /* events.c */
+void cpu__bcache_free(struct cpu *c);
+void cpu__block(struct cpu *c, uint64_t pc, uint32_t size);
+void cpu__event(struct cpu *c, const struct tm_event *ev);
+bool cpu__need_block_hook(const struct cpu *c);
+int cpu__fix_cr3(struct cpu *c);
+void cpu__block_abort(struct cpu *c, uint64_t rip);
+int cpu__read_code(struct cpu *c, uint64_t va, uint32_t len, uint8_t *buf);
+struct cs_insn;
+int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out); /* cs_free(*out, 1) */
+bool cpu__code64(struct cpu *c);
+int cpu__tm_init(struct cpu *c, char *why, size_t len);                    /* feed.c */
+void cpu__tm_free(struct cpu *c);
+void cpu__mem(struct cpu *c, int type, uint64_t addr, int size);
+int cpu__emulate_ud(struct cpu *c);                                        /* insn.c */
+/* msr.c: hook RDMSR/WRMSR/RDTSC(P) sites (kind: 1 WRMSR, 2 RDMSR, 4
+ * RDTSC/RDTSCP); returns how many hooks were added (the block must then
+ * be translated again). */
+int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, const uint8_t *len,
+		   unsigned n, void *cb);
+void cpu__msr_sites_free(struct cpu *c);
+void cpu__msr_site(struct cpu *c, uint64_t addr);
+int cpu__hook_msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind,
+			const uint8_t *len, unsigned n);                    /* machine.c */
 
 /*
  * Linear-address access with supervisor rights (implicit: IDT, GDT, TSS,

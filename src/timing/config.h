@@ -109,8 +109,11 @@ struct tm_config {
 	 * paging-structure caches [nested.pwc] (tagged by GPA bits). */
 	struct tm_array_cfg ntlb;
 	struct tm_array_cfg npwc;
-	/* [cache.l1d] [cache.l2] [cache.llc] [memory]: where table lines live. */
-	struct tm_cache_cfg l1d, l2, llc;
+	/* [cache.l1d] [cache.l2] [cache.llc] [memory]: where table lines live.
+	 * (In a struct of their own: "l1d" is also the L1 DTLB above.) */
+	struct {
+		struct tm_cache_cfg l1d, l2, llc;
+	} cache;
 	uint32_t mem_latency;
 	/* [cost]: cycles per event. */
 	struct {

@@ -1,0 +1,99 @@
+/*
+ * pagetest's 32-bit entry: the Multiboot v1 header (Multiboot spec 3.1),
+ * the start-up code (the loader leaves us in 32-bit protected mode, paging
+ * off, EAX = magic, EBX = info), the 256 interrupt stubs that build a
+ * struct frame (arch.h), the 64-bit kernel image (incbin) and the jump into
+ * it for the 4- and 5-level modes.
+ */
+#define MB_MAGIC 0x1BADB002
+#define MB_FLAGS 0x00000003 /* page-align modules, memory information */
+
+	.section .multiboot, "a"
+	.align 4
+	.long MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+
+	.section .bss
+	.align 16
+boot_stack:
+	.space 16384
+boot_stack_top:
+
+	.text
+	.globl _start
+_start:
+	cli
+	cld
+	mov %eax, %esi
+	mov %ebx, %ebp
+	/* Zero .bss (the loader should have; do not rely on it). */
+	mov $__bss_start, %edi
+	mov $__bss_end, %ecx
+	sub %edi, %ecx
+	xor %eax, %eax
+	rep stosb
+	mov $boot_stack_top, %esp
+	push %ebp
+	push %esi
+	call main32
+1:	cli
+	hlt
+	jmp 1b
+
+/* Interrupt stubs: vector n at isr_base + 16 * n. Exceptions 8, 10-14, 17,
+ * 21, 29 and 30 push an error code (SDM Vol. 3A 6.13); the others push 0. */
+	.altmacro
+	.macro stub n
+	.align 16
+	.if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
+	push $\n
+	.else
+	push $0
+	push $\n
+	.endif
+	jmp isr_common
+	.endm
+
+	.align 16
+	.globl isr_base
+isr_base:
+	.set i, 0
+	.rept 256
+	stub %i
+	.set i, i + 1
+	.endr
+
+isr_common:
+	pusha
+	push %esp
+	call trap
+	add $4, %esp
+	.globl trap_ret
+trap_ret:
+	popa
+	add $8, %esp
+	iret
+
+/* frame_enter(struct frame *f): return through f (start a process). */
+	.globl frame_enter
+frame_enter:
+	mov 4(%esp), %esp
+	jmp trap_ret
+
+/* No SYSCALL in 32-bit mode; the symbol keeps arch.c one source. */
+	.globl syscall_entry
+syscall_entry:
+	ud2
+
+/* blob_enter(mbi, levels): jump to the 64-bit image's 32-bit entry. */
+	.globl blob_enter
+blob_enter:
+	mov 4(%esp), %eax
+	mov 8(%esp), %edx
+	jmp blob64
+
+	.section .blob64, "ax"
+	.globl blob64
+blob64:
+	.incbin "pagetest64.bin"
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,366 @@
+/*
+ * `tdpsim run`: boot a guest kernel on the emulated CPU with tdpsim's
+ * engine as its MMU, and print what it cost.
+ *
+ * The guest's UART goes to stdout; the statistics go to stderr at the end,
+ * or, with --json, as one JSON object on stdout (the UART then goes to
+ * stderr, so that stdout stays parseable). The exit status is the
+ * isa-debug-exit status, (value << 1) | 1, as QEMU's; a guest that halts
+ * for good or reaches --max-insns without exiting, a triple fault (with
+ * the report on stderr) and bad input exit 2. docs/cli-run.md.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cli.h"
+#include "cpu/boot.h"
+#include "cpu/cpu.h"
+#include "cpu/loader.h"
+#include "timing/model.h"
+
+#define CMD "run"
+#define MAX_MODULES 16
+
+/* ---- TEMPORARY (c1): the timing model's config loader is merged later;
+ * until then these are weak and a built-in default stands in. */
+#pragma weak tm_config_defaults
+#pragma weak tm_config_load
+#pragma weak tm_config_set
+#pragma weak tm_config_find
+#pragma weak tm_stats_write
+#pragma weak tm_stats_json
+
+static void config_fallback(struct tm_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "builtin");
+	c->cpu.vendor = TM_VENDOR_INTEL;
+	snprintf(c->cpu.brand, sizeof(c->cpu.brand), "tdpsim generic x86-64");
+	c->cpu.family = 6;
+	c->cpu.model = 0x6a;
+	c->cpu.stepping = 6;
+	c->cpu.maxphyaddr = 46;
+	c->cpu.linear_bits = 57;
+	c->cpu.features = 0xffff; /* every TM_FEAT_* */
+	c->cpu.walkers = 2;
+	c->cpu.tsc_hz = 2000000000;
+}
+/* ---- end TEMPORARY */
+
+struct run_opts {
+	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw;
+	gchar **modules, **sets;
+	gboolean json;
+};
+
+static const struct { const char *name; enum cpu_host_kind k; } hosts[] = {
+	{ "none", CPU_HOST_NONE }, { "npt2", CPU_HOST_NPT2 }, { "npt3", CPU_HOST_NPT3 },
+	{ "npt4", CPU_HOST_NPT4 }, { "npt5", CPU_HOST_NPT5 }, { "ept4", CPU_HOST_EPT4 },
+	{ "ept5", CPU_HOST_EPT5 },
+};
+
+static int load_config(const struct run_opts *o, struct tm_config *cfg)
+{
+	char why[256];
+
+	if (!tm_config_defaults) {
+		if (o->config || (o->sets && o->sets[0]))
+			return cli_fail(CMD, "--config/--set: the timing model's configs are not "
+					"built into this tdpsim yet");
+		config_fallback(cfg);
+		return 0;
+	}
+	tm_config_defaults(cfg);
+	const char *name = o->config ? o->config : TM_CONFIG_DEFAULT;
+	char *path = NULL;
+
+	if (!g_file_test(name, G_FILE_TEST_EXISTS) || !strchr(name, '/'))
+		path = tm_config_find(name);
+	if (!path && (o->config || g_file_test(name, G_FILE_TEST_EXISTS)))
+		path = g_strdup(name);
+	if (path) {
+		int rc = tm_config_load(cfg, path, why, sizeof(why));
+
+		g_free(path);
+		if (rc)
+			return cli_fail(CMD, "%s", why);
+	}
+	for (gchar **s = o->sets; s && *s; s++)
+		if (tm_config_set(cfg, *s, why, sizeof(why)))
+			return cli_fail(CMD, "--set %s: %s", *s, why);
+	return 0;
+}
+
+static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
+{
+	uint64_t v;
+
+	memset(mo, 0, sizeof(*mo));
+	mo->mem_bytes = UINT64_C(128) << 20;
+	if (o->mem) {
+		if (cli_parse_u64(o->mem, &v) || v == 0 || v > 65536)
+			return cli_fail(CMD, "--mem %s: expected a size in MiB, 1 to 65536", o->mem);
+		mo->mem_bytes = v << 20;
+	}
+	if (o->max_insns && cli_parse_u64(o->max_insns, &mo->max_insns))
+		return cli_fail(CMD, "--max-insns %s: expected a number", o->max_insns);
+	if (!o->mmu || strcmp(o->mmu, "tdpsim") == 0)
+		mo->mmu_kind = CPU_MMU_TDPSIM;
+	else if (strcmp(o->mmu, "reference") == 0)
+		mo->mmu_kind = CPU_MMU_REFERENCE;
+	else
+		return cli_fail(CMD, "--mmu %s: expected tdpsim or reference", o->mmu);
+	if (!o->model || strcmp(o->model, "timing") == 0)
+		mo->model_kind = CPU_MODEL_TIMING;
+	else if (strcmp(o->model, "functional") == 0)
+		mo->model_kind = CPU_MODEL_FUNCTIONAL;
+	else
+		return cli_fail(CMD, "--model %s: expected timing or functional", o->model);
+	mo->host_kind = 0xff;
+	for (size_t i = 0; i < G_N_ELEMENTS(hosts); i++)
+		if (!o->host || strcmp(o->host, hosts[i].name) == 0) {
+			mo->host_kind = hosts[i].k;
+			break;
+		}
+	if (mo->host_kind == 0xff)
+		return cli_fail(CMD, "--host %s: expected none, npt2, npt3, npt4, npt5, ept4 or ept5",
+				o->host);
+	if (o->gpaw) {
+		if (strcmp(o->gpaw, "48") && strcmp(o->gpaw, "52"))
+			return cli_fail(CMD, "--gpaw %s: expected 48 or 52", o->gpaw);
+		bool g48 = strcmp(o->gpaw, "48") == 0;
+		if (o->host && strcmp(o->host, g48 ? "ept4" : "ept5"))
+			return cli_fail(CMD, "--gpaw %s needs --host %s (a TD's secure and shared "
+					"EPTs)", o->gpaw, g48 ? "ept4" : "ept5");
+		mo->host_kind = g48 ? CPU_HOST_TDX48 : CPU_HOST_TDX52;
+	}
+	if (mo->mmu_kind == CPU_MMU_REFERENCE && mo->host_kind != CPU_HOST_NONE)
+		return cli_fail(CMD, "--mmu reference has no host dimension: drop --host/--gpaw");
+	return 0;
+}
+
+static const char *stop_name(int s)
+{
+	static const char *const n[] = { "none", "exit", "max-insns", "halted", "triple-fault",
+					 "error" };
+	return s >= 0 && s < (int)G_N_ELEMENTS(n) ? n[s] : "?";
+}
+
+static void stats_text(struct cpu *c, FILE *f, int status)
+{
+	fprintf(f, "run: %s, exit status %d, %" PRIu64 " instructions, mmu %s, model %s\n",
+		stop_name(c->stop), status, c->insns,
+		c->mmu_kind == CPU_MMU_TDPSIM ? "tdpsim" : "reference",
+		c->model_kind == CPU_MODEL_TIMING ? "timing" : "functional");
+	fprintf(f, "run: %" PRIu64 " interrupts, %" PRIu64 " software interrupts, %" PRIu64
+		" VM exits, %" PRIu64 " TLB fills, %" PRIu64 " paging events\n",
+		c->n.interrupts, c->n.soft_ints, c->n.vmexits, c->n.fills, c->n.events);
+	for (unsigned v = 0; v < 256; v++)
+		if (c->n.exceptions[v])
+			fprintf(f, "run: exception %u delivered %" PRIu64 " times\n", v,
+				c->n.exceptions[v]);
+	if (c->tm && tm_stats_write)
+		tm_stats_write(c->tm, f, TM_FMT_TEXT);
+}
+
+static void stats_json(struct cpu *c, FILE *f, int status)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *g;
+	gchar *s;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "run");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "stop");
+	json_builder_add_string_value(b, stop_name(c->stop));
+	json_builder_set_member_name(b, "exit_status");
+	json_builder_add_int_value(b, status);
+	json_builder_set_member_name(b, "instructions");
+	json_builder_add_int_value(b, (gint64)c->insns);
+	json_builder_set_member_name(b, "mmu");
+	json_builder_add_string_value(b, c->mmu_kind == CPU_MMU_TDPSIM ? "tdpsim" : "reference");
+	json_builder_set_member_name(b, "model");
+	json_builder_add_string_value(b, c->model_kind == CPU_MODEL_TIMING ? "timing"
+									   : "functional");
+	json_builder_set_member_name(b, "interrupts");
+	json_builder_add_int_value(b, (gint64)c->n.interrupts);
+	json_builder_set_member_name(b, "software_interrupts");
+	json_builder_add_int_value(b, (gint64)c->n.soft_ints);
+	json_builder_set_member_name(b, "vmexits");
+	json_builder_add_int_value(b, (gint64)c->n.vmexits);
+	json_builder_set_member_name(b, "tlb_fills");
+	json_builder_add_int_value(b, (gint64)c->n.fills);
+	json_builder_set_member_name(b, "paging_events");
+	json_builder_add_int_value(b, (gint64)c->n.events);
+	json_builder_set_member_name(b, "exceptions");
+	json_builder_begin_object(b);
+	for (unsigned v = 0; v < 256; v++)
+		if (c->n.exceptions[v]) {
+			char k[8];
+
+			snprintf(k, sizeof(k), "%u", v);
+			json_builder_set_member_name(b, k);
+			json_builder_add_int_value(b, (gint64)c->n.exceptions[v]);
+		}
+	json_builder_end_object(b);
+	json_builder_end_object(b);
+	if (c->tm && tm_stats_json) {
+		json_builder_set_member_name(b, "stats");
+		json_builder_begin_object(b);
+		tm_stats_json(c->tm, (struct _JsonBuilder *)b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_object(b);
+	g = json_generator_new();
+	json_generator_set_pretty(g, TRUE);
+	JsonNode *root = json_builder_get_root(b);
+	json_generator_set_root(g, root);
+	s = json_generator_to_data(g, NULL);
+	fprintf(f, "%s\n", s);
+	g_free(s);
+	json_node_unref(root);
+	g_object_unref(g);
+	g_object_unref(b);
+}
+
+static int run_kernel(const struct run_opts *o)
+{
+	struct cpu_module mods[MAX_MODULES];
+	unsigned nmods = 0;
+	struct tm_config cfg;
+	struct cpu_opts mo;
+	struct cpu_boot boot;
+	struct cpu *c;
+	FILE *flog = NULL;
+	char why[256];
+	int rc, status;
+
+	if (!o->kernel)
+		return cli_fail(CMD, "--kernel FILE is required");
+	rc = parse_machine(o, &mo);
+	if (rc)
+		return rc;
+	rc = load_config(o, &cfg);
+	if (rc)
+		return rc;
+	for (gchar **m = o->modules; m && *m; m++) {
+		if (nmods == MAX_MODULES)
+			return cli_fail(CMD, "--module: at most %d modules", MAX_MODULES);
+		char *comma = strchr(*m, ',');
+
+		mods[nmods].cmdline = comma ? comma + 1 : *m;
+		if (comma)
+			*comma = '\0';
+		mods[nmods++].path = *m;
+	}
+	if (o->fault_log) {
+		flog = fopen(o->fault_log, "w");
+		if (!flog)
+			return cli_fail(CMD, "--fault-log %s: %s", o->fault_log, g_strerror(errno));
+	}
+	mo.console = o->json ? stderr : stdout;
+	mo.fault_log = flog;
+	mo.report = stderr;
+	c = g_new0(struct cpu, 1);
+	rc = cpu_machine_init(c, &cfg, &mo, why, sizeof(why));
+	if (rc) {
+		status = cli_fail(CMD, "%s", why);
+		goto out_free;
+	}
+	rc = cpu_load_kernel(&c->ram, o->kernel, o->append ? o->append : "", mods, nmods, &boot,
+			     why, sizeof(why));
+	if (!rc)
+		rc = cpu_boot_enter(c, &boot, why, sizeof(why));
+	if (rc) {
+		cpu_machine_free(c);
+		status = cli_fail(CMD, "%s", why);
+		goto out_free;
+	}
+	cpu_run(c);
+	fflush(mo.console);
+	status = c->stop == CPU_STOP_EXIT ? c->bus.exit_status : CLI_EXIT_USAGE;
+	if (c->stop != CPU_STOP_EXIT && c->stop != CPU_STOP_TRIPLE && c->stop != CPU_STOP_ERROR)
+		fprintf(stderr, "tdpsim run: %s\n", c->stop_msg);
+	if (o->json)
+		stats_json(c, stdout, status);
+	else
+		stats_text(c, stderr, status);
+	cpu_machine_free(c);
+out_free:
+	g_free(c);
+	if (flog)
+		fclose(flog);
+	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	GError *err = NULL;
+	int rc;
+	const GOptionEntry entries[] = {
+		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &o.kernel,
+		  "Kernel: Multiboot v1 (ELF32/ELF64/a.out kludge) or a 64-bit ELF", "FILE" },
+		{ "append", 0, 0, G_OPTION_ARG_STRING, &o.append, "Kernel command line", "STR" },
+		{ "module", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.modules,
+		  "Multiboot module, with an optional command line (repeatable)",
+		  "FILE[,CMDLINE]" },
+		{ "mem", 0, 0, G_OPTION_ARG_STRING, &o.mem, "Guest RAM in MiB (default 128)", "MiB" },
+		{ "config", 0, 0, G_OPTION_ARG_STRING, &o.config,
+		  "CPU model: a file or a name in configs/ (default " TM_CONFIG_DEFAULT ")",
+		  "FILE|NAME" },
+		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sets, "Override a config key (repeatable)",
+		  "GROUP.KEY=VAL" },
+		{ "host", 0, 0, G_OPTION_ARG_STRING, &o.host,
+		  "Host dimension: none, npt2, npt3, npt4, npt5, ept4, ept5", "MODE" },
+		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
+		  "Run the guest as a TD with this GPA width (48 or 52)", "BITS" },
+		{ "mmu", 0, 0, G_OPTION_ARG_STRING, &o.mmu,
+		  "tdpsim (the engine, default) or reference (QEMU's walker)", "KIND" },
+		{ "model", 0, 0, G_OPTION_ARG_STRING, &o.model,
+		  "timing (default: every access to the timing model) or functional", "KIND" },
+		{ "max-insns", 0, 0, G_OPTION_ARG_STRING, &o.max_insns,
+		  "Stop after about N instructions", "N" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json,
+		  "Statistics as JSON on stdout (the UART goes to stderr)", NULL },
+		{ "fault-log", 0, 0, G_OPTION_ARG_FILENAME, &o.fault_log,
+		  "Log every guest-visible exception: vector error_code cr2 rip (hex)", "FILE" },
+		{ NULL },
+	};
+	GOptionContext *ctx = g_option_context_new("- run a guest kernel");
+
+	g_option_context_set_summary(ctx, "Boot a guest kernel on the emulated CPU with tdpsim's "
+				     "engine as its MMU.\nThe exit status is the guest's "
+				     "isa-debug-exit status ((value << 1) | 1); 2 otherwise.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		rc = cli_fail(CMD, "%s", err->message);
+		g_error_free(err);
+		goto out;
+	}
+	if (argc > 1) {
+		rc = cli_fail(CMD, "unexpected argument '%s'", argv[1]);
+		goto out;
+	}
+	rc = run_kernel(&o);
+out:
+	g_option_context_free(ctx);
+	g_free(o.kernel);
+	g_free(o.append);
+	g_free(o.config);
+	g_free(o.host);
+	g_free(o.gpaw);
+	g_free(o.mmu);
+	g_free(o.model);
+	g_free(o.mem);
+	g_free(o.max_insns);
+	g_free(o.fault_log);
+	g_strfreev(o.modules);
+	g_strfreev(o.sets);
+	return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * Entering a kernel: put the CPU in the state a loader asks for
+ * (cpu/loader.h, struct cpu_boot). A UC_MODE_64 handle starts in a
+ * non-architectural state (PE and LMA set, 64-bit CS, paging off); the
+ * architectural state is written through the context blob (ctx.h).
+ */
+#ifndef TDPSIM_CPU_BOOT_H
+#define TDPSIM_CPU_BOOT_H
+
+#include <stddef.h>
+
+#include "cpu/cpu.h"
+#include "cpu/loader.h"
+
+/*
+ * CPU_BOOT_MULTIBOOT: 32-bit protected mode with paging off (CR0 = PE|ET,
+ * EFER = 0), CS a flat 4 GiB execute/read 32-bit segment (selector 0x08),
+ * DS/ES/FS/GS/SS flat read/write (0x10), EFLAGS = 0x2, EAX/EBX from @b,
+ * EIP = b->entry (Multiboot 0.6.96 section 3.2). The GDTR is left empty:
+ * the kernel loads its own before it reloads a segment register.
+ * CPU_BOOT_LONG64: long mode, CR0 = PE|ET|PG, CR4 = PAE, EFER = LME|LMA,
+ * CR3 = b->cr3, CS 64-bit at CPL 0, RSP = b->rsp, RDI = b->rdi.
+ * Returns 0, or a negative errno with a one-line reason in @why.
+ */
+int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t len);
+
+#endif

@@ -1,0 +1,420 @@
+/*
+ * Block boundaries: virtual time, the paging-event feed, device timers and
+ * interrupt windows.
+ *
+ * MOV to CR0/CR3/CR4, INVLPG, LMSW and CLTS end QEMU's translation block,
+ * so the block that follows sees their effect. The UC_HOOK_BLOCK callback
+ * keeps a cache of decoded blocks (Capstone runs once per block, never per
+ * execution): the block's instruction count, and whether its last
+ * instruction is a paging instruction, which one and with what operand.
+ * At the next block the event is emitted with the new values: for MOV to
+ * CR3 the operand register still holds bit 63 (the no-flush bit, SDM Vol.
+ * 3A 4.10.4.1), which CR3 itself does not keep. WRMSR may not end the
+ * block, so a block with a WRMSR anywhere makes the next block compare
+ * EFER with the last value fed.
+ *
+ * Virtual time (c->insns) advances by the block's instruction count when
+ * the block starts. A block cut short by an exception is counted whole:
+ * virtual time is "instructions of blocks entered", deterministic but not
+ * exact to the instruction around faults.
+ *
+ * The cache is direct-mapped, tagged by (RIP, size, CR3): the same linear
+ * address in another address space is another block. Self-modifying code
+ * at the same RIP and CR3 with the same block size is not detected.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <capstone/capstone.h>
+
+#include "cpu/cpu.h"
+#include "cpu/ctx.h"
+#include "cpu/sysent.h"
+#include "paging/bits.h"
+#include "timing/model.h"
+
+/* TEMPORARY (c1): weak until the timing model is merged (see feed.c). */
+#pragma weak tm_event
+#pragma weak tm_insns
+#pragma weak tm_access
+
+#define BC_SIZE 8192u /* entries, a power of two */
+#define BLOCK_MAX 4096u /* bytes of code read per block (QEMU's TBs are smaller) */
+
+enum last_kind { LAST_NONE = 0, LAST_MOV_CR0, LAST_MOV_CR3, LAST_MOV_CR4, LAST_INVLPG,
+		 LAST_CR0_OTHER /* LMSW, CLTS */ };
+
+struct cpu_block {
+	uint64_t pc, cr3;
+	uint32_t size;
+	uint16_t ninsns;
+	uint8_t last;      /* enum last_kind */
+	bool wrmsr;        /* a WRMSR somewhere in the block */
+	bool restart;      /* new MSR/TSC hooks: translate the block again */
+	bool valid;
+	int src_reg;       /* MOV to CR3: the UC register holding the operand */
+	/* INVLPG m: effective address = base + index * scale + disp (+ FS/GS
+	 * base; RIP-relative: next_ip + disp). */
+	int base, index, seg;
+	uint8_t scale;
+	bool rip_rel;
+	int64_t disp;
+	uint64_t next_ip;
+};
+
+struct cpu_bcache {
+	struct cpu_block b[BC_SIZE];
+	csh cs16, cs32, cs64;
+	uint64_t efer_fed;
+	uint8_t code[BLOCK_MAX];
+};
+
+int cpu__bcache_init(struct cpu *c)
+{
+	struct cpu_bcache *bc = calloc(1, sizeof(*bc));
+
+	if (!bc)
+		return -ENOMEM;
+	if (cs_open(CS_ARCH_X86, CS_MODE_16, &bc->cs16) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_32, &bc->cs32) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_64, &bc->cs64) != CS_ERR_OK) {
+		free(bc);
+		return -EIO;
+	}
+	cs_option(bc->cs16, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(bc->cs32, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(bc->cs64, CS_OPT_DETAIL, CS_OPT_ON);
+	c->bc = bc;
+	c->prev_block = -1;
+	return 0;
+}
+
+void cpu__bcache_free(struct cpu *c)
+{
+	if (!c->bc)
+		return;
+	cs_close(&c->bc->cs16);
+	cs_close(&c->bc->cs32);
+	cs_close(&c->bc->cs64);
+	free(c->bc);
+	c->bc = NULL;
+}
+
+/* Capstone register -> Unicorn register, for operands we read (decode
+ * time only, so a name lookup is fine). */
+static int uc_reg_of(csh h, unsigned csreg)
+{
+	static const struct { const char *name; int uc; } t[] = {
+		{ "rax", UC_X86_REG_RAX }, { "rbx", UC_X86_REG_RBX }, { "rcx", UC_X86_REG_RCX },
+		{ "rdx", UC_X86_REG_RDX }, { "rsi", UC_X86_REG_RSI }, { "rdi", UC_X86_REG_RDI },
+		{ "rbp", UC_X86_REG_RBP }, { "rsp", UC_X86_REG_RSP }, { "r8", UC_X86_REG_R8 },
+		{ "r9", UC_X86_REG_R9 }, { "r10", UC_X86_REG_R10 }, { "r11", UC_X86_REG_R11 },
+		{ "r12", UC_X86_REG_R12 }, { "r13", UC_X86_REG_R13 }, { "r14", UC_X86_REG_R14 },
+		{ "r15", UC_X86_REG_R15 }, { "eax", UC_X86_REG_EAX }, { "ebx", UC_X86_REG_EBX },
+		{ "ecx", UC_X86_REG_ECX }, { "edx", UC_X86_REG_EDX }, { "esi", UC_X86_REG_ESI },
+		{ "edi", UC_X86_REG_EDI }, { "ebp", UC_X86_REG_EBP }, { "esp", UC_X86_REG_ESP },
+		{ "r8d", UC_X86_REG_R8D }, { "r9d", UC_X86_REG_R9D }, { "r10d", UC_X86_REG_R10D },
+		{ "r11d", UC_X86_REG_R11D }, { "r12d", UC_X86_REG_R12D },
+		{ "r13d", UC_X86_REG_R13D }, { "r14d", UC_X86_REG_R14D },
+		{ "r15d", UC_X86_REG_R15D }, { "fs", UC_X86_REG_FS_BASE },
+		{ "gs", UC_X86_REG_GS_BASE },
+	};
+	const char *n = csreg ? cs_reg_name(h, csreg) : NULL;
+
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].name, n) == 0)
+			return t[i].uc;
+	return -1;
+}
+
+/* Read code bytes (through the engine, as a fetch at the current CPL). */
+int cpu__read_code(struct cpu *c, uint64_t pc, uint32_t size, uint8_t *buf)
+{
+	for (uint32_t done = 0; done < size;) {
+		uint64_t va = pc + done;
+		uint32_t n = (uint32_t)(0x1000 - (va & 0xfff));
+		struct pg_walk2d r;
+
+		if (n > size - done)
+			n = size - done;
+		if (cpu_translate(c, va & ~UINT64_C(0xfff), PG_ACC_FETCH, c->cur_cpl, false, &r) ||
+		    r.fault.vector)
+			return -EFAULT;
+		uint64_t pa = (r.hpa & ~UINT64_C(0xfff)) | (va & 0xfff);
+		if (cpu_ram_read(&c->ram, pa, buf + done, n))
+			return -EFAULT;
+		done += n;
+	}
+	return 0;
+}
+
+static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t size)
+{
+	struct cpu_bcache *bc = c->bc;
+	uint32_t hf = CPU_HF_CS64;
+	cs_insn *insn = NULL;
+	csh h;
+	size_t n;
+
+	memset(b, 0, sizeof(*b));
+	b->pc = pc;
+	b->size = size;
+	b->cr3 = c->regs.cr3;
+	b->valid = true;
+	b->ninsns = 1;
+	c->n.decodes++;
+	if (size > BLOCK_MAX || cpu__read_code(c, pc, size, bc->code))
+		return;
+	if (cpu_ctx_begin(c) == 0)
+		hf = cpu_ctx_hflags(c);
+	h = (hf & CPU_HF_CS64) ? bc->cs64 : (hf & CPU_HF_CS32) ? bc->cs32 : bc->cs16;
+	n = cs_disasm(h, bc->code, size, pc, 0, &insn);
+	if (n == 0)
+		return;
+	b->ninsns = (uint16_t)n;
+	uint64_t sa[8];
+	uint8_t sk[8], sl[8];
+	unsigned ns = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned id = insn[i].id;
+
+		if (id == X86_INS_WRMSR)
+			b->wrmsr = true;
+		if ((id == X86_INS_WRMSR || id == X86_INS_RDMSR || id == X86_INS_RDTSC ||
+		     id == X86_INS_RDTSCP) && ns < 8) {
+			sa[ns] = insn[i].address;
+			sl[ns] = (uint8_t)insn[i].size;
+			sk[ns++] = id == X86_INS_WRMSR ? 1 : id == X86_INS_RDMSR ? 2 : 4;
+		}
+	}
+	if (ns && c->mmu_kind <= CPU_MMU_REFERENCE && cpu__hook_msr_sites(c, sa, sk, sl, ns))
+		b->restart = true;
+	const cs_insn *l = &insn[n - 1];
+	const cs_x86 *x = &l->detail->x86;
+	b->next_ip = l->address + l->size;
+	switch (l->id) {
+	case X86_INS_MOV:
+		if (x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+		    x->operands[1].type == X86_OP_REG) {
+			unsigned d = x->operands[0].reg;
+
+			if (d == X86_REG_CR0)
+				b->last = LAST_MOV_CR0;
+			else if (d == X86_REG_CR4)
+				b->last = LAST_MOV_CR4;
+			else if (d == X86_REG_CR3) {
+				b->last = LAST_MOV_CR3;
+				b->src_reg = uc_reg_of(h, x->operands[1].reg);
+			}
+		}
+		break;
+	case X86_INS_LMSW:
+	case X86_INS_CLTS:
+		b->last = LAST_CR0_OTHER;
+		break;
+	case X86_INS_INVLPG:
+		if (x->op_count == 1 && x->operands[0].type == X86_OP_MEM) {
+			const x86_op_mem *m = &x->operands[0].mem;
+
+			b->last = LAST_INVLPG;
+			b->rip_rel = m->base == X86_REG_RIP;
+			b->base = b->rip_rel ? -1 : uc_reg_of(h, m->base);
+			b->index = uc_reg_of(h, m->index);
+			b->scale = (uint8_t)m->scale;
+			b->disp = m->disp;
+			b->seg = (m->segment == X86_REG_FS || m->segment == X86_REG_GS)
+					 ? uc_reg_of(h, m->segment) : -1;
+		}
+		break;
+	default:
+		break;
+	}
+	cs_free(insn, n);
+}
+
+/* QEMU 5 keeps MOV to CR3's bit 63 in CR3 (it has no PCID); the hardware
+ * does not, and QEMU's own walker would use it as an address bit. Write
+ * CR3 back without it (a full flush of Unicorn's TLB: allowed, since a
+ * flush is never wrong, only slower). 1 if CR3 was fixed. */
+int cpu__fix_cr3(struct cpu *c)
+{
+	uint64_t cr3 = cpu_reg(c, UC_X86_REG_CR3);
+
+	if (!(cr3 >> 63))
+		return 0;
+	cr3 &= ~(UINT64_C(1) << 63);
+	uc_reg_write(c->uc, UC_X86_REG_CR3, &cr3);
+	return 1;
+}
+
+/* An exception at @rip: if it is inside the block whose event is pending,
+ * that block did not complete and its last instruction did not run. (A
+ * fault while fetching the next block leaves RIP outside it.) */
+void cpu__block_abort(struct cpu *c, uint64_t rip)
+{
+	const struct cpu_block *b;
+
+	if (c->prev_block < 0)
+		return;
+	b = &c->bc->b[c->prev_block];
+	if (rip >= b->pc && rip < b->pc + b->size)
+		c->prev_block = -1;
+}
+
+void cpu__event(struct cpu *c, const struct tm_event *ev)
+{
+	c->n.events++;
+	if (c->tm)
+		tm_event(c->tm, ev);
+	if (c->on_event)
+		c->on_event(c->on_event_opaque, ev);
+}
+
+static uint64_t addr_width_mask(struct cpu *c)
+{
+	return (c->regs.efer & EFER_LMA) ? UINT64_MAX : UINT32_MAX;
+}
+
+/* The block @b completed: feed its paging event with the values now. */
+static void emit(struct cpu *c, const struct cpu_block *b)
+{
+	struct tm_event ev = { 0 };
+
+	switch (b->last) {
+	case LAST_MOV_CR0:
+	case LAST_CR0_OTHER:
+		ev.kind = TM_EV_CR0;
+		ev.val = cpu_reg(c, UC_X86_REG_CR0);
+		break;
+	case LAST_MOV_CR4:
+		ev.kind = TM_EV_CR4;
+		ev.val = cpu_reg(c, UC_X86_REG_CR4);
+		break;
+	case LAST_MOV_CR3:
+		ev.kind = TM_EV_CR3;
+		ev.val = b->src_reg >= 0 ? cpu_reg(c, b->src_reg) : cpu_reg(c, UC_X86_REG_CR3);
+		cpu__fix_cr3(c);
+		break;
+	case LAST_INVLPG: {
+		uint64_t a = (uint64_t)b->disp;
+
+		a += b->rip_rel ? b->next_ip : b->base >= 0 ? cpu_reg(c, b->base) : 0;
+		if (b->index >= 0)
+			a += cpu_reg(c, b->index) * b->scale;
+		if (b->seg >= 0)
+			a += cpu_reg(c, b->seg);
+		ev.kind = TM_EV_INVLPG;
+		ev.addr = a & addr_width_mask(c);
+		break;
+	}
+	default:
+		break;
+	}
+	/* A WRMSR comes before the block's last instruction: EFER first. */
+	if (b->wrmsr) {
+		uint64_t efer = cpu_rdmsr(c, CPU_MSR_EFER);
+
+		if (efer != c->bc->efer_fed) {
+			struct tm_event e2 = { .kind = TM_EV_EFER, .val = efer };
+
+			c->bc->efer_fed = efer;
+			cpu_sync_paging(c);
+			cpu__event(c, &e2);
+		}
+	}
+	if (b->last != LAST_NONE) {
+		cpu_sync_paging(c);
+		cpu__event(c, &ev);
+	}
+}
+
+void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
+{
+	struct cpu_bcache *bc = c->bc;
+	struct cpu_block *b;
+	uint32_t i;
+
+	c->n.blocks++;
+	if (c->prev_block >= 0) {
+		emit(c, &bc->b[c->prev_block]);
+		c->prev_block = -1;
+	}
+	c->cur_cpl = (uint8_t)(cpu_reg(c, UC_X86_REG_CS) & 3);
+	if (!(c->regs.cr0 & CR0_PE))
+		c->cur_cpl = 0;
+	i = (uint32_t)((pc ^ (pc >> 11) ^ (c->regs.cr3 >> 12)) & (BC_SIZE - 1));
+	b = &bc->b[i];
+	if (!b->valid || b->pc != pc || b->size != size || b->cr3 != c->regs.cr3) {
+		decode(c, b, pc, size);
+		if (b->restart) {
+			/* Hooks were added for this block's RDMSR/WRMSR/RDTSC,
+			 * but it was translated without them: a RIP write
+			 * leaves the block before it runs, the stop returns to
+			 * run.c, which flushes the translations. */
+			b->restart = false;
+			uc_reg_write(c->uc, UC_X86_REG_RIP, &pc);
+			c->stop_hook = true;
+			c->flush_tb = true;
+			uc_emu_stop(c->uc);
+			return;
+		}
+	}
+	if (b->last != LAST_NONE || b->wrmsr)
+		c->prev_block = (int32_t)i;
+
+	c->insns += b->ninsns;
+	if (c->tm) {
+		tm_insns(c->tm, b->ninsns);
+		for (uint64_t va = pc, end = pc + size; va < end;) {
+			uint64_t next = (va | 0xfff) + 1;
+			uint64_t n = (next < end ? next : end) - va;
+
+			tm_access(c->tm, va, (uint8_t)(n > 255 ? 255 : n), TM_FETCH, c->cur_cpl);
+			va += n;
+		}
+	}
+	if (c->max_insns && c->insns >= c->max_insns) {
+		cpu_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
+			 "(--max-insns)", c->insns);
+		return;
+	}
+	dev_bus_advance(&c->bus, c->insns);
+	if (c->bus.pic && dev_pic_pending(c->bus.pic) >= 0 &&
+	    (cpu_reg(c, UC_X86_REG_RFLAGS) & (1u << 9) /* IF */)) {
+		/* Stop at the next block boundary and deliver from run.c: the
+		 * blob may not be patched while a block runs. */
+		c->stop_irq = true;
+		uc_emu_stop(c->uc);
+	}
+}
+
+int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out)
+{
+	struct cpu_bcache *bc = c->bc;
+	uint8_t buf[15];
+	uint32_t hf = CPU_HF_CS64;
+	unsigned len = sizeof(buf);
+	cs_insn *insn = NULL;
+
+	/* Up to 15 bytes, but not into a page we cannot read. */
+	while (len && cpu__read_code(c, rip, len, buf))
+		len = (unsigned)(((rip | 0xfff) + 1 - rip) < len ? ((rip | 0xfff) + 1 - rip) : 0);
+	if (!len)
+		return -EFAULT;
+	if (cpu_ctx_begin(c) == 0)
+		hf = cpu_ctx_hflags(c);
+	csh h = (hf & CPU_HF_CS64) ? bc->cs64 : (hf & CPU_HF_CS32) ? bc->cs32 : bc->cs16;
+	if (cs_disasm(h, buf, len, rip, 1, &insn) != 1)
+		return -ENOENT;
+	*out = insn;
+	return 0;
+}
+
+bool cpu__code64(struct cpu *c)
+{
+	return cpu_ctx_begin(c) == 0 && (cpu_ctx_hflags(c) & CPU_HF_CS64);
+}

@@ -1,0 +1,380 @@
+/*
+ * tdpsim's engine as the CPU's MMU. Unicorn (UC_TLB_VIRTUAL) asks through
+ * the TLB-fill hook for every page it has no entry for: data, fetch, the
+ * implicit accesses of QEMU's helpers, and also while CR0.PG=0. The answer
+ * is the engine's walk: the guest dimension (pg_walk2d, A/D set as the
+ * hardware does), then the host dimension (--host) or a TD's secure and
+ * shared EPTs (--gpaw). A guest fault refuses the fill (fault.c delivers
+ * it); a host-dimension fault is a VM exit handled here by the hypervisor
+ * model and never reaches the guest.
+ *
+ * Unicorn's answer has three rights (UC_PROT_READ/WRITE/EXEC) and QEMU
+ * keeps it per MMU index (user, supervisor with/without SMAP), so the
+ * rights are those of the CPL of the access. WRITE is granted only when
+ * the leaf's D bit is already set (or this walk set it), so that the first
+ * write to a clean page comes back here and the D update is ours (SDM Vol.
+ * 3A 4.8). The fill gets neither the CPL nor the exact address (UNICORN.md):
+ * the CPL is CS.RPL, and an access whose page overlaps GDTR, IDTR, LDTR or
+ * TR while CPL=3 is taken as an implicit supervisor access (SDM 4.6).
+ *
+ * Physical layout: guest RAM is the prefix [0, ram.size) of host-physical
+ * memory (c->hram), so HPA == GPA for every page a host table maps (a TD's
+ * shared alias strips the shared bit); host tables live above guest RAM,
+ * and are filled on demand: an EPT violation / #NPF on a GPA inside RAM
+ * maps that 4 KiB page (counted as a VM exit).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/ctx.h"
+#include "cpu/sysent.h"
+#include "ept/ept.h"
+#include "hv/tdx.h"
+#include "npt/npt.h"
+#include "paging/access_ram.h"
+#include "paging/bits.h"
+#include "paging/synth.h"
+#include "timing/model.h"
+
+/* TEMPORARY (c1): weak until the timing model is merged (see feed.c). */
+#pragma weak tm_event
+#pragma weak tm_insns
+#pragma weak tm_access
+
+struct cpu_hostdim {
+	struct pg_mmu mmu;       /* NPT or EPT */
+	struct pg_host host;
+	struct pg_synth synth;
+	struct hv_tdx tdx;
+	bool tdx_on;
+	uint64_t leaf, table;    /* flags of host entries written */
+	uint64_t populated;      /* pages mapped on demand */
+	uint64_t conversions;    /* implicit TDX conversions */
+};
+
+/* Host register state for the NPT modes (APM Vol. 2 15.25.3: nested paging
+ * uses the host's own format). */
+static const struct pg_regs npt_regs[] = {
+	[CPU_HOST_NPT2] = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PSE },
+	[CPU_HOST_NPT3] = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PAE, .efer = EFER_NXE },
+	[CPU_HOST_NPT4] = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PAE,
+			    .efer = EFER_LME | EFER_LMA | EFER_NXE },
+	[CPU_HOST_NPT5] = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PAE | CR4_LA57,
+			    .efer = EFER_LME | EFER_LMA | EFER_NXE },
+};
+
+static void tdx_flush(void *opaque, uint64_t alias_gpa)
+{
+	struct cpu *c = opaque;
+
+	/* The other alias's translations are gone: so are Unicorn's. */
+	uc_ctl_flush_tlb(c->uc);
+}
+
+int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len)
+{
+	uint64_t pages = ram_bytes >> 12;
+	/* Room for every table of a full 4 KiB mapping of RAM, per root:
+	 * one PT per 512 pages, plus the upper levels. */
+	uint64_t tbytes = (pages / 512 + 64) * 4096;
+	uint64_t tbase = (ram_bytes + 0x1fffff) & ~UINT64_C(0x1fffff);
+	bool tdx = c->host_kind == CPU_HOST_TDX48 || c->host_kind == CPU_HOST_TDX52;
+	struct cpu_hostdim *h;
+	const char *w = NULL;
+	int rc;
+
+	rc = cpu_ram_init(&c->hram, c->host_kind == CPU_HOST_NONE ? ram_bytes
+								   : tbase + 2 * tbytes);
+	if (rc) {
+		snprintf(why, len, "cannot allocate %" PRIu64 " MiB of guest RAM", ram_bytes >> 20);
+		return rc;
+	}
+	c->ram.base = c->hram.base;
+	c->ram.size = ram_bytes;
+	pg_ram_accessor(&c->gmem, &c->ram);
+	c->nested.mem = c->gmem;
+	if (c->host_kind == CPU_HOST_NONE)
+		return 0;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	c->hd = h;
+	if (tdx) {
+		const struct hv_tdx_cfg cfg = {
+			.gpaw = c->host_kind == CPU_HOST_TDX48 ? 48 : 52,
+			.table_base = { tbase, tbase + tbytes },
+			.table_bytes = tbytes,
+			.slot_base = 0,
+			.slot_pages = pages,
+		};
+
+		rc = hv_tdx_init(&h->tdx, &c->hram, &cfg, &w);
+		if (rc)
+			goto out_fail;
+		h->tdx.flush = tdx_flush;
+		h->tdx.flush_opaque = c;
+		hv_tdx_host(&h->tdx, &h->host);
+		h->tdx_on = true;
+	} else if (c->host_kind >= CPU_HOST_EPT4) {
+		struct ept_caps caps;
+		unsigned lv = c->host_kind == CPU_HOST_EPT5 ? 5 : 4;
+		uint64_t eptp = tbase | ((uint64_t)(lv - 1) << EPTP_PWL_SHIFT) | 6 /* WB */;
+
+		ept_caps_all(&caps);
+		caps.maxphyaddr = c->cfg.cpu.maxphyaddr;
+		rc = pg_synth_init(&h->synth, &c->hram, lv == 5 ? &ept_fmt5 : &ept_fmt4, tbase);
+		if (!rc)
+			rc = ept_mmu_init(&h->mmu, eptp, &caps, false, &w);
+		h->leaf = EPTE_RWX | (UINT64_C(6) << EPTE_MT_SHIFT);
+		h->table = EPTE_RWX;
+		h->host.mmu = &h->mmu;
+	} else {
+		struct pg_regs hr = npt_regs[c->host_kind];
+
+		hr.cr3 = tbase;
+		rc = pg_synth_init(&h->synth, &c->hram, pg_format_of(pg_mode_of(&hr)), tbase);
+		if (!rc)
+			rc = npt_mmu_init(&h->mmu, &hr, &c->pgcpu, &w);
+		h->leaf = h->table = PTE_P | PTE_RW | PTE_US;
+		h->host.mmu = &h->mmu;
+		/* AMD: a PAE guest's PDPTEs are read through the nested
+		 * tables on every walk (APM Vol. 2 15.25.10). */
+		h->host.guest_pdpte_in_walk = true;
+	}
+	if (rc)
+		goto out_fail;
+	pg_ram_accessor(&h->host.mem, &c->hram);
+	c->host = &h->host;
+	c->nested.host = &h->host;
+	return 0;
+
+out_fail:
+	snprintf(why, len, "cannot set up the host dimension: %s", w ? w : strerror(-rc));
+	return rc;
+}
+
+void cpu__host_free(struct cpu *c)
+{
+	if (c->hd) {
+		if (c->hd->tdx_on)
+			hv_tdx_destroy(&c->hd->tdx);
+		free(c->hd);
+		c->hd = NULL;
+	}
+	c->host = NULL;
+	cpu_ram_free(&c->hram);
+	c->ram = (struct cpu_ram){ 0 };
+}
+
+/* The hypervisor model's answer to a host-dimension fault on @f->gpa:
+ * populate the page (or convert a TD page to the accessed alias). 0 if
+ * the access can be retried, -EFAULT if the GPA is not guest RAM. */
+static int host_fault(struct cpu *c, const struct pg_fault *f)
+{
+	struct cpu_hostdim *h = c->hd;
+	uint64_t gpa = f->gpa;
+	int rc;
+
+	c->n.vmexits++;
+	if (c->tm) {
+		struct tm_event ev = { .kind = TM_EV_VMEXIT, .val = f->exit_reason };
+
+		tm_event(c->tm, &ev);
+	}
+	if (!h)
+		return -EFAULT;
+	if (h->tdx_on) {
+		uint64_t gfn = hv_tdx_gfn(&h->tdx, gpa);
+		bool shared = hv_tdx_gpa_shared(&h->tdx, gpa);
+
+		if (gfn >= h->tdx.slot_pages || (gpa & ~h->tdx.gpa_mask))
+			return -EFAULT;
+		if (hv_tdx_is_shared(&h->tdx, gfn) != shared) {
+			h->conversions++;
+			return hv_tdx_convert(&h->tdx, gfn << 12, 4096, shared);
+		}
+		return hv_tdx_map(&h->tdx, gfn);
+	}
+	if (gpa >= c->ram.size)
+		return -EFAULT;
+	rc = pg_synth_map(&h->synth, gpa & ~UINT64_C(0xfff), gpa & ~UINT64_C(0xfff), 4096,
+			  h->leaf, h->table);
+	h->populated++;
+	return rc == -EEXIST ? 0 : rc;
+}
+
+int cpu_sync_paging(struct cpu *c)
+{
+	struct pg_regs r = c->regs;
+	const char *why = NULL;
+	int rc;
+
+	r.cr0 = cpu_reg(c, UC_X86_REG_CR0);
+	/* QEMU 5 stores MOV to CR3's bit 63 (PCID no-flush) in CR3; the
+	 * hardware does not (SDM Vol. 3A 4.10.4.1). */
+	r.cr3 = cpu_reg(c, UC_X86_REG_CR3) & ~CR3_NOFLUSH;
+	r.cr4 = cpu_reg(c, UC_X86_REG_CR4);
+	r.efer = cpu_rdmsr(c, CPU_MSR_EFER);
+	r.pkrs = (uint32_t)c->msr.pkrs;
+	if (c->mmu_valid && r.cr0 == c->regs.cr0 && r.cr3 == c->regs.cr3 &&
+	    r.cr4 == c->regs.cr4 && r.efer == c->regs.efer && r.pkrs == c->regs.pkrs)
+		return 0;
+	c->regs = r;
+	c->mmu_valid = false;
+	rc = pg_mmu_init(&c->mmu, &r, &c->pgcpu, &why);
+	if (rc) {
+		cpu_stop(c, CPU_STOP_ERROR, "paging state the CPU model cannot hold: %s "
+			 "(CR0=%#" PRIx64 " CR3=%#" PRIx64 " CR4=%#" PRIx64 " EFER=%#" PRIx64 ")",
+			 why, r.cr0, r.cr3, r.cr4, r.efer);
+		return rc;
+	}
+	if (c->mmu.fmt->top_in_regs) {
+		struct pg_fault f = { 0 };
+
+		if (c->host && c->host->guest_pdpte_in_walk) {
+			c->mmu.pdpte_in_walk = true;
+		} else {
+			rc = pg_nested_load_pdptes(&c->nested, &c->mmu, &f);
+			/* A bad PDPTE is #GP(0) at the MOV to CR3/CR0/CR4 on
+			 * hardware; QEMU has executed the MOV already, so the
+			 * walk reports it at the next access instead. */
+			if (rc < 0)
+				return rc;
+		}
+	}
+	c->mmu_valid = true;
+	return 1;
+}
+
+static bool in_range(uint64_t page, uint64_t base, uint64_t limit)
+{
+	return page <= base + limit && base <= page + 0xfff;
+}
+
+/* CPL 3 and the page overlaps a descriptor table or the TSS: QEMU's own
+ * implicit supervisor access (there is no other reason to touch them). */
+static bool implicit_access(struct cpu *c, uint64_t page)
+{
+	uc_x86_mmr m;
+	static const int regs[] = { UC_X86_REG_GDTR, UC_X86_REG_IDTR, UC_X86_REG_LDTR,
+				    UC_X86_REG_TR };
+
+	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		if (uc_reg_read(c->uc, regs[i], &m) == UC_ERR_OK && m.limit &&
+		    in_range(page, m.base, m.limit))
+			return true;
+	}
+	return false;
+}
+
+int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
+		  struct pg_walk2d *r)
+{
+	struct pg_req rq = { .va = va, .access = access, .cpl = cpl, .implicit = implicit };
+	int rc;
+
+	if (!c->mmu_valid) {
+		rc = cpu_sync_paging(c);
+		if (rc < 0)
+			return rc;
+	}
+	for (int tries = 0;; tries++) {
+		rc = pg_walk2d(&c->nested, &c->mmu, &rq, r);
+		if (rc < 0 || r->fault.vector != PG_VEC_VMEXIT)
+			return rc;
+		if (tries == 8 || host_fault(c, &r->fault))
+			return -EFAULT;
+	}
+}
+
+/* The rights of the page for every access kind, for this CPL. */
+static unsigned rights(struct cpu *c, const struct pg_walk2d *r, uint64_t va, uint8_t cpl,
+		       bool implicit, uint8_t access)
+{
+	unsigned prot = 0;
+	const struct pg_walk *w = &r->guest;
+	bool dirty = true;
+
+	if (c->mmu.fmt->levels && w->nlevels) {
+		const struct pg_walk_level *leaf = &w->lvl[w->nlevels - 1];
+
+		dirty = (leaf->entry & PTE_D) || access == PG_ACC_WRITE;
+	}
+	for (uint8_t k = PG_ACC_READ; k <= PG_ACC_FETCH; k++) {
+		struct pg_req rq = { .va = va, .access = k, .cpl = cpl,
+				     .implicit = implicit && k != PG_ACC_FETCH };
+
+		if (c->mmu.fmt->levels && pg_check_access(&c->mmu, &rq, w->perms, w->pkey))
+			continue;
+		if (k == PG_ACC_READ)
+			prot |= UC_PROT_READ;
+		else if (k == PG_ACC_WRITE && dirty)
+			prot |= UC_PROT_WRITE;
+		else if (k == PG_ACC_FETCH)
+			prot |= UC_PROT_EXEC;
+	}
+	return prot;
+}
+
+bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
+{
+	uint8_t access = type == UC_MEM_WRITE ? PG_ACC_WRITE
+			 : type == UC_MEM_FETCH ? PG_ACC_FETCH : PG_ACC_READ;
+	struct pg_walk2d *r = &c->last_walk;
+	uint8_t cpl;
+	bool implicit = false;
+	int rc;
+
+	if (va == (CPU_RUN_NEVER & ~UINT64_C(0xfff))) {
+		/* Unicorn's look-up of the stop address (never executed: it
+		 * is non-canonical). A refusal would leave UC_ERR_EXCEPTION
+		 * pending; any readable page will do. */
+		e->paddr = 0;
+		e->perms = UC_PROT_READ | UC_PROT_EXEC;
+		return true;
+	}
+	c->n.fills++;
+	if (cpu_sync_paging(c) < 0)
+		return false;
+	cpl = (uint8_t)(cpu_reg(c, UC_X86_REG_CS) & 3);
+	if (!(c->regs.cr0 & CR0_PE))
+		cpl = 0;
+	if (cpl == 3 && access != PG_ACC_FETCH)
+		implicit = implicit_access(c, va);
+	if (c->regs.cr4 & CR4_SMAP)
+		c->mmu.regs.rflags = cpu_reg(c, UC_X86_REG_RFLAGS);
+	rc = cpu_translate(c, va, access, cpl, implicit, r);
+	if (rc < 0) {
+		cpu_stop(c, CPU_STOP_ERROR, "the engine cannot translate %#" PRIx64 " (%s): %s",
+			 va, pg_access_name(access),
+			 rc == -EFAULT ? "guest-physical address outside RAM" : strerror(-rc));
+		c->fill_fault_valid = false;
+		return false;
+	}
+	if (r->fault.vector) {
+		c->fill_fault_valid = true;
+		c->fill_type = (uint8_t)type;
+		c->fill_fault = r->fault;
+		return false;
+	}
+	e->paddr = r->hpa & ~UINT64_C(0xfff);
+	if (c->hd && c->hd->tdx_on)
+		e->paddr &= ~c->hd->tdx.shared_mask;
+	e->perms = rights(c, r, va, cpl, implicit, access);
+	if (e->paddr >= c->ram.size) {
+		cpu_stop(c, CPU_STOP_ERROR, "guest-physical %#" PRIx64 " (linear %#" PRIx64
+			 ") is outside the %" PRIu64 " MiB of RAM", e->paddr, va,
+			 c->ram.size >> 20);
+		return false;
+	}
+	return true;
+}
+
+struct hv_tdx *cpu__tdx(struct cpu *c)
+{
+	return c->hd && c->hd->tdx_on ? &c->hd->tdx : NULL;
+}

@@ -1,0 +1,315 @@
+/*
+ * The machine: one Unicorn 2.1 UC_MODE_64 handle, guest RAM mapped from our
+ * buffer (uc_mem_map_ptr), the MMU choice (UC_TLB_VIRTUAL + the TLB-fill
+ * hook for --mmu tdpsim, QEMU's own walker UC_TLB_CPU for --mmu reference),
+ * and every Unicorn hook. All hooks are registered and dispatched here
+ * (STYLE.md 11); the work is done in fill.c, fault.c, events.c, feed.c,
+ * insn.c, msr.c and c2's delivery code.
+ *
+ * Start-up refuses to run, with a one-line reason, when a Unicorn internal
+ * the runner relies on is not where it is expected: the invalid_addr field
+ * (fault.c calibrates it on a scratch handle) and the context-blob offsets
+ * (ctx.c's self-check).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/ctx.h"
+#include "cpu/deliver.h"
+#include "cpu/sysent.h"
+#include "timing/model.h"
+
+#define KIB UINT64_C(1024)
+
+#pragma weak tm_config_pg_cpu /* TEMPORARY (c1), see feed.c */
+void cpu__pg_cpu_fallback(const struct tm_config *cfg, struct pg_cpu *p);
+
+static bool hook_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e,
+		      void *opaque)
+{
+	return cpu__fill(opaque, va, type, e);
+}
+
+static void hook_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
+{
+	cpu__block(opaque, pc, size);
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
+{
+	cpu__intr(opaque, intno);
+}
+
+/* One-address code hooks on RDMSR/WRMSR/RDTSC sites (msr.c). */
+static void hook_msr_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+	cpu__msr_site(opaque, addr);
+}
+
+int cpu__hook_msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind,
+			const uint8_t *len, unsigned n)
+{
+	return cpu__msr_sites(c, addr, kind, len, n, (void *)hook_msr_site);
+}
+
+static bool hook_invalid(uc_engine *uc, void *opaque)
+{
+	struct cpu *c = opaque;
+
+	/* Unicorn reports the #UD through UC_HOOK_INTR (vector 6) next;
+	 * the emulation happens there, where RIP may be rewritten. */
+	c->ud_pending = true;
+	return true;
+}
+
+static void hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		     void *opaque)
+{
+	cpu__mem(opaque, type, addr, size);
+}
+
+static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
+{
+	struct cpu *c = opaque;
+
+	c->bus.now = c->insns;
+	return dev_bus_in(&c->bus, (uint16_t)port, (unsigned)size);
+}
+
+static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t val, void *opaque)
+{
+	struct cpu *c = opaque;
+
+	c->bus.now = c->insns;
+	dev_bus_out(&c->bus, (uint16_t)port, (unsigned)size, val);
+	if (c->bus.exit_requested) {
+		cpu_stop(c, CPU_STOP_EXIT, "isa-debug-exit: status %d", c->bus.exit_status);
+		return;
+	}
+	/* A timer was armed: the block hook must come in (run.c re-hooks). */
+	if (!c->block_hooked && cpu__need_block_hook(c)) {
+		c->stop_hook = true;
+		uc_emu_stop(uc);
+	}
+}
+
+static int hook_cpuid(uc_engine *uc, void *opaque)
+{
+	struct cpu *c = opaque;
+	uint32_t r[4];
+
+	cpu_cpuid(&c->cfg, (uint32_t)cpu_reg(c, UC_X86_REG_EAX),
+		  (uint32_t)cpu_reg(c, UC_X86_REG_ECX), cpu_reg(c, UC_X86_REG_CR4), r);
+	uint64_t rax = r[0], rbx = r[1], rcx = r[2], rdx = r[3];
+	uc_reg_write(uc, UC_X86_REG_RAX, &rax);
+	uc_reg_write(uc, UC_X86_REG_RBX, &rbx);
+	uc_reg_write(uc, UC_X86_REG_RCX, &rcx);
+	uc_reg_write(uc, UC_X86_REG_RDX, &rdx);
+	c->n.emulated++;
+	return 1; /* the instruction is done: QEMU's CPUID does not run */
+}
+
+static void after_sysent(struct cpu *c, int rc, const char *what)
+{
+	if (rc == CPU_TRIPLE_FAULT)
+		cpu_stop(c, CPU_STOP_TRIPLE, "triple fault during %s", what);
+	else if (rc < 0)
+		cpu_stop(c, CPU_STOP_ERROR, "%s: %s", what, cpu_deliver_chain(c)->why);
+}
+
+static void hook_syscall(uc_engine *uc, void *opaque)
+{
+	after_sysent(opaque, cpu_syscall(opaque, true), "SYSCALL");
+}
+
+static void hook_sysenter(uc_engine *uc, void *opaque)
+{
+	after_sysent(opaque, cpu_sysenter(opaque, true), "SYSENTER");
+}
+
+void cpu_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->stop) {
+		c->stop = (uint8_t)why;
+		va_start(ap, fmt);
+		vsnprintf(c->stop_msg, sizeof(c->stop_msg), fmt, ap);
+		va_end(ap);
+	}
+	uc_emu_stop(c->uc);
+}
+
+bool cpu__need_block_hook(const struct cpu *c)
+{
+	return c->tm || c->max_insns || c->on_event || c->bus.next_deadline != UINT64_MAX ||
+	       (c->bus.pic && dev_pic_pending(c->bus.pic) >= 0);
+}
+
+void cpu_machine_sync_hooks(struct cpu *c)
+{
+	bool want = cpu__need_block_hook(c);
+
+	if (want == c->block_hooked)
+		return;
+	if (want)
+		uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, hook_block, c, 1, 0);
+	else
+		uc_hook_del(c->uc, c->h_block);
+	c->block_hooked = want;
+	/* Hooks are compiled into translation blocks: code translated
+	 * before must be translated again to see the change. */
+	uc_ctl_flush_tb(c->uc);
+}
+
+static int add_insn_hook(struct cpu *c, uc_hook *h, void *cb, int insn)
+{
+	return uc_hook_add(c->uc, h, UC_HOOK_INSN, cb, c, 1, 0, insn) == UC_ERR_OK ? 0 : -EIO;
+}
+
+static int add_hooks(struct cpu *c)
+{
+	uc_engine *uc = c->uc;
+
+	if (c->mmu_kind == CPU_MMU_TDPSIM &&
+	    uc_hook_add(uc, &c->h_fill, UC_HOOK_TLB_FILL, hook_fill, c, 1, 0) != UC_ERR_OK)
+		return -EIO;
+	if (uc_hook_add(uc, &c->h_intr, UC_HOOK_INTR, hook_intr, c, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &c->h_invalid, UC_HOOK_INSN_INVALID, hook_invalid, c, 1, 0) !=
+		    UC_ERR_OK)
+		return -EIO;
+	if (add_insn_hook(c, &c->h_in, hook_in, UC_X86_INS_IN) ||
+	    add_insn_hook(c, &c->h_out, hook_out, UC_X86_INS_OUT) ||
+	    add_insn_hook(c, &c->h_cpuid, hook_cpuid, UC_X86_INS_CPUID) ||
+	    add_insn_hook(c, &c->h_syscall, hook_syscall, UC_X86_INS_SYSCALL) ||
+	    add_insn_hook(c, &c->h_sysenter, hook_sysenter, UC_X86_INS_SYSENTER))
+		return -EIO;
+	if (c->tm) {
+		if (uc_hook_add(uc, &c->h_mem, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, hook_mem, c,
+				1, 0) != UC_ERR_OK)
+			return -EIO;
+		c->mem_hooked = true;
+	}
+	cpu_machine_sync_hooks(c);
+	return 0;
+}
+
+int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cpu_opts *o,
+		     char *why, size_t len)
+{
+	uint64_t mem = o->mem_bytes;
+	uc_err ue;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->prev_block = -1;
+	c->cfg = *cfg;
+	c->mmu_kind = o->mmu_kind;
+	c->model_kind = o->model_kind;
+	c->host_kind = o->host_kind;
+	c->max_insns = o->max_insns;
+	c->report = o->report ? o->report : stderr;
+	c->fault_log = o->fault_log;
+	/* A TD's guest-physical width is its GPAW: the guest sees it as
+	 * MAXPHYADDR (CPUID 80000008H), and the shared bit (GPAW - 1) is a
+	 * legal address bit in its entries (TDX module spec, GPAW). */
+	if (o->host_kind == CPU_HOST_TDX48 || o->host_kind == CPU_HOST_TDX52)
+		c->cfg.cpu.maxphyaddr = o->host_kind == CPU_HOST_TDX48 ? 48 : 52;
+	/* TEMPORARY (c1): weak until the timing model is merged (feed.c). */
+	if (tm_config_pg_cpu)
+		tm_config_pg_cpu(&c->cfg, &c->pgcpu);
+	else
+		cpu__pg_cpu_fallback(&c->cfg, &c->pgcpu);
+
+	if (mem < 64 * KIB || (mem & 0xfff) || mem > (UINT64_C(1) << 36)) {
+		snprintf(why, len, "--mem: %" PRIu64 " bytes: expected 64 KiB to 64 GiB in "
+			 "whole 4 KiB pages", mem);
+		return -EINVAL;
+	}
+	if (o->mmu_kind == CPU_MMU_REFERENCE && o->host_kind != CPU_HOST_NONE) {
+		snprintf(why, len, "--mmu reference runs on QEMU's walker: it has no host "
+			 "dimension (use --host none)");
+		return -EINVAL;
+	}
+	rc = cpu_calibrate_invalid_addr(&c->invalid_addr_off, why, len);
+	if (rc)
+		return rc;
+	rc = cpu__host_init(c, mem, why, len); /* RAM (and host tables above it) */
+	if (rc)
+		goto out_free;
+
+	ue = uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc);
+	if (ue != UC_ERR_OK) {
+		snprintf(why, len, "Unicorn: cannot open an x86-64 handle: %s", uc_strerror(ue));
+		rc = -EIO;
+		goto out_free;
+	}
+	/* QEMU decodes CLAC/STAC, RDPKRU/WRPKRU, ... only when its own CPU
+	 * model has the feature: pick one that has every paging feature
+	 * (Icelake-Server: SMEP, SMAP, PKU, LA57, ...). CPUID itself is
+	 * ours (cpuid.c), so this choice is invisible to the guest. */
+	ue = uc_ctl_set_cpu_model(c->uc, UC_CPU_X86_ICELAKE_SERVER);
+	if (ue != UC_ERR_OK) {
+		snprintf(why, len, "Unicorn: cannot select the Icelake-Server CPU model: %s",
+			 uc_strerror(ue));
+		rc = -EIO;
+		goto out_free;
+	}
+	ue = uc_mem_map_ptr(c->uc, 0, c->ram.size, UC_PROT_ALL, c->ram.base);
+	if (ue == UC_ERR_OK)
+		ue = uc_ctl_tlb_mode(c->uc, c->mmu_kind == CPU_MMU_TDPSIM ? UC_TLB_VIRTUAL
+									   : UC_TLB_CPU);
+	if (ue != UC_ERR_OK) {
+		snprintf(why, len, "Unicorn: cannot map %" PRIu64 " MiB of guest RAM: %s",
+			 c->ram.size >> 20, uc_strerror(ue));
+		rc = -EIO;
+		goto out_free;
+	}
+	rc = cpu_ctx_init(c, why, len);
+	if (rc)
+		goto out_free;
+	dev_bus_init(&c->bus, o->console ? o->console : stdout);
+	rc = dev_pc_init(&c->bus);
+	if (rc) {
+		snprintf(why, len, "cannot build the PC devices: %s", strerror(-rc));
+		goto out_free;
+	}
+	rc = cpu__bcache_init(c);
+	if (rc) {
+		snprintf(why, len, "out of memory for the block cache");
+		goto out_free;
+	}
+	if (c->model_kind == CPU_MODEL_TIMING) {
+		rc = cpu__tm_init(c, why, len);
+		if (rc)
+			goto out_free;
+	}
+	rc = add_hooks(c);
+	if (rc) {
+		snprintf(why, len, "Unicorn refused a hook");
+		goto out_free;
+	}
+	return 0;
+
+out_free:
+	cpu_machine_free(c);
+	return rc;
+}
+
+void cpu_machine_free(struct cpu *c)
+{
+	cpu__tm_free(c);
+	cpu__bcache_free(c);
+	cpu__msr_sites_free(c);
+	if (c->bus.dev || c->bus.pic)
+		dev_bus_free(&c->bus);
+	if (c->ctx)
+		cpu_ctx_free(c);
+	if (c->uc)
+		uc_close(c->uc);
+	c->uc = NULL;
+	cpu__host_free(c);
+}

@@ -1,0 +1,153 @@
+/*
+ * MSRs and the time-stamp counter, where QEMU 5's TCG differs from the CPU
+ * model.
+ *
+ * RDMSR/WRMSR of EFER, PAT, STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE and
+ * SYSENTER_CS/ESP/EIP run natively: QEMU keeps them (checked on this
+ * machine by writing and reading each back). An MSR QEMU does not know,
+ * such as IA32_PKRS (6E1H), does not raise #GP in QEMU 5: WRMSR is
+ * silently dropped and RDMSR returns 0 (checked the same way). And RDTSC
+ * reads the host clock (two runs of the same code gave 0x72f7f50ce42 and
+ * 0x72f7f59968c): not deterministic.
+ *
+ * None of these instructions can be hooked as instructions in Unicorn
+ * 2.1.1, so events.c reports each RDMSR, WRMSR, RDTSC and RDTSCP it
+ * decodes, and this file puts a one-address UC_HOOK_CODE hook on it (and
+ * on the instruction after it), once per address. The block is then
+ * restarted so that QEMU translates it again with the hooks in:
+ *
+ *  - WRMSR IA32_PKRS (with PKS in the model; SDM Vol. 4 Table 2-2, Vol.
+ *    3A 4.6.2): the value is kept in c->msr.pkrs, the engine context is
+ *    rebuilt, Unicorn's TLB flushed (rights changed) and TM_EV_MSR fed.
+ *    Bits 63:32 are reserved: they are dropped (a #GP cannot be raised
+ *    from inside a block; not modelled);
+ *  - RDMSR IA32_PKRS, RDMSR IA32_TSC (10H), RDTSC, RDTSCP: after QEMU ran
+ *    the instruction, EDX:EAX is overwritten with our value. The TSC is
+ *    virtual: tsc_hz / DEV_INSNS_PER_SEC ticks per instruction of virtual
+ *    time (c->insns), so it is deterministic (and, like virtual time,
+ *    advances per block).
+ */
+#include <errno.h>
+#include <inttypes.h>
+
+#include <glib.h>
+
+#include "cpu/cpu.h"
+#include "cpu/ctx.h"
+#include "timing/model.h"
+
+#pragma weak tm_event /* TEMPORARY (c1), see feed.c */
+
+#define MSR_IA32_TSC  0x10u
+#define MSR_IA32_PKRS 0x6e1u
+
+/* What a hooked address is (bits: one address can be several). */
+enum site { SITE_WRMSR = 1, SITE_RDMSR = 2, SITE_RDTSC = 4, SITE_AFTER = 8 };
+
+static void wr(struct cpu *c, int reg, uint64_t v)
+{
+	uc_reg_write(c->uc, reg, &v);
+}
+
+static uint64_t tsc_now(struct cpu *c)
+{
+	return c->tsc_base + c->insns * (c->cfg.cpu.tsc_hz / DEV_INSNS_PER_SEC ?
+					 c->cfg.cpu.tsc_hz / DEV_INSNS_PER_SEC : 1);
+}
+
+int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, const uint8_t *len,
+		   unsigned n, void *cb)
+{
+	int added = 0;
+
+	if (!c->msr_sites)
+		c->msr_sites = g_hash_table_new(g_int64_hash, g_int64_equal);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t at[2] = { addr[i], addr[i] + len[i] };
+		uint8_t k[2] = { kind[i], SITE_AFTER };
+
+		for (unsigned j = 0; j < 2; j++) {
+			uc_hook h;
+			uint64_t *key;
+
+			if (j == 1 && kind[i] == SITE_WRMSR)
+				break;
+			key = g_hash_table_lookup(c->msr_sites, &at[j]);
+			if (key) {
+				key[1] |= k[j];
+				continue;
+			}
+			key = g_new(uint64_t, 2);
+			key[0] = at[j];
+			key[1] = k[j];
+			g_hash_table_insert(c->msr_sites, key, key);
+			if (uc_hook_add(c->uc, &h, UC_HOOK_CODE, cb, c, at[j], at[j]) == UC_ERR_OK)
+				added++;
+		}
+	}
+	return added;
+}
+
+void cpu__msr_sites_free(struct cpu *c)
+{
+	if (!c->msr_sites)
+		return;
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, c->msr_sites);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_free(k);
+	g_hash_table_destroy(c->msr_sites);
+	c->msr_sites = NULL;
+}
+
+static void wrmsr(struct cpu *c)
+{
+	uint32_t msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);
+	uint64_t v = (cpu_reg(c, UC_X86_REG_RDX) << 32) | (uint32_t)cpu_reg(c, UC_X86_REG_RAX);
+
+	if (msr != MSR_IA32_PKRS || !(c->cfg.cpu.features & TM_FEAT_PKS) || c->cur_cpl)
+		return;
+	struct tm_event ev = { .kind = TM_EV_MSR, .msr = msr, .val = v & UINT32_MAX };
+
+	c->msr.pkrs = v & UINT32_MAX;
+	c->mmu_valid = false;
+	uc_ctl_flush_tlb(c->uc);
+	c->n.emulated++;
+	cpu__event(c, &ev);
+}
+
+void cpu__msr_site(struct cpu *c, uint64_t addr)
+{
+	const uint64_t *key = c->msr_sites ? g_hash_table_lookup(c->msr_sites, &addr) : NULL;
+	uint32_t msr;
+
+	if (!key)
+		return;
+	/* First finish the instruction before this one ... */
+	if ((key[1] & SITE_AFTER) && c->after == SITE_RDTSC) {
+		uint64_t t = tsc_now(c);
+
+		wr(c, UC_X86_REG_RAX, (uint32_t)t);
+		wr(c, UC_X86_REG_RDX, t >> 32);
+		c->n.emulated++;
+	} else if ((key[1] & SITE_AFTER) && c->after == SITE_RDMSR) {
+		wr(c, UC_X86_REG_RAX, (uint32_t)c->msr.pkrs);
+		wr(c, UC_X86_REG_RDX, c->msr.pkrs >> 32);
+		c->n.emulated++;
+	}
+	c->after = 0;
+	/* ... then look at this one, before QEMU runs it. */
+	if (key[1] & SITE_WRMSR) {
+		wrmsr(c);
+	} else if (key[1] & SITE_RDMSR) {
+		msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);
+		if (msr == MSR_IA32_TSC)
+			c->after = SITE_RDTSC;
+		else if (msr == MSR_IA32_PKRS && (c->cfg.cpu.features & TM_FEAT_PKS))
+			c->after = SITE_RDMSR;
+	} else if (key[1] & SITE_RDTSC) {
+		c->after = SITE_RDTSC;
+	}
+}

@@ -1,0 +1,136 @@
+/*
+ * The run loop: uc_emu_start until something needs tdpsim, then do it and
+ * start again. What brings uc_emu_start back:
+ *
+ *  - UC_ERR_EXCEPTION: a refused TLB fill, a guest fault (fault.c);
+ *  - UC_ERR_OK after our own uc_emu_stop: an interrupt is due at a block
+ *    boundary (deliver it), a hook changed what is hooked (re-hook), or a
+ *    stop reason was set (isa-debug-exit, --max-insns, triple fault, error);
+ *  - UC_ERR_OK otherwise: HLT (RIP after it). With IF=1 virtual time jumps
+ *    to the next device deadline and the interrupt is delivered; with IF=0,
+ *    or no timer armed, nothing can wake the CPU. QEMU would wait forever;
+ *    we stop with CPU_STOP_HALTED instead of hanging.
+ *  - another Unicorn error (memory outside RAM ...): CPU_STOP_ERROR.
+ *
+ * The stop address passed to uc_emu_start is non-canonical, so no guest
+ * code reaches it. Preemption never uses the uc_emu_start timeout (it
+ * re-executes part of a block, UNICORN.md).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/ctx.h"
+#include "cpu/deliver.h"
+#include "cpu/report.h"
+
+#define RFLAGS_IF (1u << 9)
+
+static int deliver_irq(struct cpu *c)
+{
+	struct cpu_event ev = { .kind = CPU_EV_EXTINT };
+	int v;
+
+	if (!c->bus.pic || dev_pic_pending(c->bus.pic) < 0 ||
+	    !(cpu_reg(c, UC_X86_REG_RFLAGS) & RFLAGS_IF))
+		return 0;
+	v = dev_pic_ack(c->bus.pic);
+	if (v < 0)
+		return 0;
+	ev.vector = (uint8_t)v;
+	c->n.interrupts++;
+	cpu_reset_old_exception(c);
+	int rc = cpu_deliver(c, &ev);
+	if (rc == CPU_TRIPLE_FAULT)
+		cpu_stop(c, CPU_STOP_TRIPLE, "triple fault delivering interrupt %#x", v);
+	else if (rc < 0)
+		cpu_stop(c, CPU_STOP_ERROR, "cannot deliver interrupt %#x: %s", v,
+			 cpu_deliver_chain(c)->why);
+	return rc;
+}
+
+/* HLT: RIP is past it. */
+static void halted(struct cpu *c)
+{
+	c->n.halts++;
+	if (!(cpu_reg(c, UC_X86_REG_RFLAGS) & RFLAGS_IF)) {
+		cpu_stop(c, CPU_STOP_HALTED, "the guest halted with interrupts disabled "
+			 "(hlt with IF=0 at RIP %#" PRIx64 ")", cpu_reg(c, UC_X86_REG_RIP) - 1);
+		return;
+	}
+	dev_bus_advance(&c->bus, c->insns);
+	if (!c->bus.pic || dev_pic_pending(c->bus.pic) < 0) {
+		if (c->bus.next_deadline == UINT64_MAX) {
+			cpu_stop(c, CPU_STOP_HALTED, "the guest halted with no timer armed and no "
+				 "interrupt pending (hlt at RIP %#" PRIx64 ")",
+				 cpu_reg(c, UC_X86_REG_RIP) - 1);
+			return;
+		}
+		/* Idle: virtual time jumps to the next device deadline. */
+		if (c->max_insns && c->bus.next_deadline >= c->max_insns) {
+			c->insns = c->max_insns;
+			cpu_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
+				 "(--max-insns, halted)", c->insns);
+			return;
+		}
+		c->insns = c->bus.next_deadline;
+		dev_bus_advance(&c->bus, c->insns);
+	}
+	deliver_irq(c);
+}
+
+static bool after_hlt(struct cpu *c)
+{
+	uint64_t rip = cpu_reg(c, UC_X86_REG_RIP);
+	uint8_t b = 0;
+
+	return rip && cpu__read_code(c, rip - 1, 1, &b) == 0 && b == 0xf4;
+}
+
+int cpu_run(struct cpu *c)
+{
+	c->stop = CPU_STOP_NONE;
+	cpu_sync_paging(c);
+	while (!c->stop) {
+		uint64_t rip;
+		uc_err e;
+
+		cpu_machine_sync_hooks(c);
+		if (c->flush_tb) {
+			uc_ctl_flush_tb(c->uc);
+			c->flush_tb = false;
+		}
+		c->stop_irq = c->stop_hook = false;
+		c->ud_pending = false;
+		rip = cpu_reg(c, UC_X86_REG_RIP);
+		e = uc_emu_start(c->uc, rip, CPU_RUN_NEVER, 0, 0);
+		if (c->stop)
+			break;
+		if (e == UC_ERR_EXCEPTION) {
+			cpu__block_abort(c, cpu_reg(c, UC_X86_REG_RIP));
+			cpu__after_exception(c);
+			continue;
+		}
+		if (e != UC_ERR_OK) {
+			cpu_stop(c, CPU_STOP_ERROR, "Unicorn: %s at RIP %#" PRIx64, uc_strerror(e),
+				 cpu_reg(c, UC_X86_REG_RIP));
+			break;
+		}
+		if (c->stop_irq) {
+			deliver_irq(c);
+			continue;
+		}
+		if (c->stop_hook)
+			continue;
+		if (after_hlt(c)) {
+			halted(c);
+			continue;
+		}
+		cpu_stop(c, CPU_STOP_ERROR, "Unicorn stopped for no known reason at RIP %#" PRIx64,
+			 cpu_reg(c, UC_X86_REG_RIP));
+	}
+	if (c->stop == CPU_STOP_TRIPLE || c->stop == CPU_STOP_ERROR)
+		cpu_report(c, c->report, c->stop_msg);
+	return c->stop;
+}

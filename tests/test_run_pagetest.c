@@ -1,0 +1,292 @@
+/*
+ * pagetest under `tdpsim run`: the differential and end-to-end checks of
+ * the CPU (issue 5, acceptance).
+ *
+ * - Every mode passes (exit status (0 << 1) | 1 = 1, no FAIL line) under
+ *   --mmu tdpsim (the engine supplies every translation) and --mmu
+ *   reference (QEMU's walker inside Unicorn), with byte-identical UART
+ *   output and an identical --fault-log (vector, error code, CR2, RIP of
+ *   every guest-visible exception: pagetest's faults hit no known QEMU
+ *   deviation, see test_perm_matrix.c, so the error code is compared too).
+ * - With a CPU model whose CPUID matches what qemu-system-x86_64 -cpu max
+ *   offers under TCG (icelake-sp without PCID and INVPCID, which TCG lacks),
+ *   the UART output equals the committed text qemu-system printed
+ *   (guests/pagetest/expected/, checked against QEMU by test_guest_qemu).
+ * - The fault storm (4000 CPL3 demand faults) and a timer storm (3000 ticks
+ *   at CPL3) end with no #DF: no vector 8 in the fault log.
+ * - mode=4level tdx passes as a TD with --gpaw 48 and --gpaw 52, and
+ *   reports shared bit 47 and 51 (GPAW - 1).
+ * - pagetest's triple option (empty IDT, then #UD) stops with the report
+ *   and exit status 2; a missing or malformed kernel file gives one line on
+ *   stderr and exit status 2.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "guest_run.h"
+
+/* CPUID of qemu-system-x86_64 7.2 -cpu max under TCG, as far as pagetest
+ * looks (its "cpuid:" line): no PCID, no INVPCID. */
+#define QEMU_MAX_FEATURES "cpu.features=pse,pae,pge,pse36,nx,1g,la57,smep,smap,syscall,sep,lm"
+
+static gchar *tmpdir;
+
+/* Run tdpsim run --kernel PAGETEST --append APPEND --model functional
+ * --mmu MMU [--fault-log FLOG] EXTRA... (NULL-terminated). */
+static struct grun tdpsim_run(const char *append, const char *mmu, const char *flog, ...)
+{
+	GPtrArray *a = g_ptr_array_new();
+	struct grun r;
+	va_list ap;
+
+	g_ptr_array_add(a, (gpointer)TDPSIM_BIN);
+	g_ptr_array_add(a, (gpointer) "run");
+	g_ptr_array_add(a, (gpointer) "--kernel");
+	g_ptr_array_add(a, (gpointer)PAGETEST_KERNEL);
+	g_ptr_array_add(a, (gpointer) "--append");
+	g_ptr_array_add(a, (gpointer)append);
+	g_ptr_array_add(a, (gpointer) "--model");
+	g_ptr_array_add(a, (gpointer) "functional");
+	g_ptr_array_add(a, (gpointer) "--mmu");
+	g_ptr_array_add(a, (gpointer)mmu);
+	if (flog) {
+		g_ptr_array_add(a, (gpointer) "--fault-log");
+		g_ptr_array_add(a, (gpointer)flog);
+	}
+	va_start(ap, flog);
+	for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+		g_ptr_array_add(a, (gpointer)s);
+	va_end(ap);
+	g_ptr_array_add(a, NULL);
+	r = grun_argv((const char *const *)a->pdata, 120);
+	g_ptr_array_free(a, TRUE);
+	return r;
+}
+
+static gchar *slurp(const char *path)
+{
+	gchar *t = NULL;
+
+	g_assert_true(g_file_get_contents(path, &t, NULL, NULL));
+	return t;
+}
+
+static void assert_passed(const struct grun *r, const char *what)
+{
+	if (r->status != 1 || strstr(r->out, "FAIL"))
+		g_test_message("%s: status %d\nFAIL lines:\n%s\nstderr:\n%s", what, r->status,
+			       grun_fail_lines(r->out), r->err);
+	g_assert_cmpint(r->status, ==, 1);
+	g_assert_null(strstr(r->out, "FAIL"));
+	g_assert_nonnull(strstr(r->out, "\nSUMMARY pagetest mode="));
+}
+
+/* No #DF (vector 8) among the guest-visible exceptions; returns the
+ * number of #PF lines. Log lines: "VV EEEE CR2 RIP" in hex. */
+static unsigned flog_check(const char *log)
+{
+	gchar **lines = g_strsplit(log, "\n", -1);
+	unsigned npf = 0;
+
+	for (unsigned i = 0; lines[i]; i++) {
+		if (!lines[i][0])
+			continue;
+		unsigned vec = (unsigned)g_ascii_strtoull(lines[i], NULL, 16);
+
+		g_assert_cmpuint(vec, !=, 8);
+		npf += vec == 14;
+	}
+	g_strfreev(lines);
+	return npf;
+}
+
+/* Both MMUs: same UART text, same fault log; returns the UART text. */
+static gchar *run_both(const char *append, unsigned *npf, const char *extra)
+{
+	gchar *fa = g_build_filename(tmpdir, "flog-tdpsim.txt", NULL);
+	gchar *fb = g_build_filename(tmpdir, "flog-reference.txt", NULL);
+	struct grun a = tdpsim_run(append, "tdpsim", fa, extra, NULL);
+	struct grun b = tdpsim_run(append, "reference", fb, extra, NULL);
+	gchar *la, *lb, *out;
+
+	assert_passed(&a, "--mmu tdpsim");
+	assert_passed(&b, "--mmu reference");
+	g_assert_cmpstr(a.out, ==, b.out);
+	la = slurp(fa);
+	lb = slurp(fb);
+	g_assert_cmpstr(la, ==, lb);
+	*npf = flog_check(la);
+	out = g_strdup(a.out);
+	g_free(la);
+	g_free(lb);
+	g_free(fa);
+	g_free(fb);
+	grun_free(&a);
+	grun_free(&b);
+	return out;
+}
+
+static void test_mode(gconstpointer data)
+{
+	const char *mode = data;
+	gchar *append = g_strdup_printf("mode=%s", mode);
+	unsigned npf;
+	gchar *out = run_both(append, &npf, NULL);
+
+	/* At least the demand-paging test's 9 first touches and the
+	 * user-supervisor fault reach the guest's #PF handler. */
+	g_assert_cmpuint(npf, >=, 10);
+	/* Where the model offers PCID/INVPCID, their tests ran and passed. */
+	if (strstr(out, " +invpcid"))
+		g_assert_nonnull(strstr(out, "\nPASS invpcid\n"));
+	if (strstr(out, " +pcid") && (g_str_equal(mode, "4level") || g_str_equal(mode, "5level")))
+		g_assert_nonnull(strstr(out, "\nPASS processes-pcid\n"));
+	g_free(out);
+	g_free(append);
+}
+
+/* The same text as qemu-system-x86_64, on a model with QEMU's CPUID. */
+static void test_vs_qemu(gconstpointer data)
+{
+	const char *mode = data;
+	gchar *append = g_strdup_printf("mode=%s", mode);
+	gchar *want = grun_expected(mode);
+	struct grun r = tdpsim_run(append, "tdpsim", NULL, "--config", "icelake-sp", "--set",
+				   QEMU_MAX_FEATURES, NULL);
+
+	g_assert_nonnull(want);
+	if (r.status == 2 && strstr(r.err, "not built into this tdpsim")) {
+		g_test_skip("this tdpsim has no --config/--set yet (timing model not merged)");
+		goto out;
+	}
+	assert_passed(&r, "QEMU-like CPUID");
+	g_assert_cmpstr(r.out, ==, want);
+out:
+	grun_free(&r);
+	g_free(want);
+	g_free(append);
+}
+
+static void test_storm(gconstpointer data)
+{
+	const char *mode = data;
+	gchar *append = g_strdup_printf("mode=%s storm=4000 ticks=1000", mode);
+	unsigned npf;
+	gchar *out = run_both(append, &npf, NULL);
+
+	g_assert_nonnull(strstr(out, "\nPASS fault-storm\n"));
+	g_assert_nonnull(strstr(out, "\nPASS timer-cpl3\n"));
+	g_assert_cmpuint(npf, >=, 4000 + 10);
+	g_free(out);
+	g_free(append);
+}
+
+static void test_tdx(gconstpointer data)
+{
+	const char *gpaw = data;
+	unsigned bits = (unsigned)g_ascii_strtoull(gpaw, NULL, 10);
+	gchar *line = g_strdup_printf("\ntdx: GPAW %u, shared bit %u\n", bits, bits - 1);
+	struct grun r = tdpsim_run("mode=4level tdx", "tdpsim", NULL, "--gpaw", gpaw, NULL);
+
+	assert_passed(&r, "tdx");
+	g_assert_nonnull(strstr(r.out, line));
+	g_assert_nonnull(strstr(r.out, "\nPASS tdx-info\n"));
+	g_assert_nonnull(strstr(r.out, "\nPASS tdx-shared\n"));
+	g_assert_nonnull(strstr(r.out, "\nPASS tdx-private\n"));
+	grun_free(&r);
+	g_free(line);
+}
+
+static void test_triple(void)
+{
+	struct grun r = tdpsim_run("mode=4level triple", "tdpsim", NULL, NULL);
+
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_nonnull(strstr(r.out, "\ntriple: empty IDT, then #UD\n"));
+	g_assert_null(strstr(r.out, "SUMMARY"));
+	/* The report names the triple fault (report.c). */
+	g_assert_nonnull(strcasestr(r.err, "triple"));
+	grun_free(&r);
+}
+
+static unsigned count_lines(const char *s)
+{
+	unsigned n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void bad_kernel(const char *path)
+{
+	const char *argv[] = { TDPSIM_BIN, "run", "--kernel", path, "--model", "functional", NULL };
+	struct grun r = grun_argv(argv, 60);
+
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_cmpuint(count_lines(r.err), ==, 1);
+	g_assert_nonnull(strstr(r.err, path));
+	g_assert_cmpstr(r.out, ==, "");
+	grun_free(&r);
+}
+
+static void test_bad_kernel(void)
+{
+	gchar *missing = g_build_filename(tmpdir, "no-such-kernel", NULL);
+	gchar *garbage = g_build_filename(tmpdir, "garbage-kernel", NULL);
+	gchar *trunc = g_build_filename(tmpdir, "truncated-kernel", NULL);
+	gchar *img = NULL;
+	gsize len = 0;
+
+	bad_kernel(missing);
+	g_assert_true(g_file_set_contents(garbage, "this is not a kernel\n", -1, NULL));
+	bad_kernel(garbage);
+	/* pagetest cut inside its first segment: header valid, image short. */
+	g_assert_true(g_file_get_contents(PAGETEST_KERNEL, &img, &len, NULL));
+	g_assert_cmpuint(len, >, 0x1800);
+	g_assert_true(g_file_set_contents(trunc, img, 0x1800, NULL));
+	bad_kernel(trunc);
+	g_free(img);
+	g_free(missing);
+	g_free(garbage);
+	g_free(trunc);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *modes[] = { "2level", "2level-pse", "pae", "4level", "5level" };
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	tmpdir = g_dir_make_tmp("tdpsim-run-XXXXXX", NULL);
+	g_assert_nonnull(tmpdir);
+	for (unsigned i = 0; i < G_N_ELEMENTS(modes); i++) {
+		gchar *name = g_strdup_printf("/run/pagetest/%s", modes[i]);
+		g_test_add_data_func(name, modes[i], test_mode);
+		g_free(name);
+		name = g_strdup_printf("/run/vs-qemu/%s", modes[i]);
+		g_test_add_data_func(name, modes[i], test_vs_qemu);
+		g_free(name);
+	}
+	g_test_add_data_func("/run/storm/pae", "pae", test_storm);
+	g_test_add_data_func("/run/storm/4level", "4level", test_storm);
+	g_test_add_data_func("/run/tdx/48", "48", test_tdx);
+	g_test_add_data_func("/run/tdx/52", "52", test_tdx);
+	g_test_add_func("/run/triple", test_triple);
+	g_test_add_func("/run/bad-kernel", test_bad_kernel);
+	rc = g_test_run();
+	/* Leave nothing behind. */
+	const char *names[] = { "flog-tdpsim.txt", "flog-reference.txt", "no-such-kernel",
+				"garbage-kernel", "truncated-kernel" };
+	for (unsigned i = 0; i < G_N_ELEMENTS(names); i++) {
+		gchar *p = g_build_filename(tmpdir, names[i], NULL);
+		g_unlink(p);
+		g_free(p);
+	}
+	g_rmdir(tmpdir);
+	g_free(tmpdir);
+	return rc;
+}
