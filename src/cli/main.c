@@ -13,6 +13,7 @@ static int cmd_help(int argc, char **argv);
 static const struct cli_cmd commands[] = {
 	{ "walk", cmd_walk, "explain one address translation, level by level" },
 	{ "run", cmd_run, "boot a guest kernel with tdpsim's engine as the MMU" },
+	{ "synth", cmd_synth, "run a synthetic access stream through the timing model" },
 	{ "help", cmd_help, "list the commands, or show a command's options" },
 };
 

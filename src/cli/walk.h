@@ -8,6 +8,8 @@
 #include <json-glib/json-glib.h>
 
 #include "cpu/ram.h"
+#include "paging/nested.h"
+#include "paging/synth.h"
 #include "paging/walk.h"
 
 /* A --guest mode: the register bits that select it, and the mode-defining
@@ -65,5 +67,33 @@ unsigned walk_host_refs(const struct walk_ctx *c);  /* all reads, both dimension
 void walk_host_fault_text(const struct walk_ctx *c, char *buf, size_t n);
 void walk_host_free(struct walk_ctx *c);
 struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c); /* guest-physical view */
+
+/*
+ * Synthetic host tables (walk_host.c), shared by `tdpsim walk --host` and
+ * `tdpsim synth --host`: a host mode by name (npt2..npt5, ept4, ept5), and
+ * tables in @hram at @table_base that map each host page holding a GPA to
+ * GPA + @hpa_offset.
+ */
+struct host_mode;
+struct host_tables {
+	const struct host_mode *hm;
+	uint64_t page_size, hpa_offset;
+	struct cpu_ram *hram;
+	struct pg_synth s;
+	struct pg_mmu mmu;  /* the host format's context (EPTP or host CR3) */
+	uint64_t leaf, table;
+};
+/* Look up --host @name and check --host-page-size @page_size (NULL: 4k)
+ * against it; 0, or cli_fail()'s exit code with the error printed. */
+int host_mode_parse(const char *cmd, const char *name, const char *page_size,
+		    const struct host_mode **hm, uint64_t *size);
+const char *host_mode_name(const struct host_mode *hm);
+int host_tables_init(struct host_tables *t, const struct host_mode *hm, uint64_t page_size,
+		     struct cpu_ram *hram, uint64_t table_base, uint64_t hpa_offset,
+		     const struct pg_cpu *cpu, const char **why);
+/* Map the host page holding @gpa (once); 0 or a negative errno. */
+int host_tables_map(struct host_tables *t, uint64_t gpa);
+/* The pg_host for 2D walks over @t (points into @t). */
+void host_tables_host(struct host_tables *t, struct pg_host *host);
 
 #endif

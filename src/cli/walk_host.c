@@ -8,6 +8,9 @@
  * --host-page-size. The walk itself is pg_walk2d(); this file sets it up and
  * draws the reference grid (guest levels by host levels, each reference
  * numbered in the order the hardware makes it).
+ *
+ * The host-mode table and the host-table builder (host_mode_parse,
+ * host_tables_*) are shared with `tdpsim synth --host` (synth_layout.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -76,7 +79,6 @@ int walk_host_parse(struct walk_ctx *c)
 {
 	const struct walk_opts *o = c->o;
 	struct walk_host *h;
-	uint64_t v = SZ_4K;
 
 	if (o->shared && !o->gpaw)
 		return cli_fail(CMD, "--shared needs --gpaw 48|52 (TDX)");
@@ -112,25 +114,39 @@ int walk_host_parse(struct walk_ctx *c)
 		return cli_fail(CMD, "--host needs --synthetic (an image has no host tables)");
 	h = g_new0(struct walk_host, 1);
 	c->host = h;
+	return host_mode_parse(CMD, o->host, o->host_page_size, &h->hm, &h->page_size);
+}
+
+int host_mode_parse(const char *cmd, const char *name, const char *page_size,
+		    const struct host_mode **out, uint64_t *size)
+{
+	const struct host_mode *hm = NULL;
+	uint64_t v = SZ_4K;
+
 	for (size_t i = 0; i < G_N_ELEMENTS(host_modes); i++)
-		if (strcmp(host_modes[i].name, o->host) == 0)
-			h->hm = &host_modes[i];
-	if (!h->hm)
-		return cli_fail(CMD, "--host %s: expected none, npt2, npt3, npt4, npt5, ept4 or "
-				"ept5", o->host);
-	if (o->host_page_size &&
-	    (cli_parse_u64(o->host_page_size, &v) || (v & (v - 1)) ||
+		if (strcmp(host_modes[i].name, name) == 0)
+			hm = &host_modes[i];
+	if (!hm)
+		return cli_fail(cmd, "--host %s: expected none, npt2, npt3, npt4, npt5, ept4 or "
+				"ept5", name);
+	if (page_size &&
+	    (cli_parse_u64(page_size, &v) || (v & (v - 1)) ||
 	     !(v & (SZ_4K | SZ_2M | SZ_4M | SZ_1G))))
-		return cli_fail(CMD, "--host-page-size %s: expected 4k, 2m, 4m or 1g",
-				o->host_page_size);
-	if (!(v & h->hm->sizes))
-		return cli_fail(CMD, "--host-page-size %s: --host %s has no such leaf (%s)",
-				o->host_page_size, o->host,
+		return cli_fail(cmd, "--host-page-size %s: expected 4k, 2m, 4m or 1g", page_size);
+	if (!(v & hm->sizes))
+		return cli_fail(cmd, "--host-page-size %s: --host %s has no such leaf (%s)",
+				page_size, name,
 				v == SZ_4M ? "4 MiB pages exist only in 2-level tables (npt2)"
 				: v == SZ_1G ? "1 GiB pages need 4- or 5-level tables"
 					     : "2 MiB pages need PAE, 4- or 5-level tables");
-	h->page_size = v;
+	*out = hm;
+	*size = v;
 	return 0;
+}
+
+const char *host_mode_name(const struct host_mode *hm)
+{
+	return hm->name;
 }
 
 struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c)
@@ -165,20 +181,67 @@ void walk_host_free(struct walk_ctx *c)
 	c->host = NULL;
 }
 
-/* Map the host page holding @gpa (once). */
-static int map_gpa(struct walk_host *h, struct pg_synth *s, uint64_t gpa, uint64_t leaf,
-		   uint64_t table)
+int host_tables_map(struct host_tables *t, uint64_t gpa)
 {
-	uint64_t base = gpa & ~(h->page_size - 1), hpa = base + GUEST_HPA_OFFSET;
+	uint64_t base = gpa & ~(t->page_size - 1), hpa = base + t->hpa_offset;
 	int rc;
 
 	/* A 32-bit host entry holds a 32-bit address: wrap the offset there
 	 * (only pages the walk never reads can wrap; tables sit below 4 GiB). */
-	if (s->fmt->addr_bits == 32)
+	if (t->s.fmt->addr_bits == 32)
 		hpa &= UINT32_MAX;
-	rc = pg_synth_map(s, base, hpa, h->page_size, leaf, table);
+	rc = pg_synth_map(&t->s, base, hpa, t->page_size, t->leaf, t->table);
 
 	return rc == -EEXIST ? 0 : rc;
+}
+
+int host_tables_init(struct host_tables *t, const struct host_mode *hm, uint64_t page_size,
+		     struct cpu_ram *hram, uint64_t table_base, uint64_t hpa_offset,
+		     const struct pg_cpu *cpu, const char **why)
+{
+	const struct pg_format *fmt;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->hm = hm;
+	t->page_size = page_size;
+	t->hpa_offset = hpa_offset;
+	t->hram = hram;
+	if (hm->kind == HOST_EPT) {
+		struct ept_caps caps;
+		uint64_t eptp = table_base | ((uint64_t)(hm->ept_levels - 1) << EPTP_PWL_SHIFT) |
+				6 /* WB */;
+
+		ept_caps_all(&caps);
+		caps.maxphyaddr = cpu->maxphyaddr;
+		fmt = hm->ept_levels == 5 ? &ept_fmt5 : &ept_fmt4;
+		t->leaf = EPTE_RWX | (UINT64_C(6) << EPTE_MT_SHIFT);
+		t->table = EPTE_RWX;
+		rc = pg_synth_init(&t->s, hram, fmt, table_base);
+		if (!rc)
+			rc = ept_mmu_init(&t->mmu, eptp, &caps, false, why);
+	} else {
+		struct pg_regs hr = { .cr0 = hm->cr0, .cr4 = hm->cr4, .efer = hm->efer,
+				      .cr3 = table_base };
+
+		fmt = pg_format_of(pg_mode_of(&hr));
+		t->leaf = PTE_P | PTE_RW | PTE_US;
+		t->table = t->leaf;
+		rc = pg_synth_init(&t->s, hram, fmt, table_base);
+		if (!rc)
+			rc = npt_mmu_init(&t->mmu, &hr, cpu, why);
+	}
+	return rc;
+}
+
+void host_tables_host(struct host_tables *t, struct pg_host *host)
+{
+	memset(host, 0, sizeof(*host));
+	host->mmu = &t->mmu;
+	pg_ram_accessor(&host->mem, t->hram);
+	/* AMD reads a PAE guest's PDPTEs through the nested tables on every
+	 * walk (APM Vol. 2 15.25.10); EPT loads them at CR3 load. */
+	host->guest_pdpte_in_walk = t->hm->kind == HOST_NPT;
 }
 
 /* TDX: both EPT roots from hv_tdx; every GFN used is mapped through the
@@ -232,9 +295,8 @@ int walk_host_build(struct walk_ctx *c, uint64_t table_end)
 {
 	struct walk_host *h = c->host;
 	const struct host_mode *hm = h->hm;
-	const struct pg_format *fmt;
-	struct pg_synth s;
-	uint64_t leaf, table, final_gpa;
+	struct host_tables t;
+	uint64_t final_gpa;
 	const char *why = NULL;
 	int rc;
 
@@ -242,30 +304,8 @@ int walk_host_build(struct walk_ctx *c, uint64_t table_end)
 		return build_tdx(c, table_end,
 				 c->mmu.fmt->levels ? c->pa_base | (c->rq.va & (c->page_size - 1))
 						    : c->rq.va);
-	if (hm->kind == HOST_EPT) {
-		struct ept_caps caps;
-		uint64_t eptp = HOST_TABLE_BASE | ((uint64_t)(hm->ept_levels - 1) << EPTP_PWL_SHIFT) |
-				6 /* WB */;
-
-		ept_caps_all(&caps);
-		caps.maxphyaddr = c->cpu.maxphyaddr;
-		fmt = hm->ept_levels == 5 ? &ept_fmt5 : &ept_fmt4;
-		leaf = EPTE_RWX | (UINT64_C(6) << EPTE_MT_SHIFT);
-		table = EPTE_RWX;
-		rc = pg_synth_init(&s, &h->hram, fmt, HOST_TABLE_BASE);
-		if (!rc)
-			rc = ept_mmu_init(&h->mmu, eptp, &caps, false, &why);
-	} else {
-		struct pg_regs hr = { .cr0 = hm->cr0, .cr4 = hm->cr4, .efer = hm->efer,
-				      .cr3 = HOST_TABLE_BASE };
-
-		fmt = pg_format_of(pg_mode_of(&hr));
-		leaf = PTE_P | PTE_RW | PTE_US;
-		table = leaf;
-		rc = pg_synth_init(&s, &h->hram, fmt, HOST_TABLE_BASE);
-		if (!rc)
-			rc = npt_mmu_init(&h->mmu, &hr, &c->cpu, &why);
-	}
+	rc = host_tables_init(&t, hm, h->page_size, &h->hram, HOST_TABLE_BASE, GUEST_HPA_OFFSET,
+			      &c->cpu, &why);
 	if (rc)
 		return cli_fail(CMD, "cannot set up --host %s: %s", hm->name,
 				why ? why : g_strerror(-rc));
@@ -273,20 +313,20 @@ int walk_host_build(struct walk_ctx *c, uint64_t table_end)
 	/* Every guest table page, then the final page. */
 	for (uint64_t g = c->mmu.fmt->levels ? c->mmu.root & ~UINT64_C(0xfff) : table_end;
 	     g < table_end; g += 4096) {
-		rc = map_gpa(h, &s, g, leaf, table);
+		rc = host_tables_map(&t, g);
 		if (rc)
 			return cli_fail(CMD, "cannot map GPA 0x%" PRIx64 " in --host %s: %s", g,
 					hm->name, g_strerror(-rc));
 	}
 	final_gpa = c->mmu.fmt->levels ? c->pa_base | (c->rq.va & (c->page_size - 1)) : c->rq.va;
-	rc = map_gpa(h, &s, final_gpa, leaf, table);
+	rc = host_tables_map(&t, final_gpa);
 	if (rc)
 		return cli_fail(CMD, "cannot map the final GPA 0x%" PRIx64 " in --host %s: %s",
 				final_gpa, hm->name, g_strerror(-rc));
 
+	h->mmu = t.mmu;
+	host_tables_host(&t, &h->host);
 	h->host.mmu = &h->mmu;
-	pg_ram_accessor(&h->host.mem, &h->hram);
-	h->host.guest_pdpte_in_walk = hm->kind == HOST_NPT;
 	h->nested.host = &h->host;
 	h->nested.log = &h->log;
 	return 0;

@@ -136,6 +136,16 @@ int tm_config_load(struct tm_config *c, const char *path, char *why, unsigned wh
 /* Apply one "group.key=value" override. 0, or -EINVAL with a reason. */
 int tm_config_set(struct tm_config *c, const char *assignment, char *why, unsigned why_len);
 
+/* The cross-field rules (ways divide entries into a power-of-two number
+ * of sets or equal them; linear_bits 57 iff la57; maxphyaddr 32..52).
+ * tm_config_load applies them; after tm_config_set overrides, call it
+ * once all are applied. 0, or -EINVAL with a reason naming the keys. */
+int tm_config_check(const struct tm_config *c, char *why, unsigned why_len);
+
+/* The @i-th key as "group.key" (every field has one), or -ENOENT past
+ * the last. */
+int tm_config_key_name(unsigned i, char *buf, unsigned len);
+
 /* The model's capabilities as the paging engine sees them. */
 void tm_config_pg_cpu(const struct tm_config *c, struct pg_cpu *cpu);
 

@@ -27,6 +27,8 @@
 
 #include "config.h"
 #include "paging/nested.h"
+#include "paging/tlb.h"
+#include "stats.h"
 
 struct tm_model;
 
@@ -80,9 +82,61 @@ void tm_model_free(struct tm_model *m);
  * (entries are flushed at every VM entry and exit, SDM Vol. 3C 29.1). */
 void tm_set_vpid(struct tm_model *m, uint16_t vpid);
 
-/* One memory access of @size bytes at linear address @va (an access that
- * crosses a page boundary is two lookups). */
-void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
+/*
+ * The hit path's state: the first member of every struct tm_model, so that
+ * tm_access() below can decide an L1 hit inline. Read-only outside the
+ * model (src/timing/model*.c); use tm_model_stats() for the counters.
+ */
+struct tm_hot {
+	struct tm_stats st;    /* everything but the inline hits below */
+	/* Inline L1 4 KiB hits by access kind (tm_model_stats() folds them
+	 * into accesses, reads/writes/fetches, tlb_hits and TLB cycles): one
+	 * counter per hit keeps the hit path short. */
+	uint64_t fast_hits[4];
+	/* The 4 KiB array of the L1 DTLB ([0]) and ITLB ([1]) when its set
+	 * count is a power of two, else NULL (the slow path then looks up). */
+	struct tlb_array *fast[2];
+	uint32_t ctx;          /* tlb_ctx() of the current PCID, VPID, EP4TA */
+	/* allow[kind][user]: bit r set if an entry with rights r (TLB_R_*)
+	 * permits the access under the current CR0.WP, CR4.SMEP/SMAP, EFER.NXE
+	 * and RFLAGS.AC; [3][*] = 0. */
+	uint64_t allow[4][2];
+};
+
+/* The out-of-line rest of tm_access(); internal. */
+void tm__access_slow(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
+
+/*
+ * One memory access of @size bytes at linear address @va (an access that
+ * crosses a 4 KiB boundary is two lookups). @kind is enum tm_kind (other
+ * values are ignored); @cpl 3 is a user-mode access. The hit path: one set
+ * of the L1 4 KiB array, a tag and context compare per way, the cached
+ * rights against a precomputed mask, and one counter. No allocation,
+ * hashing or branching on the paging mode.
+ */
+static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind,
+			     uint8_t cpl)
+{
+	struct tm_hot *h = (struct tm_hot *)m;
+	struct tlb_array *a = h->fast[kind == TM_FETCH];
+	uint64_t allow = h->allow[kind & 3][cpl == 3];
+
+	if (a && (va & 0xfff) + size <= 0x1000) {
+		uint64_t vpn = va >> 12, tag = vpn << 2; /* tlb_tag(va, TM_4K) */
+		struct tlb_entry *e = a->e + (vpn & a->set_mask) * a->ways;
+
+		for (uint32_t w = 0; w < a->ways; w++) {
+			if (e[w].tag != tag || ((e[w].ctx ^ h->ctx) & e[w].cmask))
+				continue;
+			if (!((allow >> e[w].rights) & 1))
+				break;
+			tlb_array_touch(a, &e[w]);
+			h->fast_hits[kind & 3]++;
+			return;
+		}
+	}
+	tm__access_slow(m, va, size, kind, cpl);
+}
 
 /* @n instructions retired (base CPI). */
 void tm_insns(struct tm_model *m, uint64_t n);
@@ -90,6 +144,11 @@ void tm_insns(struct tm_model *m, uint64_t n);
 /* A paging event; the model applies the manual's invalidation rules and
  * updates its paging registers. */
 void tm_event(struct tm_model *m, const struct tm_event *ev);
+
+/* The counters (a snapshot, valid until the next call on @m) and the
+ * configuration the model runs. */
+const struct tm_stats *tm_model_stats(const struct tm_model *m);
+const struct tm_config *tm_model_config(const struct tm_model *m);
 
 /* Statistics. The JSON keys are a stable interface (docs/stats.md). */
 enum tm_format { TM_FMT_TEXT = 0, TM_FMT_JSON, TM_FMT_CSV };

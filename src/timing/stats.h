@@ -12,6 +12,7 @@
 #define TDPSIM_TIMING_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Page sizes, as TLB entries hold them: 4 KiB, 2 MiB, 1 GiB. A 4 MiB page
  * of 32-bit paging is held as the 2 MiB half that was accessed, and a guest
@@ -48,7 +49,7 @@ enum tm_cyc { TM_CY_BASE = 0, TM_CY_TLB, TM_CY_WALK, TM_CY_AD, TM_CY_VMEXIT, TM_
 #define TM_HIST_MAX 40 /* refs-per-walk histogram: 0..39, and 40 = "40 or more" */
 
 struct tm_stats {
-	uint64_t accesses, reads, writes, fetches;
+	uint64_t accesses, reads, writes, fetches; /* in enum tm_kind order */
 	uint64_t instructions;
 	/* Per TLB level: hits by the page size of the entry that hit; misses
 	 * by the page size the walk then found (a miss that ends in a fault
@@ -61,6 +62,9 @@ struct tm_stats {
 	 * or nested-TLB hit, and walks that ended in a fault. */
 	uint64_t walks, walk_refs, walk_refs_skipped, walk_faults;
 	uint64_t walk_guest_refs, walk_host_refs;
+	/* Misses while the paging registers were a state pg_mmu_init refuses
+	 * (counted as faulted walks too). */
+	uint64_t walks_bad_state;
 	uint64_t walk_hist[TM_HIST_MAX + 1];
 	/* Paging-structure caches: split per level of the cached entry (2..5),
 	 * unified in [0]. */
@@ -73,5 +77,16 @@ struct tm_stats {
 	uint64_t vmexits;
 	uint64_t cycles[TM_NCY];
 };
+
+/* Output without a model (stats.c; tm_stats_write and tm_stats_json in
+ * model.h are these on tm_model_stats()). @name: the CPU model's name,
+ * written as "config" (NULL: omitted). */
+struct _JsonBuilder;
+int tm_stats_fprint(const struct tm_stats *s, const char *name, FILE *f, int fmt);
+void tm_stats_build_json(const struct tm_stats *s, const char *name, struct _JsonBuilder *b);
+
+/* The @i-th output key in output order ("walk_hist.N" included), or NULL
+ * past the last. */
+const char *tm_stats_key(unsigned i);
 
 #endif

@@ -1,0 +1,346 @@
+/*
+ * `tdpsim synth`: drive the timing model with a synthetic access stream.
+ *
+ * It builds guest page tables over N pages in any guest mode (and host
+ * tables for --host), builds a tm_model for the CPU model (--config, --set)
+ * whose walks may set A/D bits (the tables are its own), generates the
+ * stream (synth_stream.c) and feeds every access to tm_access() with
+ * --insns-per-access instructions each, then prints the statistics as a
+ * table, JSON or CSV (docs/stats.md). docs/cli-synth.md documents the
+ * options. Bad input is one line on stderr and exit 2.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cli.h"
+#include "synth_cli.h"
+#include "timing/model.h"
+#include "paging/access_ram.h"
+#include "timing/stats.h"
+
+#define CMD "synth"
+
+struct synth_opts {
+	gchar *pattern, *pages, *accesses, *page_size, *stride, *zipf_s, *seed;
+	gchar *guest, *host, *host_page_size, *gpaw, *config, *insns;
+	gchar **set;
+	gboolean json, csv;
+};
+
+struct synth_run {
+	enum synth_pattern pat;
+	uint64_t pages, accesses, page_size, stride, seed, insns, host_page_size;
+	unsigned gpaw;
+	double zipf_s;
+	const struct synth_mode *gm;
+	const struct host_mode *hm;
+	struct tm_config cfg;
+	char *cfg_path;
+};
+
+static int parse_u64_opt(const char *opt, const char *s, uint64_t min, uint64_t max,
+			 uint64_t *out)
+{
+	int rc = cli_parse_u64(s, out);
+
+	if (rc == -EINVAL)
+		return cli_fail(CMD, "--%s %s is not a number (decimal, hex with 0x, suffix k/m/g)",
+				opt, s);
+	if (rc || *out < min || *out > max)
+		return cli_fail(CMD, "--%s %s is out of range (%" PRIu64 "..%" PRIu64 ")", opt, s,
+				min, max);
+	return 0;
+}
+
+static int parse_page_size(const char *opt, const char *s, uint64_t *out)
+{
+	static const char *const names[] = { "4k", "2m", "4m", "1g" };
+	static const uint64_t sizes[] = { UINT64_C(1) << 12, UINT64_C(1) << 21, UINT64_C(1) << 22,
+					  UINT64_C(1) << 30 };
+
+	for (unsigned i = 0; i < 4; i++)
+		if (g_ascii_strcasecmp(s, names[i]) == 0) {
+			*out = sizes[i];
+			return 0;
+		}
+	return cli_fail(CMD, "--%s %s: expected 4k, 2m, 4m or 1g", opt, s);
+}
+
+/* The CPU model: --config FILE|NAME (default TM_CONFIG_DEFAULT), then every
+ * --set in order, then the consistency rules once. */
+static int load_config(const struct synth_opts *o, struct synth_run *r)
+{
+	const char *name = o->config ? o->config : TM_CONFIG_DEFAULT;
+	char why[512];
+
+	tm_config_defaults(&r->cfg);
+	r->cfg_path = tm_config_find(name);
+	if (!r->cfg_path)
+		return cli_fail(CMD, "--config %s: no such file, and no configs/%s.ini", name,
+				name);
+	if (tm_config_load(&r->cfg, r->cfg_path, why, sizeof(why)))
+		return cli_fail(CMD, "--config: %s", why);
+	for (gchar **s = o->set; s && *s; s++)
+		if (tm_config_set(&r->cfg, *s, why, sizeof(why)))
+			return cli_fail(CMD, "%s", why);
+	if (tm_config_check(&r->cfg, why, sizeof(why)))
+		return cli_fail(CMD, "%s%s", o->set ? "after --set: " : "", why);
+	return 0;
+}
+
+static int parse(const struct synth_opts *o, struct synth_run *r)
+{
+	int rc;
+
+	if (!o->pattern)
+		return cli_fail(CMD, "--pattern is required (sequential, strided, random, zipf or "
+				"chase)");
+	for (r->pat = 0; r->pat < SP_NPATTERNS; r->pat++)
+		if (strcmp(o->pattern, synth_pattern_names[r->pat]) == 0)
+			break;
+	if (r->pat == SP_NPATTERNS)
+		return cli_fail(CMD, "--pattern %s: expected sequential, strided, random, zipf or "
+				"chase", o->pattern);
+	if (!o->pages || !o->accesses)
+		return cli_fail(CMD, "--pages and --accesses are required");
+	if ((rc = parse_u64_opt("pages", o->pages, 1, UINT32_MAX, &r->pages)) ||
+	    (rc = parse_u64_opt("accesses", o->accesses, 1, UINT64_C(1) << 48, &r->accesses)))
+		return rc;
+	r->page_size = UINT64_C(4096);
+	if (o->page_size && (rc = parse_page_size("page-size", o->page_size, &r->page_size)))
+		return rc;
+	r->stride = r->page_size;
+	if (o->stride) {
+		if (r->pat != SP_STRIDED)
+			return cli_fail(CMD, "--stride needs --pattern strided");
+		if ((rc = parse_u64_opt("stride", o->stride, 1, UINT64_C(1) << 48, &r->stride)))
+			return rc;
+	}
+	r->zipf_s = 1.0;
+	if (o->zipf_s) {
+		char *end = NULL;
+
+		if (r->pat != SP_ZIPF)
+			return cli_fail(CMD, "--zipf-s needs --pattern zipf");
+		r->zipf_s = g_ascii_strtod(o->zipf_s, &end);
+		if (end == o->zipf_s || *end || !(r->zipf_s >= 0 && r->zipf_s <= 10))
+			return cli_fail(CMD, "--zipf-s %s: expected an exponent in 0..10", o->zipf_s);
+	}
+	r->seed = 1;
+	if (o->seed && (rc = parse_u64_opt("seed", o->seed, 0, UINT64_MAX, &r->seed)))
+		return rc;
+	r->insns = 1;
+	if (o->insns && (rc = parse_u64_opt("insns-per-access", o->insns, 0, 1000000, &r->insns)))
+		return rc;
+	if (o->json && o->csv)
+		return cli_fail(CMD, "--json and --csv exclude each other");
+	r->gm = synth_mode_find(o->guest ? o->guest : "4level");
+	if (!r->gm)
+		return cli_fail(CMD, "--guest %s: expected %s", o->guest, synth_mode_list);
+	if (o->gpaw) {
+		uint64_t g = 0;
+		const char *want;
+
+		if (cli_parse_u64(o->gpaw, &g) || (g != 48 && g != 52))
+			return cli_fail(CMD, "--gpaw %s: expected 48 or 52", o->gpaw);
+		want = g == 48 ? "ept4" : "ept5";
+		if (o->host && strcmp(o->host, want) != 0)
+			return cli_fail(CMD, "--gpaw %" PRIu64 " needs --host %s (TDX: GPAW 48 uses "
+					"4-level secure and shared EPTs, GPAW 52 5-level)", g, want);
+		if (o->host_page_size && g_ascii_strcasecmp(o->host_page_size, "4k") != 0)
+			return cli_fail(CMD, "--gpaw: the TDX model maps 4 KiB host pages only");
+		r->gpaw = (unsigned)g;
+		if ((rc = host_mode_parse(CMD, want, NULL, &r->hm, &r->host_page_size)))
+			return rc;
+	} else if (o->host && strcmp(o->host, "none") != 0) {
+		if ((rc = host_mode_parse(CMD, o->host, o->host_page_size, &r->hm,
+					  &r->host_page_size)))
+			return rc;
+	} else if (o->host_page_size) {
+		return cli_fail(CMD, "--host-page-size needs --host");
+	}
+	return load_config(o, r);
+}
+
+static void print_header(const struct synth_run *r, const struct synth_layout *l)
+{
+	printf("tdpsim synth: %s over %" PRIu64 " pages of %" PRIu64 " KiB, %" PRIu64
+	       " accesses, seed %" PRIu64 "\n", synth_pattern_names[r->pat], r->pages,
+	       r->page_size >> 10, r->accesses, r->seed);
+	printf("guest %s (%" PRIu64 " table pages)", r->gm->name, l->guest_tables);
+	if (r->hm)
+		printf(", host %s with %" PRIu64 " KiB pages (%" PRIu64 " table pages)",
+		       host_mode_name(r->hm), r->host_page_size >> 10, l->host_tables);
+	if (r->gpaw)
+		printf(", TDX GPAW %u (private pages)", r->gpaw);
+	printf("; config %s\n", r->cfg_path);
+}
+
+static void print_json(const struct synth_run *r, const struct tm_model *m)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *g = json_generator_new();
+	JsonNode *root;
+	gchar *text;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "synth.pattern");
+	json_builder_add_string_value(b, synth_pattern_names[r->pat]);
+	json_builder_set_member_name(b, "synth.pages");
+	json_builder_add_int_value(b, (gint64)r->pages);
+	json_builder_set_member_name(b, "synth.page_size");
+	json_builder_add_int_value(b, (gint64)r->page_size);
+	json_builder_set_member_name(b, "synth.seed");
+	json_builder_add_int_value(b, (gint64)r->seed);
+	json_builder_set_member_name(b, "synth.guest");
+	json_builder_add_string_value(b, r->gm->name);
+	json_builder_set_member_name(b, "synth.host");
+	json_builder_add_string_value(b, r->hm ? host_mode_name(r->hm) : "none");
+	json_builder_set_member_name(b, "synth.host_page_size");
+	json_builder_add_int_value(b, r->hm ? (gint64)r->host_page_size : 0);
+	json_builder_set_member_name(b, "synth.gpaw");
+	json_builder_add_int_value(b, r->gpaw);
+	tm_stats_json(m, b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(g, root);
+	json_generator_set_pretty(g, TRUE);
+	text = json_generator_to_data(g, NULL);
+	printf("%s\n", text);
+	g_free(text);
+	json_node_unref(root);
+	g_object_unref(g);
+	g_object_unref(b);
+}
+
+/* Build, run, print. */
+static int run(const struct synth_opts *o, struct synth_run *r)
+{
+	struct synth_layout l;
+	struct synth_stream s;
+	struct tm_model *m = NULL;
+	struct pg_cpu cpu;
+	struct tm_env env;
+	char why[512];
+	int rc;
+
+	tm_config_pg_cpu(&r->cfg, &cpu);
+	if (synth_layout_build(&l, r->gm, &cpu, r->pages, r->page_size, r->hm, r->host_page_size,
+			       r->gpaw, why, sizeof(why)))
+		return cli_fail(CMD, "%s", why);
+	rc = synth_stream_init(&s, r->pat, r->pages, r->accesses, r->page_size, r->stride,
+			       r->zipf_s, r->seed);
+	if (rc) {
+		rc = cli_fail(CMD, "cannot set up the %s stream: %s", synth_pattern_names[r->pat],
+			      g_strerror(-rc));
+		goto out_layout;
+	}
+	env = (struct tm_env){ .cpu = &cpu, .host = r->hm ? &l.pg_host : NULL, .set_ad = true };
+	if (!r->hm)
+		pg_ram_accessor(&env.mem, &l.gram);
+	if (tm_model_new(&r->cfg, &env, &l.regs, &m, why, sizeof(why))) {
+		rc = cli_fail(CMD, "%s", why);
+		goto out_stream;
+	}
+
+	for (uint64_t i = 0; i < r->accesses; i++) {
+		tm_access(m, l.va_base + synth_stream_next(&s), 8, TM_READ, 3);
+		if (r->insns)
+			tm_insns(m, r->insns);
+	}
+
+	if (o->json) {
+		print_json(r, m);
+	} else if (o->csv) {
+		tm_stats_write(m, stdout, TM_FMT_CSV);
+	} else {
+		print_header(r, &l);
+		tm_stats_write(m, stdout, TM_FMT_TEXT);
+	}
+	rc = CLI_EXIT_OK;
+	tm_model_free(m);
+out_stream:
+	synth_stream_free(&s);
+out_layout:
+	synth_layout_free(&l);
+	return rc;
+}
+
+int cmd_synth(int argc, char **argv)
+{
+	struct synth_opts o = { 0 };
+	struct synth_run r = { 0 };
+	const GOptionEntry entries[] = {
+		{ "pattern", 0, 0, G_OPTION_ARG_STRING, &o.pattern,
+		  "sequential, strided, random, zipf or chase", "NAME" },
+		{ "pages", 0, 0, G_OPTION_ARG_STRING, &o.pages, "data pages the stream covers", "N" },
+		{ "accesses", 0, 0, G_OPTION_ARG_STRING, &o.accesses, "accesses in all", "M" },
+		{ "page-size", 0, 0, G_OPTION_ARG_STRING, &o.page_size,
+		  "guest page size: 4k (default), 2m, 4m or 1g", "S" },
+		{ "stride", 0, 0, G_OPTION_ARG_STRING, &o.stride,
+		  "strided: bytes between accesses (default: the page size)", "BYTES" },
+		{ "zipf-s", 0, 0, G_OPTION_ARG_STRING, &o.zipf_s, "zipf: the exponent (default 1)",
+		  "S" },
+		{ "seed", 0, 0, G_OPTION_ARG_STRING, &o.seed, "random, zipf, chase: seed (default 1)",
+		  "N" },
+		{ "guest", 0, 0, G_OPTION_ARG_STRING, &o.guest,
+		  "nopaging, 2level, 2level-pse, pae, 4level (default) or 5level", "MODE" },
+		{ "host", 0, 0, G_OPTION_ARG_STRING, &o.host,
+		  "none (default), npt2, npt3, npt4, npt5, ept4 or ept5", "MODE" },
+		{ "host-page-size", 0, 0, G_OPTION_ARG_STRING, &o.host_page_size,
+		  "host page size: 4k (default), 2m, 4m or 1g", "S" },
+		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
+		  "TDX: GPA width, secure/shared EPTs (48: ept4, 52: ept5)", "48|52" },
+		{ "config", 0, 0, G_OPTION_ARG_STRING, &o.config,
+		  "CPU model: a file, or a name in configs/ (default " TM_CONFIG_DEFAULT ")",
+		  "FILE|NAME" },
+		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.set,
+		  "override a CPU-model key (repeatable)", "GROUP.KEY=VALUE" },
+		{ "insns-per-access", 0, 0, G_OPTION_ARG_STRING, &o.insns,
+		  "instructions retired per access (default 1)", "K" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "print one JSON object", NULL },
+		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "print a CSV header and row", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	GOptionContext *ctx = g_option_context_new("- run a synthetic access stream");
+	GError *err = NULL;
+	int rc;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_summary(ctx, "Feed the timing model a synthetic stream over N pages "
+				     "and print its statistics (docs/cli-synth.md).");
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		rc = cli_fail(CMD, "%s", err->message);
+		g_error_free(err);
+		goto out;
+	}
+	if (argc > 1) {
+		rc = cli_fail(CMD, "unexpected argument '%s'", argv[1]);
+		goto out;
+	}
+	rc = parse(&o, &r);
+	if (!rc)
+		rc = run(&o, &r);
+out:
+	g_free(r.cfg_path);
+	g_option_context_free(ctx);
+	g_free(o.pattern);
+	g_free(o.pages);
+	g_free(o.accesses);
+	g_free(o.page_size);
+	g_free(o.stride);
+	g_free(o.zipf_s);
+	g_free(o.seed);
+	g_free(o.guest);
+	g_free(o.host);
+	g_free(o.host_page_size);
+	g_free(o.gpaw);
+	g_free(o.config);
+	g_free(o.insns);
+	g_strfreev(o.set);
+	return rc;
+}

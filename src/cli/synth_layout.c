@@ -1,0 +1,291 @@
+/*
+ * The memory layout of `tdpsim synth`: guest page tables over N data
+ * pages, and for --host the host tables that map every GPA they use.
+ *
+ * Only table pages are backed by RAM; data pages are mapped but never read
+ * (the model walks tables, it does not load data), so a million pages cost
+ * a few MiB of tables. Guest-physical layout:
+ *
+ *   GPA 1 MiB ..            guest tables (bump-allocated by pg_synth)
+ *   GPA pa_base ..          the data pages, contiguous, aligned to their size
+ *
+ * and linear addresses va_base + i * page_size map to pa_base + i * page_size.
+ * With a host dimension, host-physical memory holds the host tables from
+ * HOST_TABLE_BASE, and guest-physical memory at hpa_offset (1 GiB aligned, so
+ * that every host page size maps GPA -> GPA + hpa_offset); the host buffer is
+ * allocated lazily by the OS, untouched pages cost nothing.
+ */
+#include "synth_cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "paging/access_ram.h"
+#include "paging/bits.h"
+#include "paging/synth.h"
+#include "paging/walk.h"
+#include "hv/tdx.h"
+
+#define GUEST_TABLE_BASE UINT64_C(0x100000)
+#define HOST_TABLE_BASE  UINT64_C(0x100000)
+#define SZ_1G            (UINT64_C(1) << 30)
+#define SZ_2M            (UINT64_C(1) << 21)
+#define HOST_PAGES_MAX   (UINT64_C(1) << 26) /* 64 Mi host leaves: 512 MiB of tables */
+
+/* The modes of SDM Vol. 3A Table 4-1, selected by the registers. CR0.WP is
+ * set as every modern kernel sets it. */
+static const struct synth_mode modes[] = {
+	{ "nopaging", CR0_PE, 0, 0 },
+	{ "2level", CR0_PE | CR0_PG | CR0_WP, 0, 0 },
+	{ "2level-pse", CR0_PE | CR0_PG | CR0_WP, CR4_PSE, 0 },
+	{ "pae", CR0_PE | CR0_PG | CR0_WP, CR4_PAE, 0 },
+	{ "4level", CR0_PE | CR0_PG | CR0_WP, CR4_PAE, EFER_LME | EFER_LMA },
+	{ "5level", CR0_PE | CR0_PG | CR0_WP, CR4_PAE | CR4_LA57, EFER_LME | EFER_LMA },
+};
+
+const char synth_mode_list[] = "nopaging, 2level, 2level-pse, pae, 4level or 5level";
+
+const struct synth_mode *synth_mode_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(modes[i].name, name) == 0)
+			return &modes[i];
+	return NULL;
+}
+
+/* Table pages needed for @n leaf entries in at most two contiguous runs:
+ * per level, ceil(entries / 512) tables plus one for each run's ragged
+ * edges, and the level above indexes those tables (512 entries is the
+ * smallest full table; PAE's 4-entry PDPT gets one page). */
+static uint64_t table_bound(uint64_t n)
+{
+	uint64_t total = 2;
+
+	for (unsigned l = 1; l <= PG_LEVELS_MAX; l++) {
+		n = (n + 511) / 512 + 2;
+		total += n;
+	}
+	return total;
+}
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+void synth_layout_free(struct synth_layout *l)
+{
+	if (l->gpaw && l->tdx.ram)
+		hv_tdx_destroy(&l->tdx);
+	if (l->has_host)
+		cpu_ram_free(&l->hram);
+	else if (l->gram.base)
+		cpu_ram_free(&l->gram);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Validate the guest state against the CPU model and the page size. */
+static int guest_state(struct synth_layout *l, const struct synth_mode *gm,
+		       const struct pg_cpu *cpu, char *why, unsigned len)
+{
+	const char *reason = NULL;
+	unsigned leaf;
+
+	l->regs = (struct pg_regs){ .cr0 = gm->cr0, .cr4 = gm->cr4, .efer = gm->efer,
+				    .cr3 = GUEST_TABLE_BASE };
+	if (pg_mmu_init(&l->mmu, &l->regs, cpu, &reason)) {
+		snprintf(why, len, "--guest %s: %s", gm->name, reason ? reason : "invalid");
+		return -EINVAL;
+	}
+	l->fmt = l->mmu.fmt;
+	if (l->fmt->levels == 0)
+		return 0;
+	leaf = pg_synth_leaf_level(l->fmt, l->page_size);
+	if (leaf == 0 || (leaf > 1 && !l->mmu.ps_leaf[leaf])) {
+		snprintf(why, len, "--page-size %" PRIu64 "%c: not a page size of --guest %s%s",
+			 l->page_size >> (l->page_size >= SZ_1G ? 30 : l->page_size >= SZ_2M ? 20 : 10),
+			 l->page_size >= SZ_1G ? 'g' : l->page_size >= SZ_2M ? 'm' : 'k', gm->name,
+			 leaf > 1 ? " on this CPU model (PSE/1 GiB pages off)" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The guest tables: every data page, in address order. */
+static int build_guest(struct synth_layout *l, char *why, unsigned len)
+{
+	struct pg_synth s;
+	const uint64_t flags = PTE_P | PTE_RW | PTE_US;
+	int rc;
+
+	if (l->fmt->levels == 0)
+		return 0;
+	rc = pg_synth_init(&s, &l->gram, l->fmt, GUEST_TABLE_BASE);
+	for (uint64_t i = 0; i < l->pages && !rc; i++)
+		rc = pg_synth_map(&s, l->va_base + i * l->page_size, l->pa_base + i * l->page_size,
+				  l->page_size, flags, flags);
+	if (rc) {
+		snprintf(why, len, "cannot build the guest tables: %s", g_strerror(-rc));
+		return rc;
+	}
+	l->guest_tables = s.tables;
+	l->regs.cr3 = s.root;
+	return 0;
+}
+
+/* The host tables: the guest table pages and the data pages. */
+static int build_host(struct synth_layout *l, const struct pg_cpu *cpu, char *why,
+		      unsigned len)
+{
+	struct host_tables *t = &l->host;
+	const char *reason = NULL;
+	uint64_t hps = t->page_size, end = l->pa_base + l->pages * l->page_size;
+	int rc;
+
+	rc = host_tables_init(t, t->hm, hps, &l->hram, HOST_TABLE_BASE, t->hpa_offset, cpu,
+			      &reason);
+	if (rc) {
+		snprintf(why, len, "cannot set up --host %s: %s", host_mode_name(t->hm),
+			 reason ? reason : g_strerror(-rc));
+		return rc;
+	}
+	for (uint64_t g = GUEST_TABLE_BASE; g < l->gram.size && !rc; g += 4096)
+		rc = host_tables_map(t, g);
+	for (uint64_t g = l->pa_base & ~(hps - 1); g < end && !rc; g += hps)
+		rc = host_tables_map(t, g);
+	if (rc) {
+		snprintf(why, len, "cannot map the guest's %" PRIu64 " MiB of guest-physical "
+			 "memory in --host %s: %s", end >> 20, host_mode_name(t->hm),
+			 rc == -EINVAL ? "GPAs beyond the host format's reach" : g_strerror(-rc));
+		return rc;
+	}
+	l->host_tables = t->s.tables;
+	host_tables_host(t, &l->pg_host);
+	return 0;
+}
+
+/* TDX: both EPT roots from hv_tdx; the slot covers every GPA in use and
+ * each GFN is mapped through its (private) alias. hpa_offset is the slot's
+ * base, so the guest-physical view is where it is without TDX. */
+static int build_tdx(struct synth_layout *l, uint64_t slot_pages, uint64_t table_bytes,
+		     char *why, unsigned len)
+{
+	const struct hv_tdx_cfg cfg = {
+		.gpaw = l->gpaw,
+		.table_base = { HOST_TABLE_BASE, HOST_TABLE_BASE + table_bytes },
+		.table_bytes = table_bytes,
+		.slot_base = l->host.hpa_offset,
+		.slot_pages = slot_pages,
+	};
+	const char *reason = NULL;
+	uint64_t data = l->pa_base >> 12, end = (l->pa_base + l->pages * l->page_size) >> 12;
+	int rc;
+
+	rc = hv_tdx_init(&l->tdx, &l->hram, &cfg, &reason);
+	if (rc) {
+		snprintf(why, len, "cannot set up TDX (GPAW %u): %s", l->gpaw,
+			 reason ? reason : g_strerror(-rc));
+		return rc;
+	}
+	for (uint64_t g = GUEST_TABLE_BASE >> 12; g < l->gram.size >> 12 && !rc; g++)
+		rc = hv_tdx_map(&l->tdx, g);
+	for (uint64_t g = data; g < end && !rc; g++)
+		rc = hv_tdx_map(&l->tdx, g);
+	if (rc) {
+		snprintf(why, len, "cannot map the TD's memory: %s", g_strerror(-rc));
+		return rc;
+	}
+	l->host_tables = l->tdx.synth[HV_TDX_SECURE].tables + l->tdx.synth[HV_TDX_SHARED].tables;
+	hv_tdx_host(&l->tdx, &l->pg_host);
+	return 0;
+}
+
+int synth_layout_build(struct synth_layout *l, const struct synth_mode *gm,
+		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
+		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
+		       char *why, unsigned why_len)
+{
+	uint64_t gsize, span, host_pages = 0, limit;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->pages = pages;
+	l->page_size = page_size;
+	rc = guest_state(l, gm, cpu, why, why_len);
+	if (rc)
+		return rc;
+
+	/* Linear and physical room for the data pages. */
+	span = pages * page_size;
+	limit = l->fmt->va_bits == 32 ? UINT64_C(1) << 32 : UINT64_C(1) << (l->fmt->va_bits - 1);
+	if (pages > limit / page_size) {
+		snprintf(why, why_len, "--pages %" PRIu64 " of %" PRIu64 " KiB do not fit in the "
+			 "%u-bit linear address space of --guest %s", pages, page_size >> 10,
+			 l->fmt->va_bits, gm->name);
+		return -EINVAL;
+	}
+	gsize = GUEST_TABLE_BASE + table_bound(pages) * 4096;
+	if (l->fmt->levels == 0)
+		gsize = GUEST_TABLE_BASE;
+	l->va_base = 0;
+	l->pa_base = align_up(gsize, page_size > SZ_2M ? page_size : SZ_2M);
+	limit = l->fmt->entry_bytes == 4 || l->fmt->levels == 0 ? UINT64_C(1) << 32
+								 : UINT64_C(1) << cpu->maxphyaddr;
+	if (l->pa_base + span > limit || l->pa_base + span < l->pa_base) {
+		snprintf(why, why_len, "--pages %" PRIu64 " of %" PRIu64 " KiB do not fit in the "
+			 "guest-physical space of --guest %s (%" PRIu64 " GiB)", pages,
+			 page_size >> 10, gm->name, limit >> 30);
+		return -EINVAL;
+	}
+
+	if (hm) {
+		l->has_host = true;
+		l->host.hm = hm;
+		l->host.page_size = host_page_size;
+		host_pages = (l->pa_base + span) / host_page_size + 2 + gsize / 4096;
+		if (host_pages > HOST_PAGES_MAX) {
+			snprintf(why, why_len, "--host-page-size %" PRIu64 "k: %" PRIu64 " host pages "
+				 "would back %" PRIu64 " MiB of guest memory (at most %" PRIu64
+				 "); use larger host pages", host_page_size >> 10, host_pages,
+				 (l->pa_base + span) >> 20, HOST_PAGES_MAX);
+			return -EINVAL;
+		}
+		l->gpaw = gpaw;
+		l->host.hpa_offset =
+			align_up(HOST_TABLE_BASE + (gpaw ? 2 : 1) * table_bound(host_pages) * 4096,
+				 SZ_1G);
+		/* TDX backs the whole slot (lazily: untouched pages cost nothing). */
+		rc = cpu_ram_init(&l->hram, l->host.hpa_offset +
+						    (gpaw ? align_up(l->pa_base + span, 4096) : gsize));
+		if (!rc) {
+			l->gram.base = l->hram.base + l->host.hpa_offset;
+			l->gram.size = gsize;
+		}
+	} else {
+		rc = cpu_ram_init(&l->gram, gsize);
+	}
+	if (rc) {
+		snprintf(why, why_len, "cannot allocate the table memory: %s", g_strerror(-rc));
+		goto out_free;
+	}
+	rc = build_guest(l, why, why_len);
+	if (!rc && gpaw)
+		rc = build_tdx(l, (l->pa_base + span) >> 12, table_bound(host_pages) * 4096, why,
+			       why_len);
+	else if (!rc && hm)
+		rc = build_host(l, cpu, why, why_len);
+	if (rc)
+		goto out_free;
+	/* The final state, with CR3 at the root the builder allocated. */
+	rc = pg_mmu_init(&l->mmu, &l->regs, cpu, &(const char *){ NULL });
+	if (rc) {
+		snprintf(why, why_len, "--guest %s: invalid paging state", gm->name);
+		goto out_free;
+	}
+	return 0;
+out_free:
+	synth_layout_free(l);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * Paging-structure caches: what lets a walk skip references.
+ *
+ * Split (Intel, SDM Vol. 3A 4.10.3): one cache per level of the cached entry
+ * (PML5E, PML4E, PDPTE, PDE: levels 5..2). An entry is tagged by the context
+ * and the linear-address bits its level translates (a PDE-cache entry by
+ * bits 47:21 in 4-level paging) and holds the address of the next table. A
+ * walk starts below the deepest level that hits (SDM 4.10.3.2); only entries
+ * that reference a table are cached, never leaves.
+ *
+ * Unified (AMD page-walk cache, APM Vol. 2 5.5.1; Bhargava et al., ASPLOS
+ * 2008): upper-level entries of both dimensions tagged by the physical
+ * address of the entry. A hit replaces that one memory reference.
+ *
+ * For 2D walks (Bhargava et al. 2008, sections 3-4):
+ *   - the nested TLB maps a guest-physical page to its host page and skips a
+ *     whole host walk (of a guest table's GPA, or of the final GPA);
+ *   - the host-dimension PSC holds non-leaf host entries tagged by the GPA
+ *     bits their level translates, so a host walk that misses the nested TLB
+ *     starts at its deepest hit.
+ * Both are guest-physical mappings: tagged by the EP4TA id only, removed by
+ * INVEPT, never by INVLPG/INVPCID/INVVPID (SDM Vol. 3C 29.4.1, 29.4.3).
+ */
+#ifndef TDPSIM_PAGING_PWC_H
+#define TDPSIM_PAGING_PWC_H
+
+#include "format.h"
+#include "tlb.h"
+
+/* Which dimension a unified-PWC entry belongs to (tlb_entry.rights). */
+enum pwc_dim { PWC_DIM_GUEST = 1, PWC_DIM_HOST = 2 };
+
+struct pwc {
+	uint8_t kind;                         /* enum tm_pwc_kind */
+	struct tlb_array level[PG_LEVELS_MAX + 1]; /* split: [2..5] */
+	struct tlb_array unified;
+	struct tlb_array ntlb;                /* nested TLB */
+	struct tlb_array npwc;                /* host-dimension PSC */
+	uint8_t ntlb_sizes;                   /* size classes filled since the last clear */
+};
+
+int pwc_init(struct pwc *p, const struct tm_config *c, uint64_t seed, char *why,
+	     unsigned why_len);
+void pwc_free(struct pwc *p);
+
+/*
+ * Split caches: the deepest level l (2..top) whose entry for @va is cached
+ * (the walk resumes at level l - 1), or 0. Counts hits and misses per level
+ * in @st (levels probed deepest first, up to the hit) and adds the lookup
+ * latency (the probes run in parallel: the largest probed latency) to *lat.
+ * @f's top level is not probed when the format keeps it in registers (PAE).
+ */
+unsigned pwc_split_probe(struct pwc *p, const struct pg_format *f, uint64_t va, uint32_t ctx,
+			 struct tm_stats *st, uint32_t *lat);
+/* Cache the level-@level entry of the walk of @va (@next: the table it
+ * points to). */
+void pwc_split_fill(struct pwc *p, const struct pg_format *f, unsigned level, uint64_t va,
+		    uint32_t ctx, uint64_t next);
+
+/* Unified: is the entry at physical @pa cached? Counts in pwc_hits[0]. */
+bool pwc_unified_probe(struct pwc *p, uint64_t pa, uint32_t ctx, struct tm_stats *st);
+void pwc_unified_fill(struct pwc *p, uint64_t pa, uint32_t ctx, enum pwc_dim dim);
+
+/* Nested TLB: is the host page of @gpa cached? */
+bool pwc_ntlb_probe(struct pwc *p, uint64_t gpa, uint32_t ctx, struct tm_stats *st);
+void pwc_ntlb_fill(struct pwc *p, uint64_t gpa, uint64_t host_page_size, uint32_t ctx,
+		   uint64_t hpa);
+
+/* Host-dimension PSC: the deepest host level (2..top) cached for @gpa, or
+ * 0. Counts one hit or miss per host walk. */
+unsigned pwc_npwc_probe(struct pwc *p, const struct pg_format *hf, uint64_t gpa, uint32_t ctx,
+			struct tm_stats *st);
+void pwc_npwc_fill(struct pwc *p, const struct pg_format *hf, unsigned level, uint64_t gpa,
+		   uint32_t ctx);
+
+/* Invalidate guest-dimension entries (split caches, guest entries of the
+ * unified cache) matching @mt, and, with @host, the guest-physical ones
+ * (nested TLB, host PSC, host entries of the unified cache). Returns how
+ * many entries went. */
+unsigned pwc_inval(struct pwc *p, const struct tlb_match *mt, bool guest, bool host);
+
+#endif

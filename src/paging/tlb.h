@@ -1,0 +1,217 @@
+/*
+ * Set-associative translation arrays and the TLB hierarchy built from them.
+ *
+ * One array type serves every cache of the timing model: the TLBs, the
+ * paging-structure caches and the nested TLB (pwc.h), and the data caches
+ * that hold table lines (timing/cache.h). An entry is a 64-bit tag, a 32-bit
+ * context and a payload; a lookup picks the set from a key, compares the
+ * tags and contexts of the ways, and on a hit updates the replacement state
+ * with one store (LRU stamp) or a few bit operations (tree PLRU).
+ *
+ * Contexts (tlb_ctx()): PCID in bits 11:0 (0 when CR4.PCIDE=0, SDM Vol. 3A
+ * 4.10.1), VPID/ASID in bits 27:12 (SDM Vol. 3C 29.1; APM Vol. 2 15.16), and
+ * in bits 31:28 a small id of the EP4TA (EPTP bits 51:12) the entry was made
+ * under, 0 for linear mappings made without a host dimension (SDM Vol. 3C
+ * 29.4.1: linear, guest-physical and combined mappings). A global entry
+ * (G=1 with CR4.PGE=1, SDM 4.10.2.4) matches every PCID of its VPID: its
+ * compare mask (cmask) drops the PCID bits.
+ *
+ * A TLB level holds up to three arrays, each with a mask of the page sizes it
+ * holds. A page is cached as the largest size no larger than itself that an
+ * array of the level holds (a 1 GiB page in a level without a 1 GiB array is
+ * held as 2 MiB or 4 KiB entries: splintering, SDM 4.10.2.3).
+ */
+#ifndef TDPSIM_PAGING_TLB_H
+#define TDPSIM_PAGING_TLB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "timing/config.h"
+#include "timing/stats.h"
+
+/* Context tag layout (see above). */
+#define TLB_CTX_PCID       UINT32_C(0x00000fff)
+#define TLB_CTX_VPID_SHIFT 12
+#define TLB_CTX_VPID       UINT32_C(0x0ffff000)
+#define TLB_CTX_EPT_SHIFT  28
+#define TLB_CTX_EPT        UINT32_C(0xf0000000)
+#define TLB_CTX_ALL        UINT32_C(0xffffffff)
+
+static inline uint32_t tlb_ctx(uint16_t pcid, uint16_t vpid, uint8_t ept_id)
+{
+	return ((uint32_t)pcid & TLB_CTX_PCID) | ((uint32_t)vpid << TLB_CTX_VPID_SHIFT) |
+	       ((uint32_t)ept_id << TLB_CTX_EPT_SHIFT);
+}
+
+/* An empty way: no lookup tag has all bits set (tags are shifted keys). */
+#define TLB_TAG_NONE UINT64_MAX
+
+struct tlb_entry {
+	uint64_t tag;    /* TLB_TAG_NONE when empty */
+	uint64_t data;   /* payload: TLBs the original page's linear base; PSCs
+			  * the next table's address; caches unused */
+	uint64_t stamp;  /* LRU: last use; FIFO: fill order */
+	uint32_t ctx;
+	uint32_t cmask;  /* context bits compared: ~TLB_CTX_PCID for global entries */
+	uint8_t rights;  /* TLB_R_*: TLB entries only */
+	uint8_t size;    /* enum tm_size the entry is held as */
+	uint8_t oshift;  /* log2 of the original page size (4 MiB: 22) */
+	uint8_t global;
+};
+
+/* Rights an entry caches (SDM Vol. 3A 4.10.2.2: the AND of R/W and U/S
+ * over the levels, the OR of XD, and the leaf's dirty flag; the host
+ * dimension's write and execute rights for combined mappings). */
+#define TLB_R_W   (1u << 0) /* writable at every guest level */
+#define TLB_R_U   (1u << 1) /* user-mode address */
+#define TLB_R_X   (1u << 2) /* executable */
+#define TLB_R_D   (1u << 3) /* the leaf's dirty flag is (or will be) set */
+#define TLB_R_HNW (1u << 4) /* the host dimension forbids writes */
+#define TLB_R_HNX (1u << 5) /* the host dimension forbids fetches */
+#define TLB_R_COMBOS 64     /* an allow mask has one bit per rights value */
+
+struct tlb_array {
+	struct tlb_entry *e; /* sets * ways, set-major */
+	uint64_t *plru;      /* tree-PLRU bits per set (PLRU only) */
+	uint64_t clock;      /* LRU/FIFO stamp source */
+	uint64_t rng;        /* RANDOM: xorshift64 state, never 0 */
+	uint64_t set_mask;   /* sets - 1 (sets is a power of two) */
+	uint32_t sets, ways;
+	uint32_t latency;
+	uint8_t policy;      /* enum tm_policy */
+	uint8_t sizes;       /* TM_SZ_*: TLB arrays only */
+	bool pow2;           /* sets is a power of two: index by mask */
+};
+
+/*
+ * Build @a from @c (entries = 0: an absent array, every lookup misses).
+ * @seed seeds RANDOM replacement. 0, or -EINVAL with a reason in @why
+ * (@name names the array: "tlb.l1d") / -ENOMEM.
+ */
+int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t seed,
+		   const char *name, char *why, unsigned why_len);
+void tlb_array_free(struct tlb_array *a);
+void tlb_array_clear(struct tlb_array *a);
+
+static inline uint64_t tlb_array_set(const struct tlb_array *a, uint64_t key)
+{
+	return a->pow2 ? (key & a->set_mask) : (key % a->sets);
+}
+
+/* Tree-PLRU: point the bits on the path to way @w away from it. */
+static inline void tlb__plru_touch(struct tlb_array *a, uint64_t set, uint32_t w)
+{
+	uint64_t bits = a->plru[set];
+	uint32_t node = 1, half = a->ways >> 1;
+
+	while (half) {
+		bool right = w & half;
+		/* bit set = the next victim is on the right */
+		bits = right ? bits & ~(UINT64_C(1) << node) : bits | (UINT64_C(1) << node);
+		node = 2 * node + right;
+		half >>= 1;
+	}
+	a->plru[set] = bits;
+}
+
+static inline void tlb_array_touch(struct tlb_array *a, struct tlb_entry *e)
+{
+	if (a->policy == TM_POLICY_LRU) {
+		e->stamp = ++a->clock;
+	} else if (a->policy == TM_POLICY_PLRU) {
+		uint64_t i = (uint64_t)(e - a->e);
+		tlb__plru_touch(a, i / a->ways, (uint32_t)(i % a->ways));
+	}
+}
+
+/* The entry of set @key with @tag usable in context @ctx, or NULL. */
+static inline struct tlb_entry *tlb_array_find(struct tlb_array *a, uint64_t key, uint64_t tag,
+					       uint32_t ctx)
+{
+	struct tlb_entry *e;
+
+	if (!a->sets)
+		return NULL;
+	e = a->e + tlb_array_set(a, key) * a->ways;
+	for (uint32_t w = 0; w < a->ways; w++)
+		if (e[w].tag == tag && !((e[w].ctx ^ ctx) & e[w].cmask)) {
+			tlb_array_touch(a, &e[w]);
+			return &e[w];
+		}
+	return NULL;
+}
+
+/*
+ * Insert @tag in the set of @key for @ctx: refresh the matching entry if
+ * there is one, else take an empty way, else the policy's victim. Returns
+ * the entry (tag, ctx, cmask set; the caller fills the rest), or NULL for an
+ * absent array.
+ */
+struct tlb_entry *tlb_array_insert(struct tlb_array *a, uint64_t key, uint64_t tag, uint32_t ctx,
+				   bool global);
+
+/* What an invalidation removes. An entry goes when its context matches
+ * (((e.ctx ^ ctx) & mask & e.cmask) == 0, so a global entry matches every
+ * PCID), unless it is global and keep_global is set, when by_addr is set
+ * only if its original page contains va, and when by_dim is set only if it
+ * belongs to that dimension. */
+struct tlb_match {
+	uint32_t ctx, mask;
+	bool keep_global;
+	bool by_addr;
+	uint64_t va;
+	/* Paging-structure caches holding both dimensions (pwc.h): only
+	 * entries whose rights byte equals dim. */
+	bool by_dim;
+	uint8_t dim;
+	/* INVVPID all-context: every VPID except 0000H (SDM Vol. 3C 29.4.3.3). */
+	bool keep_vpid0;
+};
+
+/* Remove the matching entries; returns how many. */
+unsigned tlb_array_inval(struct tlb_array *a, const struct tlb_match *mt);
+
+/* Number of valid entries (tests, statistics). */
+unsigned tlb_array_count(const struct tlb_array *a);
+
+/* ---- The TLB hierarchy ---- */
+
+/* Tag of an entry of size @s for linear address @va: the page number and
+ * the size, so one array can hold several sizes. */
+static inline unsigned tlb_size_shift(unsigned s)
+{
+	return s == TM_4K ? 12 : s == TM_2M ? 21 : 30;
+}
+
+static inline uint64_t tlb_tag(uint64_t va, unsigned s)
+{
+	return ((va >> tlb_size_shift(s)) << 2) | s;
+}
+
+struct tlb_level {
+	struct tlb_array arr[TM_TLB_ARRAYS];
+	unsigned narr;
+	/* held[s]: the size a page of size s is cached as here (splintered),
+	 * or TM_NSIZES if no array holds it or anything smaller; which[s]:
+	 * the array holding entries of size s. */
+	uint8_t held[TM_NSIZES];
+	uint8_t which[TM_NSIZES];
+};
+
+int tlb_level_init(struct tlb_level *l, const struct tm_tlb_cfg *c, uint64_t seed,
+		   const char *name, char *why, unsigned why_len);
+void tlb_level_free(struct tlb_level *l);
+
+/* Look @va up in every array of @l, 4 KiB entries first. NULL on a miss. */
+struct tlb_entry *tlb_level_find(struct tlb_level *l, uint64_t va, uint32_t ctx);
+
+/* Fill @l with a translation of @va whose page has size class @s (the
+ * size after host splintering) and original size 2^@oshift. */
+struct tlb_entry *tlb_level_fill(struct tlb_level *l, uint64_t va, unsigned s, unsigned oshift,
+				 uint32_t ctx, bool global, uint8_t rights);
+
+unsigned tlb_level_inval(struct tlb_level *l, const struct tlb_match *mt);
+unsigned tlb_level_count(const struct tlb_level *l);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * The timing model's state, shared by its files: model.c (set-up, the
+ * access slow path), model_walk.c (the costed walk) and model_event.c
+ * (paging events and the manuals' invalidation rules).
+ */
+#ifndef TDPSIM_TIMING_MODEL_INT_H
+#define TDPSIM_TIMING_MODEL_INT_H
+
+#include "cache.h"
+#include "model.h"
+#include "paging/pwc.h"
+#include "paging/tlb.h"
+
+/* An accessor stacked on an environment accessor: with set_ad false an A/D
+ * update becomes a read, and the walker sees the value it would have
+ * written (model.h: the model never changes guest-visible state). */
+struct tm_acc {
+	struct pg_accessor inner;
+	bool set_ad;
+};
+
+struct tm_model {
+	struct tm_hot hot; /* first: tm_access() casts */
+	struct tm_config cfg;
+	struct pg_cpu cpu;
+	bool has_host;
+	struct tm_acc guest_acc, host_acc;
+	struct pg_host host;     /* env.host with host_acc as memory */
+	struct pg_nested nested;
+	struct pg_ref_log log;
+	/* Paging state. */
+	struct pg_regs regs;
+	struct pg_mmu mmu;
+	bool mmu_ok;             /* pg_mmu_init accepted regs (and the PDPTEs loaded) */
+	const char *bad_why;     /* !mmu_ok: why (a static string) */
+	bool paging;             /* CR0.PG=1 */
+	uint16_t pcid, vpid;
+	uint8_t ept_id;          /* 1 with a host dimension, else 0 */
+	uint64_t ep4ta;          /* the host root (EPTP bits 51:12) */
+	/* Base CPI: instructions x cpi, the fraction kept in the product. */
+	long double cpi;
+	/* Caches. */
+	struct tlb_level tlb[TM_NTLB_LEVELS];
+	struct pwc pwc;
+	struct tm_cache cache;
+	/* tm_model_stats(): hot.st with the inline hits folded in. */
+	struct tm_stats out;
+	uint32_t fast_lat[2];    /* latency of the L1D / L1I 4 KiB array */
+};
+
+/* A walk's outcome as the TLB needs it. */
+struct tm_walk_out {
+	bool fault;
+	unsigned size;     /* enum tm_size the entry is cached as */
+	unsigned oshift;   /* log2 of the guest page size */
+	bool global;
+	uint8_t rights;    /* TLB_R_* */
+};
+
+/* model_walk.c: walk @va with the engine, charge its references. */
+void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
+	      struct tm_walk_out *out);
+/* model_walk.c: charge the references in m->log (PDPTE loads). */
+void tm__charge_log(struct tm_model *m);
+
+/* model_event.c: rebuild the pg_mmu from m->regs; @load_pdptes as MOV to
+ * CR3 and the mode-changing MOVs do. */
+void tm__rebuild(struct tm_model *m, bool load_pdptes);
+/* model_event.c: recompute the context tag (PCID, VPID, EP4TA). */
+void tm__update_ctx(struct tm_model *m);
+
+#endif

@@ -1,0 +1,599 @@
+/*
+ * TLBs and paging-structure caches (src/paging/tlb.c, pwc.c) and the
+ * invalidation rules of the timing model (src/timing/model_event.c).
+ *
+ * Each invalidation test is a scenario whose outcome the manual states:
+ * SDM Vol. 3A 4.10.4.1 (MOV to CR0/CR3/CR4, INVLPG, INVPCID), Vol. 2A
+ * INVPCID, Vol. 3C 29.4.3 (INVEPT, INVVPID) and 29.1 (VM entry/exit with
+ * VPIDs off). A translation is "cached" when touching it again makes no
+ * walk; paging-structure-cache contents show in the references the next
+ * walk makes (native 4-level: 4 cold, 1 with the PDE cached).
+ *
+ * The replacement tests fill one set by hand and check the victim each
+ * policy picks.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "cpu/ram.h"
+#include "ept/ept.h"
+#include "paging/access_ram.h"
+#include "paging/bits.h"
+#include "paging/synth.h"
+#include "paging/tlb.h"
+#include "timing/model.h"
+
+#define OFF        UINT64_C(0x1000000)
+#define GRAM       UINT64_C(0x1000000)
+#define HOST_BASE  UINT64_C(0x200000)
+#define GUEST_BASE UINT64_C(0x100000)
+#define DATA       UINT64_C(0x400000)
+#define VA         UINT64_C(0x7f0000000000)
+#define PRWA       (PTE_P | PTE_RW | PTE_A)
+#define EPTP4      (HOST_BASE | (UINT64_C(3) << EPTP_PWL_SHIFT) | 6)
+
+/* Pages: A, B, C, D, E non-global; G global; all in one 2 MiB region. */
+#define PA_ (VA + 0x0000)
+#define PB_ (VA + 0x1000)
+#define PG_ (VA + 0x2000)
+#define PC_ (VA + 0x3000)
+#define PD_ (VA + 0x4000)
+#define PE_ (VA + 0x5000)
+
+struct fx {
+	struct cpu_ram hram, gram;
+	struct pg_synth gs;
+	struct pg_mmu hmmu;
+	struct pg_host host;
+	struct pg_cpu cpu;
+	struct tm_config cfg;
+	struct pg_regs regs;
+	struct tm_model *m;
+	bool has_host;
+};
+
+/* 4-level guest, CR4.PGE, optionally PCIDE with PCID @pcid, optionally
+ * over a 4-level EPT (4 KiB host pages); split PSCs, nested TLB and host
+ * PSC; no line caches. */
+static void fx_init(struct fx *f, bool pcide, uint16_t pcid, bool ept)
+{
+	struct tm_config *c = &f->cfg;
+	struct tm_env env = { .cpu = &f->cpu };
+	char why[160] = "";
+
+	memset(f, 0, sizeof(*f));
+	pg_cpu_all(&f->cpu);
+	g_assert_cmpint(cpu_ram_init(&f->hram, OFF + GRAM), ==, 0);
+	f->gram = (struct cpu_ram){ .base = f->hram.base + OFF, .size = GRAM };
+	g_assert_cmpint(pg_synth_init(&f->gs, &f->gram, &pg_fmt_4level, GUEST_BASE), ==, 0);
+	for (unsigned i = 0; i < 6; i++)
+		g_assert_cmpint(pg_synth_map(&f->gs, VA + i * 0x1000, DATA + i * 0x1000, 4096,
+					     PRWA | (i == 2 ? PTE_G : 0), PRWA), ==, 0);
+	if (ept) {
+		struct ept_caps caps;
+		struct pg_synth hs;
+		const char *w = NULL;
+
+		ept_caps_all(&caps);
+		g_assert_cmpint(pg_synth_init(&hs, &f->hram, &ept_fmt4, HOST_BASE), ==, 0);
+		g_assert_cmpint(ept_mmu_init(&f->hmmu, EPTP4, &caps, false, &w), ==, 0);
+		for (uint64_t g = 0; g < GRAM; g += 4096)
+			g_assert_cmpint(pg_synth_map(&hs, g, g + OFF, 4096,
+						     EPTE_RWX | (UINT64_C(6) << EPTE_MT_SHIFT),
+						     EPTE_RWX), ==, 0);
+		f->host.mmu = &f->hmmu;
+		pg_ram_accessor(&f->host.mem, &f->hram);
+		f->has_host = true;
+		env.host = &f->host;
+	}
+	f->regs.cr0 = CR0_PE | CR0_PG | CR0_WP;
+	f->regs.cr4 = CR4_PAE | CR4_PGE | (pcide ? CR4_PCIDE : 0);
+	f->regs.efer = EFER_LME | EFER_LMA | EFER_NXE;
+	f->regs.cr3 = f->gs.root | (pcide ? pcid : 0);
+
+	memset(c, 0, sizeof(*c));
+	c->l1d.arr[0] = (struct tm_array_cfg){ 16, 4, TM_POLICY_LRU, TM_SZ_4K, 1 };
+	c->l1i.arr[0] = (struct tm_array_cfg){ 16, 4, TM_POLICY_LRU, TM_SZ_4K, 1 };
+	c->stlb.arr[0] = (struct tm_array_cfg){ 64, 4, TM_POLICY_LRU, TM_SZ_4K | TM_SZ_2M, 7 };
+	c->pwc_kind = TM_PWC_SPLIT;
+	c->pwc_level[2] = (struct tm_array_cfg){ 32, 4, TM_POLICY_LRU, 0, 1 };
+	c->pwc_level[3] = (struct tm_array_cfg){ 4, 4, TM_POLICY_LRU, 0, 1 };
+	c->pwc_level[4] = (struct tm_array_cfg){ 2, 2, TM_POLICY_LRU, 0, 1 };
+	c->ntlb = (struct tm_array_cfg){ 16, 16, TM_POLICY_LRU, 0, 1 };
+	c->npwc = (struct tm_array_cfg){ 16, 16, TM_POLICY_LRU, 0, 1 };
+	c->mem_latency = 100;
+	c->cost.vmexit = 1000;
+	c->cost.flush = 50;
+	c->cost.invlpg = 30;
+	pg_ram_accessor(&env.mem, &f->gram);
+	g_assert_cmpint(tm_model_new(c, &env, &f->regs, &f->m, why, sizeof(why)), ==, 0);
+}
+
+static void fx_free(struct fx *f)
+{
+	tm_model_free(f->m);
+	cpu_ram_free(&f->hram);
+}
+
+static const struct tm_stats *st(const struct fx *f)
+{
+	return tm_model_stats(f->m);
+}
+
+/* Touch @va (an 8-byte supervisor read): true if no walk was needed. */
+static bool hit(struct fx *f, uint64_t va)
+{
+	uint64_t w = st(f)->walks;
+
+	tm_access(f->m, va, 8, TM_READ, 0);
+	return st(f)->walks == w;
+}
+
+/* Touch @va and return the references its walk made (0: a TLB hit). */
+static uint64_t refs(struct fx *f, uint64_t va)
+{
+	uint64_t r = st(f)->walk_refs;
+
+	tm_access(f->m, va, 8, TM_READ, 0);
+	return st(f)->walk_refs - r;
+}
+
+static void ev(struct fx *f, uint8_t kind, uint8_t type, uint16_t pcid, uint64_t val,
+	       uint64_t addr)
+{
+	struct tm_event e = { .kind = kind, .type = type, .pcid = pcid, .val = val, .addr = addr };
+
+	tm_event(f->m, &e);
+}
+
+/* MOV to CR3 of PCID @pcid; @noflush sets bit 63. */
+static void cr3(struct fx *f, uint16_t pcid, bool noflush)
+{
+	ev(f, TM_EV_CR3, 0, 0, f->gs.root | pcid | (noflush ? CR3_NOFLUSH : 0), 0);
+}
+
+/* PCIDE=1, bit 63 set: nothing is invalidated. */
+static void test_cr3_noflush(void)
+{
+	struct fx f;
+
+	fx_init(&f, true, 1, false);
+	g_assert_false(hit(&f, PA_));
+	cr3(&f, 1, true);
+	g_assert_true(hit(&f, PA_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_CR3_NOFLUSH], ==, 1);
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_CR3], ==, 0);
+	g_assert_cmpuint(st(&f)->cycles[TM_CY_FLUSH], ==, 0);
+	fx_free(&f);
+}
+
+/* PCIDE=1, bit 63 clear: the non-global entries of the PCID in the new
+ * value go; those of another PCID stay. */
+static void test_cr3_pcid(void)
+{
+	struct fx f;
+
+	fx_init(&f, true, 1, false);
+	g_assert_false(hit(&f, PA_));
+	cr3(&f, 2, true);
+	g_assert_false(hit(&f, PA_)); /* PCID 2 had no entry */
+	cr3(&f, 1, false);            /* flushes PCID 1 */
+	g_assert_false(hit(&f, PA_));
+	cr3(&f, 2, true);
+	g_assert_true(hit(&f, PA_));  /* PCID 2's entry survived */
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_CR3], ==, 1);
+	g_assert_cmpuint(st(&f)->cycles[TM_CY_FLUSH], ==, 50);
+	fx_free(&f);
+
+	/* PCIDE=0: every CR3 write drops the non-global entries of PCID 0,
+	 * and the PSC entries: the next walk is full (4). */
+	fx_init(&f, false, 0, false);
+	g_assert_false(hit(&f, PA_));
+	g_assert_false(hit(&f, PG_));
+	cr3(&f, 0, false);
+	g_assert_true(hit(&f, PG_));
+	g_assert_cmpuint(refs(&f, PA_), ==, 4);
+	fx_free(&f);
+}
+
+/* Global entries survive CR3 writes and INVPCID type 3, not type 2. */
+static void test_global(void)
+{
+	struct fx f;
+
+	fx_init(&f, true, 1, false);
+	g_assert_false(hit(&f, PG_));
+	g_assert_false(hit(&f, PA_));
+	cr3(&f, 1, false);
+	g_assert_true(hit(&f, PG_));
+	g_assert_false(hit(&f, PA_));
+	cr3(&f, 2, true);
+	g_assert_true(hit(&f, PG_)); /* a global entry serves every PCID */
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_INVPCID, 3, 0, 0, 0);
+	g_assert_true(hit(&f, PG_));
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_INVPCID, 2, 0, 0, 0);
+	g_assert_false(hit(&f, PG_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_INVPCID3], ==, 1);
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_INVPCID2], ==, 1);
+	fx_free(&f);
+}
+
+/* INVLPG: the page's entries (global too), and every PSC entry of the
+ * current PCID whatever the address; other PCIDs' PSC entries stay. */
+static void test_invlpg(void)
+{
+	struct fx f;
+
+	fx_init(&f, true, 1, false);
+	g_assert_cmpuint(refs(&f, PA_), ==, 4);
+	g_assert_cmpuint(refs(&f, PB_), ==, 1); /* PDE cached */
+	g_assert_false(hit(&f, PG_));
+	ev(&f, TM_EV_INVLPG, 0, 0, 0, PA_);
+	g_assert_true(hit(&f, PB_));
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_INVLPG, 0, 0, 0, PG_);
+	g_assert_false(hit(&f, PG_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_INVLPG], ==, 2);
+	g_assert_cmpuint(st(&f)->cycles[TM_CY_FLUSH], ==, 60);
+
+	/* INVLPG of a page never touched still empties the PSCs: a new page
+	 * of the same 2 MiB region walks in full. */
+	ev(&f, TM_EV_INVLPG, 0, 0, 0, PE_ + 0x100000);
+	g_assert_cmpuint(refs(&f, PC_), ==, 4);
+
+	/* PSC entries of PCID 2 survive an INVLPG run under PCID 1. */
+	cr3(&f, 2, true);
+	g_assert_cmpuint(refs(&f, PA_), ==, 4);
+	cr3(&f, 1, true);
+	ev(&f, TM_EV_INVLPG, 0, 0, 0, PA_);
+	cr3(&f, 2, true);
+	g_assert_cmpuint(refs(&f, PD_), ==, 1);
+	fx_free(&f);
+}
+
+/* MOV to CR4 changing PGE: everything, globals included. */
+static void test_cr4_pge(void)
+{
+	struct fx f;
+
+	fx_init(&f, true, 1, false);
+	g_assert_false(hit(&f, PG_));
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_CR4, 0, 0, f.regs.cr4 & ~CR4_PGE, 0);
+	g_assert_false(hit(&f, PG_));
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_CR4, 0, 0, f.regs.cr4, 0);
+	g_assert_false(hit(&f, PG_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_CR4_PGE], ==, 2);
+	/* With PGE back on the page is global again: survives CR3. */
+	cr3(&f, 1, false);
+	g_assert_true(hit(&f, PG_));
+	fx_free(&f);
+}
+
+/* CR4.PCIDE 1 -> 0: everything; SMEP 0 -> 1: the current PCID only. */
+static void test_cr4_pcide_smep(void)
+{
+	struct fx f;
+
+	fx_init(&f, true, 1, false);
+	g_assert_false(hit(&f, PG_));
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_CR4, 0, 0, f.regs.cr4 & ~CR4_PCIDE, 0);
+	g_assert_false(hit(&f, PG_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_CR4_PCIDE], ==, 1);
+	fx_free(&f);
+
+	fx_init(&f, true, 1, false);
+	cr3(&f, 2, true);
+	g_assert_false(hit(&f, PA_));
+	cr3(&f, 1, true);
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_CR4, 0, 0, f.regs.cr4 | CR4_SMEP, 0);
+	g_assert_false(hit(&f, PA_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_CR0_PG], ==, 1);
+	cr3(&f, 2, true);
+	g_assert_true(hit(&f, PA_));
+	/* SMEP 1 -> 0 invalidates nothing. */
+	ev(&f, TM_EV_CR4, 0, 0, f.regs.cr4, 0);
+	g_assert_true(hit(&f, PA_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_CR0_PG], ==, 1);
+	fx_free(&f);
+}
+
+/* CR0.PG 1 -> 0: everything, globals included; accesses with paging off
+ * are counted but translate nothing. CR0.WP changes invalidate nothing. */
+static void test_cr0(void)
+{
+	struct fx f;
+
+	fx_init(&f, false, 0, false);
+	g_assert_false(hit(&f, PG_));
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_CR0, 0, 0, CR0_PE | CR0_PG, 0); /* WP 1 -> 0 */
+	g_assert_true(hit(&f, PG_));
+	g_assert_true(hit(&f, PA_));
+	ev(&f, TM_EV_CR0, 0, 0, CR0_PE, 0);
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_CR0_PG], ==, 1);
+	g_assert_true(hit(&f, PA_)); /* paging off: no walk */
+	g_assert_cmpuint(st(&f)->accesses, ==, 5);
+	ev(&f, TM_EV_CR0, 0, 0, CR0_PE | CR0_PG | CR0_WP, 0);
+	g_assert_false(hit(&f, PG_));
+	g_assert_false(hit(&f, PA_));
+	fx_free(&f);
+}
+
+/* INVPCID 0: that address in that PCID, globals kept, and the PCID's PSC
+ * entries; INVPCID 1: the PCID's non-global entries, others kept. */
+static void test_invpcid_01(void)
+{
+	struct fx f;
+
+	fx_init(&f, true, 1, false);
+	g_assert_false(hit(&f, PA_));
+	g_assert_false(hit(&f, PB_));
+	g_assert_false(hit(&f, PG_));
+	ev(&f, TM_EV_INVPCID, 0, 1, 0, PA_);
+	g_assert_true(hit(&f, PB_));
+	g_assert_true(hit(&f, PG_));
+	g_assert_cmpuint(refs(&f, PA_), ==, 4); /* PSC of PCID 1 gone too */
+	ev(&f, TM_EV_INVPCID, 0, 1, 0, PG_);
+	g_assert_true(hit(&f, PG_));            /* globals kept by type 0 */
+	/* Type 0 for another PCID leaves PCID 1 alone. */
+	ev(&f, TM_EV_INVPCID, 0, 2, 0, PA_);
+	g_assert_true(hit(&f, PA_));
+
+	cr3(&f, 2, true);
+	g_assert_false(hit(&f, PA_));
+	cr3(&f, 1, true);
+	ev(&f, TM_EV_INVPCID, 1, 1, 0, 0);
+	g_assert_false(hit(&f, PA_));
+	g_assert_true(hit(&f, PG_));
+	cr3(&f, 2, true);
+	g_assert_true(hit(&f, PA_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_INVPCID0], ==, 3);
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_INVPCID1], ==, 1);
+	fx_free(&f);
+}
+
+/* INVEPT removes guest-physical and combined mappings of the EP4TA (the
+ * TLB entries, the guest PSC, the nested TLB and host PSC): the next walk
+ * is as cold as the first. INVVPID keeps guest-physical mappings: after
+ * it the guest walk is full (4 guest entries) but every host walk hits
+ * the nested TLB. */
+static void test_invept(void)
+{
+	struct fx f;
+	uint64_t cold;
+
+	fx_init(&f, false, 0, true);
+	tm_set_vpid(f.m, 1);
+	cold = refs(&f, PA_);
+	g_assert_cmpuint(cold, >, 4);
+	ev(&f, TM_EV_INVEPT, 1, 0, EPTP4 + 0x1000000, 0); /* another EPTP */
+	g_assert_true(hit(&f, PA_));
+	ev(&f, TM_EV_INVEPT, 1, 0, EPTP4, 0);
+	g_assert_cmpuint(refs(&f, PA_), ==, cold);
+	ev(&f, TM_EV_INVVPID, 1, 1, 0, 0);
+	g_assert_cmpuint(refs(&f, PA_), ==, 4);
+	ev(&f, TM_EV_INVEPT, 2, 0, 0, 0);
+	g_assert_cmpuint(refs(&f, PA_), ==, cold);
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_INVEPT], ==, 3);
+	fx_free(&f);
+}
+
+/* INVVPID 0 (address), 1 (single), 2 (all but VPID 0), 3 (single, globals
+ * kept). */
+static void test_invvpid(void)
+{
+	struct fx f;
+
+	fx_init(&f, false, 0, true);
+	tm_set_vpid(f.m, 5);
+	g_assert_false(hit(&f, PA_));
+	g_assert_false(hit(&f, PB_));
+	g_assert_false(hit(&f, PG_));
+	ev(&f, TM_EV_INVVPID, 0, 5, 0, PA_);
+	g_assert_true(hit(&f, PB_));
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_INVVPID, 1, 6, 0, 0);
+	g_assert_true(hit(&f, PB_));
+	ev(&f, TM_EV_INVVPID, 3, 5, 0, 0);
+	g_assert_true(hit(&f, PG_));
+	g_assert_false(hit(&f, PB_));
+	ev(&f, TM_EV_INVVPID, 1, 5, 0, 0);
+	g_assert_false(hit(&f, PG_));
+	ev(&f, TM_EV_INVVPID, 2, 0, 0, 0);
+	g_assert_false(hit(&f, PA_));
+	/* Type 2 spares VPID 0. */
+	tm_set_vpid(f.m, 0);
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_INVVPID, 2, 0, 0, 0);
+	g_assert_true(hit(&f, PA_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_INVVPID], ==, 6);
+	fx_free(&f);
+}
+
+/* VM exit and entry flush VPID 0's mappings; with a VPID they keep them. */
+static void test_vmx_transitions(void)
+{
+	struct fx f;
+
+	fx_init(&f, false, 0, true);
+	g_assert_false(hit(&f, PG_));
+	ev(&f, TM_EV_VMEXIT, 0, 0, 48, 0);
+	g_assert_false(hit(&f, PG_));
+	ev(&f, TM_EV_VMENTRY, 0, 0, 0, 0);
+	g_assert_false(hit(&f, PG_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_VMX], ==, 2);
+	g_assert_cmpuint(st(&f)->vmexits, ==, 1);
+	g_assert_cmpuint(st(&f)->cycles[TM_CY_VMEXIT], ==, 1000);
+
+	tm_set_vpid(f.m, 7);
+	g_assert_false(hit(&f, PA_));
+	ev(&f, TM_EV_VMEXIT, 0, 0, 48, 0);
+	ev(&f, TM_EV_VMENTRY, 0, 0, 0, 0);
+	g_assert_true(hit(&f, PA_));
+	g_assert_cmpuint(st(&f)->flushes[TM_FL_VMX], ==, 2);
+	fx_free(&f);
+}
+
+/* ---- replacement ---- */
+
+static void arr_init(struct tlb_array *a, uint32_t entries, uint32_t ways, uint8_t policy,
+		     uint64_t seed)
+{
+	struct tm_array_cfg c = { entries, ways, policy, 0, 0 };
+	char why[120];
+
+	g_assert_cmpint(tlb_array_init(a, &c, seed, "test", why, sizeof(why)), ==, 0);
+}
+
+/* One 4-way set (key 0): fill tags 1..4, touch 1, insert 5. */
+static void fill_and_touch(struct tlb_array *a)
+{
+	for (uint64_t t = 1; t <= 4; t++)
+		g_assert_nonnull(tlb_array_insert(a, 0, t, 0, false));
+	g_assert_nonnull(tlb_array_find(a, 0, 1, 0));
+	tlb_array_insert(a, 0, 5, 0, false);
+}
+
+static bool present(struct tlb_array *a, uint64_t tag)
+{
+	for (uint32_t w = 0; w < a->ways; w++)
+		if (a->e[w].tag == tag)
+			return true;
+	return false;
+}
+
+/* LRU: recency 1 (touched), 4, 3, 2: 2 goes. FIFO: fill order 1, 2, 3,
+ * 4 and hits do not count: 1 goes. Tree PLRU: the fills leave the root
+ * pointing left and the left node at way 0; touching way 0 turns the root
+ * right, where the node points away from way 3 (filled last) to way 2:
+ * tag 3 goes where true LRU would evict 2. */
+static void test_replacement(void)
+{
+	struct tlb_array a;
+
+	arr_init(&a, 4, 4, TM_POLICY_LRU, 1);
+	fill_and_touch(&a);
+	g_assert_false(present(&a, 2));
+	g_assert_true(present(&a, 1) && present(&a, 3) && present(&a, 4) && present(&a, 5));
+	/* Touch order now 5, 1, 4, 3 (oldest 3). */
+	tlb_array_insert(&a, 0, 6, 0, false);
+	g_assert_false(present(&a, 3));
+	tlb_array_free(&a);
+
+	arr_init(&a, 4, 4, TM_POLICY_FIFO, 1);
+	fill_and_touch(&a);
+	g_assert_false(present(&a, 1));
+	g_assert_true(present(&a, 2) && present(&a, 3) && present(&a, 4) && present(&a, 5));
+	tlb_array_free(&a);
+
+	arr_init(&a, 4, 4, TM_POLICY_PLRU, 1);
+	fill_and_touch(&a);
+	g_assert_false(present(&a, 3));
+	g_assert_true(present(&a, 1) && present(&a, 2) && present(&a, 4) && present(&a, 5));
+	tlb_array_free(&a);
+}
+
+/* Fully associative: 8 tags whose keys all index set 0 of a 2-set array
+ * leave 4; in one 8-way set all 8 stay. */
+static void test_fully_associative(void)
+{
+	struct tlb_array a;
+
+	arr_init(&a, 8, 4, TM_POLICY_LRU, 1);
+	for (uint64_t k = 0; k < 16; k += 2)
+		tlb_array_insert(&a, k, k + 100, 0, false);
+	g_assert_cmpuint(tlb_array_count(&a), ==, 4);
+	tlb_array_free(&a);
+
+	arr_init(&a, 8, 8, TM_POLICY_LRU, 1);
+	for (uint64_t k = 0; k < 16; k += 2)
+		tlb_array_insert(&a, k, k + 100, 0, false);
+	g_assert_cmpuint(tlb_array_count(&a), ==, 8);
+	for (uint64_t k = 0; k < 16; k += 2)
+		g_assert_nonnull(tlb_array_find(&a, k, k + 100, 0));
+	tlb_array_free(&a);
+}
+
+/* RANDOM: the same seed gives the same victims; the generator is the
+ * array's own, so runs repeat exactly. */
+static void test_random(void)
+{
+	struct tlb_array a, b;
+	unsigned differ = 0;
+
+	arr_init(&a, 64, 8, TM_POLICY_RANDOM, 42);
+	arr_init(&b, 64, 8, TM_POLICY_RANDOM, 42);
+	for (uint64_t i = 0; i < 1000; i++) {
+		uint64_t k = (i * 2654435761u) % 97;
+
+		tlb_array_insert(&a, k, k, 0, false);
+		tlb_array_insert(&b, k, k, 0, false);
+	}
+	for (unsigned i = 0; i < 64; i++)
+		differ += a.e[i].tag != b.e[i].tag;
+	g_assert_cmpuint(differ, ==, 0);
+	g_assert_cmpuint(tlb_array_count(&a), ==, 64);
+	tlb_array_free(&a);
+	tlb_array_free(&b);
+}
+
+/* Sizes a level holds: a 2 MiB page in a level with only a 4 KiB array is
+ * held as 4 KiB; a 1 GiB page in a 4K+2M level as 2 MiB. */
+static void test_level_sizes(void)
+{
+	struct tm_tlb_cfg c = { 0 };
+	struct tlb_level l;
+	struct tlb_entry *e;
+	char why[120];
+
+	c.arr[0] = (struct tm_array_cfg){ 16, 4, TM_POLICY_LRU, TM_SZ_4K, 1 };
+	g_assert_cmpint(tlb_level_init(&l, &c, 1, "t", why, sizeof(why)), ==, 0);
+	e = tlb_level_fill(&l, 0x40201000, TM_2M, 21, 0, false, 0);
+	g_assert_cmpuint(e->size, ==, TM_4K);
+	g_assert_nonnull(tlb_level_find(&l, 0x40201fff, 0));
+	g_assert_null(tlb_level_find(&l, 0x40202000, 0));
+	tlb_level_free(&l);
+
+	c.arr[0].sizes = TM_SZ_4K | TM_SZ_2M;
+	g_assert_cmpint(tlb_level_init(&l, &c, 1, "t", why, sizeof(why)), ==, 0);
+	e = tlb_level_fill(&l, 0x40201000, TM_1G, 30, 0, false, 0);
+	g_assert_cmpuint(e->size, ==, TM_2M);
+	g_assert_nonnull(tlb_level_find(&l, 0x403fffff, 0));
+	g_assert_null(tlb_level_find(&l, 0x40400000, 0));
+	/* INVLPG of any address in the 1 GiB page removes the piece. */
+	struct tlb_match mt = { .mask = TLB_CTX_ALL, .by_addr = true, .va = 0x7ffff000 };
+	g_assert_cmpuint(tlb_level_inval(&l, &mt), ==, 1);
+	tlb_level_free(&l);
+
+	/* Two arrays holding one size is a configuration error. */
+	c.arr[1] = c.arr[0];
+	g_assert_cmpint(tlb_level_init(&l, &c, 1, "tlb.l1d", why, sizeof(why)), <, 0);
+	g_assert_nonnull(strstr(why, "tlb.l1d"));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/tlb/cr3-noflush", test_cr3_noflush);
+	g_test_add_func("/tlb/cr3-pcid", test_cr3_pcid);
+	g_test_add_func("/tlb/global", test_global);
+	g_test_add_func("/tlb/invlpg", test_invlpg);
+	g_test_add_func("/tlb/cr4-pge", test_cr4_pge);
+	g_test_add_func("/tlb/cr4-pcide-smep", test_cr4_pcide_smep);
+	g_test_add_func("/tlb/cr0", test_cr0);
+	g_test_add_func("/tlb/invpcid-01", test_invpcid_01);
+	g_test_add_func("/tlb/invept", test_invept);
+	g_test_add_func("/tlb/invvpid", test_invvpid);
+	g_test_add_func("/tlb/vmx-transitions", test_vmx_transitions);
+	g_test_add_func("/tlb/replacement", test_replacement);
+	g_test_add_func("/tlb/fully-associative", test_fully_associative);
+	g_test_add_func("/tlb/random", test_random);
+	g_test_add_func("/tlb/level-sizes", test_level_sizes);
+	return g_test_run();
+}
