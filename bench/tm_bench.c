@@ -5,7 +5,7 @@
  * run. The ratio model time / bare time is the figure: it does not depend
  * much on the machine's clock. Every figure is the median of --reps runs.
  *
- *   tm_bench [--reps N] [--scale F] [--config NAME]
+ *   tm_bench [--reps N] [--scale F] [--config NAME] [--only SUBSTRING]
  *
  * The bare loop adds every address to a volatile sink, so the compiler
  * cannot drop the generator; the model loop calls tm_access() with the same
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 		{ "walk (random, 1M pages)", SP_RANDOM, 1000000, 2000000, NULL },
 		{ "walk 2D (random, 1M, ept4)", SP_RANDOM, 1000000, 500000, "ept4" },
 	};
-	const char *cfg_name = TM_CONFIG_DEFAULT;
+	const char *cfg_name = TM_CONFIG_DEFAULT, *only = NULL;
 	unsigned reps = 5;
 	double scale = 1.0;
 	struct tm_config cfg;
@@ -156,8 +156,11 @@ int main(int argc, char **argv)
 			scale = strtod(argv[++i], NULL);
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			cfg_name = argv[++i];
+		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+			only = argv[++i];
 		else {
-			fprintf(stderr, "usage: tm_bench [--reps N] [--scale F] [--config NAME]\n");
+			fprintf(stderr, "usage: tm_bench [--reps N] [--scale F] [--config NAME] "
+				"[--only SUBSTRING]\n");
 			return 2;
 		}
 	}
@@ -175,7 +178,7 @@ int main(int argc, char **argv)
 	printf("%-28s %18s %18s %9s %11s %9s\n", "stream", "model", "bare loop", "ratio",
 	       "model/acc", "walks");
 	for (unsigned i = 0; i < sizeof(scs) / sizeof(scs[0]); i++)
-		if (run(&scs[i], &cfg, reps, scale))
+		if ((!only || strstr(scs[i].name, only)) && run(&scs[i], &cfg, reps, scale))
 			return 2;
 	free(path);
 	return 0;

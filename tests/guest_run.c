@@ -10,7 +10,7 @@ struct grun grun_argv(const char *const *argv, unsigned secs)
 {
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
 	gchar *to = g_find_program_in_path("timeout");
-	struct grun r = { .status = -1 };
+	struct grun r = {.status = -1};
 	GError *err = NULL;
 	int ws = 0;
 
@@ -44,7 +44,8 @@ void grun_free(struct grun *r)
 
 gchar *grun_expected(const char *mode)
 {
-	gchar *path = g_strdup_printf("%s/guests/pagetest/expected/%s.txt", TDPSIM_SOURCE_DIR, mode);
+	gchar *path =
+	    g_strdup_printf("%s/guests/pagetest/expected/%s.txt", TDPSIM_SOURCE_DIR, mode);
 	gchar *text = NULL;
 
 	if (!g_file_get_contents(path, &text, NULL, NULL))

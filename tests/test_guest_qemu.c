@@ -24,11 +24,30 @@ static gchar *qemu;
 
 static struct grun qemu_run(const char *append)
 {
-	const char *argv[] = { qemu, "-kernel", PAGETEST_KERNEL, "-append", append,
-			       "-no-reboot", "-nodefaults", "-vga", "none", "-display", "none",
-			       "-monitor", "none", "-serial", "stdio", "-device",
-			       "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cpu", "max", "-m", "128",
-			       "-accel", "tcg", NULL };
+	const char *argv[] = {qemu,
+			      "-kernel",
+			      PAGETEST_KERNEL,
+			      "-append",
+			      append,
+			      "-no-reboot",
+			      "-nodefaults",
+			      "-vga",
+			      "none",
+			      "-display",
+			      "none",
+			      "-monitor",
+			      "none",
+			      "-serial",
+			      "stdio",
+			      "-device",
+			      "isa-debug-exit,iobase=0xf4,iosize=0x04",
+			      "-cpu",
+			      "max",
+			      "-m",
+			      "128",
+			      "-accel",
+			      "tcg",
+			      NULL};
 
 	return grun_argv(argv, 120);
 }
@@ -145,7 +164,7 @@ static void test_bench(void)
 
 int main(int argc, char **argv)
 {
-	static const char *modes[] = { "2level", "2level-pse", "pae", "4level", "5level" };
+	static const char *modes[] = {"2level", "2level-pse", "pae", "4level", "5level"};
 
 	g_test_init(&argc, &argv, NULL);
 	qemu = g_find_program_in_path("qemu-system-x86_64");

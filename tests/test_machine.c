@@ -42,11 +42,11 @@ struct run {
 };
 
 /* The CPU model of the tests: an Intel part, family 6 model 0x55 stepping
- * 4, MAXPHYADDR 46, 48-bit linear addresses, PKS but no LA57/PKU; the
+ * 4, MAXPHYADDR 46, 48-bit linear addresses, PKU and PKS but no LA57; the
  * TSC at 1 GHz (one tick per instruction of virtual time). */
 static void test_config(struct tm_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	tm_config_defaults(cfg); /* TLB and cache geometry for --model timing */
 	cfg->cpu.vendor = TM_VENDOR_INTEL;
 	snprintf(cfg->cpu.brand, sizeof(cfg->cpu.brand), "tdpsim test CPU");
 	cfg->cpu.family = 6;
@@ -56,7 +56,8 @@ static void test_config(struct tm_config *cfg)
 	cfg->cpu.linear_bits = 48;
 	cfg->cpu.features = TM_FEAT_PSE | TM_FEAT_PAE | TM_FEAT_PGE | TM_FEAT_PSE36 | TM_FEAT_NX |
 			    TM_FEAT_GBPAGES | TM_FEAT_PCID | TM_FEAT_INVPCID | TM_FEAT_SMEP |
-			    TM_FEAT_SMAP | TM_FEAT_SYSCALL | TM_FEAT_SEP | TM_FEAT_LM | TM_FEAT_PKS;
+			    TM_FEAT_SMAP | TM_FEAT_SYSCALL | TM_FEAT_SEP | TM_FEAT_LM | TM_FEAT_PKS |
+			    TM_FEAT_PKU;
 	cfg->cpu.tsc_hz = 1000000000;
 }
 
@@ -65,13 +66,39 @@ static void on_event(void *opaque, const struct tm_event *ev)
 	g_array_append_val((GArray *)opaque, *ev);
 }
 
-static void run_guest(const char *name, uint8_t mmu, struct run *r)
+struct acc {
+	uint64_t va;
+	uint8_t size, kind;
+};
+
+static GArray *accs;
+
+static void on_access(void *opaque, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl)
+{
+	struct acc a = { va, size, kind };
+
+	g_array_append_val(accs, a);
+}
+
+static unsigned count_acc(uint64_t va, uint8_t size, uint8_t kind)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < accs->len; i++) {
+		const struct acc *a = &g_array_index(accs, struct acc, i);
+
+		n += a->va == va && a->size == size && a->kind == kind;
+	}
+	return n;
+}
+
+static void run_guest_model(const char *name, uint8_t mmu, uint8_t model, struct run *r)
 {
 	char *path = g_build_filename(MACHINE_GUESTS, name, NULL);
 	char why[256] = "";
 	struct tm_config cfg;
 	struct cpu_opts o = { .mem_bytes = 16u << 20, .mmu_kind = mmu,
-			      .model_kind = CPU_MODEL_FUNCTIONAL, .max_insns = 10000000 };
+			      .model_kind = model, .max_insns = 10000000 };
 	struct cpu_boot b = { .kind = CPU_BOOT_MULTIBOOT, .entry = LOAD_PA, .eax = 0x2badb002 };
 	gchar *img = NULL;
 	gsize len = 0;
@@ -93,6 +120,8 @@ static void run_guest(const char *name, uint8_t mmu, struct run *r)
 	r->ev = g_array_new(FALSE, TRUE, sizeof(struct tm_event));
 	r->c.on_event = on_event;
 	r->c.on_event_opaque = r->ev;
+	if (model == CPU_MODEL_TIMING)
+		r->c.on_access = on_access;
 	g_assert_cmpint(cpu_ram_write(&r->c.ram, LOAD_PA, img, len), ==, 0);
 	g_assert_cmpint(cpu_boot_enter(&r->c, &b, why, sizeof(why)), ==, 0);
 	r->stop = cpu_run(&r->c);
@@ -102,6 +131,11 @@ static void run_guest(const char *name, uint8_t mmu, struct run *r)
 	fclose(con);
 	g_free(img);
 	g_free(path);
+}
+
+static void run_guest(const char *name, uint8_t mmu, struct run *r)
+{
+	run_guest_model(name, mmu, CPU_MODEL_FUNCTIONAL, r);
 }
 
 static void run_free(struct run *r)
@@ -163,10 +197,10 @@ static void check_machine64(uint8_t mmu)
 	g_assert_cmphex(w[5] & (1u << 5), ==, 0);          /* no VMX */
 	/* EDX: PSE 3, PAE 6, SEP 11, PGE 13, PSE-36 17 */
 	g_assert_cmphex(w[6] & 0x22848, ==, 0x22848);
-	/* Leaf 7.0: EBX SMEP 7, INVPCID 10, SMAP 20; ECX PKS 31 only (no PKU,
-	 * LA57 in this model). */
+	/* Leaf 7.0: EBX SMEP 7, INVPCID 10, SMAP 20; ECX PKU 3 and PKS 31
+	 * (no LA57 in this model; OSPKE 4 clear: CR4.PKE is still 0). */
 	g_assert_cmphex(w[8], ==, (1u << 7) | (1u << 10) | (1u << 20));
-	g_assert_cmphex(w[9], ==, 1u << 31);
+	g_assert_cmphex(w[9], ==, (1u << 3) | (1u << 31));
 	/* 80000008H: MAXPHYADDR 46, linear 48. */
 	g_assert_cmphex(w[10], ==, 46 | (48 << 8));
 	/* 80000001H EDX: SYSCALL 11, NX 20, 1 GiB 26, LM 29. */
@@ -188,6 +222,7 @@ static void check_machine64(uint8_t mmu)
 	 * iterations between the two reads, and not past the end of the run. */
 	g_assert_cmphex(r.res[17], ==, 0x55);
 	g_assert_cmphex(r.c.msr.pkrs, ==, 0x55);
+	g_assert_cmphex(r.c.pkru, ==, 0xc); /* phase 8: WRPKRU seen by the engine */
 	g_assert_cmpuint(r.res[16], >, 0);
 	g_assert_cmpuint(r.res[18], >=, r.res[16] + 0x100);
 	g_assert_cmpuint(r.res[18], <=, r.c.insns);
@@ -216,6 +251,8 @@ static void check_machine64(uint8_t mmu)
 		{ .kind = TM_EV_INVLPG, .addr = 0x40000010 },
 		{ .kind = TM_EV_INVPCID, .type = 0, .pcid = 1, .addr = 0x40000000 },
 		{ .kind = TM_EV_MSR, .val = 0x55 },
+		{ .kind = TM_EV_CR4, .val = 0x420020 },
+		{ .kind = TM_EV_PKRU, .val = 0xc },
 	};
 	g_assert_cmpuint(r.ev->len, ==, G_N_ELEMENTS(want));
 	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
@@ -278,6 +315,45 @@ static void test_halt(void)
 	run_free(&r);
 }
 
+/* --model timing: the access feed and the paging events reach the model.
+ * The guest makes one MOV to CR3 with bit 63 (no flush), two INVLPGs (the
+ * #PF handler's and phase 5's), one INVPCID type 0; every block's
+ * instructions are fed (no HLT idles this guest, so the model's count is
+ * virtual time exactly). */
+static void test_timing(void)
+{
+	struct run r;
+	const struct tm_stats *st;
+
+	accs = g_array_new(FALSE, FALSE, sizeof(struct acc));
+	run_guest_model("machine64.bin", CPU_MMU_TDPSIM, CPU_MODEL_TIMING, &r);
+	/* Linear addresses, not physical (Unicorn's hooks see physical
+	 * ones): phase 1 stores 8 bytes at linear 0x40000010 (physical
+	 * 0x500010) and loads them back through the identity map at
+	 * 0x500010; phase 2 stores at 0x40003008 once (the first try
+	 * faulted before any access) and loads 0x503008. No store is seen
+	 * at the physical 0x500010. */
+	g_assert_cmpuint(count_acc(0x40000010, 8, TM_WRITE), ==, 1);
+	g_assert_cmpuint(count_acc(0x500010, 8, TM_READ), ==, 1);
+	g_assert_cmpuint(count_acc(0x500010, 8, TM_WRITE), ==, 0);
+	g_assert_cmpuint(count_acc(0x40003008, 8, TM_WRITE), ==, 1);
+	g_assert_cmpuint(count_acc(0x503008, 8, TM_READ), ==, 1);
+	g_array_free(accs, TRUE);
+	g_assert_cmpint(r.stop, ==, CPU_STOP_EXIT);
+	g_assert_nonnull(r.c.tm);
+	st = tm_model_stats(r.c.tm);
+	g_assert_cmpuint(st->instructions, ==, r.c.insns);
+	g_assert_cmpuint(st->fetches, >, 0);
+	g_assert_cmpuint(st->reads, >, 0);
+	g_assert_cmpuint(st->writes, >, 0);
+	g_assert_cmpuint(st->accesses, ==, st->reads + st->writes + st->fetches);
+	g_assert_cmpuint(st->flushes[TM_FL_CR3_NOFLUSH], ==, 1);
+	g_assert_cmpuint(st->flushes[TM_FL_INVLPG], ==, 2);
+	g_assert_cmpuint(st->flushes[TM_FL_INVPCID0], ==, 1);
+	g_assert_cmpuint(st->walk_faults, ==, 0); /* the model saw no access the CPU did not make */
+	run_free(&r);
+}
+
 /* The CLI: a missing kernel is one line on stderr and exit status 2. */
 static void test_cli_missing_kernel(void)
 {
@@ -305,6 +381,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/machine/long-mode/tdpsim", test_machine64_tdpsim);
 	g_test_add_func("/machine/long-mode/reference", test_machine64_reference);
 	g_test_add_func("/machine/long-mode/deterministic", test_machine64_again);
+	g_test_add_func("/machine/timing-feed", test_timing);
 	g_test_add_func("/machine/triple-fault", test_triple);
 	g_test_add_func("/machine/halt-if0", test_halt);
 	g_test_add_func("/machine/cli/missing-kernel", test_cli_missing_kernel);

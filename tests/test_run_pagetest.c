@@ -11,11 +11,17 @@
  * - With a CPU model whose CPUID matches what qemu-system-x86_64 -cpu max
  *   offers under TCG (icelake-sp without PCID and INVPCID, which TCG lacks),
  *   the UART output equals the committed text qemu-system printed
- *   (guests/pagetest/expected/, checked against QEMU by test_guest_qemu).
- * - The fault storm (4000 CPL3 demand faults) and a timer storm (3000 ticks
+ *   (guests/pagetest/expected/, checked against QEMU by test_guest_qemu),
+ *   and its --fault-log lists the same exceptions (vector, error code,
+ *   CR2 of a #PF, RIP) as qemu-system's own `-d int` log of the same run.
+ * - --model timing (every access fed to the timing model) prints the same
+ *   text as --model functional, and a host dimension (--host npt2, npt3,
+ *   ept4, ept5) gives the same text and the same fault log as none.
+ * - Two runs with the timing model give byte-identical statistics.
+ * - The fault storm (4000 CPL3 demand faults) and a timer storm (1000 ticks
  *   at CPL3) end with no #DF: no vector 8 in the fault log.
- * - mode=4level tdx passes as a TD with --gpaw 48 and --gpaw 52, and
- *   reports shared bit 47 and 51 (GPAW - 1).
+ * - pagetest's tdx checks pass as a TD with --gpaw 48 (mode=4level) and
+ *   --gpaw 52 (mode=5level), and report shared bit 47 and 51 (GPAW - 1).
  * - pagetest's triple option (empty IDT, then #UD) stops with the report
  *   and exit status 2; a missing or malformed kernel file gives one line on
  *   stderr and exit status 2.
@@ -35,7 +41,8 @@
 static gchar *tmpdir;
 
 /* Run tdpsim run --kernel PAGETEST --append APPEND --model functional
- * --mmu MMU [--fault-log FLOG] EXTRA... (NULL-terminated). */
+ * --mem 64 --mmu MMU [--fault-log FLOG] EXTRA... (NULL-terminated; a later
+ * --model overrides). */
 static struct grun tdpsim_run(const char *append, const char *mmu, const char *flog, ...)
 {
 	GPtrArray *a = g_ptr_array_new();
@@ -50,6 +57,9 @@ static struct grun tdpsim_run(const char *append, const char *mmu, const char *f
 	g_ptr_array_add(a, (gpointer)append);
 	g_ptr_array_add(a, (gpointer) "--model");
 	g_ptr_array_add(a, (gpointer) "functional");
+	/* pagetest needs 32 MiB; 64 starts faster than the default 128. */
+	g_ptr_array_add(a, (gpointer) "--mem");
+	g_ptr_array_add(a, (gpointer) "64");
 	g_ptr_array_add(a, (gpointer) "--mmu");
 	g_ptr_array_add(a, (gpointer)mmu);
 	if (flog) {
@@ -148,14 +158,55 @@ static void test_mode(gconstpointer data)
 	g_free(append);
 }
 
-/* The same text as qemu-system-x86_64, on a model with QEMU's CPUID. */
+/* "VV E CR2 RIP" (hex) of every exception in @log, one per line, CR2 kept
+ * for #PF only. @qemu: a `qemu-system-x86_64 -d int` log, whose entries
+ * read "N: v=VV e=EEEE i=I cpl=C IP=SEL:RIP ... CR2=CR2": exceptions are
+ * the entries with i=0 (not INT n) and v < 32 (not an external
+ * interrupt). Otherwise a --fault-log: "VV E CR2 RIP" per line. */
+static gchar *exceptions_of(const char *log, bool qemu)
+{
+	GString *s = g_string_new("");
+	gchar **lines = g_strsplit(log, "\n", -1);
+
+	for (unsigned i = 0; lines[i]; i++) {
+		unsigned long long v, e, cr2 = 0, rip;
+		unsigned soft;
+		const char *p, *q;
+
+		if (qemu) {
+			p = strstr(lines[i], ": v=");
+			q = strstr(lines[i], " CR2=");
+			if (!p || !q || sscanf(p, ": v=%llx e=%llx i=%u", &v, &e, &soft) != 3 ||
+			    !(p = strstr(p, " IP=")) || !(p = strchr(p, ':')) ||
+			    sscanf(p + 1, "%llx", &rip) != 1 || sscanf(q + 5, "%llx", &cr2) != 1)
+				continue;
+			if (soft || v >= 32)
+				continue;
+		} else if (sscanf(lines[i], "%llx %llx %llx %llx", &v, &e, &cr2, &rip) != 4) {
+			continue;
+		}
+		g_string_append_printf(s, "%02llx %llx %llx %llx\n", v, e, v == 14 ? cr2 : 0, rip);
+	}
+	g_strfreev(lines);
+	return g_string_free(s, FALSE);
+}
+
+/* The same text as qemu-system-x86_64, on a model with QEMU's CPUID, and
+ * the same guest-visible exceptions (vector, error code, CR2, RIP) as
+ * qemu-system's `-d int` log shows, when qemu-system is installed. */
 static void test_vs_qemu(gconstpointer data)
 {
 	const char *mode = data;
 	gchar *append = g_strdup_printf("mode=%s", mode);
 	gchar *want = grun_expected(mode);
-	struct grun r = tdpsim_run(append, "tdpsim", NULL, "--config", "icelake-sp", "--set",
-				   QEMU_MAX_FEATURES, NULL);
+	gchar *cfg = g_build_filename(TDPSIM_SOURCE_DIR, "configs", "icelake-sp.ini", NULL);
+	gchar *flog = g_build_filename(tmpdir, "flog-tdpsim.txt", NULL);
+	gchar *qlog = g_build_filename(tmpdir, "qemu-int.log", NULL);
+	gchar *qemu = g_find_program_in_path("qemu-system-x86_64");
+	struct grun r =
+	    tdpsim_run(append, "tdpsim", flog, "--config", cfg, "--set", QEMU_MAX_FEATURES, NULL);
+	struct grun q = {0};
+	gchar *ft = NULL, *qt = NULL, *fx = NULL, *qx = NULL;
 
 	g_assert_nonnull(want);
 	if (r.status == 2 && strstr(r.err, "not built into this tdpsim")) {
@@ -164,10 +215,138 @@ static void test_vs_qemu(gconstpointer data)
 	}
 	assert_passed(&r, "QEMU-like CPUID");
 	g_assert_cmpstr(r.out, ==, want);
+	if (!qemu) {
+		g_test_message("qemu-system-x86_64 not installed: exceptions not compared");
+		goto out;
+	}
+	const char *argv[] = {qemu,
+			      "-kernel",
+			      PAGETEST_KERNEL,
+			      "-append",
+			      append,
+			      "-no-reboot",
+			      "-nodefaults",
+			      "-vga",
+			      "none",
+			      "-display",
+			      "none",
+			      "-monitor",
+			      "none",
+			      "-serial",
+			      "stdio",
+			      "-device",
+			      "isa-debug-exit,iobase=0xf4,iosize=0x04",
+			      "-cpu",
+			      "max",
+			      "-m",
+			      "128",
+			      "-accel",
+			      "tcg",
+			      "-d",
+			      "int",
+			      "-D",
+			      qlog,
+			      NULL};
+	q = grun_argv(argv, 120);
+	g_assert_cmpint(q.status, ==, 1);
+	g_assert_cmpstr(q.out, ==, want);
+	ft = slurp(flog);
+	qt = slurp(qlog);
+	fx = exceptions_of(ft, false);
+	qx = exceptions_of(qt, true);
+	/* At least the 9 demand faults and the user-supervisor fault. */
+	g_assert_cmpuint(strlen(qx), >, 10 * 10);
+	g_assert_cmpstr(fx, ==, qx);
 out:
+	g_unlink(qlog);
 	grun_free(&r);
+	grun_free(&q);
+	g_free(ft);
+	g_free(qt);
+	g_free(fx);
+	g_free(qx);
+	g_free(qemu);
+	g_free(qlog);
+	g_free(flog);
+	g_free(cfg);
 	g_free(want);
 	g_free(append);
+}
+
+/* --model timing feeds every access to the timing model; what the guest
+ * computes must not change: the same UART text as --model functional. */
+static void test_timing(gconstpointer data)
+{
+	const char *mode = data;
+	gchar *append = g_strdup_printf("mode=%s", mode);
+	struct grun f = tdpsim_run(append, "tdpsim", NULL, NULL);
+	struct grun t = tdpsim_run(append, "tdpsim", NULL, "--model", "timing", NULL);
+
+	assert_passed(&f, "--model functional");
+	if (t.status == 2 && strstr(t.err, "not built into this tdpsim")) {
+		g_test_skip("this tdpsim has no timing model yet (not merged)");
+		goto out;
+	}
+	assert_passed(&t, "--model timing");
+	g_assert_cmpstr(t.out, ==, f.out);
+out:
+	grun_free(&f);
+	grun_free(&t);
+	g_free(append);
+}
+
+/* A host dimension (nested paging under the guest's tables) changes costs,
+ * never what the guest sees: the same UART text and the same
+ * guest-visible exceptions as without one (DESIGN.md: host-dimension
+ * faults are the hypervisor's, never the guest's). */
+static void test_host(gconstpointer data)
+{
+	gchar **hm = g_strsplit(data, ":", 2); /* "HOST:MODE" */
+	gchar *append = g_strdup_printf("mode=%s", hm[1]);
+	gchar *fa = g_build_filename(tmpdir, "flog-tdpsim.txt", NULL);
+	gchar *fb = g_build_filename(tmpdir, "flog-reference.txt", NULL);
+	struct grun a = tdpsim_run(append, "tdpsim", fa, NULL);
+	struct grun b = tdpsim_run(append, "tdpsim", fb, "--host", hm[0], NULL);
+	gchar *la, *lb;
+
+	assert_passed(&a, "no host");
+	assert_passed(&b, hm[0]);
+	g_assert_cmpstr(b.out, ==, a.out);
+	la = slurp(fa);
+	lb = slurp(fb);
+	g_assert_cmpstr(lb, ==, la);
+	g_free(la);
+	g_free(lb);
+	grun_free(&a);
+	grun_free(&b);
+	g_free(fa);
+	g_free(fb);
+	g_free(append);
+	g_strfreev(hm);
+}
+
+/* Time is virtual (instructions): two runs of the same guest, timer
+ * interrupts and fault storm included, give byte-identical statistics
+ * (--json on stdout) and UART text (on stderr with --json). */
+static void test_deterministic(void)
+{
+	struct grun r[2];
+
+	for (unsigned i = 0; i < 2; i++)
+		r[i] = tdpsim_run("mode=4level storm=600", "tdpsim", NULL, "--model", "timing",
+				  "--host", "ept4", "--json", NULL);
+	if (r[0].status == 2 && strstr(r[0].err, "not built into this tdpsim")) {
+		g_test_skip("this tdpsim has no timing model yet (not merged)");
+		goto out;
+	}
+	g_assert_cmpint(r[0].status, ==, 1);
+	g_assert_cmpint(r[1].status, ==, 1);
+	g_assert_nonnull(strstr(r[0].out, "\"exceptions\""));
+	g_assert_cmpstr(r[0].out, ==, r[1].out);
+	g_assert_cmpstr(r[0].err, ==, r[1].err);
+out:
+	grun_free(&r[0]);
+	grun_free(&r[1]);
 }
 
 static void test_storm(gconstpointer data)
@@ -186,10 +365,11 @@ static void test_storm(gconstpointer data)
 
 static void test_tdx(gconstpointer data)
 {
-	const char *gpaw = data;
-	unsigned bits = (unsigned)g_ascii_strtoull(gpaw, NULL, 10);
+	gchar **gm = g_strsplit(data, ":", 2); /* "GPAW:MODE" */
+	unsigned bits = (unsigned)g_ascii_strtoull(gm[0], NULL, 10);
 	gchar *line = g_strdup_printf("\ntdx: GPAW %u, shared bit %u\n", bits, bits - 1);
-	struct grun r = tdpsim_run("mode=4level tdx", "tdpsim", NULL, "--gpaw", gpaw, NULL);
+	gchar *append = g_strdup_printf("mode=%s tdx", gm[1]);
+	struct grun r = tdpsim_run(append, "tdpsim", NULL, "--gpaw", gm[0], NULL);
 
 	assert_passed(&r, "tdx");
 	g_assert_nonnull(strstr(r.out, line));
@@ -197,7 +377,9 @@ static void test_tdx(gconstpointer data)
 	g_assert_nonnull(strstr(r.out, "\nPASS tdx-shared\n"));
 	g_assert_nonnull(strstr(r.out, "\nPASS tdx-private\n"));
 	grun_free(&r);
+	g_free(append);
 	g_free(line);
+	g_strfreev(gm);
 }
 
 static void test_triple(void)
@@ -223,7 +405,7 @@ static unsigned count_lines(const char *s)
 
 static void bad_kernel(const char *path)
 {
-	const char *argv[] = { TDPSIM_BIN, "run", "--kernel", path, "--model", "functional", NULL };
+	const char *argv[] = {TDPSIM_BIN, "run", "--kernel", path, "--model", "functional", NULL};
 	struct grun r = grun_argv(argv, 60);
 
 	g_assert_cmpint(r.status, ==, 2);
@@ -257,7 +439,7 @@ static void test_bad_kernel(void)
 
 int main(int argc, char **argv)
 {
-	static const char *modes[] = { "2level", "2level-pse", "pae", "4level", "5level" };
+	static const char *modes[] = {"2level", "2level-pse", "pae", "4level", "5level"};
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
@@ -271,16 +453,23 @@ int main(int argc, char **argv)
 		g_test_add_data_func(name, modes[i], test_vs_qemu);
 		g_free(name);
 	}
+	g_test_add_data_func("/run/timing/pae", "pae", test_timing);
+	g_test_add_data_func("/run/timing/5level", "5level", test_timing);
+	g_test_add_data_func("/run/host/npt2", "npt2:2level-pse", test_host);
+	g_test_add_data_func("/run/host/npt3", "npt3:pae", test_host);
+	g_test_add_data_func("/run/host/ept4", "ept4:4level", test_host);
+	g_test_add_data_func("/run/host/ept5", "ept5:5level", test_host);
+	g_test_add_func("/run/deterministic", test_deterministic);
 	g_test_add_data_func("/run/storm/pae", "pae", test_storm);
 	g_test_add_data_func("/run/storm/4level", "4level", test_storm);
-	g_test_add_data_func("/run/tdx/48", "48", test_tdx);
-	g_test_add_data_func("/run/tdx/52", "52", test_tdx);
+	g_test_add_data_func("/run/tdx/48", "48:4level", test_tdx);
+	g_test_add_data_func("/run/tdx/52", "52:5level", test_tdx);
 	g_test_add_func("/run/triple", test_triple);
 	g_test_add_func("/run/bad-kernel", test_bad_kernel);
 	rc = g_test_run();
 	/* Leave nothing behind. */
-	const char *names[] = { "flog-tdpsim.txt", "flog-reference.txt", "no-such-kernel",
-				"garbage-kernel", "truncated-kernel" };
+	const char *names[] = {"flog-tdpsim.txt", "flog-reference.txt", "no-such-kernel",
+			       "garbage-kernel", "truncated-kernel"};
 	for (unsigned i = 0; i < G_N_ELEMENTS(names); i++) {
 		gchar *p = g_build_filename(tmpdir, names[i], NULL);
 		g_unlink(p);

@@ -5,18 +5,18 @@
 #include "lib.h"
 
 /* 16550 registers (offsets from 0x3F8) and bits. */
-#define COM1      0x3F8
-#define UART_THR  0 /* transmit holding (DLAB=0) */
-#define UART_IER  1
-#define UART_FCR  2
-#define UART_LCR  3
-#define UART_MCR  4
-#define UART_LSR  5
-#define UART_DLL  0 /* divisor latch low (DLAB=1) */
-#define UART_DLM  1
-#define LCR_DLAB  0x80
-#define LCR_8N1   0x03
-#define LSR_THRE  0x20 /* transmit holding register empty */
+#define COM1		0x3F8
+#define UART_THR	0 /* transmit holding (DLAB=0) */
+#define UART_IER	1
+#define UART_FCR	2
+#define UART_LCR	3
+#define UART_MCR	4
+#define UART_LSR	5
+#define UART_DLL	0 /* divisor latch low (DLAB=1) */
+#define UART_DLM	1
+#define LCR_DLAB	0x80
+#define LCR_8N1		0x03
+#define LSR_THRE	0x20 /* transmit holding register empty */
 #define DEBUG_EXIT_PORT 0xF4
 
 void *memset(void *d, int c, size_t n)
@@ -112,19 +112,22 @@ void con_vprintf(const char *fmt, va_list ap)
 			break;
 		case 'd': {
 			long long v = lng >= 2 ? va_arg(ap, long long)
-				      : lng ? va_arg(ap, long) : va_arg(ap, int);
+				      : lng    ? va_arg(ap, long)
+					       : va_arg(ap, int);
 			put_num(v < 0 ? (unsigned long long)-v : (unsigned long long)v, 10, width,
 				zero, v < 0);
 			break;
 		}
 		case 'u':
 			put_num(lng >= 2 ? va_arg(ap, unsigned long long)
-				: lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned),
+				: lng	 ? va_arg(ap, unsigned long)
+					 : va_arg(ap, unsigned),
 				10, width, zero, false);
 			break;
 		case 'x':
 			put_num(lng >= 2 ? va_arg(ap, unsigned long long)
-				: lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned),
+				: lng	 ? va_arg(ap, unsigned long)
+					 : va_arg(ap, unsigned),
 				16, width, zero, false);
 			break;
 		case 'p':

@@ -37,7 +37,9 @@ struct cpuid_regs {
 static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t sub)
 {
 	struct cpuid_regs r;
-	__asm__ volatile("cpuid" : "=a"(r.a), "=b"(r.b), "=c"(r.c), "=d"(r.d) : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+			 : "=a"(r.a), "=b"(r.b), "=c"(r.c), "=d"(r.d)
+			 : "a"(leaf), "c"(sub));
 	return r;
 }
 
@@ -71,8 +73,8 @@ uint64_t opt_num(const char *key, uint64_t def);
 struct mb_info {
 	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
 };
-#define MB_INFO_MEM     (1u << 0)
+#define MB_INFO_MEM	(1u << 0)
 #define MB_INFO_CMDLINE (1u << 2)
-#define MB_BOOT_MAGIC   0x2BADB002u
+#define MB_BOOT_MAGIC	0x2BADB002u
 
 #endif

@@ -10,10 +10,10 @@
 
 #include "../common/lib.h"
 
-#define GATE_INT   0x8E /* present, DPL 0, interrupt gate (32- or 64-bit) */
-#define GATE_USER  0x60 /* DPL 3 */
-#define TSS_AVAIL  0x89 /* present, available TSS */
-#define IST_DF     1    /* #DF runs on its own stack (64-bit) */
+#define GATE_INT  0x8E /* present, DPL 0, interrupt gate (32- or 64-bit) */
+#define GATE_USER 0x60 /* DPL 3 */
+#define TSS_AVAIL 0x89 /* present, available TSS */
+#define IST_DF	  1    /* #DF runs on its own stack (64-bit) */
 
 #define KSTACK_SIZE 16384
 static uint8_t kstack[KSTACK_SIZE] __attribute__((aligned(16)));
@@ -40,13 +40,14 @@ struct gate {
 };
 _Static_assert(sizeof(struct gate) == 16, "64-bit gate is 16 bytes");
 static uint64_t gdt[8] = {
-	0,
-	0x00AF9A000000FFFFull, /* 0x08 kernel code, L=1 */
-	0x00CF92000000FFFFull, /* 0x10 kernel data */
-	0x00CFFA000000FFFFull, /* 0x18 user code 32 (SYSRET base) */
-	0x00CFF2000000FFFFull, /* 0x20 user data */
-	0x00AFFA000000FFFFull, /* 0x28 user code, L=1 */
-	0, 0,                  /* 0x30 TSS (16 bytes) */
+    0,
+    0x00AF9A000000FFFFull, /* 0x08 kernel code, L=1 */
+    0x00CF92000000FFFFull, /* 0x10 kernel data */
+    0x00CFFA000000FFFFull, /* 0x18 user code 32 (SYSRET base) */
+    0x00CFF2000000FFFFull, /* 0x20 user data */
+    0x00AFFA000000FFFFull, /* 0x28 user code, L=1 */
+    0,
+    0, /* 0x30 TSS (16 bytes) */
 };
 #else
 struct __attribute__((packed)) tss {
@@ -63,12 +64,12 @@ struct gate {
 };
 _Static_assert(sizeof(struct gate) == 8, "32-bit gate is 8 bytes");
 static uint64_t gdt[6] = {
-	0,
-	0x00CF9A000000FFFFull, /* 0x08 kernel code */
-	0x00CF92000000FFFFull, /* 0x10 kernel data */
-	0x00CFFA000000FFFFull, /* 0x18 user code */
-	0x00CFF2000000FFFFull, /* 0x20 user data */
-	0,                     /* 0x28 TSS */
+    0,
+    0x00CF9A000000FFFFull, /* 0x08 kernel code */
+    0x00CF92000000FFFFull, /* 0x10 kernel data */
+    0x00CFFA000000FFFFull, /* 0x18 user code */
+    0x00CFF2000000FFFFull, /* 0x20 user data */
+    0,			   /* 0x28 TSS */
 };
 #endif
 
@@ -103,8 +104,8 @@ void arch_init(void)
 	uintptr_t t = (uintptr_t)&tss;
 	uint64_t lim = sizeof(tss) - 1;
 	unsigned tss_idx = SEL_TSS / 8;
-	struct dtr gd = { sizeof(gdt) - 1, (uintptr_t)gdt };
-	struct dtr id = { sizeof(idt) - 1, (uintptr_t)idt };
+	struct dtr gd = {sizeof(gdt) - 1, (uintptr_t)gdt};
+	struct dtr id = {sizeof(idt) - 1, (uintptr_t)idt};
 
 	kstack_top = (uintptr_t)kstack + KSTACK_SIZE;
 	memset(&tss, 0, sizeof(tss));
@@ -131,7 +132,9 @@ void arch_init(void)
 	__asm__ volatile("lgdt %0" : : "m"(gd));
 #ifdef __x86_64__
 	__asm__ volatile("pushq %0; leaq 1f(%%rip), %%rax; pushq %%rax; lretq; 1:"
-			 : : "i"(SEL_KCODE) : "rax", "memory");
+			 :
+			 : "i"(SEL_KCODE)
+			 : "rax", "memory");
 #else
 	__asm__ volatile("ljmp %0, $1f; 1:" : : "i"(SEL_KCODE) : "memory");
 #endif
@@ -139,14 +142,15 @@ void arch_init(void)
 	 * to CPL3 keeps them (SDM Vol. 2A IRET clears DS/ES with DPL < CPL). */
 	__asm__ volatile("mov %0, %%ss" : : "r"((uint16_t)SEL_KDATA));
 	__asm__ volatile("mov %0, %%ds; mov %0, %%es; mov %0, %%fs; mov %0, %%gs"
-			 : : "r"((uint16_t)SEL_UDATA));
+			 :
+			 : "r"((uint16_t)SEL_UDATA));
 	__asm__ volatile("ltr %0" : : "r"((uint16_t)SEL_TSS));
 	__asm__ volatile("lidt %0" : : "m"(id));
 }
 
 void arch_load_empty_idt(void)
 {
-	struct dtr id = { 0, 0 };
+	struct dtr id = {0, 0};
 
 	__asm__ volatile("lidt %0" : : "m"(id));
 }
@@ -168,4 +172,13 @@ void arch_set_syscall(bool on)
 #else
 	(void)on;
 #endif
+}
+
+void arch_set_sysenter(void)
+{
+	/* SYSEXIT returns to CS = SYSENTER_CS + 16 and SS = + 24 (RPL 3):
+	 * 0x1B and 0x23 in the 32-bit GDT above. */
+	wrmsr(MSR_SYSENTER_CS, SEL_KCODE);
+	wrmsr(MSR_SYSENTER_ESP, kstack_top);
+	wrmsr(MSR_SYSENTER_EIP, (uintptr_t)sysenter_entry);
 }

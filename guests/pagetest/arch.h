@@ -18,10 +18,10 @@
 #define SEL_UDATA (0x20 | 3)
 #ifdef __x86_64__
 #define SEL_UCODE (0x28 | 3)
-#define SEL_TSS   0x30
+#define SEL_TSS	  0x30
 #else
 #define SEL_UCODE (0x18 | 3)
-#define SEL_TSS   0x28
+#define SEL_TSS	  0x28
 #endif
 
 /* The frame the entry stubs (entry32.S / entry64.S) build, lowest address
@@ -39,8 +39,10 @@ struct frame {
 	uintptr_t ip, cs, flags, sp, ss;
 };
 
-/* Pseudo-vector of frames built by the SYSCALL entry (returns by SYSRET). */
-#define VEC_SYSCALL 0x81
+/* Pseudo-vectors of frames built by the SYSCALL entry (returns by SYSRET)
+ * and the SYSENTER entry (returns by SYSEXIT). */
+#define VEC_SYSCALL  0x81
+#define VEC_SYSENTER 0x82
 
 /* EFLAGS bits (SDM Vol. 1 3.4.3). */
 #define FL_IF (1u << 9)
@@ -50,9 +52,9 @@ struct frame {
 #define CR0_WP (1u << 16)
 #define CR0_PG (1u << 31)
 /* CR4 (SDM Vol. 3A 2.5). */
-#define CR4_PSE   (1u << 4)
-#define CR4_PAE   (1u << 5)
-#define CR4_PGE   (1u << 7)
+#define CR4_PSE	  (1u << 4)
+#define CR4_PAE	  (1u << 5)
+#define CR4_PGE	  (1u << 7)
 #define CR4_LA57  (1u << 12)
 #define CR4_PCIDE (1u << 17)
 #define CR4_SMEP  (1u << 20)
@@ -61,12 +63,15 @@ struct frame {
 #define CR3_NOFLUSH (1ull << 63)
 
 /* MSRs (SDM Vol. 4 Table 2-2) and EFER bits. */
-#define MSR_EFER  0xC0000080u
-#define MSR_STAR  0xC0000081u
-#define MSR_LSTAR 0xC0000082u
-#define MSR_FMASK 0xC0000084u
-#define EFER_SCE  (1ull << 0)
-#define EFER_NXE  (1ull << 11)
+#define MSR_SYSENTER_CS	 0x174u
+#define MSR_SYSENTER_ESP 0x175u
+#define MSR_SYSENTER_EIP 0x176u
+#define MSR_EFER	 0xC0000080u
+#define MSR_STAR	 0xC0000081u
+#define MSR_LSTAR	 0xC0000082u
+#define MSR_FMASK	 0xC0000084u
+#define EFER_SCE	 (1ull << 0)
+#define EFER_NXE	 (1ull << 11)
 
 /* #PF error code (SDM Vol. 3A 4.7). */
 #define PF_P  (1u << 0)
@@ -74,16 +79,18 @@ struct frame {
 #define PF_U  (1u << 2)
 #define PF_ID (1u << 4)
 
-void arch_init(void);           /* GDT, TSS, IDT; loads them */
+void arch_init(void);		/* GDT, TSS, IDT; loads them */
 void arch_set_syscall(bool on); /* 64-bit: EFER.SCE, STAR, LSTAR, FMASK */
+void arch_set_sysenter(void);	/* 32-bit: IA32_SYSENTER_CS/ESP/EIP */
 void arch_load_empty_idt(void); /* for the triple-fault option */
-extern uintptr_t kstack_top;    /* TSS RSP0/ESP0: CPL3 traps land here */
+extern uintptr_t kstack_top;	/* TSS RSP0/ESP0: CPL3 traps land here */
 
 /* entry*.S */
-extern char isr_base[];           /* 256 stubs, 16 bytes apart */
+extern char isr_base[]; /* 256 stubs, 16 bytes apart */
 __attribute__((noreturn)) void frame_enter(struct frame *f);
 void syscall_entry(void);
-void trap(struct frame *f);        /* pagetest.c */
+void sysenter_entry(void);
+void trap(struct frame *f); /* pagetest.c */
 
 static inline uintptr_t read_cr0(void)
 {
@@ -138,7 +145,7 @@ static inline void invlpg(uintptr_t va)
 /* INVPCID (SDM Vol. 2A): descriptor = PCID in bits 11:0, address in 127:64. */
 static inline void invpcid(uintptr_t type, uint64_t pcid, uint64_t addr)
 {
-	uint64_t desc[2] = { pcid, addr };
+	uint64_t desc[2] = {pcid, addr};
 	__asm__ volatile("invpcid %0, %1" : : "m"(desc), "r"(type) : "memory");
 }
 static inline void stac(void)

@@ -18,8 +18,8 @@ void run_bench(uint64_t passes)
 	for (unsigned i = 0; i < BENCH_PAGES; i++) {
 		uintptr_t f = frame_alloc();
 
-		if (!f || pt_map(ks.kroot, KBENCH + i * PAGE_SIZE, f, 1,
-				 PTE_P | PTE_W | data_flags()))
+		if (!f ||
+		    pt_map(ks.kroot, KBENCH + i * PAGE_SIZE, f, 1, PTE_P | PTE_W | data_flags()))
 			return t_fail("bench", "out of frames");
 	}
 	write_cr3(read_cr3());

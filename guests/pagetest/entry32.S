@@ -70,8 +70,35 @@ isr_common:
 	.globl trap_ret
 trap_ret:
 	popa
+	cmpl $0x82, (%esp)         /* frame built by sysenter_entry: SYSEXIT */
+	je 1f
 	add $8, %esp
 	iret
+1:	add $8, %esp
+	pop %edx                   /* EIP */
+	add $8, %esp               /* CS, EFLAGS */
+	pop %ecx                   /* ESP */
+	add $4, %esp               /* SS */
+	sti                        /* the user runs with IF=1; STI's shadow covers SYSEXIT */
+	sysexit
+
+/* SYSENTER (SDM Vol. 2B): CS = IA32_SYSENTER_CS, SS = CS + 8, ESP and EIP
+ * from their MSRs, IF cleared. The user left its return EIP in EDX and its
+ * ESP in ECX. Build the frame an interrupt from CPL3 would. */
+	.globl sysenter_entry
+sysenter_entry:
+	pushl $0x23
+	pushl %ecx
+	pushfl
+	pushl $0x1b
+	pushl %edx
+	pushl $0
+	pushl $0x82
+	pusha
+	push %esp
+	call trap
+	add $4, %esp
+	jmp trap_ret
 
 /* frame_enter(struct frame *f): return through f (start a process). */
 	.globl frame_enter

@@ -180,6 +180,11 @@ syscall_entry:
 	call trap
 	jmp trap_ret
 
+/* No SYSENTER in the 64-bit kernel (AMD CPUs refuse it in long mode). */
+	.globl sysenter_entry
+sysenter_entry:
+	ud2
+
 /* frame_enter(struct frame *f): return through f (start a process). */
 	.globl frame_enter
 frame_enter:

@@ -47,14 +47,14 @@ void t_skip(const char *name, const char *fmt, ...)
 
 static __attribute__((noreturn)) void finish(void)
 {
-	con_printf("SUMMARY pagetest mode=%s: %u passed, %u failed, %u skipped\n", ks.mode,
-		   n_pass, n_fail, n_skip);
+	con_printf("SUMMARY pagetest mode=%s: %u passed, %u failed, %u skipped\n", ks.mode, n_pass,
+		   n_fail, n_skip);
 	guest_exit(n_fail ? 1 : 0);
 }
 
 static void read_features(void)
 {
-	struct cpuid_regs l1 = cpuid(1, 0), l7 = { 0 }, e1 = { 0 };
+	struct cpuid_regs l1 = cpuid(1, 0), l7 = {0}, e1 = {0};
 
 	if (cpuid(0, 0).a >= 7)
 		l7 = cpuid(7, 0);
@@ -63,6 +63,7 @@ static void read_features(void)
 	feat.pse = l1.d >> 3 & 1;
 	feat.pae = l1.d >> 6 & 1;
 	feat.pge = l1.d >> 13 & 1;
+	feat.sep = l1.d >> 11 & 1;
 	feat.pcid = l1.c >> 17 & 1;
 	feat.smep = l7.b >> 7 & 1;
 	feat.invpcid = l7.b >> 10 & 1;
@@ -82,10 +83,11 @@ static void print_features(void)
 		const char *name;
 		bool on;
 	} f[] = {
-		{ "pse", feat.pse },	   { "pae", feat.pae },	  { "pge", feat.pge },
-		{ "nx", feat.nx },	   { "1g", feat.gbpages }, { "lm", feat.lm },
-		{ "la57", feat.la57 },	   { "pcid", feat.pcid }, { "invpcid", feat.invpcid },
-		{ "smep", feat.smep },	   { "smap", feat.smap }, { "syscall", feat.syscall },
+	    {"pse", feat.pse},	 {"pae", feat.pae},    {"pge", feat.pge},
+	    {"nx", feat.nx},	 {"1g", feat.gbpages}, {"lm", feat.lm},
+	    {"la57", feat.la57}, {"pcid", feat.pcid},  {"invpcid", feat.invpcid},
+	    {"smep", feat.smep}, {"smap", feat.smap},  {"syscall", feat.syscall},
+	    {"sep", feat.sep},
 	};
 
 	con_printf("cpuid:");
@@ -142,7 +144,7 @@ void p_call(uintptr_t a)
 void put_stub(uintptr_t pa)
 {
 	/* B8 imm32: mov $imm32, %eax; C3: ret (same bytes in 32/64-bit). */
-	static const uint8_t stub[] = { 0xB8, 42, 0, 0, 0, 0xC3 };
+	static const uint8_t stub[] = {0xB8, 42, 0, 0, 0, 0xC3};
 
 	memcpy((void *)pa, stub, sizeof(stub));
 }
@@ -195,10 +197,18 @@ static int paging_setup(unsigned levels)
 	uintptr_t cr4 = 0;
 
 	switch (levels) {
-	case 2: pt = &pt_fmt_2level; break;
-	case 3: pt = &pt_fmt_pae; break;
-	case 4: pt = &pt_fmt_4level; break;
-	default: pt = &pt_fmt_5level; break;
+	case 2:
+		pt = &pt_fmt_2level;
+		break;
+	case 3:
+		pt = &pt_fmt_pae;
+		break;
+	case 4:
+		pt = &pt_fmt_4level;
+		break;
+	default:
+		pt = &pt_fmt_5level;
+		break;
 	}
 	frame_init(POOL_LO, POOL_HI);
 	ks.kroot = pt_new_root();
@@ -268,7 +278,7 @@ static unsigned mode_levels(void)
 
 static const char *mode_name(unsigned levels)
 {
-	static const char *names[] = { "?", "?", "2level", "pae", "4level", "5level" };
+	static const char *names[] = {"?", "?", "2level", "pae", "4level", "5level"};
 
 	if (levels == 2 && opt_is("mode", "2level-pse"))
 		return "2level-pse";
@@ -280,8 +290,7 @@ static unsigned start(const struct mb_info *mbi, bool print)
 {
 	unsigned levels;
 
-	opt_init(mbi && mbi->flags & MB_INFO_CMDLINE ? (const char *)(uintptr_t)mbi->cmdline
-						     : "");
+	opt_init(mbi && mbi->flags & MB_INFO_CMDLINE ? (const char *)(uintptr_t)mbi->cmdline : "");
 	read_features();
 	levels = mode_levels();
 	ks.mode = levels ? mode_name(levels) : "none";
@@ -336,8 +345,8 @@ void main32(uint32_t magic, const struct mb_info *mbi)
 		blob_enter((uint32_t)(uintptr_t)mbi, levels);
 	}
 	if ((levels == 3 && !feat.pae) || (opt_is("mode", "2level-pse") && !feat.pse)) {
-		t_skip(ks.mode, levels == 3 ? "CPUID.1:EDX.PAE[bit 6] = 0"
-					    : "CPUID.1:EDX.PSE[bit 3] = 0");
+		t_skip(ks.mode,
+		       levels == 3 ? "CPUID.1:EDX.PAE[bit 6] = 0" : "CPUID.1:EDX.PSE[bit 3] = 0");
 		finish();
 	}
 	arch_init();

@@ -17,27 +17,27 @@
 /* Physical layout: the kernel images below 16 MiB, the frame pool in
  * [16, 32) MiB, all identity-mapped supervisor-only. */
 #define IDENT_SIZE (32u << 20)
-#define POOL_LO    (16u << 20)
-#define POOL_HI    (32u << 20)
+#define POOL_LO	   (16u << 20)
+#define POOL_HI	   (32u << 20)
 
 /* Kernel test addresses (supervisor mappings made by the tests). */
-#define KTEST      0x60000000u
-#define KBENCH     0x50000000u
+#define KTEST  0x60000000u
+#define KBENCH 0x50000000u
 
 /* What CPUID offers (SDM Vol. 2A CPUID). */
 struct feat {
-	bool pse, pae, pge, nx, smep, smap, pcid, invpcid, la57, syscall, lm, gbpages;
+	bool pse, pae, pge, nx, smep, smap, pcid, invpcid, la57, syscall, lm, gbpages, sep;
 };
 extern struct feat feat;
 
 /* The paging set-up in force. */
 struct kstate {
 	const char *mode;
-	uintptr_t kroot;   /* the kernel's own root table */
-	bool large;        /* identity map with large pages */
-	bool nxe;          /* EFER.NXE on */
-	bool smep, smap;   /* CR4 bits on (after their tests) */
-	bool pcide;        /* CR4.PCIDE on */
+	uintptr_t kroot; /* the kernel's own root table */
+	bool large;	 /* identity map with large pages */
+	bool nxe;	 /* EFER.NXE on */
+	bool smep, smap; /* CR4 bits on (after their tests) */
+	bool pcide;	 /* CR4.PCIDE on */
 };
 extern struct kstate ks;
 
@@ -80,8 +80,8 @@ struct proc {
 /* Run @n processes running @entry each, with @arg, to completion; their
  * exit statuses in @status. pcid: use PCIDs and no-flush CR3 loads. */
 int run_procs(unsigned n, void (*entry)(void), uintptr_t arg, bool pcid, uintptr_t *status);
-void proc_trap(struct frame *f);     /* CPL3 traps */
-void proc_syscall(struct frame *f);  /* int 0x80 / SYSCALL */
+void proc_trap(struct frame *f);		 /* CPL3 traps */
+void proc_syscall(struct frame *f);		 /* int 0x80 / SYSCALL */
 bool proc_fault(struct frame *f, uintptr_t cr2); /* demand paging */
 
 /* Demand-fault log of the last run_procs (proc.c). */
@@ -91,7 +91,8 @@ struct flog {
 #define FLOG_MAX 16
 extern struct flog flog[FLOG_MAX];
 extern unsigned flog_n;
-extern uintptr_t storm_faults, storm_bad, syscall_fast_count;
+extern uintptr_t storm_faults, storm_bad;
+extern uintptr_t syscall_fast_count;		 /* SYSCALLs or SYSENTERs seen */
 extern uintptr_t user_fault_cr2, user_fault_err; /* last fatal user fault */
 extern bool user_fault_seen;
 

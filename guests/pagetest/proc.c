@@ -140,7 +140,7 @@ void proc_syscall(struct frame *f)
 {
 	struct proc *p = &procs[cur];
 
-	if (f->vector == VEC_SYSCALL)
+	if (f->vector == VEC_SYSCALL || f->vector == VEC_SYSENTER)
 		syscall_fast_count++;
 	switch (f->ax) {
 	case SYS_EXIT:
@@ -188,9 +188,10 @@ bool proc_fault(struct frame *f, uintptr_t cr2)
 		return false;
 	if (in(cr2, USER_DEMAND, USER_DEMAND_PAGES) || in(cr2, USER_EXEC, 1)) {
 		if (flog_n < FLOG_MAX)
-			flog[flog_n] = (struct flog){ cr2, f->err };
+			flog[flog_n] = (struct flog){cr2, f->err};
 		flog_n++;
-		flags = in(cr2, USER_EXEC, 1) ? PTE_P | PTE_U : PTE_P | PTE_W | PTE_U | data_flags();
+		flags =
+		    in(cr2, USER_EXEC, 1) ? PTE_P | PTE_U : PTE_P | PTE_W | PTE_U | data_flags();
 	} else if (in(cr2, USER_STORM, USER_STORM_PAGES)) {
 		uintptr_t want = USER_STORM + (storm_faults % USER_STORM_PAGES) * PAGE_SIZE + 0x10;
 

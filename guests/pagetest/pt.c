@@ -9,32 +9,56 @@
 /* SDM Vol. 3A 4.3: 32-bit paging, 10+10 index bits, 4 MiB PDE leaves with
  * CR4.PSE; entries hold physical bits 31:12. */
 const struct pt_fmt pt_fmt_2level = {
-	.name = "2level", .levels = 2, .entry_size = 4, .bits = { 0, 10, 10 },
-	.large_min = 2, .large_max = 2,
-	.root_ptr_flags = PTE_P | PTE_W | PTE_U, .ptr_flags = PTE_P | PTE_W | PTE_U,
-	.addr_mask = 0xFFFFF000ull, .has_xd = false,
+    .name = "2level",
+    .levels = 2,
+    .entry_size = 4,
+    .bits = {0, 10, 10},
+    .large_min = 2,
+    .large_max = 2,
+    .root_ptr_flags = PTE_P | PTE_W | PTE_U,
+    .ptr_flags = PTE_P | PTE_W | PTE_U,
+    .addr_mask = 0xFFFFF000ull,
+    .has_xd = false,
 };
 /* SDM 4.4: PAE, 9+9+2 index bits, 2 MiB PDE leaves. PDPTEs (4.4.1, Table
  * 4-8) have R/W, U/S and XD reserved: a root pointer carries P only. */
 const struct pt_fmt pt_fmt_pae = {
-	.name = "pae", .levels = 3, .entry_size = 8, .bits = { 0, 9, 9, 2 },
-	.large_min = 2, .large_max = 2,
-	.root_ptr_flags = PTE_P, .ptr_flags = PTE_P | PTE_W | PTE_U,
-	.addr_mask = 0x000FFFFFFFFFF000ull, .has_xd = true,
+    .name = "pae",
+    .levels = 3,
+    .entry_size = 8,
+    .bits = {0, 9, 9, 2},
+    .large_min = 2,
+    .large_max = 2,
+    .root_ptr_flags = PTE_P,
+    .ptr_flags = PTE_P | PTE_W | PTE_U,
+    .addr_mask = 0x000FFFFFFFFFF000ull,
+    .has_xd = true,
 };
 /* SDM 4.5: 4-level, 9 bits per level, 2 MiB PDE and 1 GiB PDPTE leaves. */
 const struct pt_fmt pt_fmt_4level = {
-	.name = "4level", .levels = 4, .entry_size = 8, .bits = { 0, 9, 9, 9, 9 },
-	.large_min = 2, .large_max = 3,
-	.root_ptr_flags = PTE_P | PTE_W | PTE_U, .ptr_flags = PTE_P | PTE_W | PTE_U,
-	.addr_mask = 0x000FFFFFFFFFF000ull, .has_xd = true,
+    .name = "4level",
+    .levels = 4,
+    .entry_size = 8,
+    .bits = {0, 9, 9, 9, 9},
+    .large_min = 2,
+    .large_max = 3,
+    .root_ptr_flags = PTE_P | PTE_W | PTE_U,
+    .ptr_flags = PTE_P | PTE_W | PTE_U,
+    .addr_mask = 0x000FFFFFFFFFF000ull,
+    .has_xd = true,
 };
 /* SDM 4.5: 5-level (CR4.LA57), a PML5 above the 4-level tables. */
 const struct pt_fmt pt_fmt_5level = {
-	.name = "5level", .levels = 5, .entry_size = 8, .bits = { 0, 9, 9, 9, 9, 9 },
-	.large_min = 2, .large_max = 3,
-	.root_ptr_flags = PTE_P | PTE_W | PTE_U, .ptr_flags = PTE_P | PTE_W | PTE_U,
-	.addr_mask = 0x000FFFFFFFFFF000ull, .has_xd = true,
+    .name = "5level",
+    .levels = 5,
+    .entry_size = 8,
+    .bits = {0, 9, 9, 9, 9, 9},
+    .large_min = 2,
+    .large_max = 3,
+    .root_ptr_flags = PTE_P | PTE_W | PTE_U,
+    .ptr_flags = PTE_P | PTE_W | PTE_U,
+    .addr_mask = 0x000FFFFFFFFFF000ull,
+    .has_xd = true,
 };
 
 const struct pt_fmt *pt;

@@ -16,26 +16,26 @@
 
 #define PAGE_SIZE 4096u
 
-#define PTE_P   (1ull << 0)  /* present */
-#define PTE_W   (1ull << 1)  /* R/W: writes allowed */
-#define PTE_U   (1ull << 2)  /* U/S: user-mode accesses allowed */
-#define PTE_A   (1ull << 5)  /* accessed */
-#define PTE_D   (1ull << 6)  /* dirty (leaf) */
-#define PTE_PS  (1ull << 7)  /* page size: large leaf in a PDE/PDPTE */
-#define PTE_G   (1ull << 8)  /* global (leaf, CR4.PGE) */
-#define PTE_XD  (1ull << 63) /* execute-disable (8-byte entries, EFER.NXE) */
+#define PTE_P  (1ull << 0)  /* present */
+#define PTE_W  (1ull << 1)  /* R/W: writes allowed */
+#define PTE_U  (1ull << 2)  /* U/S: user-mode accesses allowed */
+#define PTE_A  (1ull << 5)  /* accessed */
+#define PTE_D  (1ull << 6)  /* dirty (leaf) */
+#define PTE_PS (1ull << 7)  /* page size: large leaf in a PDE/PDPTE */
+#define PTE_G  (1ull << 8)  /* global (leaf, CR4.PGE) */
+#define PTE_XD (1ull << 63) /* execute-disable (8-byte entries, EFER.NXE) */
 
 struct pt_fmt {
 	const char *name;
-	unsigned levels;         /* table levels: 2, 3, 4 or 5 */
-	unsigned entry_size;     /* bytes: 4 or 8 */
-	unsigned bits[6];        /* index bits of level 1..levels (bits[0] unused) */
-	unsigned large_min;      /* lowest level above 1 allowed a PS leaf (0: none) */
-	unsigned large_max;      /* highest such level */
+	unsigned levels;	 /* table levels: 2, 3, 4 or 5 */
+	unsigned entry_size;	 /* bytes: 4 or 8 */
+	unsigned bits[6];	 /* index bits of level 1..levels (bits[0] unused) */
+	unsigned large_min;	 /* lowest level above 1 allowed a PS leaf (0: none) */
+	unsigned large_max;	 /* highest such level */
 	uint64_t root_ptr_flags; /* flags in a root entry that points to a table */
-	uint64_t ptr_flags;      /* flags in other table-pointer entries */
-	uint64_t addr_mask;      /* physical-address bits of an entry */
-	bool has_xd;             /* XD bit exists (8-byte entries) */
+	uint64_t ptr_flags;	 /* flags in other table-pointer entries */
+	uint64_t addr_mask;	 /* physical-address bits of an entry */
+	bool has_xd;		 /* XD bit exists (8-byte entries) */
 };
 
 extern const struct pt_fmt pt_fmt_2level;

@@ -31,7 +31,7 @@ static void tdcall(struct tdregs *t)
 
 static uint64_t map_gpa(uint64_t gpa, uint64_t size)
 {
-	struct tdregs t = { .rax = 0, .r10 = 0, .r11 = 0x10001, .r12 = gpa, .r13 = size };
+	struct tdregs t = {.rax = 0, .r10 = 0, .r11 = 0x10001, .r12 = gpa, .r13 = size};
 
 	tdcall(&t);
 	return t.rax ? t.rax : t.r10;
@@ -39,7 +39,7 @@ static uint64_t map_gpa(uint64_t gpa, uint64_t size)
 
 void test_tdx(void)
 {
-	struct tdregs t = { .rax = 1 };
+	struct tdregs t = {.rax = 1};
 	uint64_t shared, r;
 	unsigned gpaw;
 	uintptr_t fa = frame_alloc(), va = KTEST + 0x200000;
@@ -47,14 +47,14 @@ void test_tdx(void)
 	tdcall(&t);
 	gpaw = (unsigned)(t.rcx & 0x3F);
 	if (t.rax || (gpaw != 48 && gpaw != 52))
-		return t_fail("tdx-info", "TDG.VP.INFO status 0x%lx GPAW %u",
-			      (unsigned long)t.rax, gpaw);
+		return t_fail("tdx-info", "TDG.VP.INFO status 0x%lx GPAW %u", (unsigned long)t.rax,
+			      gpaw);
 	shared = 1ull << (gpaw - 1);
 	/* A TD's MAXPHYADDR is its GPAW: the shared bit must be an address
 	 * bit, not a reserved one (SDM 4.5: bits above MAXPHYADDR-1 are
 	 * reserved and fault with RSVD). */
-	unsigned maxphy = cpuid(0x80000000u, 0).a >= 0x80000008u ? cpuid(0x80000008u, 0).a & 0xFF
-								   : 36;
+	unsigned maxphy =
+	    cpuid(0x80000000u, 0).a >= 0x80000008u ? cpuid(0x80000008u, 0).a & 0xFF : 36;
 	if (maxphy < gpaw)
 		return t_fail("tdx-info", "CPUID.80000008H:EAX.MAXPHYADDR = %u is below GPAW %u",
 			      maxphy, gpaw);

@@ -250,8 +250,8 @@ static void t_huge(void)
 static void t_high(void)
 {
 	bool five = pt->levels == 5;
-	uintptr_t va[2] = { five ? 0x00FF000000000000ull : 0x00007F0000000000ull,
-			    five ? 0xFF80000000000000ull : 0xFFFFFF8000000000ull };
+	uintptr_t va[2] = {five ? 0x00FF000000000000ull : 0x00007F0000000000ull,
+			   five ? 0xFF80000000000000ull : 0xFFFFFF8000000000ull};
 
 	for (unsigned i = 0; i < 2; i++) {
 		uintptr_t f = frame_with(0);

@@ -2,7 +2,8 @@
  * Checks that need CPL3 processes: demand paging with the exact CR2 and
  * error code of each first touch (SDM Vol. 3A 4.7), a user access to a
  * supervisor page, several address spaces switched through CR3 (with PCIDs
- * in 4- and 5-level paging), int 0x80 and SYSCALL, timer interrupts at
+ * in 4- and 5-level paging), int 0x80, SYSCALL (64-bit) and SYSENTER
+ * (32-bit), timer interrupts at
  * CPL0 and CPL3, and the fault storm.
  */
 #include "pagetest.h"
@@ -23,14 +24,14 @@ static void t_demand(void)
 	if (flog_n != 9)
 		return t_fail("demand-paging", "%u faults, want 9", flog_n);
 	for (unsigned i = 0; i < 9; i++) {
-		uintptr_t cr2 = i < 8 ? USER_DEMAND + i * PAGE_SIZE + 4 + 8 * i
-				      : USER_EXEC + USER_EXEC_ENTRY;
+		uintptr_t cr2 =
+		    i < 8 ? USER_DEMAND + i * PAGE_SIZE + 4 + 8 * i : USER_EXEC + USER_EXEC_ENTRY;
 		uintptr_t err = i < 8 ? (i % 2 ? PF_U : PF_U | PF_W) : want_fetch;
 
 		if (flog[i].cr2 != cr2 || flog[i].err != err)
 			return t_fail("demand-paging",
-				      "fault %u: cr2 0x%lx error 0x%x, want cr2 0x%lx error 0x%x", i,
-				      (unsigned long)flog[i].cr2, (unsigned)flog[i].err,
+				      "fault %u: cr2 0x%lx error 0x%x, want cr2 0x%lx error 0x%x",
+				      i, (unsigned long)flog[i].cr2, (unsigned)flog[i].err,
 				      (unsigned long)cr2, (unsigned)err);
 	}
 	t_pass("demand-paging");
@@ -66,7 +67,7 @@ static void t_processes(const char *name, bool pcid)
 static void t_pcid(void)
 {
 #ifdef __x86_64__
-	if (opt_str("pcid", &(size_t){ 0 }) && !opt_flag("pcid"))
+	if (opt_str("pcid", &(size_t){0}) && !opt_flag("pcid"))
 		return; /* pcid=0 */
 	if (!feat.pcid)
 		return t_skip("processes-pcid", "CPUID.1:ECX.PCID[bit 17] = 0");
@@ -106,6 +107,23 @@ static void t_syscall(void)
 		return t_fail("syscall", "status 0x%x, %u SYSCALLs seen, want 0 and 2",
 			      (unsigned)st, (unsigned)syscall_fast_count);
 	t_pass("syscall");
+#endif
+}
+
+static void t_sysenter(void)
+{
+#ifndef __x86_64__
+	uintptr_t st;
+
+	if (!feat.sep)
+		return t_skip("sysenter", "CPUID.1:EDX.SEP[bit 11] = 0");
+	arch_set_sysenter();
+	if (run_procs(1, u_sysenter, 0x5a5a, false, &st))
+		return t_fail("sysenter", "out of frames");
+	if (st || syscall_fast_count != 2)
+		return t_fail("sysenter", "status 0x%x, %u SYSENTERs seen, want 0 and 2",
+			      (unsigned)st, (unsigned)syscall_fast_count);
+	t_pass("sysenter");
 #endif
 }
 
@@ -155,6 +173,7 @@ void tests_proc(void)
 	t_pcid();
 	t_int80();
 	t_syscall();
+	t_sysenter();
 	t_timer();
 	t_storm();
 }

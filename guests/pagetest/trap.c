@@ -9,11 +9,11 @@
 
 bool probe_catch(uintptr_t cr2, uintptr_t err);
 
-#define VEC_DF    8
-#define VEC_PF    14
+#define VEC_DF	  8
+#define VEC_PF	  14
 #define VEC_IRQ0  0x20
-#define VEC_IRQ7  0x27  /* spurious master IRQ */
-#define VEC_IRQ15 0x2F  /* spurious slave IRQ */
+#define VEC_IRQ7  0x27 /* spurious master IRQ */
+#define VEC_IRQ15 0x2F /* spurious slave IRQ */
 #define VEC_INT80 0x80
 
 static __attribute__((noreturn)) void die(const char *what, struct frame *f, uintptr_t cr2)
@@ -39,6 +39,7 @@ void trap(struct frame *f)
 		return; /* spurious: no EOI (8259A data sheet) */
 	case VEC_INT80:
 	case VEC_SYSCALL:
+	case VEC_SYSENTER:
 		proc_syscall(f);
 		return;
 	case VEC_DF:

@@ -36,14 +36,16 @@ UTEXT void u_demand(void)
 	uintptr_t bad = 0;
 
 	for (unsigned i = 0; i < 8; i++) {
-		volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)(USER_DEMAND + i * 4096u + 4 + 8 * i);
+		volatile uint32_t *p =
+		    (volatile uint32_t *)(uintptr_t)(USER_DEMAND + i * 4096u + 4 + 8 * i);
 		if (i % 2 == 0)
 			*p = (i + 1) * 0x01010101u;
 		else if (*p != 0)
 			bad |= 1; /* fresh pages read as zero */
 	}
 	for (unsigned i = 0; i < 8; i += 2) {
-		volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)(USER_DEMAND + i * 4096u + 4 + 8 * i);
+		volatile uint32_t *p =
+		    (volatile uint32_t *)(uintptr_t)(USER_DEMAND + i * 4096u + 4 + 8 * i);
 		if (*p != (i + 1) * 0x01010101u)
 			bad |= 2;
 	}
@@ -109,6 +111,30 @@ UTEXT void u_syscall(void)
 #ifdef __x86_64__
 	uintptr_t a = sys(SYS_GETPID, 0), b = sys_fast(SYS_GETPID, 0);
 	uintptr_t c = sys_fast(SYS_GETARG, 0);
+	exit_((a != b) | (c != 0x5a5a) << 1);
+#else
+	exit_(1);
+#endif
+}
+
+/* int 0x80 and SYSENTER give the same answer. SYSENTER takes the return
+ * EIP in EDX and ESP in ECX (SDM Vol. 2B SYSEXIT); the code runs at
+ * USER_CODE, not where it was linked, so EIP comes from call/pop. */
+UTEXT void u_sysenter(void)
+{
+#ifndef __x86_64__
+	uintptr_t a = sys(SYS_GETPID, 0), b, c;
+
+	__asm__ volatile("call 1f\n1:\tpop %%edx\n\tadd $(2f - 1b), %%edx\n\t"
+			 "mov %%esp, %%ecx\n\tsysenter\n2:"
+			 : "=a"(b)
+			 : "a"(SYS_GETPID)
+			 : "ecx", "edx", "memory", "cc");
+	__asm__ volatile("call 1f\n1:\tpop %%edx\n\tadd $(2f - 1b), %%edx\n\t"
+			 "mov %%esp, %%ecx\n\tsysenter\n2:"
+			 : "=a"(c)
+			 : "a"(SYS_GETARG)
+			 : "ecx", "edx", "memory", "cc");
 	exit_((a != b) | (c != 0x5a5a) << 1);
 #else
 	exit_(1);

@@ -25,32 +25,6 @@
 #define CMD "run"
 #define MAX_MODULES 16
 
-/* ---- TEMPORARY (c1): the timing model's config loader is merged later;
- * until then these are weak and a built-in default stands in. */
-#pragma weak tm_config_defaults
-#pragma weak tm_config_load
-#pragma weak tm_config_set
-#pragma weak tm_config_find
-#pragma weak tm_stats_write
-#pragma weak tm_stats_json
-
-static void config_fallback(struct tm_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->name, sizeof(c->name), "builtin");
-	c->cpu.vendor = TM_VENDOR_INTEL;
-	snprintf(c->cpu.brand, sizeof(c->cpu.brand), "tdpsim generic x86-64");
-	c->cpu.family = 6;
-	c->cpu.model = 0x6a;
-	c->cpu.stepping = 6;
-	c->cpu.maxphyaddr = 46;
-	c->cpu.linear_bits = 57;
-	c->cpu.features = 0xffff; /* every TM_FEAT_* */
-	c->cpu.walkers = 2;
-	c->cpu.tsc_hz = 2000000000;
-}
-/* ---- end TEMPORARY */
-
 struct run_opts {
 	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw;
 	gchar **modules, **sets;
@@ -67,13 +41,6 @@ static int load_config(const struct run_opts *o, struct tm_config *cfg)
 {
 	char why[256];
 
-	if (!tm_config_defaults) {
-		if (o->config || (o->sets && o->sets[0]))
-			return cli_fail(CMD, "--config/--set: the timing model's configs are not "
-					"built into this tdpsim yet");
-		config_fallback(cfg);
-		return 0;
-	}
 	tm_config_defaults(cfg);
 	const char *name = o->config ? o->config : TM_CONFIG_DEFAULT;
 	char *path = NULL;
@@ -114,7 +81,11 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 		mo->mmu_kind = CPU_MMU_REFERENCE;
 	else
 		return cli_fail(CMD, "--mmu %s: expected tdpsim or reference", o->mmu);
-	if (!o->model || strcmp(o->model, "timing") == 0)
+	/* --mmu reference has no TLB fills to tell linear addresses: its
+	 * default model is functional (feed.c). */
+	if (!o->model && mo->mmu_kind == CPU_MMU_REFERENCE)
+		mo->model_kind = CPU_MODEL_FUNCTIONAL;
+	else if (!o->model || strcmp(o->model, "timing") == 0)
 		mo->model_kind = CPU_MODEL_TIMING;
 	else if (strcmp(o->model, "functional") == 0)
 		mo->model_kind = CPU_MODEL_FUNCTIONAL;
@@ -159,11 +130,14 @@ static void stats_text(struct cpu *c, FILE *f, int status)
 	fprintf(f, "run: %" PRIu64 " interrupts, %" PRIu64 " software interrupts, %" PRIu64
 		" VM exits, %" PRIu64 " TLB fills, %" PRIu64 " paging events\n",
 		c->n.interrupts, c->n.soft_ints, c->n.vmexits, c->n.fills, c->n.events);
+	if (c->tm)
+		fprintf(f, "run: %" PRIu64 " alias flushes (feed.c: one linear page per "
+			"physical page in Unicorn's TLB)\n", c->alias_flushes);
 	for (unsigned v = 0; v < 256; v++)
 		if (c->n.exceptions[v])
 			fprintf(f, "run: exception %u delivered %" PRIu64 " times\n", v,
 				c->n.exceptions[v]);
-	if (c->tm && tm_stats_write)
+	if (c->tm)
 		tm_stats_write(c->tm, f, TM_FMT_TEXT);
 }
 
@@ -197,6 +171,8 @@ static void stats_json(struct cpu *c, FILE *f, int status)
 	json_builder_add_int_value(b, (gint64)c->n.fills);
 	json_builder_set_member_name(b, "paging_events");
 	json_builder_add_int_value(b, (gint64)c->n.events);
+	json_builder_set_member_name(b, "alias_flushes");
+	json_builder_add_int_value(b, (gint64)c->alias_flushes);
 	json_builder_set_member_name(b, "exceptions");
 	json_builder_begin_object(b);
 	for (unsigned v = 0; v < 256; v++)
@@ -209,7 +185,7 @@ static void stats_json(struct cpu *c, FILE *f, int status)
 		}
 	json_builder_end_object(b);
 	json_builder_end_object(b);
-	if (c->tm && tm_stats_json) {
+	if (c->tm) {
 		json_builder_set_member_name(b, "stats");
 		json_builder_begin_object(b);
 		tm_stats_json(c->tm, (struct _JsonBuilder *)b);

@@ -89,9 +89,15 @@ int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t le
 	}
 	cpu_ctx_set_cr(c, 2, 0);
 	cpu_ctx_set_hflags(c, hf);
-	/* The kernel loads its own GDT and IDT before it reloads a segment
-	 * register or enables interrupts (Multiboot: "GDTR may be invalid"). */
-	cpu_ctx_set_dt(c, false, 0, 0);
+	/* Multiboot: "GDTR may be invalid"; the kernel loads its own GDT and
+	 * IDT before it reloads a segment register or enables interrupts. A
+	 * 64-bit ELF gets the loader's GDT (CS 0x08, DS/SS 0x10), so that an
+	 * interrupt frame's CS/SS reload finds real descriptors; its IDT is
+	 * still its own business. */
+	if (lm)
+		cpu_ctx_set_dt(c, false, b->gdt_base, b->gdt_limit);
+	else
+		cpu_ctx_set_dt(c, false, 0, 0);
 	cpu_ctx_set_dt(c, true, 0, 0);
 	load_flat(c, lm ? FLAT_CODE64 : FLAT_CODE32);
 	cpu_ctx_reset_old_exception(c);

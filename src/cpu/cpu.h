@@ -22,6 +22,7 @@
 #include "cpu/ram.h"
 #include "paging/nested.h"
 #include "timing/config.h"
+#include "timing/model.h"
 
 struct tm_model;
 struct tm_event;
@@ -135,9 +136,18 @@ struct cpu {
 	bool ud_pending;             /* UC_HOOK_INSN_INVALID fired; INTR 6 follows */
 	void *msr_sites;             /* GHashTable: hooked RDMSR/WRMSR/RDTSC addresses (msr.c) */
 	uint8_t after;               /* msr.c: fix EDX:EAX at the next site */
+	uint32_t pkru;               /* PKRU as the last WRPKRU set it (msr.c) */
+	/* --model timing: guest-physical page -> the linear page Unicorn's
+	 * TLB maps to it (bit 0: valid). Unicorn 2.1.1 gives memory hooks the
+	 * physical address; feed.c turns it back into the linear one. */
+	uint64_t *rev;
+	uint64_t alias_flushes;      /* full TLB flushes to keep rev[] one-to-one */
 	/* Observers (tests, tracing): every paging event, in order. */
 	void (*on_event)(void *opaque, const struct tm_event *ev);
 	void *on_event_opaque;
+	/* ... and every data access fed to the timing model (linear address). */
+	void (*on_access)(void *opaque, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
+	void *on_access_opaque;
 };
 
 /* machine.c: build the machine (self-check, RAM, MMU, hooks, devices);
@@ -168,8 +178,10 @@ void cpu_cpuid(const struct tm_config *cfg, uint32_t leaf, uint32_t sub, uint64_
 /* fault.c: find uc->invalid_addr on a scratch handle. 0 or -ENOENT with why. */
 int cpu_calibrate_invalid_addr(size_t *off, char *why, size_t why_len);
 
-/* Stop the run from inside a hook with a reason (run.c reports it). */
-void cpu_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
+/* Stop the run from inside a hook with a reason (run.c reports it). Not
+ * "cpu_stop": libunicorn exports a symbol of that name, and ours would
+ * interpose it. */
+void cpu_run_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* The stop address run.c gives uc_emu_start: non-canonical, so never an
@@ -199,6 +211,7 @@ bool cpu__code64(struct cpu *c);
 int cpu__tm_init(struct cpu *c, char *why, size_t len);                    /* feed.c */
 void cpu__tm_free(struct cpu *c);
 void cpu__mem(struct cpu *c, int type, uint64_t addr, int size);
+void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page);
 int cpu__emulate_ud(struct cpu *c);                                        /* insn.c */
 /* msr.c: hook RDMSR/WRMSR/RDTSC(P) sites (kind: 1 WRMSR, 2 RDMSR, 4
  * RDTSC/RDTSCP); returns how many hooks were added (the block must then

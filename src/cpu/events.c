@@ -35,11 +35,6 @@
 #include "paging/bits.h"
 #include "timing/model.h"
 
-/* TEMPORARY (c1): weak until the timing model is merged (see feed.c). */
-#pragma weak tm_event
-#pragma weak tm_insns
-#pragma weak tm_access
-
 #define BC_SIZE 8192u /* entries, a power of two */
 #define BLOCK_MAX 4096u /* bytes of code read per block (QEMU's TBs are smaller) */
 
@@ -152,51 +147,14 @@ int cpu__read_code(struct cpu *c, uint64_t pc, uint32_t size, uint8_t *buf)
 	return 0;
 }
 
-static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t size)
+/* Classify one instruction as the block's last (later ones overwrite). */
+static void classify(csh h, struct cpu_block *b, const cs_insn *in)
 {
-	struct cpu_bcache *bc = c->bc;
-	uint32_t hf = CPU_HF_CS64;
-	cs_insn *insn = NULL;
-	csh h;
-	size_t n;
+	const cs_x86 *x = &in->detail->x86;
 
-	memset(b, 0, sizeof(*b));
-	b->pc = pc;
-	b->size = size;
-	b->cr3 = c->regs.cr3;
-	b->valid = true;
-	b->ninsns = 1;
-	c->n.decodes++;
-	if (size > BLOCK_MAX || cpu__read_code(c, pc, size, bc->code))
-		return;
-	if (cpu_ctx_begin(c) == 0)
-		hf = cpu_ctx_hflags(c);
-	h = (hf & CPU_HF_CS64) ? bc->cs64 : (hf & CPU_HF_CS32) ? bc->cs32 : bc->cs16;
-	n = cs_disasm(h, bc->code, size, pc, 0, &insn);
-	if (n == 0)
-		return;
-	b->ninsns = (uint16_t)n;
-	uint64_t sa[8];
-	uint8_t sk[8], sl[8];
-	unsigned ns = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned id = insn[i].id;
-
-		if (id == X86_INS_WRMSR)
-			b->wrmsr = true;
-		if ((id == X86_INS_WRMSR || id == X86_INS_RDMSR || id == X86_INS_RDTSC ||
-		     id == X86_INS_RDTSCP) && ns < 8) {
-			sa[ns] = insn[i].address;
-			sl[ns] = (uint8_t)insn[i].size;
-			sk[ns++] = id == X86_INS_WRMSR ? 1 : id == X86_INS_RDMSR ? 2 : 4;
-		}
-	}
-	if (ns && c->mmu_kind <= CPU_MMU_REFERENCE && cpu__hook_msr_sites(c, sa, sk, sl, ns))
-		b->restart = true;
-	const cs_insn *l = &insn[n - 1];
-	const cs_x86 *x = &l->detail->x86;
-	b->next_ip = l->address + l->size;
-	switch (l->id) {
+	b->last = LAST_NONE;
+	b->next_ip = in->address + in->size;
+	switch (in->id) {
 	case X86_INS_MOV:
 		if (x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
 		    x->operands[1].type == X86_OP_REG) {
@@ -233,7 +191,81 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	default:
 		break;
 	}
-	cs_free(insn, n);
+}
+
+/* Instructions Capstone 4 does not know, by their bytes: WRPKRU
+ * (0F 01 EF), RDPKRU (0F 01 EE), TDCALL (66 0F 01 CC). Length, or 0. */
+static unsigned unknown_insn(const uint8_t *p, size_t left, bool *wrpkru)
+{
+	*wrpkru = false;
+	if (left >= 3 && p[0] == 0x0f && p[1] == 0x01 && (p[2] == 0xef || p[2] == 0xee)) {
+		*wrpkru = p[2] == 0xef;
+		return 3;
+	}
+	if (left >= 4 && p[0] == 0x66 && p[1] == 0x0f && p[2] == 0x01 && p[3] == 0xcc)
+		return 4;
+	return 0;
+}
+
+static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t size)
+{
+	struct cpu_bcache *bc = c->bc;
+	uint32_t hf = CPU_HF_CS64;
+	uint64_t sa[8], addr = pc;
+	uint8_t sk[8], sl[8];
+	unsigned ns = 0, n = 0;
+	const uint8_t *p = bc->code;
+	size_t left = size;
+	cs_insn *in;
+	csh h;
+
+	memset(b, 0, sizeof(*b));
+	b->pc = pc;
+	b->size = size;
+	b->cr3 = c->regs.cr3;
+	b->valid = true;
+	b->ninsns = 1;
+	c->n.decodes++;
+	if (size > BLOCK_MAX || cpu__read_code(c, pc, size, bc->code))
+		return;
+	if (cpu_ctx_begin(c) == 0)
+		hf = cpu_ctx_hflags(c);
+	h = (hf & CPU_HF_CS64) ? bc->cs64 : (hf & CPU_HF_CS32) ? bc->cs32 : bc->cs16;
+	in = cs_malloc(h);
+	if (!in)
+		return;
+	while (left) {
+		unsigned id, kind = 0, len;
+		bool wrpkru;
+
+		if (cs_disasm_iter(h, &p, &left, &addr, in)) {
+			id = in->id;
+			len = in->size;
+			classify(h, b, in);
+			if (id == X86_INS_WRMSR)
+				b->wrmsr = true;
+			kind = id == X86_INS_WRMSR ? 1 : id == X86_INS_RDMSR ? 2
+			       : (id == X86_INS_RDTSC || id == X86_INS_RDTSCP) ? 4 : 0;
+		} else if ((len = unknown_insn(p, left, &wrpkru)) != 0) {
+			b->last = LAST_NONE;
+			kind = wrpkru ? 16 : 0;
+			p += len;
+			left -= len;
+			addr += len;
+		} else {
+			break; /* undecodable: the block ends in a #UD */
+		}
+		if (kind && ns < 8) {
+			sa[ns] = addr - len;
+			sl[ns] = (uint8_t)len;
+			sk[ns++] = (uint8_t)kind;
+		}
+		n++;
+	}
+	cs_free(in, 1);
+	b->ninsns = (uint16_t)(n ? n : 1);
+	if (ns && cpu__hook_msr_sites(c, sa, sk, sl, ns))
+		b->restart = true;
 }
 
 /* QEMU 5 keeps MOV to CR3's bit 63 in CR3 (it has no PCID); the hardware
@@ -298,6 +330,11 @@ static void emit(struct cpu *c, const struct cpu_block *b)
 		ev.kind = TM_EV_CR3;
 		ev.val = b->src_reg >= 0 ? cpu_reg(c, b->src_reg) : cpu_reg(c, UC_X86_REG_CR3);
 		cpu__fix_cr3(c);
+		/* MOV to CR3 reloads the PAE PDPTE registers even when the
+		 * value is the same (SDM Vol. 3A 4.4.1): rebuild. (Fills made
+		 * between the MOV and this block still used the old ones;
+		 * without the block hook, a same-value reload is not seen.) */
+		c->mmu_valid = false;
 		break;
 	case LAST_INVLPG: {
 		uint64_t a = (uint64_t)b->disp;
@@ -321,6 +358,10 @@ static void emit(struct cpu *c, const struct cpu_block *b)
 		if (efer != c->bc->efer_fed) {
 			struct tm_event e2 = { .kind = TM_EV_EFER, .val = efer };
 
+			/* EFER.NXE changes rights; QEMU 5 may keep its
+			 * entries across a WRMSR: flush them. */
+			if ((efer ^ c->bc->efer_fed) & EFER_NXE)
+				uc_ctl_flush_tlb(c->uc);
 			c->bc->efer_fed = efer;
 			cpu_sync_paging(c);
 			cpu__event(c, &e2);
@@ -330,6 +371,14 @@ static void emit(struct cpu *c, const struct cpu_block *b)
 		cpu_sync_paging(c);
 		cpu__event(c, &ev);
 	}
+}
+
+/* STI and MOV SS block interrupts until the next instruction has run
+ * (SDM Vol. 3A 6.8.3); QEMU's STI ends the block with the shadow in
+ * hflags (HF_INHIBIT_IRQ, bit 3). Read only when an interrupt is due. */
+static bool irq_shadow(struct cpu *c)
+{
+	return cpu_ctx_begin(c) == 0 && (cpu_ctx_hflags(c) & (1u << 3));
 }
 
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
@@ -378,13 +427,13 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		}
 	}
 	if (c->max_insns && c->insns >= c->max_insns) {
-		cpu_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
+		cpu_run_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
 			 "(--max-insns)", c->insns);
 		return;
 	}
 	dev_bus_advance(&c->bus, c->insns);
 	if (c->bus.pic && dev_pic_pending(c->bus.pic) >= 0 &&
-	    (cpu_reg(c, UC_X86_REG_RFLAGS) & (1u << 9) /* IF */)) {
+	    (cpu_reg(c, UC_X86_REG_RFLAGS) & (1u << 9) /* IF */) && !irq_shadow(c)) {
 		/* Stop at the next block boundary and deliver from run.c: the
 		 * blob may not be patched while a block runs. */
 		c->stop_irq = true;

@@ -40,12 +40,18 @@ static bool cal_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry 
 	return true;
 }
 
-/* Make a data read of @target fault on a scratch handle; collect the
- * offsets of the engine struct that hold @target. */
-static int cal_once(uint64_t target, bool *cand)
+/* Make a data read of @target fault on a scratch handle, then a read of
+ * another address that succeeds (invalid_addr keeps the last fault, so a
+ * field that follows every access drops out), then, with @fetch, a jump to
+ * @fetch in a refused page (the exact fetch address, not page-aligned: it
+ * must be kept exactly too). Clear the candidates that do not hold the
+ * last fault address. (In a build with ASan and UBSan together, two more
+ * offsets held it through all of this; the run is then refused.) */
+static int cal_once(uint64_t target, uint64_t fetch, bool *cand)
 {
 	/* mov rax, [abs32] ; hlt */
 	uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0xf4 };
+	uint8_t ok[] = { 0x48, 0x8b, 0x04, 0x25, 0x50, 0x34, 0x12, 0x00, 0xf4 }; /* [0x123450] */
 	uc_engine *uc = NULL;
 	uc_hook h;
 	int rc = -EIO;
@@ -57,10 +63,20 @@ static int cal_once(uint64_t target, bool *cand)
 	if (uc_mem_map(uc, 0, 0x400000, UC_PROT_ALL) != UC_ERR_OK ||
 	    uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_TLB_FILL, cal_fill, NULL, 1, 0) != UC_ERR_OK ||
-	    uc_mem_write(uc, 0x1000, code, sizeof(code)) != UC_ERR_OK)
+	    uc_mem_write(uc, 0x1000, code, sizeof(code)) != UC_ERR_OK ||
+	    uc_mem_write(uc, 0x2000, ok, sizeof(ok)) != UC_ERR_OK)
 		goto out_close;
 	if (uc_emu_start(uc, 0x1000, 0x1000 + sizeof(code), 0, 0) != UC_ERR_EXCEPTION)
 		goto out_close;
+	if (uc_emu_start(uc, 0x2000, 0x2000 + sizeof(ok), 0, 0) != UC_ERR_OK)
+		goto out_close;
+	if (fetch) {
+		/* A fetch fault at @fetch (jumped to): invalid_addr follows. */
+		cal_target = fetch;
+		if (uc_emu_start(uc, fetch, fetch + 1, 0, 0) != UC_ERR_EXCEPTION)
+			goto out_close;
+		target = fetch;
+	}
 	for (size_t off = 0; off + 8 <= SCAN_BYTES; off += 8) {
 		uint64_t v;
 
@@ -80,7 +96,8 @@ int cpu_calibrate_invalid_addr(size_t *off, char *why, size_t len)
 	unsigned n = 0;
 
 	memset(cand, 1, sizeof(cand));
-	if (cal_once(0x345678, cand) || cal_once(0x1abcde, cand) || cal_once(0x2f0f08, cand)) {
+	if (cal_once(0x345678, 0, cand) || cal_once(0x1abcde, 0x2c7010, cand) ||
+	    cal_once(0x2f0f08, 0, cand)) {
 		snprintf(why, len, "Unicorn self-check: a refused TLB fill did not give "
 			 "UC_ERR_EXCEPTION on a scratch handle");
 		return -ENOENT;
@@ -117,9 +134,9 @@ static int deliver(struct cpu *c, const struct cpu_event *ev)
 	int rc = cpu_deliver(c, ev);
 
 	if (rc == CPU_TRIPLE_FAULT)
-		cpu_stop(c, CPU_STOP_TRIPLE, "triple fault");
+		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault");
 	else if (rc < 0)
-		cpu_stop(c, CPU_STOP_ERROR, "cannot deliver vector %u: %s", ev->vector,
+		cpu_run_stop(c, CPU_STOP_ERROR, "cannot deliver vector %u: %s", ev->vector,
 			 cpu_deliver_chain(c)->why);
 	return rc;
 }
@@ -141,7 +158,7 @@ int cpu__after_exception(struct cpu *c)
 	const struct pg_fault *f = &c->fill_fault;
 
 	if (!c->fill_fault_valid) {
-		cpu_stop(c, CPU_STOP_ERROR, "Unicorn stopped with an exception the engine did "
+		cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn stopped with an exception the engine did "
 			 "not raise (RIP %#" PRIx64 ")", rip);
 		return -EIO;
 	}
@@ -172,9 +189,8 @@ int cpu__after_exception(struct cpu *c)
 static uint8_t soft_kind(struct cpu *c, uint32_t intno, uint64_t rip)
 {
 	uint8_t b[2] = { 0, 0 };
-	struct pg_fault f;
 
-	if (cpu_lin_read(c, rip - 2, b, 2, false, &f) || f.vector)
+	if (cpu__read_code(c, rip - 2, 2, b))
 		return 0xff;
 	if (b[0] == 0xcd && b[1] == intno)
 		return CPU_EV_SOFTINT;
@@ -202,7 +218,7 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 	}
 	c->ud_pending = false;
 	if (intno > 255) {
-		cpu_stop(c, CPU_STOP_ERROR, "Unicorn raised internal exception %#x at RIP %#" PRIx64,
+		cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn raised internal exception %#x at RIP %#" PRIx64,
 			 intno, rip);
 		return;
 	}

@@ -1,6 +1,7 @@
 /*
  * The access feed to the timing model (--model timing): every data access
- * comes through UC_HOOK_MEM_READ|WRITE with its linear address and size;
+ * comes through UC_HOOK_MEM_READ|WRITE with its size (and its physical
+ * address: the linear one is recovered below);
  * instruction fetches are fed per block by events.c (one access per page
  * the block covers). The CPL is the one of the current block (it changes
  * only at a block boundary: far transfers, IRET, SYSRET and our deliveries
@@ -11,71 +12,74 @@
  * to the functional walk (fill.c).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu/cpu.h"
 #include "paging/bits.h"
 #include "timing/model.h"
 
-/* ---- TEMPORARY (c1): until the timing model is merged into this tree, its
- * functions are weak references; without them --model timing is refused
- * and the CPU model comes from tm_config_pg_cpu's fallback below. The lead
- * removes this block after the merge. */
-#pragma weak tm_model_new
-#pragma weak tm_model_free
-#pragma weak tm_access
-#pragma weak tm_insns
-#pragma weak tm_event
-#pragma weak tm_config_pg_cpu
-#pragma weak tm_stats_write
-#pragma weak tm_stats_json
-
-void cpu__pg_cpu_fallback(const struct tm_config *cfg, struct pg_cpu *p);
-void cpu__pg_cpu_fallback(const struct tm_config *cfg, struct pg_cpu *p)
-{
-	uint32_t f = cfg->cpu.features;
-
-	memset(p, 0, sizeof(*p));
-	p->maxphyaddr = cfg->cpu.maxphyaddr;
-	p->pse = f & TM_FEAT_PSE;
-	p->pse36 = f & TM_FEAT_PSE36;
-	p->pae = f & TM_FEAT_PAE;
-	p->pge = f & TM_FEAT_PGE;
-	p->nx = f & TM_FEAT_NX;
-	p->gbpages = f & TM_FEAT_GBPAGES;
-	p->la57 = f & TM_FEAT_LA57;
-	p->pcid = f & TM_FEAT_PCID;
-	p->smep = f & TM_FEAT_SMEP;
-	p->smap = f & TM_FEAT_SMAP;
-	p->pku = f & TM_FEAT_PKU;
-	p->pks = f & TM_FEAT_PKS;
-}
-/* ---- end TEMPORARY */
-
 int cpu__tm_init(struct cpu *c, char *why, size_t len)
 {
 	struct tm_env env = { .cpu = &c->pgcpu, .host = c->host, .mem = c->gmem,
 			      .set_ad = false };
 
-	if (!tm_model_new) {
-		snprintf(why, len, "--model timing: the timing model is not built into this "
-			 "tdpsim yet (use --model functional)");
-		return -ENOTSUP;
-	}
 	if (c->host)
 		env.mem = c->host->mem;
+	if (c->mmu_kind != CPU_MMU_TDPSIM) {
+		snprintf(why, len, "--model timing needs --mmu tdpsim: Unicorn reports physical "
+			 "addresses to memory hooks, and only tdpsim's own TLB fills tell the "
+			 "linear ones (use --model functional with --mmu reference)");
+		return -ENOTSUP;
+	}
+	c->rev = calloc(c->ram.size >> 12, sizeof(*c->rev));
+	if (!c->rev) {
+		snprintf(why, len, "out of memory for the reverse TLB map");
+		return -ENOMEM;
+	}
 	return tm_model_new(&c->cfg, &env, &c->regs, &c->tm, why, (unsigned)len);
 }
 
 void cpu__tm_free(struct cpu *c)
 {
-	if (c->tm && tm_model_free)
+	if (c->tm)
 		tm_model_free(c->tm);
 	c->tm = NULL;
+	free(c->rev);
+	c->rev = NULL;
+}
+
+/*
+ * Unicorn 2.1.1 calls memory hooks with the PHYSICAL address (checked: a
+ * store to linear 0x40000010 mapped to 0x500010 reported 0x500010). The
+ * timing model needs the linear address. Every access Unicorn makes goes
+ * through an entry of its TLB, and every entry came from our fill
+ * (fill.c), which records physical page -> linear page in c->rev and keeps
+ * that one-to-one: when a second linear page maps a physical page that
+ * already has one, Unicorn's TLB is flushed first (cpu__rev_fill). So
+ * the physical page names exactly one live linear page.
+ */
+void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page)
+{
+	uint64_t *r = &c->rev[pa_page >> 12];
+
+	if ((*r & 1) && (*r & ~UINT64_C(0xfff)) != va_page) {
+		c->alias_flushes++;
+		uc_ctl_flush_tlb(c->uc);
+	}
+	*r = va_page | 1;
 }
 
 void cpu__mem(struct cpu *c, int type, uint64_t addr, int size)
 {
-	tm_access(c->tm, addr, (uint8_t)size, type == UC_MEM_WRITE ? TM_WRITE : TM_READ,
-		  c->cur_cpl);
+	uint64_t r = addr < c->ram.size ? c->rev[addr >> 12] : 0;
+
+	if (!(r & 1))
+		return; /* not RAM, or not through a fill (cannot happen) */
+	uint64_t va = (r & ~UINT64_C(0xfff)) | (addr & 0xfff);
+	uint8_t kind = type == UC_MEM_WRITE ? TM_WRITE : TM_READ;
+
+	tm_access(c->tm, va, (uint8_t)size, kind, c->cur_cpl);
+	if (c->on_access)
+		c->on_access(c->on_access_opaque, va, (uint8_t)size, kind, c->cur_cpl);
 }

@@ -38,11 +38,6 @@
 #include "paging/synth.h"
 #include "timing/model.h"
 
-/* TEMPORARY (c1): weak until the timing model is merged (see feed.c). */
-#pragma weak tm_event
-#pragma weak tm_insns
-#pragma weak tm_access
-
 struct cpu_hostdim {
 	struct pg_mmu mmu;       /* NPT or EPT */
 	struct pg_host host;
@@ -219,14 +214,16 @@ int cpu_sync_paging(struct cpu *c)
 	r.cr4 = cpu_reg(c, UC_X86_REG_CR4);
 	r.efer = cpu_rdmsr(c, CPU_MSR_EFER);
 	r.pkrs = (uint32_t)c->msr.pkrs;
+	r.pkru = c->pkru;
 	if (c->mmu_valid && r.cr0 == c->regs.cr0 && r.cr3 == c->regs.cr3 &&
-	    r.cr4 == c->regs.cr4 && r.efer == c->regs.efer && r.pkrs == c->regs.pkrs)
+	    r.cr4 == c->regs.cr4 && r.efer == c->regs.efer && r.pkrs == c->regs.pkrs &&
+	    r.pkru == c->regs.pkru)
 		return 0;
 	c->regs = r;
 	c->mmu_valid = false;
 	rc = pg_mmu_init(&c->mmu, &r, &c->pgcpu, &why);
 	if (rc) {
-		cpu_stop(c, CPU_STOP_ERROR, "paging state the CPU model cannot hold: %s "
+		cpu_run_stop(c, CPU_STOP_ERROR, "paging state the CPU model cannot hold: %s "
 			 "(CR0=%#" PRIx64 " CR3=%#" PRIx64 " CR4=%#" PRIx64 " EFER=%#" PRIx64 ")",
 			 why, r.cr0, r.cr3, r.cr4, r.efer);
 		return rc;
@@ -324,7 +321,7 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 {
 	uint8_t access = type == UC_MEM_WRITE ? PG_ACC_WRITE
 			 : type == UC_MEM_FETCH ? PG_ACC_FETCH : PG_ACC_READ;
-	struct pg_walk2d *r = &c->last_walk;
+	struct pg_walk2d walk, *r = &walk;
 	uint8_t cpl;
 	bool implicit = false;
 	int rc;
@@ -349,13 +346,14 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 		c->mmu.regs.rflags = cpu_reg(c, UC_X86_REG_RFLAGS);
 	rc = cpu_translate(c, va, access, cpl, implicit, r);
 	if (rc < 0) {
-		cpu_stop(c, CPU_STOP_ERROR, "the engine cannot translate %#" PRIx64 " (%s): %s",
+		cpu_run_stop(c, CPU_STOP_ERROR, "the engine cannot translate %#" PRIx64 " (%s): %s",
 			 va, pg_access_name(access),
 			 rc == -EFAULT ? "guest-physical address outside RAM" : strerror(-rc));
 		c->fill_fault_valid = false;
 		return false;
 	}
 	if (r->fault.vector) {
+		c->last_walk = walk; /* for the report */
 		c->fill_fault_valid = true;
 		c->fill_type = (uint8_t)type;
 		c->fill_fault = r->fault;
@@ -366,11 +364,13 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 		e->paddr &= ~c->hd->tdx.shared_mask;
 	e->perms = rights(c, r, va, cpl, implicit, access);
 	if (e->paddr >= c->ram.size) {
-		cpu_stop(c, CPU_STOP_ERROR, "guest-physical %#" PRIx64 " (linear %#" PRIx64
+		cpu_run_stop(c, CPU_STOP_ERROR, "guest-physical %#" PRIx64 " (linear %#" PRIx64
 			 ") is outside the %" PRIu64 " MiB of RAM", e->paddr, va,
 			 c->ram.size >> 20);
 		return false;
 	}
+	if (c->rev)
+		cpu__rev_fill(c, va, e->paddr);
 	return true;
 }
 

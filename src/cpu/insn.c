@@ -54,7 +54,7 @@ static int gp0(struct cpu *c)
 	cpu__log_exception(c, CPU_VEC_GP, 0, 0, cpu_reg(c, UC_X86_REG_RIP));
 	rc = cpu_deliver(c, &ev);
 	if (rc == CPU_TRIPLE_FAULT)
-		cpu_stop(c, CPU_STOP_TRIPLE, "triple fault");
+		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault");
 	return 0;
 }
 
@@ -137,7 +137,7 @@ static int invpcid(struct cpu *c, cs_insn *in)
 
 		cpu__log_exception(c, f.vector, f.error_code, f.addr, cpu_reg(c, UC_X86_REG_RIP));
 		if (cpu_deliver(c, &ev) == CPU_TRIPLE_FAULT)
-			cpu_stop(c, CPU_STOP_TRIPLE, "triple fault");
+			cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault");
 		return 0;
 	}
 	uint16_t pcid = desc[0] & 0xfff;

@@ -24,8 +24,6 @@
 
 #define KIB UINT64_C(1024)
 
-#pragma weak tm_config_pg_cpu /* TEMPORARY (c1), see feed.c */
-void cpu__pg_cpu_fallback(const struct tm_config *cfg, struct pg_cpu *p);
 
 static bool hook_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e,
 		      void *opaque)
@@ -86,7 +84,7 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t val, void 
 	c->bus.now = c->insns;
 	dev_bus_out(&c->bus, (uint16_t)port, (unsigned)size, val);
 	if (c->bus.exit_requested) {
-		cpu_stop(c, CPU_STOP_EXIT, "isa-debug-exit: status %d", c->bus.exit_status);
+		cpu_run_stop(c, CPU_STOP_EXIT, "isa-debug-exit: status %d", c->bus.exit_status);
 		return;
 	}
 	/* A timer was armed: the block hook must come in (run.c re-hooks). */
@@ -115,9 +113,9 @@ static int hook_cpuid(uc_engine *uc, void *opaque)
 static void after_sysent(struct cpu *c, int rc, const char *what)
 {
 	if (rc == CPU_TRIPLE_FAULT)
-		cpu_stop(c, CPU_STOP_TRIPLE, "triple fault during %s", what);
+		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault during %s", what);
 	else if (rc < 0)
-		cpu_stop(c, CPU_STOP_ERROR, "%s: %s", what, cpu_deliver_chain(c)->why);
+		cpu_run_stop(c, CPU_STOP_ERROR, "%s: %s", what, cpu_deliver_chain(c)->why);
 }
 
 static void hook_syscall(uc_engine *uc, void *opaque)
@@ -130,7 +128,7 @@ static void hook_sysenter(uc_engine *uc, void *opaque)
 	after_sysent(opaque, cpu_sysenter(opaque, true), "SYSENTER");
 }
 
-void cpu_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
+void cpu_run_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -218,11 +216,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	 * legal address bit in its entries (TDX module spec, GPAW). */
 	if (o->host_kind == CPU_HOST_TDX48 || o->host_kind == CPU_HOST_TDX52)
 		c->cfg.cpu.maxphyaddr = o->host_kind == CPU_HOST_TDX48 ? 48 : 52;
-	/* TEMPORARY (c1): weak until the timing model is merged (feed.c). */
-	if (tm_config_pg_cpu)
-		tm_config_pg_cpu(&c->cfg, &c->pgcpu);
-	else
-		cpu__pg_cpu_fallback(&c->cfg, &c->pgcpu);
+	tm_config_pg_cpu(&c->cfg, &c->pgcpu);
 
 	if (mem < 64 * KIB || (mem & 0xfff) || mem > (UINT64_C(1) << 36)) {
 		snprintf(why, len, "--mem: %" PRIu64 " bytes: expected 64 KiB to 64 GiB in "

@@ -1,6 +1,6 @@
 /*
- * MSRs and the time-stamp counter, where QEMU 5's TCG differs from the CPU
- * model.
+ * MSRs, PKRU and the time-stamp counter, where QEMU 5's TCG differs from
+ * the CPU model or keeps state the engine needs.
  *
  * RDMSR/WRMSR of EFER, PAT, STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE and
  * SYSENTER_CS/ESP/EIP run natively: QEMU keeps them (checked on this
@@ -21,6 +21,9 @@
  *    rebuilt, Unicorn's TLB flushed (rights changed) and TM_EV_MSR fed.
  *    Bits 63:32 are reserved: they are dropped (a #GP cannot be raised
  *    from inside a block; not modelled);
+ *  - WRPKRU (SDM Vol. 3A 4.6.2): QEMU runs it; its value (EAX) is also
+ *    given to the engine (TM_EV_PKRU), whose user-page rights depend on
+ *    it. (XRSTOR of PKRU is not seen.)
  *  - RDMSR IA32_PKRS, RDMSR IA32_TSC (10H), RDTSC, RDTSCP: after QEMU ran
  *    the instruction, EDX:EAX is overwritten with our value. The TSC is
  *    virtual: tsc_hz / DEV_INSNS_PER_SEC ticks per instruction of virtual
@@ -36,13 +39,11 @@
 #include "cpu/ctx.h"
 #include "timing/model.h"
 
-#pragma weak tm_event /* TEMPORARY (c1), see feed.c */
-
 #define MSR_IA32_TSC  0x10u
 #define MSR_IA32_PKRS 0x6e1u
 
 /* What a hooked address is (bits: one address can be several). */
-enum site { SITE_WRMSR = 1, SITE_RDMSR = 2, SITE_RDTSC = 4, SITE_AFTER = 8 };
+enum site { SITE_WRMSR = 1, SITE_RDMSR = 2, SITE_RDTSC = 4, SITE_AFTER = 8, SITE_WRPKRU = 16 };
 
 static void wr(struct cpu *c, int reg, uint64_t v)
 {
@@ -70,7 +71,7 @@ int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, con
 			uc_hook h;
 			uint64_t *key;
 
-			if (j == 1 && kind[i] == SITE_WRMSR)
+			if (j == 1 && (kind[i] == SITE_WRMSR || kind[i] == SITE_WRPKRU))
 				break;
 			key = g_hash_table_lookup(c->msr_sites, &at[j]);
 			if (key) {
@@ -139,7 +140,20 @@ void cpu__msr_site(struct cpu *c, uint64_t addr)
 	}
 	c->after = 0;
 	/* ... then look at this one, before QEMU runs it. */
-	if (key[1] & SITE_WRMSR) {
+	if (key[1] & SITE_WRPKRU) {
+		/* WRPKRU runs natively too (QEMU's own walker uses it);
+		 * the engine needs the value: EAX (ECX = EDX = 0, else QEMU
+		 * raises #GP and nothing changes). */
+		if (cpu_reg(c, UC_X86_REG_ECX) == 0 && cpu_reg(c, UC_X86_REG_EDX) == 0) {
+			struct tm_event ev = { .kind = TM_EV_PKRU };
+
+			c->pkru = (uint32_t)cpu_reg(c, UC_X86_REG_EAX);
+			ev.val = c->pkru;
+			c->mmu_valid = false;
+			uc_ctl_flush_tlb(c->uc);
+			cpu__event(c, &ev);
+		}
+	} else if (key[1] & SITE_WRMSR) {
 		wrmsr(c);
 	} else if (key[1] & SITE_RDMSR) {
 		msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);

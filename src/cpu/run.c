@@ -43,9 +43,9 @@ static int deliver_irq(struct cpu *c)
 	cpu_reset_old_exception(c);
 	int rc = cpu_deliver(c, &ev);
 	if (rc == CPU_TRIPLE_FAULT)
-		cpu_stop(c, CPU_STOP_TRIPLE, "triple fault delivering interrupt %#x", v);
+		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault delivering interrupt %#x", v);
 	else if (rc < 0)
-		cpu_stop(c, CPU_STOP_ERROR, "cannot deliver interrupt %#x: %s", v,
+		cpu_run_stop(c, CPU_STOP_ERROR, "cannot deliver interrupt %#x: %s", v,
 			 cpu_deliver_chain(c)->why);
 	return rc;
 }
@@ -55,14 +55,14 @@ static void halted(struct cpu *c)
 {
 	c->n.halts++;
 	if (!(cpu_reg(c, UC_X86_REG_RFLAGS) & RFLAGS_IF)) {
-		cpu_stop(c, CPU_STOP_HALTED, "the guest halted with interrupts disabled "
+		cpu_run_stop(c, CPU_STOP_HALTED, "the guest halted with interrupts disabled "
 			 "(hlt with IF=0 at RIP %#" PRIx64 ")", cpu_reg(c, UC_X86_REG_RIP) - 1);
 		return;
 	}
 	dev_bus_advance(&c->bus, c->insns);
 	if (!c->bus.pic || dev_pic_pending(c->bus.pic) < 0) {
 		if (c->bus.next_deadline == UINT64_MAX) {
-			cpu_stop(c, CPU_STOP_HALTED, "the guest halted with no timer armed and no "
+			cpu_run_stop(c, CPU_STOP_HALTED, "the guest halted with no timer armed and no "
 				 "interrupt pending (hlt at RIP %#" PRIx64 ")",
 				 cpu_reg(c, UC_X86_REG_RIP) - 1);
 			return;
@@ -70,7 +70,7 @@ static void halted(struct cpu *c)
 		/* Idle: virtual time jumps to the next device deadline. */
 		if (c->max_insns && c->bus.next_deadline >= c->max_insns) {
 			c->insns = c->max_insns;
-			cpu_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
+			cpu_run_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
 				 "(--max-insns, halted)", c->insns);
 			return;
 		}
@@ -113,7 +113,7 @@ int cpu_run(struct cpu *c)
 			continue;
 		}
 		if (e != UC_ERR_OK) {
-			cpu_stop(c, CPU_STOP_ERROR, "Unicorn: %s at RIP %#" PRIx64, uc_strerror(e),
+			cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn: %s at RIP %#" PRIx64, uc_strerror(e),
 				 cpu_reg(c, UC_X86_REG_RIP));
 			break;
 		}
@@ -127,7 +127,7 @@ int cpu_run(struct cpu *c)
 			halted(c);
 			continue;
 		}
-		cpu_stop(c, CPU_STOP_ERROR, "Unicorn stopped for no known reason at RIP %#" PRIx64,
+		cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn stopped for no known reason at RIP %#" PRIx64,
 			 cpu_reg(c, UC_X86_REG_RIP));
 	}
 	if (c->stop == CPU_STOP_TRIPLE || c->stop == CPU_STOP_ERROR)

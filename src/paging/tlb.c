@@ -54,9 +54,10 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 	a->set_mask = a->sets - 1;
 	a->rng = seed ? seed : UINT64_C(0x9e3779b97f4a7c15);
 	a->e = malloc(sizeof(*a->e) * c->entries);
+	a->fkey = malloc(sizeof(*a->fkey) * c->entries);
 	if (c->policy == TM_POLICY_PLRU)
 		a->plru = calloc(a->sets, sizeof(*a->plru));
-	if (!a->e || (c->policy == TM_POLICY_PLRU && !a->plru)) {
+	if (!a->e || !a->fkey || (c->policy == TM_POLICY_PLRU && !a->plru)) {
 		tlb_array_free(a);
 		snprintf(why, why_len, "%s: out of memory for %u entries", name, c->entries);
 		return -ENOMEM;
@@ -68,16 +69,20 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 void tlb_array_free(struct tlb_array *a)
 {
 	free(a->e);
+	free(a->fkey);
 	free(a->plru);
 	a->e = NULL;
+	a->fkey = NULL;
 	a->plru = NULL;
 	a->sets = a->ways = 0;
 }
 
 void tlb_array_clear(struct tlb_array *a)
 {
-	for (uint64_t i = 0; i < (uint64_t)a->sets * a->ways; i++)
+	for (uint64_t i = 0; i < (uint64_t)a->sets * a->ways; i++) {
 		a->e[i] = (struct tlb_entry){ .tag = TLB_TAG_NONE };
+		a->fkey[i] = TLB_TAG_NONE;
+	}
 	if (a->plru)
 		memset(a->plru, 0, sizeof(*a->plru) * a->sets);
 }
@@ -146,6 +151,7 @@ struct tlb_entry *tlb_array_insert(struct tlb_array *a, uint64_t key, uint64_t t
 		slot = empty ? empty : &e[victim(a, set, e)];
 	*slot = (struct tlb_entry){ .tag = tag, .ctx = ctx, .cmask = cmask, .global = global,
 				    .stamp = ++a->clock };
+	a->fkey[slot - a->e] = ((ctx ^ a->fctx) & cmask) ? TLB_TAG_NONE : tag;
 	if (a->policy == TM_POLICY_PLRU)
 		tlb__plru_touch(a, set, (uint32_t)(slot - e));
 	return slot;
@@ -176,9 +182,22 @@ unsigned tlb_array_inval(struct tlb_array *a, const struct tlb_match *mt)
 		if (matches(&a->e[i], mt)) {
 			a->e[i].tag = TLB_TAG_NONE;
 			a->e[i].stamp = 0;
+			a->fkey[i] = TLB_TAG_NONE;
 			n++;
 		}
 	return n;
+}
+
+void tlb_array_set_ctx(struct tlb_array *a, uint32_t ctx)
+{
+	if (ctx == a->fctx)
+		return;
+	a->fctx = ctx;
+	for (uint64_t i = 0; i < (uint64_t)a->sets * a->ways; i++) {
+		const struct tlb_entry *e = &a->e[i];
+
+		a->fkey[i] = ((e->ctx ^ ctx) & e->cmask) ? TLB_TAG_NONE : e->tag;
+	}
 }
 
 unsigned tlb_array_count(const struct tlb_array *a)

@@ -71,8 +71,20 @@ struct tlb_entry {
 #define TLB_R_HNX (1u << 5) /* the host dimension forbids fetches */
 #define TLB_R_COMBOS 64     /* an allow mask has one bit per rights value */
 
+/*
+ * The hit check's view of an array (SoA): fkey[i] is e[i].tag when entry i
+ * is usable in the array's current context fctx (((e.ctx ^ fctx) & e.cmask)
+ * == 0: its own PCID/VPID/EP4TA, or a global entry of the VPID), else
+ * TLB_TAG_NONE. One 64-bit compare per way then decides a hit in the
+ * current context, and the ways of a set are eight words in a row (one
+ * cache line for up to 8 ways). tlb_array_set_ctx() recomputes it when the
+ * context changes (MOV to CR3 with PCIDs, a VPID switch); fills and
+ * invalidations keep it in step.
+ */
 struct tlb_array {
 	struct tlb_entry *e; /* sets * ways, set-major */
+	uint64_t *fkey;      /* sets * ways: see above */
+	uint32_t fctx;       /* the context fkey is computed for */
 	uint64_t *plru;      /* tree-PLRU bits per set (PLRU only) */
 	uint64_t clock;      /* LRU/FIFO stamp source */
 	uint64_t rng;        /* RANDOM: xorshift64 state, never 0 */
@@ -125,15 +137,55 @@ static inline void tlb_array_touch(struct tlb_array *a, struct tlb_entry *e)
 	}
 }
 
-/* The entry of set @key with @tag usable in context @ctx, or NULL. */
+static inline uint64_t tlb__match4(const uint64_t *fk, uint64_t tag)
+{
+	return (uint64_t)(fk[0] == tag) | (uint64_t)(fk[1] == tag) << 1 |
+	       (uint64_t)(fk[2] == tag) << 2 | (uint64_t)(fk[3] == tag) << 3;
+}
+
+/*
+ * Nonzero when a way of the set whose keys start at @fk holds @tag in the
+ * current context (fkey); its lowest set bit is the lowest such way, the
+ * one a lookup uses. The common L1 shapes (4 and 8 ways) compare every way
+ * with no branch per way, so the cost does not depend on which way hits
+ * (the test on @ways goes the same way every time). Wider sets (a fully
+ * associative 64-entry L1) scan with an early exit: comparing all their
+ * ways costs more than the exit branch's mispredictions save. @ways <= 64.
+ */
+static inline uint64_t tlb_fkey_match(const uint64_t *fk, uint32_t ways, uint64_t tag)
+{
+	if (ways == 4)
+		return tlb__match4(fk, tag);
+	if (ways == 8)
+		return tlb__match4(fk, tag) | tlb__match4(fk + 4, tag) << 4;
+	for (uint32_t w = 0; w < ways; w++)
+		if (fk[w] == tag)
+			return UINT64_C(1) << w;
+	return 0;
+}
+
+/* The entry of set @key with @tag usable in context @ctx, or NULL. The
+ * lowest matching way wins (an entry and a global entry for the same page
+ * can both match). */
 static inline struct tlb_entry *tlb_array_find(struct tlb_array *a, uint64_t key, uint64_t tag,
 					       uint32_t ctx)
 {
 	struct tlb_entry *e;
+	uint64_t base;
 
 	if (!a->sets)
 		return NULL;
-	e = a->e + tlb_array_set(a, key) * a->ways;
+	base = tlb_array_set(a, key) * a->ways;
+	e = a->e + base;
+	if (ctx == a->fctx && a->ways <= 64) {
+		uint64_t hit = tlb_fkey_match(a->fkey + base, a->ways, tag);
+
+		if (!hit)
+			return NULL;
+		e += __builtin_ctzll(hit);
+		tlb_array_touch(a, e);
+		return e;
+	}
 	for (uint32_t w = 0; w < a->ways; w++)
 		if (e[w].tag == tag && !((e[w].ctx ^ ctx) & e[w].cmask)) {
 			tlb_array_touch(a, &e[w]);
@@ -141,6 +193,9 @@ static inline struct tlb_entry *tlb_array_find(struct tlb_array *a, uint64_t key
 		}
 	return NULL;
 }
+
+/* Make @ctx the context of fkey (see struct tlb_array). */
+void tlb_array_set_ctx(struct tlb_array *a, uint32_t ctx);
 
 /*
  * Insert @tag in the set of @key for @ctx: refresh the matching entry if

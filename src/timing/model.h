@@ -110,9 +110,11 @@ void tm__access_slow(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind
  * One memory access of @size bytes at linear address @va (an access that
  * crosses a 4 KiB boundary is two lookups). @kind is enum tm_kind (other
  * values are ignored); @cpl 3 is a user-mode access. The hit path: one set
- * of the L1 4 KiB array, a tag and context compare per way, the cached
- * rights against a precomputed mask, and one counter. No allocation,
- * hashing or branching on the paging mode.
+ * of the L1 4 KiB array, every way's current-context key (tlb.h: fkey)
+ * compared into a bit mask with no branch per way, the lowest hit's cached
+ * rights tested against a precomputed mask, the replacement update and one
+ * counter. No allocation, hashing or branching on the paging mode; the
+ * branches left (crossing, hit, allowed) are predictable on a hit stream.
  */
 static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind,
 			     uint8_t cpl)
@@ -123,16 +125,17 @@ static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint
 
 	if (a && (va & 0xfff) + size <= 0x1000) {
 		uint64_t vpn = va >> 12, tag = vpn << 2; /* tlb_tag(va, TM_4K) */
-		struct tlb_entry *e = a->e + (vpn & a->set_mask) * a->ways;
+		uint64_t base = (vpn & a->set_mask) * a->ways;
+		uint64_t hit = tlb_fkey_match(a->fkey + base, a->ways, tag);
 
-		for (uint32_t w = 0; w < a->ways; w++) {
-			if (e[w].tag != tag || ((e[w].ctx ^ h->ctx) & e[w].cmask))
-				continue;
-			if (!((allow >> e[w].rights) & 1))
-				break;
-			tlb_array_touch(a, &e[w]);
-			h->fast_hits[kind & 3]++;
-			return;
+		if (hit) {
+			struct tlb_entry *e = a->e + base + __builtin_ctzll(hit);
+
+			if ((allow >> e->rights) & 1) {
+				tlb_array_touch(a, e);
+				h->fast_hits[kind & 3]++;
+				return;
+			}
 		}
 	}
 	tm__access_slow(m, va, size, kind, cpl);

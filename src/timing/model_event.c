@@ -49,6 +49,10 @@ void tm__update_ctx(struct tm_model *m)
 {
 	m->pcid = (m->regs.cr4 & CR4_PCIDE) ? (uint16_t)(m->regs.cr3 & CR3_PCID) : 0;
 	m->hot.ctx = tlb_ctx(m->pcid, m->vpid, m->ept_id);
+	/* The L1 4 KiB arrays' hit-check keys follow the context (tlb.h). */
+	for (unsigned l = TM_L1I; l <= TM_L1D; l++)
+		if (m->tlb[l].which[TM_4K] != TM_NSIZES)
+			tlb_array_set_ctx(&m->tlb[l].arr[m->tlb[l].which[TM_4K]], m->hot.ctx);
 }
 
 /* allow[kind][user] (model.h): which cached rights permit the access. The
@@ -90,7 +94,7 @@ static struct tlb_array *fast_array(struct tlb_level *l)
 	if (l->which[TM_4K] == TM_NSIZES)
 		return NULL;
 	a = &l->arr[l->which[TM_4K]];
-	return a->pow2 ? a : NULL;
+	return a->pow2 && a->ways <= 64 ? a : NULL; /* tlb_fkey_match: a 64-bit mask */
 }
 
 void tm__rebuild(struct tm_model *m, bool load_pdptes)

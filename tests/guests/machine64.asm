@@ -151,6 +151,14 @@ long64:
 	rdtsc
 	mov [RES + 0x90], eax
 	mov [RES + 0x94], edx
+	; phase 8: CR4.PKE and WRPKRU (Capstone 4 does not know it)
+	mov rax, cr4
+	bts rax, 22
+	mov cr4, rax
+	mov eax, 0x0c
+	xor ecx, ecx
+	xor edx, edx
+	db 0x0f, 0x01, 0xef         ; wrpkru
 	; done
 	mov dx, 0xf4
 	mov eax, 0x10
