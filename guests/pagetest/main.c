@@ -265,6 +265,12 @@ static void run_tests(unsigned levels)
 
 static unsigned mode_levels(void)
 {
+	size_t len;
+
+	/* No mode= at all: 4-level paging, the mode of a stock x86-64 kernel
+	 * (what `tdpsim run` with no options boots). */
+	if (!opt_str("mode", &len))
+		return 4;
 	if (opt_is("mode", "2level") || opt_is("mode", "2level-pse"))
 		return 2;
 	if (opt_is("mode", "pae"))
