@@ -4,42 +4,30 @@
 #include "guest_run.h"
 
 #include <string.h>
-#include <sys/wait.h>
 
-struct grun grun_argv(const char *const *argv, unsigned secs)
+struct spawn_result grun_qemu(const char *qemu, const char *append, const char *const *extra)
 {
-	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-	gchar *to = g_find_program_in_path("timeout");
-	struct grun r = {.status = -1};
-	GError *err = NULL;
-	int ws = 0;
+	static const char *const fixed[] = {
+		"-no-reboot", "-nodefaults", "-vga", "none", "-display", "none", "-monitor",
+		"none", "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		"-cpu", "max", "-m", "128", "-accel", "tcg", NULL,
+	};
+	GPtrArray *a = g_ptr_array_new();
+	struct spawn_result r;
 
-	if (to) {
-		g_ptr_array_add(a, to);
-		g_ptr_array_add(a, g_strdup("-s"));
-		g_ptr_array_add(a, g_strdup("KILL"));
-		g_ptr_array_add(a, g_strdup_printf("%u", secs));
-	}
-	for (unsigned i = 0; argv[i]; i++)
-		g_ptr_array_add(a, g_strdup(argv[i]));
+	g_ptr_array_add(a, (gpointer)qemu);
+	g_ptr_array_add(a, (gpointer) "-kernel");
+	g_ptr_array_add(a, (gpointer)PAGETEST_KERNEL);
+	g_ptr_array_add(a, (gpointer) "-append");
+	g_ptr_array_add(a, (gpointer)append);
+	for (unsigned i = 0; fixed[i]; i++)
+		g_ptr_array_add(a, (gpointer)fixed[i]);
+	for (unsigned i = 0; extra && extra[i]; i++)
+		g_ptr_array_add(a, (gpointer)extra[i]);
 	g_ptr_array_add(a, NULL);
-	if (!g_spawn_sync(NULL, (gchar **)a->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &r.out,
-			  &r.err, &ws, &err))
-		g_error("spawn %s: %s", argv[0], err->message);
-	if (WIFEXITED(ws))
-		r.status = WEXITSTATUS(ws);
-	/* timeout(1) exits 124 (or 137 after KILL) when the limit hit. */
-	if (to && (r.status == 124 || r.status == 137))
-		r.status = -1;
+	r = spawn_argv((const char *const *)a->pdata, 120);
 	g_ptr_array_free(a, TRUE);
 	return r;
-}
-
-void grun_free(struct grun *r)
-{
-	g_free(r->out);
-	g_free(r->err);
-	r->out = r->err = NULL;
 }
 
 gchar *grun_expected(const char *mode)

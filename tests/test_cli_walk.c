@@ -9,75 +9,25 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-struct run {
-	int status; /* exit status, or -1 if the process did not exit normally */
-	gchar *out, *err;
-};
-
-static void run_free(struct run *r)
-{
-	g_free(r->out);
-	g_free(r->err);
-}
-
-/* Run `tdpsim ARGS...` (NULL-terminated). */
-static struct run run_v(const char *first, va_list ap)
-{
-	GPtrArray *argv = g_ptr_array_new();
-	struct run r = { 0 };
-	GError *err = NULL;
-	int ws = 0;
-
-	g_ptr_array_add(argv, (gpointer)TDPSIM_BIN);
-	for (const char *a = first; a; a = va_arg(ap, const char *))
-		g_ptr_array_add(argv, (gpointer)a);
-	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
-			  &r.err, &ws, &err))
-		g_error("spawn %s: %s", TDPSIM_BIN, err->message);
-	r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-	g_ptr_array_free(argv, TRUE);
-	return r;
-}
-
-static struct run run(const char *first, ...)
-{
-	va_list ap;
-	struct run r;
-
-	va_start(ap, first);
-	r = run_v(first, ap);
-	va_end(ap);
-	return r;
-}
+#include "spawn.h"
 
 /* Run `tdpsim walk --json ARGS...`, expect success, return the object. */
 static JsonObject *walk_json(const char *first, ...)
 {
-	JsonParser *p = json_parser_new();
-	GError *err = NULL;
+	struct spawn_result r;
 	JsonObject *o;
-	struct run r;
 	va_list ap;
 
 	va_start(ap, first);
-	r = run_v(first, ap);
+	r = spawn_tdpsim_v(NULL, first, ap);
 	va_end(ap);
-	if (r.status != 0)
-		g_error("tdpsim walk exited %d: %s", r.status, r.err);
-	g_assert_cmpstr(r.err, ==, "");
-	if (!json_parser_load_from_data(p, r.out, -1, &err))
-		g_error("bad JSON (%s): %s", err->message, r.out);
-	g_assert_true(JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)));
-	o = json_object_ref(json_node_get_object(json_parser_get_root(p)));
-	g_object_unref(p);
-	run_free(&r);
+	o = spawn_json_object(&r, "tdpsim walk");
+	spawn_free(&r);
 	return o;
 }
 
@@ -326,8 +276,8 @@ static void test_errors(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		const char *const *a = cases[i];
-		struct run r =
-		    run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+		struct spawn_result r =
+		    spawn_tdpsim(NULL, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
 		gchar *joined = g_strjoinv(" ", (gchar **)a);
 
 		g_test_message("tdpsim %s -> %d: %s", joined, r.status, r.err);
@@ -338,23 +288,23 @@ static void test_errors(void)
 		g_assert_true(g_str_has_suffix(r.err, "\n"));
 		g_assert_true(strchr(r.err, '\n') == r.err + strlen(r.err) - 1); /* one line */
 		g_free(joined);
-		run_free(&r);
+		spawn_free(&r);
 	}
 }
 
 /* Error messages that must name what is wrong. */
 static void test_error_text(void)
 {
-	struct run r = run("walk", "--synthetic", "--guest", "2level", "--cr4", "pae", NULL);
+	struct spawn_result r = spawn_tdpsim(NULL, "walk", "--synthetic", "--guest", "2level", "--cr4", "pae", NULL);
 
 	g_assert_cmpstr(r.err, ==, "tdpsim walk: error: --cr4 pae conflicts with --guest 2level\n");
-	run_free(&r);
-	r = run("walk", "--synthetic", "--guest", "2level", "--cr4", "pse", NULL);
+	spawn_free(&r);
+	r = spawn_tdpsim(NULL, "walk", "--synthetic", "--guest", "2level", "--cr4", "pse", NULL);
 	g_assert_nonnull(strstr(r.err, "2level-pse"));
-	run_free(&r);
-	r = run("walk", "--synthetic", "--guest", "5level", "--no-la57", NULL);
+	spawn_free(&r);
+	r = spawn_tdpsim(NULL, "walk", "--synthetic", "--guest", "5level", "--no-la57", NULL);
 	g_assert_nonnull(strstr(r.err, "LA57"));
-	run_free(&r);
+	spawn_free(&r);
 }
 
 /* --- hand-assembled images ------------------------------------------------ */
@@ -403,7 +353,7 @@ static void test_image(void)
 	gchar *pout = write_image("out.bin", 0x2000, out, 1, 8);
 	JsonObject *o, *lvl;
 	JsonArray *lv;
-	struct run r;
+	struct spawn_result r;
 
 	o = WALK("--image", p4, "--cr3", "0x1000", "--va", "0x8040201abc");
 	g_assert_true(is_null(o, "fault"));
@@ -445,12 +395,12 @@ static void test_image(void)
 	g_assert_cmpstr(json_object_get_string_member(o, "perms"), ==, "UX");
 	json_object_unref(o);
 
-	r = run("walk", "--image", pout, "--cr3", "0x1000", "--va", "0x8040201abc", NULL);
+	r = spawn_tdpsim(NULL, "walk", "--image", pout, "--cr3", "0x1000", "--va", "0x8040201abc", NULL);
 	g_assert_cmpint(r.status, ==, 2);
 	g_assert_cmpstr(r.out, ==, "");
 	g_assert_cmpstr(r.err, ==,
 			"tdpsim walk: error: walk read GPA 0x900008 outside the 8192-byte image\n");
-	run_free(&r);
+	spawn_free(&r);
 
 	for (gchar **p = (gchar *[]){ p4, ppae, pbad, p2, pout, NULL }; *p; p++) {
 		g_unlink(*p);
@@ -460,7 +410,7 @@ static void test_image(void)
 
 static void test_text_and_help(void)
 {
-	struct run r = run("walk", "--synthetic", "--guest", "pae", NULL);
+	struct spawn_result r = spawn_tdpsim(NULL, "walk", "--synthetic", "--guest", "pae", NULL);
 
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_cmpstr(r.err, ==, "");
@@ -468,33 +418,33 @@ static void test_text_and_help(void)
 	g_assert_nonnull(strstr(r.out, "(register)"));
 	g_assert_nonnull(strstr(r.out, "=> PA 0x000040000abc (4 KiB page"));
 	g_assert_nonnull(strstr(r.out, "refs 2, A/D writes 2"));
-	run_free(&r);
+	spawn_free(&r);
 
-	r = run("walk", "--synthetic", "--leaf-flags", "p,us", "--access", "write", "--cpl", "3",
+	r = spawn_tdpsim(NULL, "walk", "--synthetic", "--leaf-flags", "p,us", "--access", "write", "--cpl", "3",
 		NULL);
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "=> #PF(0x7: P W U) at level 1"));
-	run_free(&r);
+	spawn_free(&r);
 
 	/* Deterministic: the same command prints the same bytes. */
-	struct run a = run("walk", "--synthetic", "--guest", "5level", "--json", NULL);
-	struct run b = run("walk", "--synthetic", "--guest", "5level", "--json", NULL);
+	struct spawn_result a = spawn_tdpsim(NULL, "walk", "--synthetic", "--guest", "5level", "--json", NULL);
+	struct spawn_result b = spawn_tdpsim(NULL, "walk", "--synthetic", "--guest", "5level", "--json", NULL);
 	g_assert_cmpstr(a.out, ==, b.out);
-	run_free(&a);
-	run_free(&b);
+	spawn_free(&a);
+	spawn_free(&b);
 
-	r = run("--help", NULL);
+	r = spawn_tdpsim(NULL, "--help", NULL);
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "walk"));
-	run_free(&r);
-	r = run("help", NULL);
+	spawn_free(&r);
+	r = spawn_tdpsim(NULL, "help", NULL);
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "walk"));
-	run_free(&r);
-	r = run("walk", "--help", NULL);
+	spawn_free(&r);
+	r = spawn_tdpsim(NULL, "walk", "--help", NULL);
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "--page-size"));
-	run_free(&r);
+	spawn_free(&r);
 }
 
 

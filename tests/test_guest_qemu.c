@@ -22,34 +22,9 @@
 
 static gchar *qemu;
 
-static struct grun qemu_run(const char *append)
+static struct spawn_result qemu_run(const char *append)
 {
-	const char *argv[] = {qemu,
-			      "-kernel",
-			      PAGETEST_KERNEL,
-			      "-append",
-			      append,
-			      "-no-reboot",
-			      "-nodefaults",
-			      "-vga",
-			      "none",
-			      "-display",
-			      "none",
-			      "-monitor",
-			      "none",
-			      "-serial",
-			      "stdio",
-			      "-device",
-			      "isa-debug-exit,iobase=0xf4,iosize=0x04",
-			      "-cpu",
-			      "max",
-			      "-m",
-			      "128",
-			      "-accel",
-			      "tcg",
-			      NULL};
-
-	return grun_argv(argv, 120);
+	return grun_qemu(qemu, append, NULL);
 }
 
 static bool need_qemu(void)
@@ -75,7 +50,7 @@ static void test_mode(gconstpointer data)
 	const char *mode = data;
 	gchar *append = g_strdup_printf("mode=%s", mode);
 	gchar *want = grun_expected(mode);
-	struct grun r;
+	struct spawn_result r;
 
 	if (!need_qemu())
 		goto out;
@@ -87,7 +62,7 @@ static void test_mode(gconstpointer data)
 	g_assert_cmpint(r.status, ==, 1);
 	g_assert_null(strstr(r.out, "FAIL"));
 	g_assert_cmpstr(r.out, ==, want);
-	grun_free(&r);
+	spawn_free(&r);
 out:
 	g_free(want);
 	g_free(append);
@@ -100,7 +75,7 @@ static void test_storm(gconstpointer data)
 {
 	const char *mode = data;
 	gchar *append = g_strdup_printf("mode=%s storm=4000 ticks=1000", mode);
-	struct grun r;
+	struct spawn_result r;
 
 	if (!need_qemu())
 		goto out;
@@ -110,14 +85,14 @@ static void test_storm(gconstpointer data)
 	g_assert_nonnull(strstr(r.out, "\nPASS fault-storm\n"));
 	g_assert_nonnull(strstr(r.out, "\nPASS timer-cpl3\n"));
 	g_assert_nonnull(strstr(r.out, " passed, 0 failed, "));
-	grun_free(&r);
+	spawn_free(&r);
 out:
 	g_free(append);
 }
 
 static void test_triple(void)
 {
-	struct grun r;
+	struct spawn_result r;
 
 	if (!need_qemu())
 		return;
@@ -126,26 +101,26 @@ static void test_triple(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "\ntriple: empty IDT, then #UD\n"));
 	g_assert_null(strstr(r.out, "SUMMARY"));
-	grun_free(&r);
+	spawn_free(&r);
 }
 
 static void test_bad_mode(void)
 {
-	struct grun r;
+	struct spawn_result r;
 
 	if (!need_qemu())
 		return;
 	r = qemu_run("mode=6level");
 	g_assert_cmpint(r.status, ==, 3);
 	g_assert_nonnull(strstr(r.out, "\nFAIL cmdline: mode= must be"));
-	grun_free(&r);
+	spawn_free(&r);
 }
 
 /* The bench loop's checksum is the same in the 32- and 64-bit kernels
  * (same passes, stride and buffer): the work is identical. */
 static void test_bench(void)
 {
-	struct grun a, b;
+	struct spawn_result a, b;
 
 	if (!need_qemu())
 		return;
@@ -158,8 +133,8 @@ static void test_bench(void)
 	g_assert_nonnull(lb);
 	g_assert_cmpint(strcspn(la, "\n"), ==, strcspn(lb, "\n"));
 	g_assert_cmpint(strncmp(la, lb, strcspn(la, "\n")), ==, 0);
-	grun_free(&a);
-	grun_free(&b);
+	spawn_free(&a);
+	spawn_free(&b);
 }
 
 int main(int argc, char **argv)

@@ -43,10 +43,10 @@ static gchar *tmpdir;
 /* Run tdpsim run --kernel PAGETEST --append APPEND --model functional
  * --mem 64 --mmu MMU [--fault-log FLOG] EXTRA... (NULL-terminated; a later
  * --model overrides). */
-static struct grun tdpsim_run(const char *append, const char *mmu, const char *flog, ...)
+static struct spawn_result tdpsim_run(const char *append, const char *mmu, const char *flog, ...)
 {
 	GPtrArray *a = g_ptr_array_new();
-	struct grun r;
+	struct spawn_result r;
 	va_list ap;
 
 	g_ptr_array_add(a, (gpointer)TDPSIM_BIN);
@@ -71,7 +71,7 @@ static struct grun tdpsim_run(const char *append, const char *mmu, const char *f
 		g_ptr_array_add(a, (gpointer)s);
 	va_end(ap);
 	g_ptr_array_add(a, NULL);
-	r = grun_argv((const char *const *)a->pdata, 120);
+	r = spawn_argv((const char *const *)a->pdata, 120);
 	g_ptr_array_free(a, TRUE);
 	return r;
 }
@@ -84,7 +84,7 @@ static gchar *slurp(const char *path)
 	return t;
 }
 
-static void assert_passed(const struct grun *r, const char *what)
+static void assert_passed(const struct spawn_result *r, const char *what)
 {
 	if (r->status != 1 || strstr(r->out, "FAIL"))
 		g_test_message("%s: status %d\nFAIL lines:\n%s\nstderr:\n%s", what, r->status,
@@ -118,8 +118,8 @@ static gchar *run_both(const char *append, unsigned *npf, const char *extra)
 {
 	gchar *fa = g_build_filename(tmpdir, "flog-tdpsim.txt", NULL);
 	gchar *fb = g_build_filename(tmpdir, "flog-reference.txt", NULL);
-	struct grun a = tdpsim_run(append, "tdpsim", fa, extra, NULL);
-	struct grun b = tdpsim_run(append, "reference", fb, extra, NULL);
+	struct spawn_result a = tdpsim_run(append, "tdpsim", fa, extra, NULL);
+	struct spawn_result b = tdpsim_run(append, "reference", fb, extra, NULL);
 	gchar *la, *lb, *out;
 
 	assert_passed(&a, "--mmu tdpsim");
@@ -134,8 +134,8 @@ static gchar *run_both(const char *append, unsigned *npf, const char *extra)
 	g_free(lb);
 	g_free(fa);
 	g_free(fb);
-	grun_free(&a);
-	grun_free(&b);
+	spawn_free(&a);
+	spawn_free(&b);
 	return out;
 }
 
@@ -203,9 +203,9 @@ static void test_vs_qemu(gconstpointer data)
 	gchar *flog = g_build_filename(tmpdir, "flog-tdpsim.txt", NULL);
 	gchar *qlog = g_build_filename(tmpdir, "qemu-int.log", NULL);
 	gchar *qemu = g_find_program_in_path("qemu-system-x86_64");
-	struct grun r =
+	struct spawn_result r =
 	    tdpsim_run(append, "tdpsim", flog, "--config", cfg, "--set", QEMU_MAX_FEATURES, NULL);
-	struct grun q = {0};
+	struct spawn_result q = {0};
 	gchar *ft = NULL, *qt = NULL, *fx = NULL, *qx = NULL;
 
 	g_assert_nonnull(want);
@@ -219,35 +219,9 @@ static void test_vs_qemu(gconstpointer data)
 		g_test_message("qemu-system-x86_64 not installed: exceptions not compared");
 		goto out;
 	}
-	const char *argv[] = {qemu,
-			      "-kernel",
-			      PAGETEST_KERNEL,
-			      "-append",
-			      append,
-			      "-no-reboot",
-			      "-nodefaults",
-			      "-vga",
-			      "none",
-			      "-display",
-			      "none",
-			      "-monitor",
-			      "none",
-			      "-serial",
-			      "stdio",
-			      "-device",
-			      "isa-debug-exit,iobase=0xf4,iosize=0x04",
-			      "-cpu",
-			      "max",
-			      "-m",
-			      "128",
-			      "-accel",
-			      "tcg",
-			      "-d",
-			      "int",
-			      "-D",
-			      qlog,
-			      NULL};
-	q = grun_argv(argv, 120);
+	const char *const dlog[] = {"-d", "int", "-D", qlog, NULL};
+
+	q = grun_qemu(qemu, append, dlog);
 	g_assert_cmpint(q.status, ==, 1);
 	g_assert_cmpstr(q.out, ==, want);
 	ft = slurp(flog);
@@ -259,8 +233,8 @@ static void test_vs_qemu(gconstpointer data)
 	g_assert_cmpstr(fx, ==, qx);
 out:
 	g_unlink(qlog);
-	grun_free(&r);
-	grun_free(&q);
+	spawn_free(&r);
+	spawn_free(&q);
 	g_free(ft);
 	g_free(qt);
 	g_free(fx);
@@ -279,8 +253,8 @@ static void test_timing(gconstpointer data)
 {
 	const char *mode = data;
 	gchar *append = g_strdup_printf("mode=%s", mode);
-	struct grun f = tdpsim_run(append, "tdpsim", NULL, NULL);
-	struct grun t = tdpsim_run(append, "tdpsim", NULL, "--model", "timing", NULL);
+	struct spawn_result f = tdpsim_run(append, "tdpsim", NULL, NULL);
+	struct spawn_result t = tdpsim_run(append, "tdpsim", NULL, "--model", "timing", NULL);
 
 	assert_passed(&f, "--model functional");
 	if (t.status == 2 && strstr(t.err, "not built into this tdpsim")) {
@@ -290,8 +264,8 @@ static void test_timing(gconstpointer data)
 	assert_passed(&t, "--model timing");
 	g_assert_cmpstr(t.out, ==, f.out);
 out:
-	grun_free(&f);
-	grun_free(&t);
+	spawn_free(&f);
+	spawn_free(&t);
 	g_free(append);
 }
 
@@ -305,8 +279,8 @@ static void test_host(gconstpointer data)
 	gchar *append = g_strdup_printf("mode=%s", hm[1]);
 	gchar *fa = g_build_filename(tmpdir, "flog-tdpsim.txt", NULL);
 	gchar *fb = g_build_filename(tmpdir, "flog-reference.txt", NULL);
-	struct grun a = tdpsim_run(append, "tdpsim", fa, NULL);
-	struct grun b = tdpsim_run(append, "tdpsim", fb, "--host", hm[0], NULL);
+	struct spawn_result a = tdpsim_run(append, "tdpsim", fa, NULL);
+	struct spawn_result b = tdpsim_run(append, "tdpsim", fb, "--host", hm[0], NULL);
 	gchar *la, *lb;
 
 	assert_passed(&a, "no host");
@@ -317,8 +291,8 @@ static void test_host(gconstpointer data)
 	g_assert_cmpstr(lb, ==, la);
 	g_free(la);
 	g_free(lb);
-	grun_free(&a);
-	grun_free(&b);
+	spawn_free(&a);
+	spawn_free(&b);
 	g_free(fa);
 	g_free(fb);
 	g_free(append);
@@ -330,7 +304,7 @@ static void test_host(gconstpointer data)
  * (--json on stdout) and UART text (on stderr with --json). */
 static void test_deterministic(void)
 {
-	struct grun r[2];
+	struct spawn_result r[2];
 
 	for (unsigned i = 0; i < 2; i++)
 		r[i] = tdpsim_run("mode=4level storm=600", "tdpsim", NULL, "--model", "timing",
@@ -345,8 +319,8 @@ static void test_deterministic(void)
 	g_assert_cmpstr(r[0].out, ==, r[1].out);
 	g_assert_cmpstr(r[0].err, ==, r[1].err);
 out:
-	grun_free(&r[0]);
-	grun_free(&r[1]);
+	spawn_free(&r[0]);
+	spawn_free(&r[1]);
 }
 
 static void test_storm(gconstpointer data)
@@ -369,14 +343,14 @@ static void test_tdx(gconstpointer data)
 	unsigned bits = (unsigned)g_ascii_strtoull(gm[0], NULL, 10);
 	gchar *line = g_strdup_printf("\ntdx: GPAW %u, shared bit %u\n", bits, bits - 1);
 	gchar *append = g_strdup_printf("mode=%s tdx", gm[1]);
-	struct grun r = tdpsim_run(append, "tdpsim", NULL, "--gpaw", gm[0], NULL);
+	struct spawn_result r = tdpsim_run(append, "tdpsim", NULL, "--gpaw", gm[0], NULL);
 
 	assert_passed(&r, "tdx");
 	g_assert_nonnull(strstr(r.out, line));
 	g_assert_nonnull(strstr(r.out, "\nPASS tdx-info\n"));
 	g_assert_nonnull(strstr(r.out, "\nPASS tdx-shared\n"));
 	g_assert_nonnull(strstr(r.out, "\nPASS tdx-private\n"));
-	grun_free(&r);
+	spawn_free(&r);
 	g_free(append);
 	g_free(line);
 	g_strfreev(gm);
@@ -384,14 +358,14 @@ static void test_tdx(gconstpointer data)
 
 static void test_triple(void)
 {
-	struct grun r = tdpsim_run("mode=4level triple", "tdpsim", NULL, NULL);
+	struct spawn_result r = tdpsim_run("mode=4level triple", "tdpsim", NULL, NULL);
 
 	g_assert_cmpint(r.status, ==, 2);
 	g_assert_nonnull(strstr(r.out, "\ntriple: empty IDT, then #UD\n"));
 	g_assert_null(strstr(r.out, "SUMMARY"));
 	/* The report names the triple fault (report.c). */
 	g_assert_nonnull(strcasestr(r.err, "triple"));
-	grun_free(&r);
+	spawn_free(&r);
 }
 
 static unsigned count_lines(const char *s)
@@ -406,13 +380,13 @@ static unsigned count_lines(const char *s)
 static void bad_kernel(const char *path)
 {
 	const char *argv[] = {TDPSIM_BIN, "run", "--kernel", path, "--model", "functional", NULL};
-	struct grun r = grun_argv(argv, 60);
+	struct spawn_result r = spawn_argv(argv, 60);
 
 	g_assert_cmpint(r.status, ==, 2);
 	g_assert_cmpuint(count_lines(r.err), ==, 1);
 	g_assert_nonnull(strstr(r.err, path));
 	g_assert_cmpstr(r.out, ==, "");
-	grun_free(&r);
+	spawn_free(&r);
 }
 
 static void test_bad_kernel(void)

@@ -33,6 +33,13 @@ int cmd_synth(int argc, char **argv);
 int cli_fail(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /*
+ * g_option_context_parse() with the CLI's error convention: a bad option or
+ * value, or a positional argument left over in *argv, is one line (named
+ * after @cmd) and CLI_EXIT_USAGE; 0 otherwise.
+ */
+int cli_parse_options(const char *cmd, GOptionContext *ctx, int *argc, char ***argv);
+
+/*
  * Parse an unsigned 64-bit number: decimal or 0x-prefixed hex, optionally
  * followed by one binary-multiple suffix k, m or g (any case): "4k" is 4096,
  * "0x10m" 16 MiB. Returns 0, -EINVAL (not a number) or -ERANGE (overflow).
@@ -57,5 +64,19 @@ int cli_parse_bits(const char *list, const struct cli_bit *table, uint64_t *set,
 
 /* The names of @table joined by ", " into @buf. */
 void cli_bit_names(const struct cli_bit *table, char *buf, size_t len);
+
+/*
+ * The CPU model of a subcommand with --config and --set: the defaults, then
+ * the file --config @config names (a path, or NAME for configs/NAME.ini;
+ * NULL means TM_CONFIG_DEFAULT), then every "group.key=value" of @sets
+ * (NULL-terminated, or NULL) in order, then tm_config_check() once, since
+ * one --set may need another to be consistent. The path loaded goes to
+ * *@path when @path is non-NULL (the caller g_free()s it). Returns 0, or
+ * cli_fail()'s exit code with one line naming the option, the file or key
+ * and the problem.
+ */
+struct tm_config;
+int cli_load_config(const char *cmd, const char *config, char *const *sets,
+		    struct tm_config *out, char **path);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "timing/config.h"
+
 int cli_fail(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -27,6 +29,21 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 		fprintf(stderr, "tdpsim: error: %s\n", msg);
 	g_free(msg);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_parse_options(const char *cmd, GOptionContext *ctx, int *argc, char ***argv)
+{
+	GError *err = NULL;
+	int rc;
+
+	if (!g_option_context_parse(ctx, argc, argv, &err)) {
+		rc = cli_fail(cmd, "%s", err->message);
+		g_error_free(err);
+		return rc;
+	}
+	if (*argc > 1)
+		return cli_fail(cmd, "unexpected argument '%s'", (*argv)[1]);
+	return 0;
 }
 
 int cli_parse_u64(const char *s, uint64_t *out)
@@ -168,5 +185,40 @@ int cli_parse_bits(const char *list, const struct cli_bit *table, uint64_t *set,
 		}
 	}
 	g_strfreev(items);
+	return rc;
+}
+
+int cli_load_config(const char *cmd, const char *config, char *const *sets,
+		    struct tm_config *out, char **path)
+{
+	const char *name = config ? config : TM_CONFIG_DEFAULT;
+	char why[512];
+	char *file;
+	int rc = 0;
+
+	tm_config_defaults(out);
+	file = tm_config_find(name);
+	if (!file)
+		return cli_fail(cmd, "--config %s: no such file, and no configs/%s.ini", name,
+				name);
+	if (tm_config_load(out, file, why, sizeof(why))) {
+		rc = cli_fail(cmd, "--config: %s", why);
+		goto out_free;
+	}
+	for (char *const *s = sets; s && *s; s++)
+		if (tm_config_set(out, *s, why, sizeof(why))) {
+			rc = cli_fail(cmd, "%s", why); /* @why names the --set */
+			goto out_free;
+		}
+	if (tm_config_check(out, why, sizeof(why))) {
+		rc = cli_fail(cmd, "%s%s", sets && *sets ? "after --set: " : "", why);
+		goto out_free;
+	}
+	if (path) {
+		*path = file;
+		file = NULL;
+	}
+out_free:
+	g_free(file);
 	return rc;
 }

@@ -1,25 +1,31 @@
 /*
- * `tdpsim walk` internals shared by cmd_walk.c (guest dimension, output) and
- * walk_host.c (the host dimension: --host, --gpaw, --shared, the 2D grid).
+ * `tdpsim walk` internals. The command is split by concern:
+ *   cmd_walk.c     options, their cross-checks, the flow, clean-up
+ *   walk_setup.c   paging registers, the request, the synthetic options
+ *   walk_build.c   the tables (synthetic or an image) and the traced walk
+ *   walk_explain.c the fault in words, sizes and permissions as text
+ *   walk_text.c    the text report; walk_json.c the JSON object
+ *   walk_host.c    the host dimension: --host, --gpaw, --shared, the 2D grid
+ * and guest_modes.c holds the --guest table shared with `tdpsim synth`.
  */
 #ifndef TDPSIM_CLI_WALK_H
 #define TDPSIM_CLI_WALK_H
 
 #include <json-glib/json-glib.h>
 
+#include "guest_modes.h"
 #include "cpu/ram.h"
 #include "paging/nested.h"
 #include "paging/synth.h"
 #include "paging/walk.h"
 
-/* A --guest mode: the register bits that select it, and the mode-defining
- * bits that contradict it (SDM Vol. 3A Table 4-1). */
-struct guest_mode {
-	const char *name;
-	uint64_t cr0, cr4, efer;
-	uint64_t forbid_cr0, forbid_cr4, forbid_efer;
-	uint64_t default_va;
-};
+#define WALK_CMD "walk" /* cli_fail()'s command name */
+
+/* The synthetic layout: tables from 1 MiB up, in 2 MiB of RAM; the page
+ * itself is not backed (a walk never reads the data). */
+#define WALK_SYNTH_TABLE_BASE UINT64_C(0x100000)
+#define WALK_SYNTH_RAM_SIZE   UINT64_C(0x200000)
+#define WALK_SYNTH_PA_BASE    UINT64_C(0x40000000)
 
 struct walk_host;
 
@@ -28,6 +34,8 @@ struct walk_opts {
 	gchar *image, *cr3, *guest, *page_size, *pa_base, *va, *access, *cpl;
 	gchar *pkru, *pkrs, *maxphyaddr, *leaf_flags, *table_flags;
 	gchar **cr0, **cr4, **efer;
+	gchar *config;
+	gchar **sets;
 	gchar *host, *host_page_size, *gpaw;
 	gboolean shared;
 };
@@ -56,6 +64,26 @@ struct walk_ctx {
 	struct walk_host *host;
 };
 
+/* walk_setup.c: each returns 0, or cli_fail()'s exit code with the error
+ * printed. */
+int walk_parse_synth(struct walk_ctx *c, const struct pg_format *fmt); /* before set-up */
+int walk_setup_regs(struct walk_ctx *c);    /* registers, CPU model, pg_mmu_init */
+int walk_setup_request(struct walk_ctx *c); /* --va, --access, --cpl, --implicit */
+
+/* walk_build.c */
+int walk_build_synthetic(struct walk_ctx *c); /* tables that map --va */
+int walk_load_image(struct walk_ctx *c);
+int walk_run(struct walk_ctx *c);             /* PDPTE load, then the walk */
+
+/* walk_explain.c */
+const char *walk_size_name(uint64_t size, char *buf, size_t n); /* "4 KiB" */
+void walk_fault_text(const struct walk_ctx *c, char *buf, size_t n);
+void walk_perms_letters(unsigned perms, char buf[4]);         /* "WUX", "" */
+const char *walk_perms_words(unsigned perms);                 /* "W U X", "none" */
+
+/* walk_text.c, walk_json.c: the report on stdout. */
+void walk_print_text(const struct walk_ctx *c);
+void walk_print_json(const struct walk_ctx *c);
 
 /* walk_host.c */
 int walk_host_parse(struct walk_ctx *c);            /* options, before set-up */

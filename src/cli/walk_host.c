@@ -73,6 +73,8 @@ struct walk_host {
 	struct pg_fault pdpte_fault;
 	unsigned pdpte_refs;
 	bool pdpte_load;          /* PDPTEs loaded through the host (EPT) */
+	struct pg_ref_log pdpte_log; /* the references of that load */
+	bool walked;              /* pg_walk2d() ran (no PDPTE-load fault) */
 };
 
 int walk_host_parse(struct walk_ctx *c)
@@ -97,6 +99,18 @@ int walk_host_parse(struct walk_ctx *c)
 			return cli_fail(CMD, "--gpaw needs --synthetic");
 		if (o->pa_base && o->page_size && strcmp(o->page_size, "4k") != 0)
 			return cli_fail(CMD, "--gpaw: give --pa-base with 4 KiB guest pages only");
+		/* The shared bit is GPA bit GPAW-1 (47 or 51): beyond what a guest
+		 * without 8-byte entries can address. 32-bit paging reaches 40
+		 * bits at most (PSE-36, SDM Vol. 3A 4.3); without paging the GPA
+		 * is the 32-bit linear address. */
+		if (o->shared && (c->mmu.fmt->levels == 0 || c->mmu.fmt->entry_bytes == 4))
+			return cli_fail(CMD, "--shared: --guest %s cannot reach the TDX shared bit "
+					"(GPA bit %" PRIu64 "): %s; use pae, 4level or 5level",
+					c->gm->name, g - 1,
+					c->mmu.fmt->levels ? "32-bit paging maps physical addresses "
+							     "of at most 40 bits"
+							   : "without paging a GPA is a 32-bit linear "
+							     "address");
 		h = g_new0(struct walk_host, 1);
 		c->host = h;
 		h->hm = &host_modes[g == 48 ? 4 : 5];
@@ -261,9 +275,7 @@ static int build_tdx(struct walk_ctx *c, uint64_t table_end, uint64_t final_gpa)
 	unsigned gpaw = t->gpaw;
 	int rc;
 
-	if (c->o->shared && c->mmu.fmt->entry_bytes == 4)
-		return cli_fail(CMD, "--shared: a 32-bit guest entry cannot hold the shared bit "
-				"(GPA bit %u); use pae, 4level or 5level", gpaw - 1);
+	/* walk_host_parse() refused --shared for guests without 8-byte entries. */
 	if (((final_gpa & ~(UINT64_C(1) << (gpaw - 1))) >> 12) >= cfg.slot_pages ||
 	    (final_gpa >> gpaw))
 		return cli_fail(CMD, "--gpaw: the final GPA 0x%" PRIx64 " is outside the TD's "
@@ -349,6 +361,7 @@ int walk_host_run(struct walk_ctx *c)
 			if (rc)
 				return cli_fail(CMD, "PDPTE load failed: %s", g_strerror(-rc));
 			h->pdpte_load = true;
+			h->pdpte_log = h->log;
 			h->pdpte_refs = h->nested.reads - before;
 			c->pdpte_refs = h->pdpte_refs;
 			c->pdpte_loaded = c->mmu.pdpte_loaded;
@@ -365,6 +378,7 @@ int walk_host_run(struct walk_ctx *c)
 	rc = pg_walk2d(&h->nested, &c->mmu, &c->rq, &h->r);
 	if (rc)
 		return cli_fail(CMD, "2D walk failed: %s", g_strerror(-rc));
+	h->walked = true;
 	c->w = h->r.guest;
 	c->w.fault = h->r.fault;
 	/* What the walk set in each guest entry (read back from host memory). */
@@ -391,64 +405,115 @@ static int grid_col(const struct walk_host *h, const struct pg_ref_rec *r)
 	return r->dim == PG_DIM_GUEST ? h->mmu.fmt->levels : h->mmu.fmt->levels - r->hlevel;
 }
 
+/* One grid row: @label, then a cell per column ("-" for none; the final
+ * GPA's guest-entry cell is blank: there is no entry). Frees the cells. */
+static void grid_row(const char *label, GString **cell, unsigned cols, bool final)
+{
+	printf("%-12s", label);
+	for (unsigned k = 0; k < cols; k++) {
+		printf("%s%8s", k == cols - 1 ? " | " : " ",
+		       cell[k] ? cell[k]->str : (k == cols - 1 && final ? "" : "-"));
+		if (cell[k])
+			g_string_free(cell[k], TRUE);
+		cell[k] = NULL;
+	}
+	printf("\n");
+}
+
+static void grid_header(const struct pg_format *hf)
+{
+	printf("%-12s", "");
+	for (unsigned k = 0; k < hf->levels; k++)
+		printf(" %8s", hf->lvl[hf->levels - k].name);
+	printf(" | %s\n", "guest entry");
+}
+
+static void grid_add(GString **cell, unsigned seq)
+{
+	if (!*cell)
+		*cell = g_string_new(NULL);
+	g_string_append_printf(*cell, "%s%u", (*cell)->len ? "," : "", seq);
+}
+
+/*
+ * A PAE guest under EPT loads its 4 PDPTEs at CR3 load, each read through
+ * the host tables (the host walk, then the PDPTE): one row per PDPTE,
+ * numbered on their own (the walk's references start at 1 again).
+ */
+static void pdpte_load_text(const struct walk_host *h)
+{
+	const struct pg_format *hf = h->mmu.fmt;
+	GString *cell[PG_LEVELS_MAX + 1] = { 0 };
+	unsigned seq = 0, pdpte = 0;
+	char label[32];
+
+	printf("\nPDPTE load at CR3 load: guest PDPTEs through host %s, references in order\n",
+	       h->hm->name);
+	grid_header(hf);
+	for (unsigned i = 0; i < h->pdpte_log.n; i++) {
+		const struct pg_ref_rec *r = &h->pdpte_log.rec[i];
+
+		if (r->kind != PG_REF_READ)
+			continue;
+		grid_add(&cell[grid_col(h, r)], ++seq);
+		if (r->dim == PG_DIM_GUEST) {
+			/* The PDPTE read ends its row. */
+			snprintf(label, sizeof(label), "PDPTE %u", pdpte++);
+			grid_row(label, cell, hf->levels + 1, false);
+		}
+	}
+	for (unsigned k = 0; k <= hf->levels; k++)
+		if (cell[k]) { /* host references of a PDPTE that was not read */
+			snprintf(label, sizeof(label), "PDPTE %u", pdpte);
+			grid_row(label, cell, hf->levels + 1, false);
+			break;
+		}
+	printf("PDPTE load refs %u (guest entries %u, host entries %u)\n", h->pdpte_log.reads,
+	       pdpte, h->pdpte_log.reads - pdpte);
+}
+
 void walk_host_text(const struct walk_ctx *c)
 {
 	const struct walk_host *h = c->host;
 	const struct pg_format *gf = c->mmu.fmt, *hf = h->mmu.fmt;
 	const unsigned cols = hf->levels + 1;
-	unsigned rows = gf->levels + 2; /* PDPTE load, guest levels, final */
-	/* Up to 4 reads per cell (PDPTE loads: 4 entries). */
-	GString *cell[PG_LEVELS_MAX + 2][PG_LEVELS_MAX + 1] = { { 0 } };
+	unsigned rows = gf->levels + 1; /* guest levels, final */
+	GString *cell[PG_LEVELS_MAX + 1][PG_LEVELS_MAX + 1] = { { 0 } };
 	unsigned seq = 0;
 
+	if (h->pdpte_load)
+		pdpte_load_text(h);
+	if (!h->walked)
+		return;
 	for (unsigned i = 0; i < h->log.n; i++) {
 		const struct pg_ref_rec *r = &h->log.rec[i];
 		unsigned row;
-		int col;
 
 		if (r->kind != PG_REF_READ)
 			continue;
 		seq++;
-		row = r->glevel == PG_GLEVEL_PDPTE_LOAD ? 0
-		      : r->glevel == PG_GLEVEL_FINAL   ? rows - 1
-						       : 1u + gf->levels - r->glevel;
-		col = grid_col(h, r);
-		if (!cell[row][col])
-			cell[row][col] = g_string_new(NULL);
-		g_string_append_printf(cell[row][col], "%s%u", cell[row][col]->len ? "," : "", seq);
+		row = r->glevel == PG_GLEVEL_FINAL ? rows - 1 : (unsigned)gf->levels - r->glevel;
+		grid_add(&cell[row][grid_col(h, r)], seq);
 	}
 
 	printf("\n2D walk: guest %s over host %s (%s host pages), references in order\n",
 	       c->gm->name, h->hm->name,
 	       h->page_size == SZ_4K ? "4 KiB" : h->page_size == SZ_2M ? "2 MiB"
 				   : h->page_size == SZ_4M ? "4 MiB" : "1 GiB");
-	printf("%-12s", "");
-	for (unsigned k = 0; k < hf->levels; k++)
-		printf(" %8s", hf->lvl[hf->levels - k].name);
-	printf(" | %s\n", "guest entry");
+	grid_header(hf);
 	for (unsigned row = 0; row < rows; row++) {
 		char label[32];
 		bool any = false;
 
 		for (unsigned k = 0; k < cols; k++)
 			any |= cell[row][k] != NULL;
-		if (!any && (row == 0 || row == rows - 1))
+		if (!any && row == rows - 1)
 			continue;
-		if (row == 0)
-			snprintf(label, sizeof(label), "PDPTE load");
-		else if (row == rows - 1)
+		if (row == rows - 1)
 			snprintf(label, sizeof(label), "final GPA");
 		else
-			snprintf(label, sizeof(label), "guest %s", gf->lvl[gf->levels + 1 - row].name);
-		printf("%-12s", label);
-		for (unsigned k = 0; k < cols; k++) {
-			printf("%s%8s", k == cols - 1 ? " | " : " ",
-			       cell[row][k] ? cell[row][k]->str : (k == cols - 1 && row == rows - 1
-								   ? "" : "-"));
-			if (cell[row][k])
-				g_string_free(cell[row][k], TRUE);
-		}
-		printf("\n");
+			snprintf(label, sizeof(label), "guest %s", gf->lvl[gf->levels - row].name);
+		grid_row(label, cell[row], cols, row == rows - 1);
 	}
 	if (!h->r.fault.vector && !(c->w.fault.vector))
 		printf("=> GPA 0x%" PRIx64 " -> HPA 0x%" PRIx64 " (%" PRIu64 " KiB host page)\n",
