@@ -94,7 +94,7 @@ static int run(const struct scenario *sc, const struct tm_config *cfg, unsigned 
 	if (sc->host && host_mode_parse("bench", sc->host, NULL, &hm, &hps))
 		return 2;
 	if (synth_layout_build(&l, synth_mode_find("4level"), &cpu, sc->pages, 4096, hm, hps, 0,
-			       why, sizeof(why))) {
+			       false, why, sizeof(why))) {
 		fprintf(stderr, "tm_bench: %s\n", why);
 		return 2;
 	}

@@ -200,7 +200,15 @@ static void test_random_stlb(void)
  *   pae/npt4: AMD reads the 4 PDPTEs in the walk (APM 15.25.10), n = 3: 19;
  *   pae/ept4: Intel loads them at CR3 load (SDM 29.3.3.1), n = 2: 14;
  *   no host: n references: 4level 4, 5level 5, pae 2;
- *   TDX (--gpaw 48: secure EPT, 4 levels; --gpaw 52: 5 levels): 24, 35.
+ *   TDX (--gpaw 48: secure EPT, 4 levels; --gpaw 52: 5 levels): 24, 35;
+ *   TDX --shared (data pages shared: the final GPA, with the shared bit,
+ *   goes through the shared EPT of the same depth, the guest tables stay
+ *   private): the same 24, 35, and pae 14; no walk faults, which also
+ *   shows that the shared alias is mapped (a data page left private would
+ *   make every walk fault at the final GPA);
+ *   nopaging (n = 0, GVA = GPA): the host walk of the final GPA alone,
+ *   (0+1)(m+1)-1 = m: npt2 2, npt3 3 (the PAE host's PDPTE is read in the
+ *   walk, as for 2level/npt3 above), npt4 4, npt5 5, ept4 4, ept5 5.
  * Every walk has the same count, so the histogram is one bar.
  */
 static void test_walk_matrix(void)
@@ -214,15 +222,24 @@ static void test_walk_matrix(void)
 		{ "2level", "npt3", 11 }, { "pae", "npt4", 19 },    { "pae", "ept4", 14 },
 		{ "4level", "none", 4 },  { "5level", "none", 5 },  { "pae", "none", 2 },
 		{ "4level", "gpaw48", 24 }, { "5level", "gpaw52", 35 },
+		{ "4level", "gpaw48s", 24 }, { "5level", "gpaw52s", 35 }, { "pae", "gpaw48s", 14 },
+		{ "nopaging", "npt2", 2 }, { "nopaging", "npt3", 3 }, { "nopaging", "npt4", 4 },
+		{ "nopaging", "npt5", 5 }, { "nopaging", "ept4", 4 }, { "nopaging", "ept5", 5 },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
 		bool tdx = g_str_has_prefix(cases[i].host, "gpaw");
-		JsonObject *o = synth_json(
-			"--pattern", "random", "--pages", "2000", "--accesses", "20000", "--guest",
-			cases[i].guest, tdx ? "--gpaw" : "--host", tdx ? cases[i].host + 4 : cases[i].host,
-			"--set", "pwc.kind=none", "--set", "nested.tlb.entries=0", "--set",
-			"nested.pwc.entries=0", "--json", NULL);
+		bool shared = g_str_has_suffix(cases[i].host, "s");
+		char gpaw[3] = { 0 };
+		JsonObject *o;
+
+		if (tdx)
+			memcpy(gpaw, cases[i].host + 4, 2);
+		o = synth_json("--pattern", "random", "--pages", "2000", "--accesses", "20000",
+			       "--guest", cases[i].guest, tdx ? "--gpaw" : "--host",
+			       tdx ? gpaw : cases[i].host, "--set", "pwc.kind=none", "--set",
+			       "nested.tlb.entries=0", "--set", "nested.pwc.entries=0",
+			       shared ? "--shared" : "--json", "--json", NULL);
 		char hist[32];
 		gint64 walks = I(o, "walks");
 
@@ -233,8 +250,39 @@ static void test_walk_matrix(void)
 		g_assert_cmpint(I(o, "walk_refs"), ==, walks * cases[i].refs);
 		g_assert_cmpint(I(o, hist), ==, walks);
 		g_assert_cmpint(I(o, "walk_refs_skipped"), ==, 0);
+		g_assert_cmpint(I(o, "walk_faults"), ==, 0);
+		g_assert_cmpint(I(o, "synth.shared"), ==, shared);
 		json_object_unref(o);
 	}
+}
+
+/*
+ * Paging off. Without a host there is nothing to translate (linear =
+ * physical): every access is counted and none is looked up, walked or
+ * charged. Over ept4 each access is a GPA whose translation the TLBs cache
+ * (guest-physical mappings): a sequential stream over 64 pages walks once
+ * per page (64 walks, compulsory misses of 64 distinct pages that the
+ * 64-entry L1 DTLB and the STLB both hold) and every other access hits the
+ * L1 DTLB: hits = accesses - 64.
+ */
+static void test_nopaging(void)
+{
+	JsonObject *o = synth_json("--pattern", "sequential", "--pages", "64", "--accesses",
+				   "6400", "--guest", "nopaging", "--json", NULL);
+
+	g_assert_cmpint(I(o, "accesses"), ==, 6400);
+	g_assert_cmpint(I(o, "tlb.l1d.hits") + I(o, "tlb.l1d.misses"), ==, 0);
+	g_assert_cmpint(I(o, "walks"), ==, 0);
+	g_assert_cmpint(I(o, "cycles.tlb") + I(o, "cycles.walk"), ==, 0);
+	json_object_unref(o);
+
+	o = synth_json("--pattern", "sequential", "--pages", "64", "--accesses", "6400", "--guest",
+		       "nopaging", "--host", "ept4", "--json", NULL);
+	g_assert_cmpint(I(o, "walks"), ==, 64);
+	g_assert_cmpint(I(o, "walk_faults"), ==, 0);
+	g_assert_cmpint(I(o, "tlb.l1d.misses"), ==, 64);
+	g_assert_cmpint(I(o, "tlb.l1d.hits"), ==, 6400 - 64);
+	json_object_unref(o);
 }
 
 /* Warm paging-structure caches and nested TLB: a random stream over 400 MB
@@ -332,7 +380,7 @@ static void test_keys(void)
 	const char *k;
 	struct run r;
 	gchar **lines, **cols, **vals;
-	unsigned n = 0;
+	unsigned n = 0, ns;
 
 	g_assert_true(g_file_get_contents(TDPSIM_SOURCE_DIR "/docs/stats.md", &doc, NULL, NULL));
 	for (unsigned i = 0; (k = tm_stats_key(i)); i++, n++) {
@@ -350,16 +398,49 @@ static void test_keys(void)
 	g_assert_cmpint(I(o, "instructions"), ==, 1000);
 	json_object_unref(o);
 
-	r = run("--pattern", "random", "--pages", "100", "--accesses", "1000", "--csv", NULL);
+	/* CSV: the JSON's synth.* members first (same names, same values, in
+	 * the same order), then config and the statistics. */
+	o = synth_json("--pattern", "zipf", "--pages", "100", "--accesses", "1000", "--seed", "7",
+		       "--guest", "pae", "--host", "npt4", "--json", NULL);
+	r = run("--pattern", "zipf", "--pages", "100", "--accesses", "1000", "--seed", "7",
+		"--guest", "pae", "--host", "npt4", "--csv", NULL);
 	g_assert_cmpint(r.status, ==, 0);
 	lines = g_strsplit(r.out, "\n", -1);
 	g_assert_cmpuint(g_strv_length(lines), ==, 3); /* header, values, "" */
 	cols = g_strsplit(lines[0], ",", -1);
 	vals = g_strsplit(lines[1], ",", -1);
-	g_assert_cmpuint(g_strv_length(cols), ==, n + 1); /* + config */
-	g_assert_cmpuint(g_strv_length(vals), ==, n + 1);
-	g_assert_cmpstr(cols[0], ==, "config");
-	g_assert_cmpstr(cols[1], ==, tm_stats_key(0));
+	{
+		GList *members = json_object_get_members(o), *it = members;
+
+		/* ns: the leading synth.* members of the JSON. */
+		for (ns = 0; it && g_str_has_prefix(it->data, "synth."); it = it->next)
+			ns++;
+		g_assert_cmpuint(ns, >=, 9);
+		g_assert_cmpuint(g_strv_length(cols), ==, ns + n + 1); /* synth.*, config, stats */
+		g_assert_cmpuint(g_strv_length(vals), ==, ns + n + 1);
+		it = members;
+		for (unsigned i = 0; i < ns; i++, it = it->next) {
+			JsonNode *v = json_object_get_member(o, it->data);
+			gchar *want = json_node_get_value_type(v) == G_TYPE_STRING
+					      ? g_strdup(json_node_get_string(v))
+					      : g_strdup_printf("%" G_GINT64_FORMAT,
+								json_node_get_int(v));
+
+			g_assert_true(g_str_has_prefix(it->data, "synth."));
+			g_assert_cmpstr(cols[i], ==, it->data);
+			g_assert_cmpstr(vals[i], ==, want);
+			g_free(want);
+		}
+		g_list_free(members);
+	}
+	g_assert_cmpstr(vals[4], ==, "pae");
+	g_assert_cmpstr(vals[5], ==, "npt4");
+	g_assert_cmpstr(cols[ns], ==, "config");
+	g_assert_cmpstr(cols[ns + 1], ==, tm_stats_key(0));
+	/* The statistics agree with the JSON run's (the runs are identical). */
+	g_assert_cmpstr(cols[ns + 1 + 3], ==, tm_stats_key(3));
+	g_assert_cmpint(g_ascii_strtoll(vals[ns + 1], NULL, 10), ==, I(o, tm_stats_key(0)));
+	json_object_unref(o);
 	g_strfreev(cols);
 	g_strfreev(vals);
 	g_strfreev(lines);
@@ -449,6 +530,9 @@ static void test_bad_input(void)
 		     "--accesses", "1", "--guest", "2level", NULL);
 	expect_usage("unexpected argument", "--pattern", "random", P, "extra", NULL);
 	expect_usage("--gpaw 47", "--pattern", "random", P, "--gpaw", "47", NULL);
+	expect_usage("--shared needs --gpaw", "--pattern", "random", P, "--shared", NULL);
+	expect_usage("--guest 2level cannot map GPA bit 47", "--pattern", "random", P, "--gpaw",
+		     "48", "--guest", "2level", "--shared", NULL);
 	expect_usage("--gpaw 48 needs --host ept4", "--pattern", "random", P, "--gpaw", "48",
 		     "--host", "ept5", NULL);
 	expect_usage("4 KiB host pages only", "--pattern", "random", P, "--gpaw", "52",
@@ -464,6 +548,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/synth/chase", test_chase);
 	g_test_add_func("/synth/random-stlb", test_random_stlb);
 	g_test_add_func("/synth/walk-matrix", test_walk_matrix);
+	g_test_add_func("/synth/nopaging", test_nopaging);
 	g_test_add_func("/synth/warm-2d", test_warm_2d);
 	g_test_add_func("/synth/configs-differ", test_configs_differ);
 	g_test_add_func("/synth/zipf-locality", test_zipf_locality);

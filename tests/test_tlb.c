@@ -440,6 +440,101 @@ static void test_vmx_transitions(void)
 	fx_free(&f);
 }
 
+/*
+ * Guest-physical mappings (SDM Vol. 3C 29.4.1, 29.4.2): with CR0.PG=0 under
+ * EPT the linear address is the GPA and the TLBs cache GPA -> HPA. The
+ * first access walks the host tables alone (4 references, 4-level EPT);
+ * then it hits. VM exit/entry with VPID 0, INVVPID and MOV to CR3 remove
+ * linear and combined mappings only (SDM 29.4.3.3, 29.1; 4.10.4.1), so the
+ * mapping stays; INVEPT removes it (and the nested TLB and host PSC, so
+ * the walk is 4 references again). Back with paging on, the same number
+ * as a linear address is not served by the guest-physical entry: DATA is
+ * not mapped by the guest tables, so it walks (and faults).
+ */
+static void test_guest_physical(void)
+{
+	struct fx f;
+
+	fx_init(&f, false, 0, true);
+	ev(&f, TM_EV_CR0, 0, 0, CR0_PE | CR0_WP, 0);
+	g_assert_cmpuint(refs(&f, DATA), ==, 4);
+	g_assert_true(hit(&f, DATA + 8));
+	ev(&f, TM_EV_VMEXIT, 0, 0, 48, 0);
+	ev(&f, TM_EV_VMENTRY, 0, 0, 0, 0);
+	g_assert_true(hit(&f, DATA));
+	ev(&f, TM_EV_INVVPID, 2, 0, 0, 0);
+	ev(&f, TM_EV_CR3, 0, 0, f.gs.root, 0);
+	g_assert_true(hit(&f, DATA));
+	ev(&f, TM_EV_INVEPT, 1, 0, EPTP4, 0);
+	g_assert_cmpuint(refs(&f, DATA), ==, 4);
+	ev(&f, TM_EV_CR0, 0, 0, CR0_PE | CR0_PG | CR0_WP, 0);
+	g_assert_false(hit(&f, DATA));
+	g_assert_cmpuint(st(&f)->walk_faults, ==, 1);
+	fx_free(&f);
+}
+
+/*
+ * The inline hit check (tm_access) is an exact shortcut of the out-of-line
+ * lookup (tm__access_slow, which looks up without it): two models fed the
+ * same stream, one through each, end with identical statistics. The stream
+ * (a fixed xorshift sequence) mixes reads, writes and fetches at CPL 0 and
+ * 3 over the six mapped pages and an unmapped one (faulting walks), page
+ * crossings, MOV to CR3 between PCIDs 1 and 2 (with and without bit 63),
+ * INVLPG and a VPID switch, over 4-level EPT.
+ */
+static void test_inline_exact(void)
+{
+	static const uint64_t pages[] = { PA_, PB_, PG_, PC_, PD_, PE_, VA + 0x9000 };
+	struct fx a, b;
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	const struct tm_stats *sa, *sb;
+
+	fx_init(&a, true, 1, true);
+	fx_init(&b, true, 1, true);
+	for (unsigned i = 0; i < 20000; i++) {
+		uint64_t va;
+		uint8_t kind, cpl, size;
+		unsigned op;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		op = (unsigned)(x >> 50) % 64;
+		if (op == 0 || op == 1) {
+			uint64_t v = a.gs.root | (op + 1) | ((x >> 20) & 1 ? CR3_NOFLUSH : 0);
+
+			ev(&a, TM_EV_CR3, 0, 0, v, 0);
+			ev(&b, TM_EV_CR3, 0, 0, v, 0);
+			continue;
+		}
+		if (op == 2) {
+			ev(&a, TM_EV_INVLPG, 0, 0, 0, pages[(x >> 8) % 7]);
+			ev(&b, TM_EV_INVLPG, 0, 0, 0, pages[(x >> 8) % 7]);
+			continue;
+		}
+		if (op == 3) {
+			tm_set_vpid(a.m, (uint16_t)((x >> 12) % 3));
+			tm_set_vpid(b.m, (uint16_t)((x >> 12) % 3));
+			continue;
+		}
+		va = pages[(x >> 8) % 7] + ((x >> 16) % 4096);
+		kind = (uint8_t)((x >> 30) % 3);
+		cpl = (x >> 33) & 1 ? 3 : 0;
+		size = (uint8_t)(1u << ((x >> 35) % 4));
+		tm_access(a.m, va, size, kind, cpl);
+		tm__access_slow(b.m, va, size, kind, cpl);
+	}
+	sa = st(&a);
+	sb = st(&b);
+	/* Both paths ran: hits, walks and faulting walks all happened. */
+	g_assert_cmpuint(sa->tlb_hits[TM_L1D][TM_4K], >, 1000);
+	g_assert_cmpuint(sa->walks, >, 100);
+	g_assert_cmpuint(sa->walk_faults, >, 10);
+	g_assert_cmpint(memcmp(sa, sb, sizeof(*sa)), ==, 0);
+	fx_free(&a);
+	fx_free(&b);
+}
+
 /* ---- replacement ---- */
 
 static void arr_init(struct tlb_array *a, uint32_t entries, uint32_t ways, uint8_t policy,
@@ -657,6 +752,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/tlb/invept", test_invept);
 	g_test_add_func("/tlb/invvpid", test_invvpid);
 	g_test_add_func("/tlb/vmx-transitions", test_vmx_transitions);
+	g_test_add_func("/tlb/guest-physical", test_guest_physical);
+	g_test_add_func("/tlb/inline-exact", test_inline_exact);
 	g_test_add_func("/tlb/replacement", test_replacement);
 	g_test_add_func("/tlb/fully-associative", test_fully_associative);
 	g_test_add_func("/tlb/random", test_random);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -28,13 +29,14 @@ struct synth_opts {
 	gchar *pattern, *pages, *accesses, *page_size, *stride, *zipf_s, *seed;
 	gchar *guest, *host, *host_page_size, *gpaw, *config, *insns;
 	gchar **set;
-	gboolean json, csv;
+	gboolean json, csv, shared;
 };
 
 struct synth_run {
 	enum synth_pattern pat;
 	uint64_t pages, accesses, page_size, stride, seed, insns, host_page_size;
 	unsigned gpaw;
+	bool shared;
 	double zipf_s;
 	const struct synth_mode *gm;
 	const struct host_mode *hm;
@@ -163,6 +165,9 @@ static int parse(const struct synth_opts *o, struct synth_run *r)
 	} else if (o->host_page_size) {
 		return cli_fail(CMD, "--host-page-size needs --host");
 	}
+	if (o->shared && !r->gpaw)
+		return cli_fail(CMD, "--shared needs --gpaw (a TD's shared memory)");
+	r->shared = o->shared;
 	return load_config(o, r);
 }
 
@@ -176,34 +181,50 @@ static void print_header(const struct synth_run *r, const struct synth_layout *l
 		printf(", host %s with %" PRIu64 " KiB pages (%" PRIu64 " table pages)",
 		       host_mode_name(r->hm), r->host_page_size >> 10, l->host_tables);
 	if (r->gpaw)
-		printf(", TDX GPAW %u (private pages)", r->gpaw);
+		printf(", TDX GPAW %u (%s pages)", r->gpaw, r->shared ? "shared" : "private");
 	printf("; config %s\n", r->cfg_path);
+}
+
+/* The run's parameters, as the synth.* members of --json and the first
+ * columns of --csv (docs/stats.md): a string (s) or an integer. */
+struct synth_param {
+	const char *key, *s;
+	gint64 i;
+};
+
+#define SYNTH_NPARAMS 9
+
+static void synth_params(const struct synth_run *r, struct synth_param p[SYNTH_NPARAMS])
+{
+	p[0] = (struct synth_param){ "synth.pattern", synth_pattern_names[r->pat], 0 };
+	p[1] = (struct synth_param){ "synth.pages", NULL, (gint64)r->pages };
+	p[2] = (struct synth_param){ "synth.page_size", NULL, (gint64)r->page_size };
+	p[3] = (struct synth_param){ "synth.seed", NULL, (gint64)r->seed };
+	p[4] = (struct synth_param){ "synth.guest", r->gm->name, 0 };
+	p[5] = (struct synth_param){ "synth.host", r->hm ? host_mode_name(r->hm) : "none", 0 };
+	p[6] = (struct synth_param){ "synth.host_page_size", NULL,
+				     r->hm ? (gint64)r->host_page_size : 0 };
+	p[7] = (struct synth_param){ "synth.gpaw", NULL, r->gpaw };
+	p[8] = (struct synth_param){ "synth.shared", NULL, r->shared };
 }
 
 static void print_json(const struct synth_run *r, const struct tm_model *m)
 {
 	JsonBuilder *b = json_builder_new();
 	JsonGenerator *g = json_generator_new();
+	struct synth_param p[SYNTH_NPARAMS];
 	JsonNode *root;
 	gchar *text;
 
+	synth_params(r, p);
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "synth.pattern");
-	json_builder_add_string_value(b, synth_pattern_names[r->pat]);
-	json_builder_set_member_name(b, "synth.pages");
-	json_builder_add_int_value(b, (gint64)r->pages);
-	json_builder_set_member_name(b, "synth.page_size");
-	json_builder_add_int_value(b, (gint64)r->page_size);
-	json_builder_set_member_name(b, "synth.seed");
-	json_builder_add_int_value(b, (gint64)r->seed);
-	json_builder_set_member_name(b, "synth.guest");
-	json_builder_add_string_value(b, r->gm->name);
-	json_builder_set_member_name(b, "synth.host");
-	json_builder_add_string_value(b, r->hm ? host_mode_name(r->hm) : "none");
-	json_builder_set_member_name(b, "synth.host_page_size");
-	json_builder_add_int_value(b, r->hm ? (gint64)r->host_page_size : 0);
-	json_builder_set_member_name(b, "synth.gpaw");
-	json_builder_add_int_value(b, r->gpaw);
+	for (unsigned i = 0; i < SYNTH_NPARAMS; i++) {
+		json_builder_set_member_name(b, p[i].key);
+		if (p[i].s)
+			json_builder_add_string_value(b, p[i].s);
+		else
+			json_builder_add_int_value(b, p[i].i);
+	}
 	tm_stats_json(m, b);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
@@ -215,6 +236,39 @@ static void print_json(const struct synth_run *r, const struct tm_model *m)
 	json_node_unref(root);
 	g_object_unref(g);
 	g_object_unref(b);
+}
+
+/* The statistics' CSV header and row, each preceded by the synth.*
+ * columns (the parameter names and values have no commas or quotes). */
+static int print_csv(const struct synth_run *r, const struct tm_model *m)
+{
+	struct synth_param p[SYNTH_NPARAMS];
+	char *buf = NULL, *nl;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return cli_fail(CMD, "cannot format the CSV: %s", g_strerror(errno));
+	tm_stats_write(m, f, TM_FMT_CSV);
+	fclose(f);
+	nl = buf ? strchr(buf, '\n') : NULL;
+	if (!nl) {
+		free(buf);
+		return cli_fail(CMD, "cannot format the CSV");
+	}
+	*nl = 0;
+	synth_params(r, p);
+	for (unsigned i = 0; i < SYNTH_NPARAMS; i++)
+		printf("%s,", p[i].key);
+	printf("%s\n", buf);
+	for (unsigned i = 0; i < SYNTH_NPARAMS; i++)
+		if (p[i].s)
+			printf("%s,", p[i].s);
+		else
+			printf("%" G_GINT64_FORMAT ",", p[i].i);
+	printf("%s", nl + 1);
+	free(buf);
+	return 0;
 }
 
 /* Build, run, print. */
@@ -229,8 +283,12 @@ static int run(const struct synth_opts *o, struct synth_run *r)
 	int rc;
 
 	tm_config_pg_cpu(&r->cfg, &cpu);
+	/* A TD's MAXPHYADDR is its GPAW (hv/tdx.h): the shared bit is an
+	 * address bit of its entries, not a reserved one. */
+	if (r->gpaw)
+		cpu.maxphyaddr = (uint8_t)r->gpaw;
 	if (synth_layout_build(&l, r->gm, &cpu, r->pages, r->page_size, r->hm, r->host_page_size,
-			       r->gpaw, why, sizeof(why)))
+			       r->gpaw, r->shared, why, sizeof(why)))
 		return cli_fail(CMD, "%s", why);
 	rc = synth_stream_init(&s, r->pat, r->pages, r->accesses, r->page_size, r->stride,
 			       r->zipf_s, r->seed);
@@ -256,12 +314,14 @@ static int run(const struct synth_opts *o, struct synth_run *r)
 	if (o->json) {
 		print_json(r, m);
 	} else if (o->csv) {
-		tm_stats_write(m, stdout, TM_FMT_CSV);
+		if ((rc = print_csv(r, m)))
+			goto out_model;
 	} else {
 		print_header(r, &l);
 		tm_stats_write(m, stdout, TM_FMT_TEXT);
 	}
 	rc = CLI_EXIT_OK;
+out_model:
 	tm_model_free(m);
 out_stream:
 	synth_stream_free(&s);
@@ -295,6 +355,8 @@ int cmd_synth(int argc, char **argv)
 		  "host page size: 4k (default), 2m, 4m or 1g", "S" },
 		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
 		  "TDX: GPA width, secure/shared EPTs (48: ept4, 52: ept5)", "48|52" },
+		{ "shared", 0, 0, G_OPTION_ARG_NONE, &o.shared,
+		  "TDX (--gpaw): the data pages are shared, mapped through the shared alias", NULL },
 		{ "config", 0, 0, G_OPTION_ARG_STRING, &o.config,
 		  "CPU model: a file, or a name in configs/ (default " TM_CONFIG_DEFAULT ")",
 		  "FILE|NAME" },

@@ -122,6 +122,7 @@ struct synth_layout {
 	struct host_tables host;
 	struct hv_tdx tdx;         /* gpaw != 0: TDX, secure and shared EPTs */
 	unsigned gpaw;
+	uint64_t shared_bit;       /* TDX --shared: the shared bit, else 0 */
 	struct pg_host pg_host;
 };
 
@@ -130,12 +131,15 @@ struct synth_layout {
  * (with @hm) host tables for every GPA they use, host pages of
  * @host_page_size. @gpaw 48 or 52 (with @hm ept4 or ept5, 4 KiB host
  * pages) makes the host a TD's secure and shared EPTs (hv/tdx.h), every
- * page private. 0, or -errno with a one-line reason in @why.
+ * page private; with @shared the data pages are converted to shared and
+ * the guest tables map them through the shared alias (GPA | bit GPAW-1),
+ * the tables themselves staying private. 0, or -errno with a one-line
+ * reason in @why.
  */
 int synth_layout_build(struct synth_layout *l, const struct synth_mode *gm,
 		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
 		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
-		       char *why, unsigned why_len);
+		       bool shared, char *why, unsigned why_len);
 void synth_layout_free(struct synth_layout *l);
 
 #endif

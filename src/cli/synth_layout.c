@@ -124,8 +124,9 @@ static int build_guest(struct synth_layout *l, char *why, unsigned len)
 		return 0;
 	rc = pg_synth_init(&s, &l->gram, l->fmt, GUEST_TABLE_BASE);
 	for (uint64_t i = 0; i < l->pages && !rc; i++)
-		rc = pg_synth_map(&s, l->va_base + i * l->page_size, l->pa_base + i * l->page_size,
-				  l->page_size, flags, flags);
+		rc = pg_synth_map(&s, l->va_base + i * l->page_size,
+				  (l->pa_base + i * l->page_size) | l->shared_bit, l->page_size, flags,
+				  flags);
 	if (rc) {
 		snprintf(why, len, "cannot build the guest tables: %s", g_strerror(-rc));
 		return rc;
@@ -191,7 +192,9 @@ static int build_tdx(struct synth_layout *l, uint64_t slot_pages, uint64_t table
 	}
 	for (uint64_t g = GUEST_TABLE_BASE >> 12; g < l->gram.size >> 12 && !rc; g++)
 		rc = hv_tdx_map(&l->tdx, g);
-	for (uint64_t g = data; g < end && !rc; g++)
+	if (l->shared_bit) /* GHCI MapGPA to shared: converts and maps the alias */
+		rc = hv_tdx_convert(&l->tdx, data << 12, (end - data) << 12, true);
+	for (uint64_t g = data; g < end && !rc && !l->shared_bit; g++)
 		rc = hv_tdx_map(&l->tdx, g);
 	if (rc) {
 		snprintf(why, len, "cannot map the TD's memory: %s", g_strerror(-rc));
@@ -205,7 +208,7 @@ static int build_tdx(struct synth_layout *l, uint64_t slot_pages, uint64_t table
 int synth_layout_build(struct synth_layout *l, const struct synth_mode *gm,
 		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
 		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
-		       char *why, unsigned why_len)
+		       bool shared, char *why, unsigned why_len)
 {
 	uint64_t gsize, span, host_pages = 0, limit;
 	int rc;
@@ -216,6 +219,18 @@ int synth_layout_build(struct synth_layout *l, const struct synth_mode *gm,
 	rc = guest_state(l, gm, cpu, why, why_len);
 	if (rc)
 		return rc;
+	if (shared) {
+		if (!gpaw) {
+			snprintf(why, why_len, "--shared needs --gpaw (a TD's shared memory)");
+			return -EINVAL;
+		}
+		if (l->fmt->levels == 0 || l->fmt->entry_bytes == 4) {
+			snprintf(why, why_len, "--shared: --guest %s cannot map GPA bit %u, the shared "
+				 "bit (use pae, 4level or 5level)", gm->name, gpaw - 1);
+			return -EINVAL;
+		}
+		l->shared_bit = UINT64_C(1) << (gpaw - 1);
+	}
 
 	/* Linear and physical room for the data pages. */
 	span = pages * page_size;
@@ -229,8 +244,9 @@ int synth_layout_build(struct synth_layout *l, const struct synth_mode *gm,
 	gsize = GUEST_TABLE_BASE + table_bound(pages) * 4096;
 	if (l->fmt->levels == 0)
 		gsize = GUEST_TABLE_BASE;
-	l->va_base = 0;
 	l->pa_base = align_up(gsize, page_size > SZ_2M ? page_size : SZ_2M);
+	/* With paging off the linear address is the (guest-)physical one. */
+	l->va_base = l->fmt->levels == 0 ? l->pa_base : 0;
 	limit = l->fmt->entry_bytes == 4 || l->fmt->levels == 0 ? UINT64_C(1) << 32
 								 : UINT64_C(1) << cpu->maxphyaddr;
 	if (l->pa_base + span > limit || l->pa_base + span < l->pa_base) {

@@ -52,6 +52,7 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 	a->sets = c->entries / ways;
 	a->pow2 = is_pow2(a->sets);
 	a->set_mask = a->sets - 1;
+	a->way_shift = is_pow2(ways) ? (uint8_t)__builtin_ctz(ways) : 0;
 	a->rng = seed ? seed : UINT64_C(0x9e3779b97f4a7c15);
 	a->e = malloc(sizeof(*a->e) * c->entries);
 	a->fkey = malloc(sizeof(*a->fkey) * c->entries);

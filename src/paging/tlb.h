@@ -9,12 +9,16 @@
  * with one store (LRU stamp) or a few bit operations (tree PLRU).
  *
  * Contexts (tlb_ctx()): PCID in bits 11:0 (0 when CR4.PCIDE=0, SDM Vol. 3A
- * 4.10.1), VPID/ASID in bits 27:12 (SDM Vol. 3C 29.1; APM Vol. 2 15.16), and
- * in bits 31:28 a small id of the EP4TA (EPTP bits 51:12) the entry was made
- * under, 0 for linear mappings made without a host dimension (SDM Vol. 3C
- * 29.4.1: linear, guest-physical and combined mappings). A global entry
- * (G=1 with CR4.PGE=1, SDM 4.10.2.4) matches every PCID of its VPID: its
- * compare mask (cmask) drops the PCID bits.
+ * 4.10.1), VPID/ASID in bits 27:12 (SDM Vol. 3C 29.1; APM Vol. 2 15.16), in
+ * bits 30:28 a small id of the EP4TA (EPTP bits 51:12) the entry was made
+ * under, 0 for linear mappings made without a host dimension, and bit 31
+ * set for guest-physical mappings (SDM Vol. 3C 29.4.1: linear,
+ * guest-physical and combined mappings). A guest-physical mapping (made
+ * with guest CR0.PG=0, where the linear address is the guest-physical one)
+ * is tagged by its EP4TA alone: its PCID and VPID bits are 0, and only
+ * INVEPT removes it (tlb_ctx_gphys()). A global entry (G=1 with
+ * CR4.PGE=1, SDM 4.10.2.4) matches every PCID of its VPID: its compare mask
+ * (cmask) drops the PCID bits.
  *
  * A TLB level holds up to three arrays, each with a mask of the page sizes it
  * holds. A page is cached as the largest size no larger than itself that an
@@ -35,13 +39,25 @@
 #define TLB_CTX_VPID_SHIFT 12
 #define TLB_CTX_VPID       UINT32_C(0x0ffff000)
 #define TLB_CTX_EPT_SHIFT  28
-#define TLB_CTX_EPT        UINT32_C(0xf0000000)
+#define TLB_CTX_EPT        UINT32_C(0x70000000)
+#define TLB_CTX_GPHYS      UINT32_C(0x80000000)
 #define TLB_CTX_ALL        UINT32_C(0xffffffff)
+_Static_assert((TLB_CTX_PCID & TLB_CTX_VPID) == 0 && (TLB_CTX_PCID & TLB_CTX_EPT) == 0 &&
+		       (TLB_CTX_PCID & TLB_CTX_GPHYS) == 0 && (TLB_CTX_VPID & TLB_CTX_EPT) == 0 &&
+		       (TLB_CTX_VPID & TLB_CTX_GPHYS) == 0 && (TLB_CTX_EPT & TLB_CTX_GPHYS) == 0 &&
+		       (TLB_CTX_PCID | TLB_CTX_VPID | TLB_CTX_EPT | TLB_CTX_GPHYS) == TLB_CTX_ALL,
+	       "context tag fields overlap or leave bits unnamed");
 
 static inline uint32_t tlb_ctx(uint16_t pcid, uint16_t vpid, uint8_t ept_id)
 {
 	return ((uint32_t)pcid & TLB_CTX_PCID) | ((uint32_t)vpid << TLB_CTX_VPID_SHIFT) |
-	       ((uint32_t)ept_id << TLB_CTX_EPT_SHIFT);
+	       (((uint32_t)ept_id << TLB_CTX_EPT_SHIFT) & TLB_CTX_EPT);
+}
+
+/* The tag of guest-physical mappings made under EP4TA id @ept_id. */
+static inline uint32_t tlb_ctx_gphys(uint8_t ept_id)
+{
+	return TLB_CTX_GPHYS | tlb_ctx(0, 0, ept_id);
 }
 
 /* An empty way: no lookup tag has all bits set (tags are shifted keys). */
@@ -76,8 +92,8 @@ struct tlb_entry {
  * is usable in the array's current context fctx (((e.ctx ^ fctx) & e.cmask)
  * == 0: its own PCID/VPID/EP4TA, or a global entry of the VPID), else
  * TLB_TAG_NONE. One 64-bit compare per way then decides a hit in the
- * current context, and the ways of a set are eight words in a row (one
- * cache line for up to 8 ways). tlb_array_set_ctx() recomputes it when the
+ * current context, and the keys of a set are consecutive words (one cache
+ * line holds eight ways). tlb_array_set_ctx() recomputes it when the
  * context changes (MOV to CR3 with PCIDs, a VPID switch); fills and
  * invalidations keep it in step.
  */
@@ -94,6 +110,7 @@ struct tlb_array {
 	uint8_t policy;      /* enum tm_policy */
 	uint8_t sizes;       /* TM_SZ_*: TLB arrays only */
 	bool pow2;           /* sets is a power of two: index by mask */
+	uint8_t way_shift;   /* log2(ways) when ways is a power of two, else 0 */
 };
 
 /*

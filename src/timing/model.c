@@ -169,8 +169,11 @@ static void lookup(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl)
 	struct tm_walk_out w;
 	struct tlb_entry *e;
 
-	if (!m->paging)
-		return; /* CR0.PG=0: linear = physical, no translation to cache */
+	/* CR0.PG=0 without a host dimension: linear = physical, no
+	 * translation to cache, so no lookup and no cost. With a host the
+	 * linear address is the GPA and the TLBs cache its translation. */
+	if (!m->paging && !m->has_host)
+		return;
 	e = tlb_level_find(L1, va, ctx);
 	if (e && allowed(m, e, kind, cpl)) {
 		st->tlb_hits[l1][e->size]++;

@@ -94,9 +94,12 @@ struct tm_hot {
 	 * counter per hit keeps the hit path short. */
 	uint64_t fast_hits[4];
 	/* The 4 KiB array of the L1 DTLB ([0]) and ITLB ([1]) when its set
-	 * count is a power of two, else NULL (the slow path then looks up). */
+	 * and way counts are powers of two (at most 64 ways), else NULL (the
+	 * slow path then looks up); NULL too while nothing is translated
+	 * (CR0.PG=0 without a host dimension). */
 	struct tlb_array *fast[2];
-	uint32_t ctx;          /* tlb_ctx() of the current PCID, VPID, EP4TA */
+	uint32_t ctx;          /* tlb_ctx() of the current PCID, VPID, EP4TA, or
+				* tlb_ctx_gphys() with CR0.PG=0 under a host */
 	/* allow[kind][user]: bit r set if an entry with rights r (TLB_R_*)
 	 * permits the access under the current CR0.WP, CR4.SMEP/SMAP, EFER.NXE
 	 * and RFLAGS.AC; [3][*] = 0. */
@@ -125,7 +128,7 @@ static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint
 
 	if (a && (va & 0xfff) + size <= 0x1000) {
 		uint64_t vpn = va >> 12, tag = vpn << 2; /* tlb_tag(va, TM_4K) */
-		uint64_t base = (vpn & a->set_mask) * a->ways;
+		uint64_t base = (vpn & a->set_mask) << a->way_shift; /* fast: ways 2^k */
 		uint64_t hit = tlb_fkey_match(a->fkey + base, a->ways, tag);
 
 		if (hit) {

@@ -48,7 +48,11 @@ static void account(struct tm_model *m, enum tm_flush_cause cause, uint32_t cost
 void tm__update_ctx(struct tm_model *m)
 {
 	m->pcid = (m->regs.cr4 & CR4_PCIDE) ? (uint16_t)(m->regs.cr3 & CR3_PCID) : 0;
-	m->hot.ctx = tlb_ctx(m->pcid, m->vpid, m->ept_id);
+	/* CR0.PG=0 under a host dimension: the linear address is the
+	 * guest-physical one, and the TLBs hold guest-physical mappings
+	 * (SDM Vol. 3C 29.4.2), tagged by the EP4TA alone. */
+	m->hot.ctx = !m->paging && m->has_host ? tlb_ctx_gphys(m->ept_id)
+					       : tlb_ctx(m->pcid, m->vpid, m->ept_id);
 	/* The L1 4 KiB arrays' hit-check keys follow the context (tlb.h). */
 	for (unsigned l = TM_L1I; l <= TM_L1D; l++)
 		if (m->tlb[l].which[TM_4K] != TM_NSIZES)
@@ -59,8 +63,9 @@ void tm__update_ctx(struct tm_model *m)
  * rules are the walk's own (pg_check_access, SDM Vol. 3A 4.6) under the
  * current CR0.WP, CR4.SMEP/SMAP, EFER.NXE, RFLAGS.AC; a write also needs
  * the dirty flag set (else the processor walks to set it, SDM 4.8) and the
- * host's write right, a fetch the host's execute right. Protection keys are
- * not cached: a key denial is left to the functional CPU. */
+ * host's write right, a fetch the host's execute right. With CR0.PG=0 there
+ * is no guest check (SDM 4.1.1), only the host's. Protection keys are not
+ * cached: a key denial is left to the functional CPU. */
 static void build_allow(struct tm_model *m)
 {
 	struct pg_mmu nopk = m->mmu;
@@ -76,7 +81,8 @@ static void build_allow(struct tm_model *m)
 				unsigned perms = ((r & TLB_R_W) ? PG_PERM_W : 0) |
 						 ((r & TLB_R_U) ? PG_PERM_U : 0) |
 						 ((r & TLB_R_X) ? PG_PERM_X : 0);
-				bool ok = pg_check_access(&nopk, &rq, perms, 0) == 0;
+				bool ok = !m->mmu.fmt->levels ||
+					  pg_check_access(&nopk, &rq, perms, 0) == 0;
 
 				if (kind == PG_ACC_WRITE && (!(r & TLB_R_D) || (r & TLB_R_HNW)))
 					ok = false;
@@ -94,7 +100,9 @@ static struct tlb_array *fast_array(struct tlb_level *l)
 	if (l->which[TM_4K] == TM_NSIZES)
 		return NULL;
 	a = &l->arr[l->which[TM_4K]];
-	return a->pow2 && a->ways <= 64 ? a : NULL; /* tlb_fkey_match: a 64-bit mask */
+	/* Sets and ways powers of two (index by mask and shift); at most 64
+	 * ways (tlb_fkey_match: a 64-bit mask). */
+	return a->pow2 && (a->ways & (a->ways - 1)) == 0 && a->ways <= 64 ? a : NULL;
 }
 
 void tm__rebuild(struct tm_model *m, bool load_pdptes)
@@ -130,8 +138,9 @@ void tm__rebuild(struct tm_model *m, bool load_pdptes)
 	}
 	tm__update_ctx(m);
 	build_allow(m);
-	m->hot.fast[0] = m->paging ? fast_array(&m->tlb[TM_L1D]) : NULL;
-	m->hot.fast[1] = m->paging ? fast_array(&m->tlb[TM_L1I]) : NULL;
+	/* No translation to cache: CR0.PG=0 without a host dimension. */
+	m->hot.fast[0] = m->paging || m->has_host ? fast_array(&m->tlb[TM_L1D]) : NULL;
+	m->hot.fast[1] = m->paging || m->has_host ? fast_array(&m->tlb[TM_L1I]) : NULL;
 	for (unsigned i = 0; i < 2; i++) {
 		struct tlb_array *a = fast_array(&m->tlb[i ? TM_L1I : TM_L1D]);
 
@@ -145,10 +154,11 @@ static struct tlb_match in_pcid(const struct tm_model *m, uint16_t pcid)
 	return (struct tlb_match){ .ctx = tlb_ctx(pcid, m->vpid, m->ept_id), .mask = TLB_CTX_ALL };
 }
 
-/* The current VPID/EP4TA, every PCID. */
+/* The current VPID/EP4TA, every PCID (linear and combined mappings: the
+ * GPHYS bit is compared, and clear). */
 static struct tlb_match all_pcids(const struct tm_model *m)
 {
-	return (struct tlb_match){ .ctx = m->hot.ctx, .mask = ~TLB_CTX_PCID };
+	return (struct tlb_match){ .ctx = tlb_ctx(0, m->vpid, m->ept_id), .mask = ~TLB_CTX_PCID };
 }
 
 static void ev_cr0(struct tm_model *m, uint64_t val)
@@ -271,9 +281,10 @@ static void ev_invept(struct tm_model *m, const struct tm_event *ev)
 
 static void ev_invvpid(struct tm_model *m, const struct tm_event *ev)
 {
-	/* Linear and combined mappings; guest-physical ones stay. */
+	/* Linear and combined mappings; guest-physical ones (GPHYS set)
+	 * stay. */
 	struct tlb_match mt = { .ctx = (uint32_t)ev->pcid << TLB_CTX_VPID_SHIFT,
-				.mask = TLB_CTX_VPID };
+				.mask = TLB_CTX_VPID | TLB_CTX_GPHYS };
 
 	switch (ev->type) {
 	case 0: /* individual address (globals too), PSC of the VPID */
@@ -283,7 +294,7 @@ static void ev_invvpid(struct tm_model *m, const struct tm_event *ev)
 	case 1: /* single context */
 		break;
 	case 2: /* all contexts: every VPID but 0000H */
-		mt.mask = 0;
+		mt.mask = TLB_CTX_GPHYS;
 		mt.keep_vpid0 = true;
 		break;
 	case 3: /* single context, globals kept */
@@ -298,10 +309,10 @@ static void ev_invvpid(struct tm_model *m, const struct tm_event *ev)
 
 /* SDM Vol. 3C 29.1: with VPIDs off (VPID 0), every VM entry and exit
  * invalidates the linear and combined mappings of VPID 0000H, all PCIDs,
- * globals included; with a VPID, nothing. */
+ * globals included; with a VPID, nothing. Guest-physical mappings stay. */
 static void vmx_transition(struct tm_model *m)
 {
-	struct tlb_match mt = { .ctx = 0, .mask = TLB_CTX_VPID };
+	struct tlb_match mt = { .ctx = 0, .mask = TLB_CTX_VPID | TLB_CTX_GPHYS };
 
 	if (m->vpid)
 		return;

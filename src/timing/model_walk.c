@@ -236,9 +236,16 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 		return;
 	}
 
-	uint64_t gsize = r.guest.page_size, size = gsize;
-	const struct pg_walk_level *leaf = &r.guest.lvl[r.guest.nlevels - 1];
+	uint64_t gsize = r.guest.page_size, size;
+	const struct pg_walk_level *leaf = r.guest.nlevels ? &r.guest.lvl[r.guest.nlevels - 1]
+							    : NULL;
+	bool nopaging = !m->mmu.fmt->levels;
 	uint8_t rights = 0;
+
+	/* CR0.PG=0: a guest-physical mapping, as large as the host page. */
+	if (nopaging && m->has_host)
+		gsize = r.host_page_size;
+	size = gsize;
 
 	if (m->has_host && r.host_page_size < size)
 		size = r.host_page_size; /* splintered to the host page */
@@ -250,7 +257,8 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 	rights |= (r.guest.perms & PG_PERM_U) ? TLB_R_U : 0;
 	rights |= (r.guest.perms & PG_PERM_X) ? TLB_R_X : 0;
 	/* D: the leaf had it, or this write sets it (SDM 4.8). */
-	if (kind == TM_WRITE || !m->mmu.d_bit || (r.guest.nlevels && (leaf->entry & m->mmu.d_bit)))
+	if (kind == TM_WRITE || !m->mmu.d_bit || nopaging ||
+	    (leaf && (leaf->entry & m->mmu.d_bit)))
 		rights |= TLB_R_D;
 	if (m->has_host) {
 		rights |= (r.host.perms & PG_PERM_W) ? 0 : TLB_R_HNW;

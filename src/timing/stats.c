@@ -218,7 +218,7 @@ static const struct st_row rows[] = {
 	U64("flushes.cr3_noflush", flushes[TM_FL_CR3_NOFLUSH], "MOV to CR3 with bit 63 (no flush)"),
 	U64("flushes.cr4_pge", flushes[TM_FL_CR4_PGE], "CR4.PGE toggled"),
 	U64("flushes.cr4_pcide", flushes[TM_FL_CR4_PCIDE], "CR4.PCIDE cleared"),
-	U64("flushes.cr0_pg", flushes[TM_FL_CR0_PG], "CR0.PG/WP or CR4 paging-bit change"),
+	U64("flushes.cr0_pg", flushes[TM_FL_CR0_PG], "CR0.PG 1->0, CR4.PAE change or SMEP 0->1"),
 	U64("flushes.invlpg", flushes[TM_FL_INVLPG], "INVLPG"),
 	U64("flushes.invpcid0", flushes[TM_FL_INVPCID0], "INVPCID type 0 (address)"),
 	U64("flushes.invpcid1", flushes[TM_FL_INVPCID1], "INVPCID type 1 (context)"),

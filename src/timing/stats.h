@@ -28,7 +28,7 @@ enum tm_flush_cause {
 	TM_FL_CR3_NOFLUSH,    /* MOV to CR3 with bit 63 set: nothing flushed */
 	TM_FL_CR4_PGE,        /* CR4.PGE toggled: everything */
 	TM_FL_CR4_PCIDE,      /* CR4.PCIDE cleared: everything */
-	TM_FL_CR0_PG,         /* CR0.PG or CR0.WP / CR4 paging-bit change */
+	TM_FL_CR0_PG,         /* CR0.PG 1->0, CR4.PAE change, CR4.SMEP 0->1 */
 	TM_FL_INVLPG,
 	TM_FL_INVPCID0,       /* individual address */
 	TM_FL_INVPCID1,       /* single context */
