@@ -21,7 +21,6 @@
 #include <time.h>
 
 #include "synth_cli.h"
-#include "paging/access_ram.h"
 #include "timing/model.h"
 
 static volatile uint64_t sink;
@@ -87,13 +86,12 @@ static int run(const struct scenario *sc, const struct tm_config *cfg, unsigned 
 	struct synth_stream s;
 	struct tm_model *m;
 	struct pg_cpu cpu;
-	struct tm_env env;
 	char why[512];
 
 	tm_config_pg_cpu(cfg, &cpu);
 	if (sc->host && host_mode_parse("bench", sc->host, NULL, &hm, &hps))
 		return 2;
-	if (synth_layout_build(&l, synth_mode_find("4level"), &cpu, sc->pages, 4096, hm, hps, 0,
+	if (synth_layout_build(&l, guest_mode_find("4level"), &cpu, sc->pages, 4096, hm, hps, 0,
 			       false, why, sizeof(why))) {
 		fprintf(stderr, "tm_bench: %s\n", why);
 		return 2;
@@ -102,10 +100,7 @@ static int run(const struct scenario *sc, const struct tm_config *cfg, unsigned 
 		fprintf(stderr, "tm_bench: cannot set up the stream\n");
 		return 2;
 	}
-	env = (struct tm_env){ .cpu = &cpu, .host = hm ? &l.pg_host : NULL, .set_ad = true };
-	if (!hm)
-		pg_ram_accessor(&env.mem, &l.gram);
-	if (tm_model_new(cfg, &env, &l.regs, &m, why, sizeof(why))) {
+	if (synth_layout_model(&l, cfg, &cpu, &m, why, sizeof(why))) {
 		fprintf(stderr, "tm_bench: %s\n", why);
 		return 2;
 	}

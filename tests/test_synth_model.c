@@ -9,76 +9,25 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "spawn.h"
 #include "timing/stats.h"
-
-struct run {
-	int status;
-	gchar *out, *err;
-};
-
-static void run_free(struct run *r)
-{
-	g_free(r->out);
-	g_free(r->err);
-}
-
-/* Run `tdpsim synth ARGS...` from a NULL-terminated list. */
-static struct run run_v(const char *first, va_list ap)
-{
-	GPtrArray *argv = g_ptr_array_new();
-	struct run r = { 0 };
-	GError *err = NULL;
-	int ws = 0;
-
-	g_ptr_array_add(argv, (gpointer)TDPSIM_BIN);
-	g_ptr_array_add(argv, (gpointer) "synth");
-	for (const char *a = first; a; a = va_arg(ap, const char *))
-		g_ptr_array_add(argv, (gpointer)a);
-	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
-			  &r.err, &ws, &err))
-		g_error("spawn %s: %s", TDPSIM_BIN, err->message);
-	r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-	g_ptr_array_free(argv, TRUE);
-	return r;
-}
-
-static struct run run(const char *first, ...)
-{
-	va_list ap;
-	struct run r;
-
-	va_start(ap, first);
-	r = run_v(first, ap);
-	va_end(ap);
-	return r;
-}
 
 /* `tdpsim synth --json ARGS...`: must succeed; the parsed object. */
 static JsonObject *synth_json(const char *first, ...)
 {
-	JsonParser *p = json_parser_new();
-	GError *err = NULL;
+	struct spawn_result r;
 	JsonObject *o;
-	struct run r;
 	va_list ap;
 
 	va_start(ap, first);
-	r = run_v(first, ap);
+	r = spawn_tdpsim_v("synth", first, ap);
 	va_end(ap);
-	if (r.status != 0)
-		g_error("tdpsim synth exited %d: %s", r.status, r.err);
-	g_assert_cmpstr(r.err, ==, "");
-	if (!json_parser_load_from_data(p, r.out, -1, &err))
-		g_error("bad JSON (%s): %s", err->message, r.out);
-	o = json_object_ref(json_node_get_object(json_parser_get_root(p)));
-	g_object_unref(p);
-	run_free(&r);
+	o = spawn_json_object(&r, "tdpsim synth");
+	spawn_free(&r);
 	return o;
 }
 
@@ -378,7 +327,7 @@ static void test_keys(void)
 				   "--json", NULL);
 	char *doc = NULL;
 	const char *k;
-	struct run r;
+	struct spawn_result r;
 	gchar **lines, **cols, **vals;
 	unsigned n = 0, ns;
 
@@ -402,8 +351,8 @@ static void test_keys(void)
 	 * the same order), then config and the statistics. */
 	o = synth_json("--pattern", "zipf", "--pages", "100", "--accesses", "1000", "--seed", "7",
 		       "--guest", "pae", "--host", "npt4", "--json", NULL);
-	r = run("--pattern", "zipf", "--pages", "100", "--accesses", "1000", "--seed", "7",
-		"--guest", "pae", "--host", "npt4", "--csv", NULL);
+	r = spawn_tdpsim("synth", "--pattern", "zipf", "--pages", "100", "--accesses", "1000",
+			 "--seed", "7", "--guest", "pae", "--host", "npt4", "--csv", NULL);
 	g_assert_cmpint(r.status, ==, 0);
 	lines = g_strsplit(r.out, "\n", -1);
 	g_assert_cmpuint(g_strv_length(lines), ==, 3); /* header, values, "" */
@@ -444,26 +393,26 @@ static void test_keys(void)
 	g_strfreev(cols);
 	g_strfreev(vals);
 	g_strfreev(lines);
-	run_free(&r);
+	spawn_free(&r);
 	g_free(doc);
 }
 
 /* Same options, same output; another seed, another stream. */
 static void test_deterministic(void)
 {
-	struct run a = run("--pattern", "random", "--pages", "20000", "--accesses", "50000",
-			   "--host", "ept4", NULL);
-	struct run b = run("--pattern", "random", "--pages", "20000", "--accesses", "50000",
-			   "--host", "ept4", NULL);
-	struct run c = run("--pattern", "random", "--pages", "20000", "--accesses", "50000",
-			   "--host", "ept4", "--seed", "2", NULL);
+#define RANDOM_EPT4                                                                        \
+	"--pattern", "random", "--pages", "20000", "--accesses", "50000", "--host", "ept4"
+	struct spawn_result a = spawn_tdpsim("synth", RANDOM_EPT4, NULL);
+	struct spawn_result b = spawn_tdpsim("synth", RANDOM_EPT4, NULL);
+	struct spawn_result c = spawn_tdpsim("synth", RANDOM_EPT4, "--seed", "2", NULL);
+#undef RANDOM_EPT4
 
 	g_assert_cmpint(a.status, ==, 0);
 	g_assert_cmpstr(a.out, ==, b.out);
 	g_assert_cmpstr(a.out, !=, c.out);
-	run_free(&a);
-	run_free(&b);
-	run_free(&c);
+	spawn_free(&a);
+	spawn_free(&b);
+	spawn_free(&c);
 }
 
 /* A million pages: tables only (4 MiB of PTEs), quick. */
@@ -479,10 +428,10 @@ static void test_million_pages(void)
 static void expect_usage(const char *what, ...)
 {
 	va_list ap;
-	struct run r;
+	struct spawn_result r;
 
 	va_start(ap, what);
-	r = run_v(va_arg(ap, const char *), ap);
+	r = spawn_tdpsim_v("synth", va_arg(ap, const char *), ap);
 	va_end(ap);
 	g_test_message("%s -> %s", what, r.err);
 	g_assert_cmpint(r.status, ==, 2);
@@ -492,7 +441,7 @@ static void expect_usage(const char *what, ...)
 	/* one line */
 	g_assert_true(g_str_has_suffix(r.err, "\n"));
 	g_assert_true(strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
-	run_free(&r);
+	spawn_free(&r);
 }
 
 #define P "--pages", "100", "--accesses", "100"

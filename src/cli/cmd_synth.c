@@ -20,7 +20,6 @@
 #include "cli.h"
 #include "synth_cli.h"
 #include "timing/model.h"
-#include "paging/access_ram.h"
 #include "timing/stats.h"
 
 #define CMD "synth"
@@ -38,7 +37,7 @@ struct synth_run {
 	unsigned gpaw;
 	bool shared;
 	double zipf_s;
-	const struct synth_mode *gm;
+	const struct guest_mode *gm;
 	const struct host_mode *hm;
 	struct tm_config cfg;
 	char *cfg_path;
@@ -70,28 +69,6 @@ static int parse_page_size(const char *opt, const char *s, uint64_t *out)
 			return 0;
 		}
 	return cli_fail(CMD, "--%s %s: expected 4k, 2m, 4m or 1g", opt, s);
-}
-
-/* The CPU model: --config FILE|NAME (default TM_CONFIG_DEFAULT), then every
- * --set in order, then the consistency rules once. */
-static int load_config(const struct synth_opts *o, struct synth_run *r)
-{
-	const char *name = o->config ? o->config : TM_CONFIG_DEFAULT;
-	char why[512];
-
-	tm_config_defaults(&r->cfg);
-	r->cfg_path = tm_config_find(name);
-	if (!r->cfg_path)
-		return cli_fail(CMD, "--config %s: no such file, and no configs/%s.ini", name,
-				name);
-	if (tm_config_load(&r->cfg, r->cfg_path, why, sizeof(why)))
-		return cli_fail(CMD, "--config: %s", why);
-	for (gchar **s = o->set; s && *s; s++)
-		if (tm_config_set(&r->cfg, *s, why, sizeof(why)))
-			return cli_fail(CMD, "%s", why);
-	if (tm_config_check(&r->cfg, why, sizeof(why)))
-		return cli_fail(CMD, "%s%s", o->set ? "after --set: " : "", why);
-	return 0;
 }
 
 static int parse(const struct synth_opts *o, struct synth_run *r)
@@ -140,9 +117,9 @@ static int parse(const struct synth_opts *o, struct synth_run *r)
 		return rc;
 	if (o->json && o->csv)
 		return cli_fail(CMD, "--json and --csv exclude each other");
-	r->gm = synth_mode_find(o->guest ? o->guest : "4level");
+	r->gm = guest_mode_find(o->guest ? o->guest : "4level");
 	if (!r->gm)
-		return cli_fail(CMD, "--guest %s: expected %s", o->guest, synth_mode_list);
+		return cli_fail(CMD, "--guest %s: expected %s", o->guest, guest_mode_list);
 	if (o->gpaw) {
 		uint64_t g = 0;
 		const char *want;
@@ -168,7 +145,7 @@ static int parse(const struct synth_opts *o, struct synth_run *r)
 	if (o->shared && !r->gpaw)
 		return cli_fail(CMD, "--shared needs --gpaw (a TD's shared memory)");
 	r->shared = o->shared;
-	return load_config(o, r);
+	return cli_load_config(CMD, o->config, o->set, &r->cfg, &r->cfg_path);
 }
 
 static void print_header(const struct synth_run *r, const struct synth_layout *l)
@@ -278,7 +255,6 @@ static int run(const struct synth_opts *o, struct synth_run *r)
 	struct synth_stream s;
 	struct tm_model *m = NULL;
 	struct pg_cpu cpu;
-	struct tm_env env;
 	char why[512];
 	int rc;
 
@@ -297,10 +273,7 @@ static int run(const struct synth_opts *o, struct synth_run *r)
 			      g_strerror(-rc));
 		goto out_layout;
 	}
-	env = (struct tm_env){ .cpu = &cpu, .host = r->hm ? &l.pg_host : NULL, .set_ad = true };
-	if (!r->hm)
-		pg_ram_accessor(&env.mem, &l.gram);
-	if (tm_model_new(&r->cfg, &env, &l.regs, &m, why, sizeof(why))) {
+	if (synth_layout_model(&l, &r->cfg, &cpu, &m, why, sizeof(why))) {
 		rc = cli_fail(CMD, "%s", why);
 		goto out_stream;
 	}
@@ -369,25 +342,16 @@ int cmd_synth(int argc, char **argv)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("- run a synthetic access stream");
-	GError *err = NULL;
 	int rc;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_summary(ctx, "Feed the timing model a synthetic stream over N pages "
 				     "and print its statistics (docs/cli-synth.md).");
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		rc = cli_fail(CMD, "%s", err->message);
-		g_error_free(err);
-		goto out;
-	}
-	if (argc > 1) {
-		rc = cli_fail(CMD, "unexpected argument '%s'", argv[1]);
-		goto out;
-	}
-	rc = parse(&o, &r);
+	rc = cli_parse_options(CMD, ctx, &argc, &argv);
+	if (!rc)
+		rc = parse(&o, &r);
 	if (!rc)
 		rc = run(&o, &r);
-out:
 	g_free(r.cfg_path);
 	g_option_context_free(ctx);
 	g_free(o.pattern);

@@ -1,6 +1,7 @@
 /*
  * `tdpsim synth` internals: the access-stream generators (synth_stream.c,
- * also linked into bench/) and the table layout (synth_layout.c).
+ * also linked into bench/) and the table layout and the timing model over
+ * it (synth_layout.c).
  *
  * A stream yields byte offsets into a region of @pages pages of
  * @page_size bytes, in a deterministic order fixed by the pattern and the
@@ -17,6 +18,7 @@
 #include "hv/tdx.h"
 #include "paging/mmu.h"
 #include "paging/nested.h"
+#include "guest_modes.h"
 #include "walk.h"
 
 enum synth_pattern { SP_SEQUENTIAL = 0, SP_STRIDED, SP_RANDOM, SP_ZIPF, SP_CHASE, SP_NPATTERNS };
@@ -101,14 +103,6 @@ static inline uint64_t synth_stream_next(struct synth_stream *s)
 
 /* ---- table layout (synth_layout.c) ---------------------------------------- */
 
-/* A guest mode: the paging-register bits that select it. */
-struct synth_mode {
-	const char *name;
-	uint64_t cr0, cr4, efer;
-};
-const struct synth_mode *synth_mode_find(const char *name);
-extern const char synth_mode_list[];
-
 struct synth_layout {
 	struct pg_regs regs;
 	struct pg_mmu mmu;         /* validated guest state */
@@ -136,10 +130,21 @@ struct synth_layout {
  * the tables themselves staying private. 0, or -errno with a one-line
  * reason in @why.
  */
-int synth_layout_build(struct synth_layout *l, const struct synth_mode *gm,
+int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
 		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
 		       bool shared, char *why, unsigned why_len);
 void synth_layout_free(struct synth_layout *l);
+
+/*
+ * A timing model (--config @cfg) over @l's tables, its walks free to set
+ * A/D bits in them: through the host dimension when @l has one, else
+ * straight from the guest-physical view. tm_model_new()'s return and @why.
+ */
+struct tm_config;
+struct tm_model;
+int synth_layout_model(struct synth_layout *l, const struct tm_config *cfg,
+		       const struct pg_cpu *cpu, struct tm_model **out, char *why,
+		       unsigned why_len);
 
 #endif

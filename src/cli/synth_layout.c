@@ -14,6 +14,8 @@
  * HOST_TABLE_BASE, and guest-physical memory at hpa_offset (1 GiB aligned, so
  * that every host page size maps GPA -> GPA + hpa_offset); the host buffer is
  * allocated lazily by the OS, untouched pages cost nothing.
+ * synth_layout_model() puts a timing model on top: the one place that
+ * picks how its walks reach these tables (cmd_synth.c and bench/ share it).
  */
 #include "synth_cli.h"
 
@@ -27,33 +29,13 @@
 #include "paging/synth.h"
 #include "paging/walk.h"
 #include "hv/tdx.h"
+#include "timing/model.h"
 
 #define GUEST_TABLE_BASE UINT64_C(0x100000)
 #define HOST_TABLE_BASE  UINT64_C(0x100000)
 #define SZ_1G            (UINT64_C(1) << 30)
 #define SZ_2M            (UINT64_C(1) << 21)
 #define HOST_PAGES_MAX   (UINT64_C(1) << 26) /* 64 Mi host leaves: 512 MiB of tables */
-
-/* The modes of SDM Vol. 3A Table 4-1, selected by the registers. CR0.WP is
- * set as every modern kernel sets it. */
-static const struct synth_mode modes[] = {
-	{ "nopaging", CR0_PE, 0, 0 },
-	{ "2level", CR0_PE | CR0_PG | CR0_WP, 0, 0 },
-	{ "2level-pse", CR0_PE | CR0_PG | CR0_WP, CR4_PSE, 0 },
-	{ "pae", CR0_PE | CR0_PG | CR0_WP, CR4_PAE, 0 },
-	{ "4level", CR0_PE | CR0_PG | CR0_WP, CR4_PAE, EFER_LME | EFER_LMA },
-	{ "5level", CR0_PE | CR0_PG | CR0_WP, CR4_PAE | CR4_LA57, EFER_LME | EFER_LMA },
-};
-
-const char synth_mode_list[] = "nopaging, 2level, 2level-pse, pae, 4level or 5level";
-
-const struct synth_mode *synth_mode_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(modes[i].name, name) == 0)
-			return &modes[i];
-	return NULL;
-}
 
 /* Table pages needed for @n leaf entries in at most two contiguous runs:
  * per level, ceil(entries / 512) tables plus one for each run's ragged
@@ -87,13 +69,16 @@ void synth_layout_free(struct synth_layout *l)
 }
 
 /* Validate the guest state against the CPU model and the page size. */
-static int guest_state(struct synth_layout *l, const struct synth_mode *gm,
+static int guest_state(struct synth_layout *l, const struct guest_mode *gm,
 		       const struct pg_cpu *cpu, char *why, unsigned len)
 {
 	const char *reason = NULL;
 	unsigned leaf;
 
-	l->regs = (struct pg_regs){ .cr0 = gm->cr0, .cr4 = gm->cr4, .efer = gm->efer,
+	/* The mode's own bits (guest_modes.c), and CR0.WP as every modern
+	 * kernel sets it (and `tdpsim walk` does); with paging off WP has no
+	 * effect (SDM Vol. 3A 2.5). */
+	l->regs = (struct pg_regs){ .cr0 = gm->cr0 | CR0_WP, .cr4 = gm->cr4, .efer = gm->efer,
 				    .cr3 = GUEST_TABLE_BASE };
 	if (pg_mmu_init(&l->mmu, &l->regs, cpu, &reason)) {
 		snprintf(why, len, "--guest %s: %s", gm->name, reason ? reason : "invalid");
@@ -205,7 +190,7 @@ static int build_tdx(struct synth_layout *l, uint64_t slot_pages, uint64_t table
 	return 0;
 }
 
-int synth_layout_build(struct synth_layout *l, const struct synth_mode *gm,
+int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
 		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
 		       bool shared, char *why, unsigned why_len)
@@ -304,4 +289,16 @@ int synth_layout_build(struct synth_layout *l, const struct synth_mode *gm,
 out_free:
 	synth_layout_free(l);
 	return rc;
+}
+
+int synth_layout_model(struct synth_layout *l, const struct tm_config *cfg,
+		       const struct pg_cpu *cpu, struct tm_model **out, char *why,
+		       unsigned why_len)
+{
+	struct tm_env env = { .cpu = cpu, .host = l->has_host ? &l->pg_host : NULL,
+			      .set_ad = true };
+
+	if (!l->has_host)
+		pg_ram_accessor(&env.mem, &l->gram);
+	return tm_model_new(cfg, &env, &l->regs, out, why, why_len);
 }
