@@ -556,6 +556,142 @@ static void test_walk2d_all_combinations(void)
 	}
 }
 
+/*
+ * The host and page-size options follow one rule in `walk` and `synth`
+ * (cli_parse_page_size, host_dim_parse): the same input gets the same
+ * message from both, worded as below (docs/cli-walk.md, docs/cli-synth.md).
+ */
+static const char *const synth_args[] = { "--pattern", "random", "--pages", "16", "--accesses",
+					  "16" };
+
+/* `tdpsim CMD <the command's own first arguments> ARGS...` (at most 6). */
+static struct spawn_result run_both(bool synth, const char *const *a)
+{
+	const char *v[14] = { 0 };
+	unsigned n = 0;
+
+	if (synth)
+		for (unsigned i = 0; i < G_N_ELEMENTS(synth_args); i++)
+			v[n++] = synth_args[i];
+	else
+		v[n++] = "--synthetic";
+	for (; *a; a++)
+		v[n++] = *a;
+	return spawn_tdpsim(synth ? "synth" : "walk", v[0], v[1], v[2], v[3], v[4], v[5], v[6],
+			    v[7], v[8], v[9], v[10], v[11], v[12], NULL);
+}
+
+static void test_rules_shared_with_synth(void)
+{
+	static const struct {
+		const char *args[7];
+		const char *msg;
+	} t[] = {
+		{ { "--page-size", "3k" }, "--page-size 3k: expected 4k, 2m, 4m or 1g" },
+		{ { "--page-size", "0x3000" }, "--page-size 0x3000: expected 4k, 2m, 4m or 1g" },
+		{ { "--page-size", "2mb" }, "--page-size 2mb: expected 4k, 2m, 4m or 1g" },
+		{ { "--host", "npt4", "--host-page-size", "3k" },
+		  "--host-page-size 3k: expected 4k, 2m, 4m or 1g" },
+		{ { "--host", "npt3", "--host-page-size", "1g" },
+		  "--host-page-size 1g: --host npt3 has no such leaf (1 GiB pages need 4- or "
+		  "5-level tables)" },
+		{ { "--host", "npt4", "--host-page-size", "4194304" },
+		  "--host-page-size 4194304: --host npt4 has no such leaf (4 MiB pages exist only "
+		  "in 2-level tables (npt2))" },
+		{ { "--host-page-size", "2m" }, "--host-page-size needs --host" },
+		{ { "--host", "none", "--host-page-size", "2m" }, "--host-page-size needs --host" },
+		{ { "--host", "ept9" },
+		  "--host ept9: expected none, npt2, npt3, npt4, npt5, ept4 or ept5" },
+		{ { "--gpaw", "47" }, "--gpaw 47: expected 48 or 52" },
+		{ { "--gpaw", "48", "--host", "ept5" },
+		  "--gpaw 48 needs --host ept4 (TDX: GPAW 48 uses 4-level secure and shared EPTs, "
+		  "GPAW 52 5-level)" },
+		{ { "--gpaw", "52", "--host", "none" },
+		  "--gpaw 52 needs --host ept5 (TDX: GPAW 48 uses 4-level secure and shared EPTs, "
+		  "GPAW 52 5-level)" },
+		{ { "--gpaw", "52", "--host-page-size", "2M" },
+		  "--gpaw: the TDX model maps 4 KiB host pages only" },
+		{ { "--gpaw", "48", "--host-page-size", "4x" },
+		  "--host-page-size 4x: expected 4k, 2m, 4m or 1g" },
+		{ { "--shared" }, "--shared needs --gpaw 48|52 (TDX)" },
+		{ { "--shared", "--host", "ept4" }, "--shared needs --gpaw 48|52 (TDX)" },
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(t); i++)
+		for (int synth = 0; synth < 2; synth++) {
+			struct spawn_result r = run_both(synth, t[i].args);
+			gchar *want = g_strdup_printf("tdpsim %s: error: %s\n",
+						      synth ? "synth" : "walk", t[i].msg);
+
+			g_assert_cmpint(r.status, ==, 2);
+			g_assert_cmpstr(r.out, ==, "");
+			g_assert_cmpstr(r.err, ==, want);
+			g_free(want);
+			spawn_free(&r);
+		}
+}
+
+/* Every spelling of a size cli_parse_u64() reads as that size is that
+ * size, in both commands: the output is the canonical spelling's, byte for
+ * byte (and walk's 2 MiB leaf is 3 references: SDM Vol. 3A 4.5). */
+static void test_size_spellings(void)
+{
+	static const struct {
+		const char *opt, *canon, *alt[4];
+		const char *extra[3];
+	} t[] = {
+		{ "--page-size", "2m", { "2M", "2097152", "0x200000", "2048k" }, { NULL } },
+		{ "--page-size", "4k", { "4K", "4096", "0x1000", NULL }, { NULL } },
+		{ "--host-page-size", "2m", { "2M", "2097152", NULL }, { "--host", "ept4" } },
+		{ "--host-page-size", "4k", { "4K", "4096", NULL }, { "--gpaw", "48" } },
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(t); i++)
+		for (int synth = 0; synth < 2; synth++) {
+			const char *a[7] = { "--json", t[i].opt, t[i].canon, t[i].extra[0],
+					     t[i].extra[1] };
+			struct spawn_result c = run_both(synth, a);
+
+			g_assert_cmpint(c.status, ==, 0);
+			g_assert_cmpstr(c.err, ==, "");
+			if (!synth && strcmp(t[i].canon, "2m") == 0 && !t[i].extra[0])
+				g_assert_nonnull(strstr(c.out, "\"refs\" : 3,"));
+			for (unsigned k = 0; k < 4 && t[i].alt[k]; k++) {
+				struct spawn_result r;
+
+				a[2] = t[i].alt[k];
+				r = run_both(synth, a);
+				g_test_message("%s %s %s", synth ? "synth" : "walk", t[i].opt,
+					       t[i].alt[k]);
+				g_assert_cmpint(r.status, ==, 0);
+				g_assert_cmpstr(r.out, ==, c.out);
+				spawn_free(&r);
+			}
+			spawn_free(&c);
+		}
+}
+
+/* --config and --set read the same in both commands' help (CLI_CONFIG_ENTRIES);
+ * only what the model is without --config differs. */
+static void test_config_help(void)
+{
+	static const char set_line[] = "  --set=GROUP.KEY=VALUE     Override a CPU-model key "
+				       "(repeatable; on --config, or on icelake-sp without it)\n";
+	struct spawn_result w = spawn_tdpsim("walk", "--help", NULL);
+	struct spawn_result s = spawn_tdpsim("synth", "--help", NULL);
+
+	g_assert_cmpint(w.status, ==, 0);
+	g_assert_cmpint(s.status, ==, 0);
+	g_assert_nonnull(strstr(w.out, set_line));
+	g_assert_nonnull(strstr(s.out, set_line));
+	g_assert_nonnull(strstr(w.out, "  --config=FILE|NAME        CPU model: a file, or a name in "
+				       "configs/ (default: every feature, MAXPHYADDR 46)\n"));
+	g_assert_nonnull(strstr(s.out, "  --config=FILE|NAME        CPU model: a file, or a name in "
+				       "configs/ (default: icelake-sp)\n"));
+	spawn_free(&w);
+	spawn_free(&s);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -575,6 +711,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/walk2d/all-combinations", test_walk2d_all_combinations);
 	g_test_add_func("/walk2d/large", test_walk2d_large);
 	g_test_add_func("/walk2d/tdx", test_walk2d_tdx);
+	g_test_add_func("/cli/options/rules-shared-with-synth", test_rules_shared_with_synth);
+	g_test_add_func("/cli/options/size-spellings", test_size_spellings);
+	g_test_add_func("/cli/options/config-help", test_config_help);
 	rc = g_test_run();
 	g_rmdir(tmpdir);
 	g_free(tmpdir);

@@ -8,6 +8,8 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -425,6 +427,41 @@ static void test_million_pages(void)
 	json_object_unref(o);
 }
 
+/*
+ * The one JSON printer (tm_stats_print_builder, used by the statistics and
+ * by `synth --json`): json-glib's pretty layout with a two-space indent,
+ * "key" : value, and one newline after the closing brace, so that the
+ * output is a line-oriented file. The builder stays usable by the caller.
+ */
+static void test_json_printer(void)
+{
+	JsonBuilder *b = json_builder_new();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	g_assert_nonnull(f);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "synth.pages");
+	json_builder_add_int_value(b, 7);
+	json_builder_set_member_name(b, "config");
+	json_builder_add_string_value(b, "zen2");
+	json_builder_end_object(b);
+	g_assert_cmpint(tm_stats_print_builder(b, f), ==, 0);
+	fclose(f);
+	g_assert_cmpstr(buf, ==, "{\n  \"synth.pages\" : 7,\n  \"config\" : \"zen2\"\n}\n");
+	free(buf);
+	g_object_unref(b);
+
+	/* synth --json is that layout: an object on its own lines. */
+	struct spawn_result r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "4",
+					     "--accesses", "4", "--json", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_true(g_str_has_prefix(r.out, "{\n  \"synth.pattern\" : \"random\",\n"));
+	g_assert_true(g_str_has_suffix(r.out, "\n}\n"));
+	spawn_free(&r);
+}
+
 static void expect_usage(const char *what, ...)
 {
 	va_list ap;
@@ -479,7 +516,7 @@ static void test_bad_input(void)
 		     "--accesses", "1", "--guest", "2level", NULL);
 	expect_usage("unexpected argument", "--pattern", "random", P, "extra", NULL);
 	expect_usage("--gpaw 47", "--pattern", "random", P, "--gpaw", "47", NULL);
-	expect_usage("--shared needs --gpaw", "--pattern", "random", P, "--shared", NULL);
+	expect_usage("--shared needs --gpaw 48|52 (TDX)", "--pattern", "random", P, "--shared", NULL);
 	expect_usage("--guest 2level cannot map GPA bit 47", "--pattern", "random", P, "--gpaw",
 		     "48", "--guest", "2level", "--shared", NULL);
 	expect_usage("--gpaw 48 needs --host ept4", "--pattern", "random", P, "--gpaw", "48",
@@ -505,5 +542,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/synth/deterministic", test_deterministic);
 	g_test_add_func("/synth/million-pages", test_million_pages);
 	g_test_add_func("/synth/bad-input", test_bad_input);
+	g_test_add_func("/synth/json-printer", test_json_printer);
 	return g_test_run();
 }

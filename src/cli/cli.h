@@ -12,6 +12,8 @@
 
 #include <glib.h>
 
+#include "timing/config.h" /* TM_CONFIG_DEFAULT, struct tm_config */
+
 #define CLI_EXIT_OK    0
 #define CLI_EXIT_USAGE 2 /* bad input: options, values, files */
 
@@ -46,6 +48,27 @@ int cli_parse_options(const char *cmd, GOptionContext *ctx, int *argc, char ***a
  */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/*
+ * Parse a page size for option --@opt: 4k, 2m, 4m or 1g in any case, or the
+ * same size as any number cli_parse_u64() reads (4096, 0x200000, 2048k).
+ * Whether the paging format has that size is the caller's check. Returns
+ * 0, or cli_fail()'s exit code with "--@opt @s: expected 4k, 2m, 4m or 1g".
+ */
+int cli_parse_page_size(const char *cmd, const char *opt, const char *s, uint64_t *out);
+
+/*
+ * The --config and --set entries of a GOptionEntry table, one wording for
+ * every subcommand that loads a CPU model through cli_load_config():
+ * @config a gchar **, @sets a gchar ***, @dflt what the model is without
+ * --config (a string literal).
+ */
+#define CLI_CONFIG_ENTRIES(config, sets, dflt)                                              \
+	{ "config", 0, 0, G_OPTION_ARG_STRING, (config),                                    \
+	  "CPU model: a file, or a name in configs/ (default: " dflt ")", "FILE|NAME" },    \
+	{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, (sets),                                   \
+	  "Override a CPU-model key (repeatable; on --config, or on " TM_CONFIG_DEFAULT      \
+	  " without it)", "GROUP.KEY=VALUE" }
+
 /* A named bit, or a named field when @mask has several bits ("pk=N"). */
 struct cli_bit {
 	const char *name;
@@ -75,7 +98,6 @@ void cli_bit_names(const struct cli_bit *table, char *buf, size_t len);
  * cli_fail()'s exit code with one line naming the option, the file or key
  * and the problem.
  */
-struct tm_config;
 int cli_load_config(const char *cmd, const char *config, char *const *sets,
 		    struct tm_config *out, char **path);
 

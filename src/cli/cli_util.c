@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "timing/config.h"
 
 int cli_fail(const char *cmd, const char *fmt, ...)
 {
@@ -94,6 +93,18 @@ int cli_parse_u64(const char *s, uint64_t *out)
 	if (shift && v > (UINT64_MAX >> shift))
 		return -ERANGE;
 	*out = v << shift;
+	return 0;
+}
+
+int cli_parse_page_size(const char *cmd, const char *opt, const char *s, uint64_t *out)
+{
+	uint64_t v;
+
+	/* cli_parse_u64() reads the names as numbers too: "2m" is 2 << 20. */
+	if (cli_parse_u64(s, &v) || (v != UINT64_C(1) << 12 && v != UINT64_C(1) << 21 &&
+				     v != UINT64_C(1) << 22 && v != UINT64_C(1) << 30))
+		return cli_fail(cmd, "--%s %s: expected 4k, 2m, 4m or 1g", opt, s);
+	*out = v;
 	return 0;
 }
 

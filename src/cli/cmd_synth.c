@@ -33,12 +33,10 @@ struct synth_opts {
 
 struct synth_run {
 	enum synth_pattern pat;
-	uint64_t pages, accesses, page_size, stride, seed, insns, host_page_size;
-	unsigned gpaw;
-	bool shared;
+	uint64_t pages, accesses, page_size, stride, seed, insns;
 	double zipf_s;
 	const struct guest_mode *gm;
-	const struct host_mode *hm;
+	struct host_dim hd;
 	struct tm_config cfg;
 	char *cfg_path;
 };
@@ -55,20 +53,6 @@ static int parse_u64_opt(const char *opt, const char *s, uint64_t min, uint64_t 
 		return cli_fail(CMD, "--%s %s is out of range (%" PRIu64 "..%" PRIu64 ")", opt, s,
 				min, max);
 	return 0;
-}
-
-static int parse_page_size(const char *opt, const char *s, uint64_t *out)
-{
-	static const char *const names[] = { "4k", "2m", "4m", "1g" };
-	static const uint64_t sizes[] = { UINT64_C(1) << 12, UINT64_C(1) << 21, UINT64_C(1) << 22,
-					  UINT64_C(1) << 30 };
-
-	for (unsigned i = 0; i < 4; i++)
-		if (g_ascii_strcasecmp(s, names[i]) == 0) {
-			*out = sizes[i];
-			return 0;
-		}
-	return cli_fail(CMD, "--%s %s: expected 4k, 2m, 4m or 1g", opt, s);
 }
 
 static int parse(const struct synth_opts *o, struct synth_run *r)
@@ -90,7 +74,7 @@ static int parse(const struct synth_opts *o, struct synth_run *r)
 	    (rc = parse_u64_opt("accesses", o->accesses, 1, UINT64_C(1) << 48, &r->accesses)))
 		return rc;
 	r->page_size = UINT64_C(4096);
-	if (o->page_size && (rc = parse_page_size("page-size", o->page_size, &r->page_size)))
+	if (o->page_size && (rc = cli_parse_page_size(CMD, "page-size", o->page_size, &r->page_size)))
 		return rc;
 	r->stride = r->page_size;
 	if (o->stride) {
@@ -120,31 +104,8 @@ static int parse(const struct synth_opts *o, struct synth_run *r)
 	r->gm = guest_mode_find(o->guest ? o->guest : "4level");
 	if (!r->gm)
 		return cli_fail(CMD, "--guest %s: expected %s", o->guest, guest_mode_list);
-	if (o->gpaw) {
-		uint64_t g = 0;
-		const char *want;
-
-		if (cli_parse_u64(o->gpaw, &g) || (g != 48 && g != 52))
-			return cli_fail(CMD, "--gpaw %s: expected 48 or 52", o->gpaw);
-		want = g == 48 ? "ept4" : "ept5";
-		if (o->host && strcmp(o->host, want) != 0)
-			return cli_fail(CMD, "--gpaw %" PRIu64 " needs --host %s (TDX: GPAW 48 uses "
-					"4-level secure and shared EPTs, GPAW 52 5-level)", g, want);
-		if (o->host_page_size && g_ascii_strcasecmp(o->host_page_size, "4k") != 0)
-			return cli_fail(CMD, "--gpaw: the TDX model maps 4 KiB host pages only");
-		r->gpaw = (unsigned)g;
-		if ((rc = host_mode_parse(CMD, want, NULL, &r->hm, &r->host_page_size)))
-			return rc;
-	} else if (o->host && strcmp(o->host, "none") != 0) {
-		if ((rc = host_mode_parse(CMD, o->host, o->host_page_size, &r->hm,
-					  &r->host_page_size)))
-			return rc;
-	} else if (o->host_page_size) {
-		return cli_fail(CMD, "--host-page-size needs --host");
-	}
-	if (o->shared && !r->gpaw)
-		return cli_fail(CMD, "--shared needs --gpaw (a TD's shared memory)");
-	r->shared = o->shared;
+	if ((rc = host_dim_parse(CMD, o->host, o->host_page_size, o->gpaw, o->shared, &r->hd)))
+		return rc;
 	return cli_load_config(CMD, o->config, o->set, &r->cfg, &r->cfg_path);
 }
 
@@ -154,11 +115,11 @@ static void print_header(const struct synth_run *r, const struct synth_layout *l
 	       " accesses, seed %" PRIu64 "\n", synth_pattern_names[r->pat], r->pages,
 	       r->page_size >> 10, r->accesses, r->seed);
 	printf("guest %s (%" PRIu64 " table pages)", r->gm->name, l->guest_tables);
-	if (r->hm)
+	if (r->hd.hm)
 		printf(", host %s with %" PRIu64 " KiB pages (%" PRIu64 " table pages)",
-		       host_mode_name(r->hm), r->host_page_size >> 10, l->host_tables);
-	if (r->gpaw)
-		printf(", TDX GPAW %u (%s pages)", r->gpaw, r->shared ? "shared" : "private");
+		       host_mode_name(r->hd.hm), r->hd.page_size >> 10, l->host_tables);
+	if (r->hd.gpaw)
+		printf(", TDX GPAW %u (%s pages)", r->hd.gpaw, r->hd.shared ? "shared" : "private");
 	printf("; config %s\n", r->cfg_path);
 }
 
@@ -178,20 +139,18 @@ static void synth_params(const struct synth_run *r, struct synth_param p[SYNTH_N
 	p[2] = (struct synth_param){ "synth.page_size", NULL, (gint64)r->page_size };
 	p[3] = (struct synth_param){ "synth.seed", NULL, (gint64)r->seed };
 	p[4] = (struct synth_param){ "synth.guest", r->gm->name, 0 };
-	p[5] = (struct synth_param){ "synth.host", r->hm ? host_mode_name(r->hm) : "none", 0 };
+	p[5] = (struct synth_param){ "synth.host", r->hd.hm ? host_mode_name(r->hd.hm) : "none",
+				     0 };
 	p[6] = (struct synth_param){ "synth.host_page_size", NULL,
-				     r->hm ? (gint64)r->host_page_size : 0 };
-	p[7] = (struct synth_param){ "synth.gpaw", NULL, r->gpaw };
-	p[8] = (struct synth_param){ "synth.shared", NULL, r->shared };
+				     r->hd.hm ? (gint64)r->hd.page_size : 0 };
+	p[7] = (struct synth_param){ "synth.gpaw", NULL, r->hd.gpaw };
+	p[8] = (struct synth_param){ "synth.shared", NULL, r->hd.shared };
 }
 
 static void print_json(const struct synth_run *r, const struct tm_model *m)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g = json_generator_new();
 	struct synth_param p[SYNTH_NPARAMS];
-	JsonNode *root;
-	gchar *text;
 
 	synth_params(r, p);
 	json_builder_begin_object(b);
@@ -204,14 +163,7 @@ static void print_json(const struct synth_run *r, const struct tm_model *m)
 	}
 	tm_stats_json(m, b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(g, root);
-	json_generator_set_pretty(g, TRUE);
-	text = json_generator_to_data(g, NULL);
-	printf("%s\n", text);
-	g_free(text);
-	json_node_unref(root);
-	g_object_unref(g);
+	tm_stats_print_builder(b, stdout);
 	g_object_unref(b);
 }
 
@@ -261,10 +213,10 @@ static int run(const struct synth_opts *o, struct synth_run *r)
 	tm_config_pg_cpu(&r->cfg, &cpu);
 	/* A TD's MAXPHYADDR is its GPAW (hv/tdx.h): the shared bit is an
 	 * address bit of its entries, not a reserved one. */
-	if (r->gpaw)
-		cpu.maxphyaddr = (uint8_t)r->gpaw;
-	if (synth_layout_build(&l, r->gm, &cpu, r->pages, r->page_size, r->hm, r->host_page_size,
-			       r->gpaw, r->shared, why, sizeof(why)))
+	if (r->hd.gpaw)
+		cpu.maxphyaddr = (uint8_t)r->hd.gpaw;
+	if (synth_layout_build(&l, r->gm, &cpu, r->pages, r->page_size, r->hd.hm, r->hd.page_size,
+			       r->hd.gpaw, r->hd.shared, why, sizeof(why)))
 		return cli_fail(CMD, "%s", why);
 	rc = synth_stream_init(&s, r->pat, r->pages, r->accesses, r->page_size, r->stride,
 			       r->zipf_s, r->seed);
@@ -330,11 +282,7 @@ int cmd_synth(int argc, char **argv)
 		  "TDX: GPA width, secure/shared EPTs (48: ept4, 52: ept5)", "48|52" },
 		{ "shared", 0, 0, G_OPTION_ARG_NONE, &o.shared,
 		  "TDX (--gpaw): the data pages are shared, mapped through the shared alias", NULL },
-		{ "config", 0, 0, G_OPTION_ARG_STRING, &o.config,
-		  "CPU model: a file, or a name in configs/ (default " TM_CONFIG_DEFAULT ")",
-		  "FILE|NAME" },
-		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.set,
-		  "override a CPU-model key (repeatable)", "GROUP.KEY=VALUE" },
+		CLI_CONFIG_ENTRIES(&o.config, &o.set, TM_CONFIG_DEFAULT),
 		{ "insns-per-access", 0, 0, G_OPTION_ARG_STRING, &o.insns,
 		  "instructions retired per access (default 1)", "K" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "print one JSON object", NULL },

@@ -61,12 +61,7 @@ int cmd_walk(int argc, char **argv)
 	    {"pkrs", 0, 0, G_OPTION_ARG_STRING, &o.pkrs, "IA32_PKRS value", "VALUE"},
 	    {"maxphyaddr", 0, 0, G_OPTION_ARG_STRING, &o.maxphyaddr,
 	     "CPU model: physical-address width 32-52 (default 46)", "N"},
-	    {"config", 0, 0, G_OPTION_ARG_STRING, &o.config,
-	     "CPU model: a file or a name in configs/ (default: every feature, MAXPHYADDR 46)",
-	     "FILE|NAME"},
-	    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sets,
-	     "Override a CPU-model key (repeatable; implies --config " TM_CONFIG_DEFAULT ")",
-	     "GROUP.KEY=VAL"},
+	    CLI_CONFIG_ENTRIES(&o.config, &o.sets, "every feature, MAXPHYADDR 46"),
 	    {"no-1g", 0, 0, G_OPTION_ARG_NONE, &o.no_1g, "CPU model: no 1 GiB pages", NULL},
 	    {"no-la57", 0, 0, G_OPTION_ARG_NONE, &o.no_la57, "CPU model: no 5-level paging", NULL},
 	    {"no-pse36", 0, 0, G_OPTION_ARG_NONE, &o.no_pse36, "CPU model: no PSE-36", NULL},
@@ -126,6 +121,8 @@ int cmd_walk(int argc, char **argv)
 		goto out;
 	}
 	if (o.synthetic && (rc = walk_parse_synth(&c, guest_mode_format(c.gm))))
+		goto out;
+	if ((rc = host_dim_parse(CMD, o.host, o.host_page_size, o.gpaw, o.shared, &c.hd)))
 		goto out;
 	if ((rc = walk_setup_regs(&c)) || (rc = walk_setup_request(&c)) || (rc = walk_host_parse(&c)))
 		goto out;

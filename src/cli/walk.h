@@ -5,7 +5,8 @@
  *   walk_build.c   the tables (synthetic or an image) and the traced walk
  *   walk_explain.c the fault in words, sizes and permissions as text
  *   walk_text.c    the text report; walk_json.c the JSON object
- *   walk_host.c    the host dimension: --host, --gpaw, --shared, the 2D grid
+ *   walk_host.c    the host dimension: its tables, the 2D walk and grid
+ *   host_opts.c    --host, --host-page-size, --gpaw, --shared (shared with synth)
  * and guest_modes.c holds the --guest table shared with `tdpsim synth`.
  */
 #ifndef TDPSIM_CLI_WALK_H
@@ -20,6 +21,26 @@
 #include "paging/walk.h"
 
 #define WALK_CMD "walk" /* cli_fail()'s command name */
+
+struct host_mode;
+
+/* The host dimension the options ask for (host_opts.c). */
+struct host_dim {
+	const struct host_mode *hm; /* NULL: no host dimension */
+	uint64_t page_size;         /* host leaf size, with @hm */
+	unsigned gpaw;              /* TDX: 48 or 52 (then @hm is ept4 or ept5); else 0 */
+	bool shared;                /* TDX --shared */
+};
+
+/*
+ * The rules of --host @host, --host-page-size @page_size, --gpaw @gpaw and
+ * --shared for every subcommand (any of the strings may be NULL): --shared
+ * needs --gpaw; --gpaw is 48 or 52, picks ept4 or ept5 (--host may name
+ * it, nothing else) and 4 KiB host pages; --host-page-size needs a host
+ * that has that leaf (host_mode_parse). 0, or cli_fail()'s exit code.
+ */
+int host_dim_parse(const char *cmd, const char *host, const char *page_size, const char *gpaw,
+		   bool shared, struct host_dim *out);
 
 /* The synthetic layout: tables from 1 MiB up, in 2 MiB of RAM; the page
  * itself is not backed (a walk never reads the data). */
@@ -60,7 +81,9 @@ struct walk_ctx {
 	struct pg_accessor inner;
 	uint64_t last_addr;
 	uint64_t ad_set[PG_LEVELS_MAX + 1]; /* bits newly set, by level */
-	/* The host dimension (walk_host.c); NULL without --host. */
+	/* The host dimension: the options, then (walk_host.c) its state,
+	 * NULL without --host or --gpaw. */
+	struct host_dim hd;
 	struct walk_host *host;
 };
 
@@ -86,7 +109,7 @@ void walk_print_text(const struct walk_ctx *c);
 void walk_print_json(const struct walk_ctx *c);
 
 /* walk_host.c */
-int walk_host_parse(struct walk_ctx *c);            /* options, before set-up */
+int walk_host_parse(struct walk_ctx *c);            /* walk's own checks of c->hd */
 int walk_host_build(struct walk_ctx *c, uint64_t table_end); /* synthetic host tables */
 int walk_host_run(struct walk_ctx *c);              /* PDPTE load + 2D walk */
 void walk_host_text(const struct walk_ctx *c);      /* grid and host result */
@@ -102,7 +125,6 @@ struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c); /* guest-physical view 
  * tables in @hram at @table_base that map each host page holding a GPA to
  * GPA + @hpa_offset.
  */
-struct host_mode;
 struct host_tables {
 	const struct host_mode *hm;
 	uint64_t page_size, hpa_offset;

@@ -10,7 +10,8 @@
  * numbered in the order the hardware makes it).
  *
  * The host-mode table and the host-table builder (host_mode_parse,
- * host_tables_*) are shared with `tdpsim synth --host` (synth_layout.c).
+ * host_tables_*) are shared with `tdpsim synth --host` (synth_layout.c);
+ * the options' rules are host_opts.c's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -77,58 +78,45 @@ struct walk_host {
 	bool walked;              /* pg_walk2d() ran (no PDPTE-load fault) */
 };
 
+/* The host options were parsed by host_dim_parse() into c->hd; these are
+ * the rules only walk has, against --image, --pa-base and the guest. */
 int walk_host_parse(struct walk_ctx *c)
 {
 	const struct walk_opts *o = c->o;
+	const struct host_dim *hd = &c->hd;
 	struct walk_host *h;
 
-	if (o->shared && !o->gpaw)
-		return cli_fail(CMD, "--shared needs --gpaw 48|52 (TDX)");
-	if (o->gpaw) {
-		uint64_t g = 0;
-
-		if (cli_parse_u64(o->gpaw, &g) || (g != 48 && g != 52))
-			return cli_fail(CMD, "--gpaw %s: expected 48 or 52", o->gpaw);
-		if (o->host && strcmp(o->host, g == 48 ? "ept4" : "ept5") != 0)
-			return cli_fail(CMD, "--gpaw %" PRIu64 " needs --host %s (TDX: GPAW 48 uses "
-					"4-level secure and shared EPTs, GPAW 52 5-level)", g,
-					g == 48 ? "ept4" : "ept5");
-		if (o->host_page_size && strcmp(o->host_page_size, "4k") != 0)
-			return cli_fail(CMD, "--gpaw: the TDX model maps 4 KiB host pages only");
-		if (o->image)
-			return cli_fail(CMD, "--gpaw needs --synthetic");
-		if (o->pa_base && o->page_size && strcmp(o->page_size, "4k") != 0)
+	if (!hd->hm)
+		return 0;
+	if (o->image)
+		return cli_fail(CMD, hd->gpaw ? "--gpaw needs --synthetic"
+					      : "--host needs --synthetic (an image has no host "
+						"tables)");
+	if (hd->gpaw) {
+		if (o->pa_base && c->page_size != SZ_4K)
 			return cli_fail(CMD, "--gpaw: give --pa-base with 4 KiB guest pages only");
 		/* The shared bit is GPA bit GPAW-1 (47 or 51): beyond what a guest
 		 * without 8-byte entries can address. 32-bit paging reaches 40
 		 * bits at most (PSE-36, SDM Vol. 3A 4.3); without paging the GPA
 		 * is the 32-bit linear address. */
-		if (o->shared && (c->mmu.fmt->levels == 0 || c->mmu.fmt->entry_bytes == 4))
+		if (hd->shared && (c->mmu.fmt->levels == 0 || c->mmu.fmt->entry_bytes == 4))
 			return cli_fail(CMD, "--shared: --guest %s cannot reach the TDX shared bit "
-					"(GPA bit %" PRIu64 "): %s; use pae, 4level or 5level",
-					c->gm->name, g - 1,
+					"(GPA bit %u): %s; use pae, 4level or 5level",
+					c->gm->name, hd->gpaw - 1,
 					c->mmu.fmt->levels ? "32-bit paging maps physical addresses "
 							     "of at most 40 bits"
 							   : "without paging a GPA is a 32-bit linear "
 							     "address");
-		h = g_new0(struct walk_host, 1);
-		c->host = h;
-		h->hm = &host_modes[g == 48 ? 4 : 5];
-		h->page_size = SZ_4K;
-		h->tdx = g_new0(struct hv_tdx, 1);
-		h->tdx->gpaw = (unsigned)g;
-		return 0;
 	}
-	if (!o->host || strcmp(o->host, "none") == 0) {
-		if (o->host_page_size)
-			return cli_fail(CMD, "--host-page-size needs --host");
-		return 0;
-	}
-	if (o->image)
-		return cli_fail(CMD, "--host needs --synthetic (an image has no host tables)");
 	h = g_new0(struct walk_host, 1);
 	c->host = h;
-	return host_mode_parse(CMD, o->host, o->host_page_size, &h->hm, &h->page_size);
+	h->hm = hd->hm;
+	h->page_size = hd->page_size;
+	if (hd->gpaw) {
+		h->tdx = g_new0(struct hv_tdx, 1);
+		h->tdx->gpaw = hd->gpaw;
+	}
+	return 0;
 }
 
 int host_mode_parse(const char *cmd, const char *name, const char *page_size,
@@ -136,6 +124,7 @@ int host_mode_parse(const char *cmd, const char *name, const char *page_size,
 {
 	const struct host_mode *hm = NULL;
 	uint64_t v = SZ_4K;
+	int rc;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(host_modes); i++)
 		if (strcmp(host_modes[i].name, name) == 0)
@@ -143,10 +132,8 @@ int host_mode_parse(const char *cmd, const char *name, const char *page_size,
 	if (!hm)
 		return cli_fail(cmd, "--host %s: expected none, npt2, npt3, npt4, npt5, ept4 or "
 				"ept5", name);
-	if (page_size &&
-	    (cli_parse_u64(page_size, &v) || (v & (v - 1)) ||
-	     !(v & (SZ_4K | SZ_2M | SZ_4M | SZ_1G))))
-		return cli_fail(cmd, "--host-page-size %s: expected 4k, 2m, 4m or 1g", page_size);
+	if (page_size && (rc = cli_parse_page_size(cmd, "host-page-size", page_size, &v)))
+		return rc;
 	if (!(v & hm->sizes))
 		return cli_fail(cmd, "--host-page-size %s: --host %s has no such leaf (%s)",
 				page_size, name,

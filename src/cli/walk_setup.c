@@ -128,16 +128,12 @@ int walk_setup_regs(struct walk_ctx *c)
 			return CLI_EXIT_USAGE;
 		c->cpu.maxphyaddr = (uint8_t)v;
 	}
-	if (o->gpaw) {
-		/* TDX: a TD's MAXPHYADDR is its GPAW (validated in walk_host.c). */
-		uint64_t g = 0;
-
-		if (!cli_parse_u64(o->gpaw, &g) && (g == 48 || g == 52)) {
-			if (o->maxphyaddr && c->cpu.maxphyaddr != g)
-				return cli_fail(CMD, "--maxphyaddr %s contradicts --gpaw %s (a TD's "
-						"MAXPHYADDR is its GPAW)", o->maxphyaddr, o->gpaw);
-			c->cpu.maxphyaddr = (uint8_t)g;
-		}
+	if (c->hd.gpaw) {
+		/* TDX: a TD's MAXPHYADDR is its GPAW (host_dim_parse). */
+		if (o->maxphyaddr && c->cpu.maxphyaddr != c->hd.gpaw)
+			return cli_fail(CMD, "--maxphyaddr %s contradicts --gpaw %s (a TD's "
+					"MAXPHYADDR is its GPAW)", o->maxphyaddr, o->gpaw);
+		c->cpu.maxphyaddr = (uint8_t)c->hd.gpaw;
 	}
 	c->cpu.gbpages &= !o->no_1g;
 	c->cpu.la57 &= !o->no_la57;
@@ -234,16 +230,8 @@ int walk_parse_synth(struct walk_ctx *c, const struct pg_format *fmt)
 	const struct walk_opts *o = c->o;
 
 	c->page_size = 4096;
-	if (o->page_size) {
-		uint64_t v;
-
-		if (cli_parse_u64(o->page_size, &v) ||
-		    (v != 4096 && v != (UINT64_C(2) << 20) && v != (UINT64_C(4) << 20) &&
-		     v != (UINT64_C(1) << 30)))
-			return cli_fail(CMD, "--page-size %s: expected 4k, 2m, 4m or 1g",
-					o->page_size);
-		c->page_size = v;
-	}
+	if (o->page_size && cli_parse_page_size(CMD, "page-size", o->page_size, &c->page_size))
+		return CLI_EXIT_USAGE;
 	c->pa_base = WALK_SYNTH_PA_BASE;
 	if (o->pa_base) {
 		if (fmt->levels == 0)

@@ -362,26 +362,35 @@ void tm_stats_build_json(const struct tm_stats *s, const char *name, JsonBuilder
 	}
 }
 
+int tm_stats_print_builder(JsonBuilder *b, FILE *f)
+{
+	JsonGenerator *g = json_generator_new();
+	JsonNode *root = json_builder_get_root(b);
+	gchar *text;
+
+	json_generator_set_root(g, root);
+	json_generator_set_pretty(g, TRUE);
+	json_generator_set_indent(g, 2);
+	text = json_generator_to_data(g, NULL);
+	fprintf(f, "%s\n", text);
+	g_free(text);
+	if (root)
+		json_node_unref(root);
+	g_object_unref(g);
+	return ferror(f) ? -EIO : 0;
+}
+
 static int print_json(const struct tm_stats *s, const char *name, FILE *f)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g = json_generator_new();
-	JsonNode *root;
-	gchar *text;
+	int rc;
 
 	json_builder_begin_object(b);
 	tm_stats_build_json(s, name, b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(g, root);
-	json_generator_set_pretty(g, TRUE);
-	text = json_generator_to_data(g, NULL);
-	fprintf(f, "%s\n", text);
-	g_free(text);
-	json_node_unref(root);
-	g_object_unref(g);
+	rc = tm_stats_print_builder(b, f);
 	g_object_unref(b);
-	return 0;
+	return rc;
 }
 
 int tm_stats_fprint(const struct tm_stats *s, const char *name, FILE *f, int fmt)

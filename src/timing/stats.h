@@ -85,6 +85,13 @@ struct _JsonBuilder;
 int tm_stats_fprint(const struct tm_stats *s, const char *name, FILE *f, int fmt);
 void tm_stats_build_json(const struct tm_stats *s, const char *name, struct _JsonBuilder *b);
 
+/*
+ * Print the value @b has built, pretty with an indent of two spaces and a
+ * final newline, on @f: the one JSON printer of the statistics and of the
+ * subcommands that wrap them. @b stays the caller's. 0, or -EIO.
+ */
+int tm_stats_print_builder(struct _JsonBuilder *b, FILE *f);
+
 /* The @i-th output key in output order ("walk_hist.N" included), or NULL
  * past the last. */
 const char *tm_stats_key(unsigned i);
