@@ -17,6 +17,7 @@
  */
 #include <glib.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "cpu/boot.h"
@@ -34,6 +35,7 @@ struct run {
 	size_t flog_len;
 	char *console;
 	size_t console_len;
+	FILE *flog_f, *console_f; /* closed after the machine (it flushes the console) */
 	int stop;
 	int status;
 	uint64_t res[32];
@@ -92,6 +94,16 @@ static unsigned count_acc(uint64_t va, uint8_t size, uint8_t kind)
 	return n;
 }
 
+/* An independent instruction count: a UC_HOOK_CODE hook runs before every
+ * instruction Unicorn executes (also one that then faults). */
+static bool count_code, no_grow;
+static uint64_t code_count;
+
+static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+	code_count++;
+}
+
 static void run_guest_model(const char *name, uint8_t mmu, uint8_t model, struct run *r)
 {
 	char *path = g_build_filename(MACHINE_GUESTS, name, NULL);
@@ -114,6 +126,7 @@ static void run_guest_model(const char *name, uint8_t mmu, uint8_t model, struct
 	con = open_memstream(&r->console, &r->console_len);
 	o.fault_log = flog;
 	o.console = con;
+	o.no_tlb_grow = no_grow;
 	o.report = stderr;
 	if (cpu_machine_init(&r->c, &cfg, &o, why, sizeof(why)))
 		g_error("cpu_machine_init: %s", why);
@@ -122,13 +135,22 @@ static void run_guest_model(const char *name, uint8_t mmu, uint8_t model, struct
 	r->c.on_event_opaque = r->ev;
 	if (model == CPU_MODEL_TIMING)
 		r->c.on_access = on_access;
+	if (count_code) {
+		uc_hook h;
+
+		code_count = 0;
+		g_assert_cmpint(uc_hook_add(r->c.uc, &h, UC_HOOK_CODE, on_code, NULL, 1, 0), ==,
+				UC_ERR_OK);
+	}
 	g_assert_cmpint(cpu_ram_write(&r->c.ram, LOAD_PA, img, len), ==, 0);
 	g_assert_cmpint(cpu_boot_enter(&r->c, &b, why, sizeof(why)), ==, 0);
 	r->stop = cpu_run(&r->c);
 	r->status = r->c.bus.exit_status;
 	g_assert_cmpint(cpu_ram_read(&r->c.ram, RES_PA, r->res, sizeof(r->res)), ==, 0);
-	fclose(flog);
-	fclose(con);
+	fflush(flog);
+	fflush(con);
+	r->flog_f = flog;
+	r->console_f = con;
 	g_free(img);
 	g_free(path);
 }
@@ -141,6 +163,8 @@ static void run_guest(const char *name, uint8_t mmu, struct run *r)
 static void run_free(struct run *r)
 {
 	cpu_machine_free(&r->c);
+	fclose(r->flog_f);
+	fclose(r->console_f);
 	g_array_free(r->ev, TRUE);
 	free(r->flog);
 	free(r->console);
@@ -170,6 +194,16 @@ static void check_machine64(uint8_t mmu)
 	/* The guest exits through isa-debug-exit with 0x10: (0x10 << 1) | 1. */
 	g_assert_cmpint(r.stop, ==, CPU_STOP_EXIT);
 	g_assert_cmpint(r.status, ==, 0x21);
+
+	/* Phase 9: 16 passes over 1,024 distinct 4 KiB pages (see below). */
+	g_assert_cmphex(r.res[0x98 / 8], ==, 0x9999);
+	if (mmu == CPU_MMU_TDPSIM) {
+		g_test_message("phase 9: %" G_GUINT64_FORMAT " fills, %" G_GUINT64_FORMAT
+			       " growth flushes", r.c.n.fills, r.c.n.grow_flushes);
+		g_assert_cmpuint(r.c.n.fills, >=, 1024);
+		g_assert_cmpuint(r.c.n.fills, <, 16384 / 2);
+		g_assert_cmpuint(r.c.n.grow_flushes, >=, 1);
+	}
 
 	/* Phase 1: the write through VA 0x40000010 reached PA 0x500010. */
 	g_assert_cmphex(r.res[0], ==, 0x1111222233334444ull);
@@ -276,6 +310,27 @@ static void check_machine64(uint8_t mmu)
 	run_free(&r);
 }
 
+/* QEMU's TLB starts with 256 direct-mapped entries per MMU index and grows
+ * only at a flush. Phase 9 reads 1,024 consecutive pages 16 times: 4 pages
+ * per entry, so without growth every read misses: 16 x 1,024 = 16,384
+ * fills for the phase alone. With fill.c's growth flushes (after 512 fills:
+ * 256 -> 512 entries; after 1,024 more: -> 1,024) the pages fit, and the
+ * whole run takes 2,561 fills here; asserted: under half of 16,384. */
+static void test_tlb_growth(void)
+{
+	struct run r;
+
+	no_grow = true;
+	run_guest("machine64.bin", CPU_MMU_TDPSIM, &r);
+	no_grow = false;
+	g_assert_cmpint(r.stop, ==, CPU_STOP_EXIT);
+	g_assert_cmphex(r.res[0x98 / 8], ==, 0x9999);
+	g_test_message("no growth: %" G_GUINT64_FORMAT " fills", r.c.n.fills);
+	g_assert_cmpuint(r.c.n.grow_flushes, ==, 0);
+	g_assert_cmpuint(r.c.n.fills, >=, 16 * 1024);
+	run_free(&r);
+}
+
 static void test_machine64_tdpsim(void)
 {
 	check_machine64(CPU_MMU_TDPSIM);
@@ -317,16 +372,20 @@ static void test_halt(void)
 
 /* --model timing: the access feed and the paging events reach the model.
  * The guest makes one MOV to CR3 with bit 63 (no flush), two INVLPGs (the
- * #PF handler's and phase 5's), one INVPCID type 0; every block's
- * instructions are fed (no HLT idles this guest, so the model's count is
- * virtual time exactly). */
+ * #PF handler's and phase 5's), one INVPCID type 0; the instructions that
+ * ran are fed, and they are exactly those a UC_HOOK_CODE hook saw minus
+ * the two that faulted and ran again after their handler (the store of
+ * phase 2, #PF, and INVPCID type 5, #GP). */
 static void test_timing(void)
 {
 	struct run r;
 	const struct tm_stats *st;
+	uint64_t faults = 0;
 
 	accs = g_array_new(FALSE, FALSE, sizeof(struct acc));
+	count_code = true;
 	run_guest_model("machine64.bin", CPU_MMU_TDPSIM, CPU_MODEL_TIMING, &r);
+	count_code = false;
 	/* Linear addresses, not physical (Unicorn's hooks see physical
 	 * ones): phase 1 stores 8 bytes at linear 0x40000010 (physical
 	 * 0x500010) and loads them back through the identity map at
@@ -342,7 +401,14 @@ static void test_timing(void)
 	g_assert_cmpint(r.stop, ==, CPU_STOP_EXIT);
 	g_assert_nonnull(r.c.tm);
 	st = tm_model_stats(r.c.tm);
-	g_assert_cmpuint(st->instructions, ==, r.c.insns);
+	for (unsigned v = 0; v < 256; v++)
+		faults += r.c.n.exceptions[v];
+	g_assert_cmpuint(faults, ==, 2);
+	g_assert_cmpuint(r.c.n.exceptions[14], ==, 1);
+	g_assert_cmpuint(r.c.n.exceptions[13], ==, 1);
+	g_assert_cmpuint(r.c.retired, ==, code_count - faults);
+	g_assert_cmpuint(st->instructions, ==, r.c.retired);
+	g_assert_false(r.c.uncounted);
 	g_assert_cmpuint(st->fetches, >, 0);
 	g_assert_cmpuint(st->reads, >, 0);
 	g_assert_cmpuint(st->writes, >, 0);
@@ -354,9 +420,14 @@ static void test_timing(void)
 	run_free(&r);
 }
 
-/* The CLI: a missing kernel is one line on stderr and exit status 2. */
+/* The CLI: a missing kernel is one line on stderr and exit status 2. The
+ * machine is built before the kernel is read (calibration, RAM, hooks), so
+ * this also bounds start-up memory: guest RAM (128 MiB by default) is not
+ * touched, and no translation-buffer flush memsets Unicorn's buffer (it
+ * was 1 GiB, flushed at start-up: 1 GiB resident, 0.1 to 2.9 s). */
 static void test_cli_missing_kernel(void)
 {
+	struct rusage ru;
 	const char *argv[] = { TDPSIM_BIN, "run", "--kernel", "/nonexistent/kernel.elf",
 			       "--model", "functional", NULL };
 	gchar *out = NULL, *err = NULL;
@@ -371,6 +442,10 @@ static void test_cli_missing_kernel(void)
 	/* exactly one line */
 	g_assert_nonnull(strchr(err, '\n'));
 	g_assert_cmpstr(strchr(err, '\n'), ==, "\n");
+	/* The only child this test program waits for. */
+	g_assert_cmpint(getrusage(RUSAGE_CHILDREN, &ru), ==, 0);
+	g_test_message("tdpsim run: max RSS %ld KiB", ru.ru_maxrss);
+	g_assert_cmpint(ru.ru_maxrss, <, 256 * 1024);
 	g_free(out);
 	g_free(err);
 }
@@ -382,6 +457,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/machine/long-mode/reference", test_machine64_reference);
 	g_test_add_func("/machine/long-mode/deterministic", test_machine64_again);
 	g_test_add_func("/machine/timing-feed", test_timing);
+	g_test_add_func("/machine/tlb-growth", test_tlb_growth);
 	g_test_add_func("/machine/triple-fault", test_triple);
 	g_test_add_func("/machine/halt-if0", test_halt);
 	g_test_add_func("/machine/cli/missing-kernel", test_cli_missing_kernel);

@@ -13,8 +13,13 @@ linear in its passes; both print numbers of the same width). Rounds interleave t
 comes from the same session; reported figures are medians over the rounds.
 Every run must print the same checksum line as the others for the same N.
 
+With --also NAME=DIR, the tdpsim of another build tree (an older commit,
+say) runs in the same rounds as NAME-functional and NAME-timing, so that
+before/after figures come from one session.
+
 usage: bench/cpu/bench.py [--build DIR] [--rounds R] [--passes N]
                           [--passes-hooked M] [--stride S] [--mode MODE]
+                          [--also NAME=DIR]...
 """
 import argparse
 import os
@@ -60,6 +65,8 @@ def main():
     ap.add_argument("--passes-hooked", type=int, default=100)
     ap.add_argument("--stride", type=int, default=64)
     ap.add_argument("--mode", default="4level", choices=["4level", "5level"])
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
+                    help="also time the tdpsim of build tree DIR, as NAME-functional/-timing")
     a = ap.parse_args()
 
     tdpsim = os.path.join(a.build, "tdpsim")
@@ -94,6 +101,15 @@ def main():
     }
     passes = {"tdpsim-functional": a.passes, "unicorn-nohook": a.passes,
               "tdpsim-timing": a.passes_hooked, "unicorn-memhook": a.passes_hooked}
+    for spec in a.also:
+        name, _, d = spec.partition("=")
+        exe = os.path.join(d, "tdpsim")
+        if not name or not os.path.exists(exe):
+            sys.exit(f"bench.py: --also {spec}: expected NAME=DIR with DIR/tdpsim")
+        for model, np in (("functional", a.passes), ("timing", a.passes_hooked)):
+            configs[f"{name}-{model}"] = (lambda e, m: lambda n: [
+                e, "run", "--kernel", kernel, "--append", append(n), "--model", m])(exe, model)
+            passes[f"{name}-{model}"] = np
     if qemu:
         configs["qemu-tcg"] = lambda n: [qemu, "-kernel", kernel, "-append", append(n),
                                          "-no-reboot", "-nodefaults", "-vga", "none",
@@ -145,6 +161,11 @@ def main():
             print(f"{label}: {ratio:.2f}x (target >= {target}x)")
         else:
             print(f"{label}: unavailable")
+    for spec in a.also:
+        name = spec.partition("=")[0]
+        for model, base in (("functional", "unicorn-nohook"), ("timing", "unicorn-memhook")):
+            if f"{name}-{model}" in mips and base in mips:
+                print(f"{name}-{model} / {base}: {mips[f'{name}-{model}'] / mips[base]:.2f}x")
     if "qemu-tcg" in mips and "unicorn-nohook" in mips:
         print(f"(c) qemu-system TCG: {mips['qemu-tcg']:.1f} MIPS "
               f"({mips['qemu-tcg'] / mips['unicorn-nohook']:.2f}x bare Unicorn)")

@@ -121,10 +121,22 @@ static const char *stop_name(int s)
 	return s >= 0 && s < (int)G_N_ELEMENTS(n) ? n[s] : "?";
 }
 
+/*
+ * Two counts (docs/cli-run.md, "Time"): instructions retired, the ones that
+ * ran (the timing model's "instructions" is the same count), and virtual
+ * time, which also advances while the CPU idles in HLT. Both need the
+ * per-block hook: a functional run that had none for part of the run
+ * counted neither, and says so ("not counted", JSON null).
+ */
 static void stats_text(struct cpu *c, FILE *f, int status)
 {
-	fprintf(f, "run: %s, exit status %d, %" PRIu64 " instructions, mmu %s, model %s\n",
-		stop_name(c->stop), status, c->insns,
+	char n[64] = "not counted (--model functional)";
+
+	if (!c->uncounted)
+		snprintf(n, sizeof(n), "%" PRIu64 " (virtual time %" PRIu64 ")", c->retired,
+			 c->insns);
+	fprintf(f, "run: %s, exit status %d, instructions %s, mmu %s, model %s\n",
+		stop_name(c->stop), status, n,
 		c->mmu_kind == CPU_MMU_TDPSIM ? "tdpsim" : "reference",
 		c->model_kind == CPU_MODEL_TIMING ? "timing" : "functional");
 	fprintf(f, "run: %" PRIu64 " interrupts, %" PRIu64 " software interrupts, %" PRIu64
@@ -155,7 +167,15 @@ static void stats_json(struct cpu *c, FILE *f, int status)
 	json_builder_set_member_name(b, "exit_status");
 	json_builder_add_int_value(b, status);
 	json_builder_set_member_name(b, "instructions");
-	json_builder_add_int_value(b, (gint64)c->insns);
+	if (c->uncounted)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_int_value(b, (gint64)c->retired);
+	json_builder_set_member_name(b, "virtual_time");
+	if (c->uncounted)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_int_value(b, (gint64)c->insns);
 	json_builder_set_member_name(b, "mmu");
 	json_builder_add_string_value(b, c->mmu_kind == CPU_MMU_TDPSIM ? "tdpsim" : "reference");
 	json_builder_set_member_name(b, "model");

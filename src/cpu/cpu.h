@@ -64,6 +64,7 @@ struct cpu_opts {
 	uint8_t model_kind;   /* enum cpu_model_kind */
 	uint8_t host_kind;    /* enum cpu_host_kind */
 	uint64_t max_insns;   /* 0: no limit */
+	bool no_tlb_grow;     /* tests: never flush to grow QEMU's TLB (fill.c) */
 	FILE *console;        /* guest UART */
 	FILE *fault_log;      /* NULL: none */
 	FILE *report;         /* triple-fault / error reports */
@@ -75,6 +76,7 @@ struct cpu_counts {
 	uint64_t interrupts;       /* external interrupts delivered */
 	uint64_t soft_ints;        /* INT n / INT3 / INTO */
 	uint64_t fills;            /* TLB-fill callbacks */
+	uint64_t grow_flushes;     /* flushes made to let QEMU's TLB grow (fill.c) */
 	uint64_t vmexits;          /* host-dimension faults handled by the hypervisor model */
 	uint64_t blocks;           /* block-hook calls */
 	uint64_t decodes;          /* blocks decoded with Capstone (cache misses) */
@@ -113,6 +115,8 @@ struct cpu {
 	struct cpu_ram hram;         /* host-physical memory: ram is its prefix */
 	struct pg_accessor gmem;     /* plain accessor over guest RAM */
 	size_t invalid_addr_off;     /* calibrated offset of uc->invalid_addr */
+	uint32_t grow_fills;         /* fills since the last growth flush (fill.c) */
+	uint32_t grow_steps;         /* growth flushes made */
 	uc_hook h_fill, h_block, h_intr, h_in, h_out, h_cpuid, h_invalid, h_syscall,
 		h_sysenter, h_mem;
 	bool block_hooked, mem_hooked;
@@ -132,7 +136,13 @@ struct cpu {
 	struct cpu_counts n;
 	uint64_t tsc_base;           /* RDTSC = tsc_base + insns (msr.c) */
 	uint64_t last_cr2;           /* CR2 as tdpsim last delivered it */
-	uint8_t cur_cpl;             /* CPL as of the last block start (CS.RPL) */
+	uint8_t cur_cpl;             /* CPL of the running block (CS.RPL; events.c) */
+	bool cpl_stale;              /* re-read CS at the next block (events.c) */
+	bool irq_check;              /* ask the PIC at the next block (events.c) */
+	bool uncounted;              /* some code ran without the block hook */
+	int32_t cur_block;           /* the block running (cache index), or -1 */
+	uint64_t retired;            /* instructions retired (no idle time) */
+	uint64_t tm_insns_pending;   /* retired, not yet given to tm_insns() */
 	bool ud_pending;             /* UC_HOOK_INSN_INVALID fired; INTR 6 follows */
 	void *msr_sites;             /* GHashTable: hooked RDMSR/WRMSR/RDTSC addresses (msr.c) */
 	uint8_t after;               /* msr.c: fix EDX:EAX at the next site */
@@ -204,13 +214,29 @@ void cpu__event(struct cpu *c, const struct tm_event *ev);
 bool cpu__need_block_hook(const struct cpu *c);
 int cpu__fix_cr3(struct cpu *c);
 void cpu__block_abort(struct cpu *c, uint64_t rip);
+void cpu__block_cut(struct cpu *c, uint64_t rip);
+void cpu__stale(struct cpu *c);
 int cpu__read_code(struct cpu *c, uint64_t va, uint32_t len, uint8_t *buf);
 struct cs_insn;
 int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out); /* cs_free(*out, 1) */
 bool cpu__code64(struct cpu *c);
 int cpu__tm_init(struct cpu *c, char *why, size_t len);                    /* feed.c */
 void cpu__tm_free(struct cpu *c);
-void cpu__mem(struct cpu *c, int type, uint64_t addr, int size);
+/* feed.c's memory hook body, inline: once per data access. The physical
+ * page names one live linear page (rev[], bit 0: valid; feed.c keeps it
+ * one-to-one); the CPL is the current block's. */
+static inline void cpu__mem(struct cpu *c, int type, uint64_t addr, int size)
+{
+	uint64_t r = addr < c->ram.size ? c->rev[addr >> 12] : 0;
+	uint64_t va = (r & ~UINT64_C(0xfff)) | (addr & 0xfff);
+	uint8_t kind = type == UC_MEM_WRITE ? TM_WRITE : TM_READ;
+
+	if (!(r & 1))
+		return; /* not RAM, or not through a fill (cannot happen) */
+	tm_access(c->tm, va, (uint8_t)size, kind, c->cur_cpl);
+	if (c->on_access)
+		c->on_access(c->on_access_opaque, va, (uint8_t)size, kind, c->cur_cpl);
+}
 void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page);
 int cpu__emulate_ud(struct cpu *c);                                        /* insn.c */
 /* msr.c: hook RDMSR/WRMSR/RDTSC(P) sites (kind: 1 WRMSR, 2 RDMSR, 4

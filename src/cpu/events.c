@@ -14,9 +14,17 @@
  * EFER with the last value fed.
  *
  * Virtual time (c->insns) advances by the block's instruction count when
- * the block starts. A block cut short by an exception is counted whole:
- * virtual time is "instructions of blocks entered", deterministic but not
- * exact to the instruction around faults.
+ * the block starts, and jumps ahead while the CPU idles in HLT (run.c).
+ * Instructions retired (c->retired, also fed to the timing model) count
+ * the same blocks without the idle jumps; a block cut short by an
+ * exception is corrected by the instructions it did not run
+ * (cpu__block_cut), so both count exactly the instructions that ran.
+ *
+ * The CPL (for the access feed) and RFLAGS.AC are read again only at the
+ * block after one that may change them (far transfers, IRET, SYSRET,
+ * STAC/CLAC/POPF: QEMU ends its block after each) or after tdpsim
+ * delivered an event; the PIC is asked only after something could have
+ * changed it. So a block of straight-line code costs no Unicorn call.
  *
  * The cache is direct-mapped, tagged by (RIP, size, CR3): the same linear
  * address in another address space is another block. Self-modifying code
@@ -47,6 +55,7 @@ struct cpu_block {
 	uint16_t ninsns;
 	uint8_t last;      /* enum last_kind */
 	bool wrmsr;        /* a WRMSR somewhere in the block */
+	bool far;          /* may change CPL or RFLAGS.AC: read them at the next block */
 	bool restart;      /* new MSR/TSC hooks: translate the block again */
 	bool valid;
 	int src_reg;       /* MOV to CR3: the UC register holding the operand */
@@ -174,6 +183,17 @@ static void classify(csh h, struct cpu_block *b, const cs_insn *in)
 	case X86_INS_CLTS:
 		b->last = LAST_CR0_OTHER;
 		break;
+	/* Far transfers and returns change CS (so the CPL); these and
+	 * STAC/CLAC/POPF change RFLAGS.AC. QEMU ends the block after each,
+	 * and the block hook reads CS and RFLAGS again at the next block
+	 * only then (deliveries and SYSCALL/SYSENTER, ours, mark it too). */
+	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
+	case X86_INS_SYSRET: case X86_INS_SYSEXIT: case X86_INS_RETF: case X86_INS_RETFQ:
+	case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_RSM:
+	case X86_INS_STAC: case X86_INS_CLAC:
+	case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
+		b->far = true;
+		break;
 	case X86_INS_INVLPG:
 		if (x->op_count == 1 && x->operands[0].type == X86_OP_MEM) {
 			const x86_op_mem *m = &x->operands[0].mem;
@@ -225,15 +245,19 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	b->cr3 = c->regs.cr3;
 	b->valid = true;
 	b->ninsns = 1;
+	b->far = true; /* until the decode says otherwise */
 	c->n.decodes++;
 	if (size > BLOCK_MAX || cpu__read_code(c, pc, size, bc->code))
 		return;
+	b->far = false;
 	if (cpu_ctx_begin(c) == 0)
 		hf = cpu_ctx_hflags(c);
 	h = (hf & CPU_HF_CS64) ? bc->cs64 : (hf & CPU_HF_CS32) ? bc->cs32 : bc->cs16;
 	in = cs_malloc(h);
-	if (!in)
+	if (!in) {
+		b->far = true;
 		return;
+	}
 	while (left) {
 		unsigned id, kind = 0, len;
 		bool wrpkru;
@@ -253,6 +277,7 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 			left -= len;
 			addr += len;
 		} else {
+			b->far = true; /* unknown: assume the worst */
 			break; /* undecodable: the block ends in a #UD */
 		}
 		if (kind && ns < 8) {
@@ -263,6 +288,10 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 		n++;
 	}
 	cs_free(in, 1);
+	/* CR0.PE decides whether CS.RPL is the CPL: read it again after a
+	 * CR0 write too. */
+	if (b->last == LAST_MOV_CR0 || b->last == LAST_CR0_OTHER)
+		b->far = true;
 	b->ninsns = (uint16_t)(n ? n : 1);
 	if (ns && cpu__hook_msr_sites(c, sa, sk, sl, ns))
 		b->restart = true;
@@ -295,6 +324,14 @@ void cpu__block_abort(struct cpu *c, uint64_t rip)
 	b = &c->bc->b[c->prev_block];
 	if (rip >= b->pc && rip < b->pc + b->size)
 		c->prev_block = -1;
+}
+
+/* tdpsim changed the CPU state behind QEMU's back (a delivery, SYSCALL,
+ * a restart): the next block reads the CPL again and asks the PIC. */
+void cpu__stale(struct cpu *c)
+{
+	c->cpl_stale = true;
+	c->irq_check = true;
 }
 
 void cpu__event(struct cpu *c, const struct tm_event *ev)
@@ -381,6 +418,26 @@ static bool irq_shadow(struct cpu *c)
 	return cpu_ctx_begin(c) == 0 && (cpu_ctx_hflags(c) & (1u << 3));
 }
 
+/* An interrupt is pending and may be taken now. The PIC's state changes
+ * only through a timer, port I/O or a delivery (each sets irq_check):
+ * while nothing is pending it is not asked again. */
+static bool irq_due(struct cpu *c)
+{
+	if (!c->bus.pic || dev_pic_pending(c->bus.pic) < 0) {
+		c->irq_check = false;
+		return false;
+	}
+	return (cpu_reg(c, UC_X86_REG_RFLAGS) & (1u << 9) /* IF */) && !irq_shadow(c);
+}
+
+/* CS (and RFLAGS.AC) after a block that may have changed them, or after
+ * a delivery. Reading them at every block cost a Unicorn call per block. */
+static void reread_cpl(struct cpu *c)
+{
+	c->cpl_stale = false;
+	c->cur_cpl = (c->regs.cr0 & CR0_PE) ? (uint8_t)(cpu_reg(c, UC_X86_REG_CS) & 3) : 0;
+}
+
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 {
 	struct cpu_bcache *bc = c->bc;
@@ -388,13 +445,13 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	uint32_t i;
 
 	c->n.blocks++;
+	c->cur_block = -1; /* the last one completed; set below if this one runs */
 	if (c->prev_block >= 0) {
 		emit(c, &bc->b[c->prev_block]);
 		c->prev_block = -1;
 	}
-	c->cur_cpl = (uint8_t)(cpu_reg(c, UC_X86_REG_CS) & 3);
-	if (!(c->regs.cr0 & CR0_PE))
-		c->cur_cpl = 0;
+	if (c->cpl_stale)
+		reread_cpl(c);
 	i = (uint32_t)((pc ^ (pc >> 11) ^ (c->regs.cr3 >> 12)) & (BC_SIZE - 1));
 	b = &bc->b[i];
 	if (!b->valid || b->pc != pc || b->size != size || b->cr3 != c->regs.cr3) {
@@ -412,12 +469,34 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 			return;
 		}
 	}
+	c->insns += b->ninsns; /* virtual time: blocks entered */
+	if (c->max_insns && c->insns >= c->max_insns) {
+		cpu_run_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
+			 "(--max-insns)", c->insns);
+		return;
+	}
+	if (c->insns >= c->bus.next_deadline)
+		c->irq_check = true; /* a timer fires now */
+	dev_bus_advance(&c->bus, c->insns);
+	if (c->irq_check && irq_due(c)) {
+		/* Stop at this block boundary (the block does not run: a stop
+		 * requested from the block hook exits before its first
+		 * instruction) and deliver from run.c: the blob may not be
+		 * patched while a block runs. */
+		c->stop_irq = true;
+		uc_emu_stop(c->uc);
+		return;
+	}
+
+	/* The block runs. */
 	if (b->last != LAST_NONE || b->wrmsr)
 		c->prev_block = (int32_t)i;
-
-	c->insns += b->ninsns;
+	if (b->far)
+		c->cpl_stale = true; /* for the next block */
+	c->cur_block = (int32_t)i;
+	c->retired += b->ninsns;
 	if (c->tm) {
-		tm_insns(c->tm, b->ninsns);
+		c->tm_insns_pending += b->ninsns; /* run.c feeds them per run slice */
 		for (uint64_t va = pc, end = pc + size; va < end;) {
 			uint64_t next = (va | 0xfff) + 1;
 			uint64_t n = (next < end ? next : end) - va;
@@ -426,19 +505,67 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 			va += n;
 		}
 	}
-	if (c->max_insns && c->insns >= c->max_insns) {
-		cpu_run_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
-			 "(--max-insns)", c->insns);
+}
+
+/* Instructions of block @b at addresses >= @rip (the rare exception path:
+ * the block is decoded again). */
+static unsigned insns_from(struct cpu *c, const struct cpu_block *b, uint64_t rip)
+{
+	struct cpu_bcache *bc = c->bc;
+	uint32_t hf = CPU_HF_CS64;
+	uint64_t addr = b->pc;
+	const uint8_t *p = bc->code;
+	size_t left = b->size;
+	unsigned n = 0, all = 0;
+	bool wrpkru;
+	cs_insn *in;
+	csh h;
+
+	if (b->size > BLOCK_MAX || cpu__read_code(c, b->pc, b->size, bc->code))
+		return 0;
+	if (cpu_ctx_begin(c) == 0)
+		hf = cpu_ctx_hflags(c);
+	h = (hf & CPU_HF_CS64) ? bc->cs64 : (hf & CPU_HF_CS32) ? bc->cs32 : bc->cs16;
+	in = cs_malloc(h);
+	if (!in)
+		return 0;
+	while (left) {
+		uint64_t at = addr;
+		unsigned len;
+
+		if (!cs_disasm_iter(h, &p, &left, &addr, in)) {
+			len = unknown_insn(p, left, &wrpkru);
+			if (!len)
+				break;
+			p += len;
+			left -= len;
+			addr += len;
+		}
+		all++;
+		n += at >= rip;
+	}
+	cs_free(in, 1);
+	/* ninsns counts an undecodable tail as one instruction. */
+	return n + (all < b->ninsns && rip < b->pc + b->size ? b->ninsns - all : 0);
+}
+
+void cpu__block_cut(struct cpu *c, uint64_t rip)
+{
+	const struct cpu_block *b;
+	unsigned k;
+
+	if (c->cur_block < 0)
 		return;
-	}
-	dev_bus_advance(&c->bus, c->insns);
-	if (c->bus.pic && dev_pic_pending(c->bus.pic) >= 0 &&
-	    (cpu_reg(c, UC_X86_REG_RFLAGS) & (1u << 9) /* IF */) && !irq_shadow(c)) {
-		/* Stop at the next block boundary and deliver from run.c: the
-		 * blob may not be patched while a block runs. */
-		c->stop_irq = true;
-		uc_emu_stop(c->uc);
-	}
+	b = &c->bc->b[c->cur_block];
+	c->cur_block = -1;
+	if (rip < b->pc || rip >= b->pc + b->size)
+		return; /* the next block's fetch faulted: this one completed */
+	k = insns_from(c, b, rip);
+	if (k > b->ninsns)
+		k = b->ninsns;
+	c->retired -= k;
+	if (c->tm)
+		c->tm_insns_pending -= k;
 }
 
 int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out)

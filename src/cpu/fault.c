@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "cpu/cpu.h"
@@ -29,59 +30,100 @@
 
 /* --- calibration of uc->invalid_addr ------------------------------------ */
 
-static uint64_t cal_target;
+/*
+ * The probe addresses. Distinct and unusual (no two share a page or a low
+ * byte pattern): data reads, and (fetch != 0) jumps into a refused page at
+ * an exact, unaligned address, each probe on a fresh handle.
+ *
+ * The addresses never sit in a register of ours while Unicorn runs: the
+ * engine struct holds jmp_bufs (glibc setjmp: RBX, R12-R15 in clear) taken
+ * inside uc_emu_start, so a probe address our code kept in a callee-saved
+ * register shows up there too. That is what made the Sanitize build find
+ * the field 3 times (offsets 1392, 2048 and 2248 of 2.1.1's struct; R14
+ * held the address in two jmp_bufs). So the guest computes each address
+ * (imm64 XOR key), the fill hook compares pages only, and the expected
+ * value is read back from memory after the run.
+ */
+static const uint64_t cal_data[] = { 0x345678, 0x1abcde, 0x2f0f08, 0x3c5a5b, 0x0d3e71 };
+static const uint64_t cal_fetch[] = { 0, 0x2c7010, 0, 0x1f6e93, 0x27b4c5 };
+#define CAL_KEY UINT64_C(0x5a5aa5a5c3c33c3c)
+#define CAL_PROBES (sizeof(cal_data) / sizeof(cal_data[0]))
+
+static uint64_t cal_page; /* the page the fill hook refuses */
 
 static bool cal_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *u)
 {
-	if (va == (cal_target & ~UINT64_C(0xfff)))
+	if (va == cal_page)
 		return false;
 	e->paddr = va;
 	e->perms = UC_PROT_ALL;
 	return true;
 }
 
-/* Make a data read of @target fault on a scratch handle, then a read of
- * another address that succeeds (invalid_addr keeps the last fault, so a
- * field that follows every access drops out), then, with @fetch, a jump to
- * @fetch in a refused page (the exact fetch address, not page-aligned: it
- * must be kept exactly too). Clear the candidates that do not hold the
- * last fault address. (In a build with ASan and UBSan together, two more
- * offsets held it through all of this; the run is then refused.) */
-static int cal_once(uint64_t target, uint64_t fetch, bool *cand)
+/* mov rax, imm64 ; mov rcx, KEY ; xor rax, rcx ; then @tail */
+static void cal_code(uint8_t *p, uint64_t enc, const uint8_t *tail, size_t tail_len)
 {
-	/* mov rax, [abs32] ; hlt */
-	uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0xf4 };
+	uint64_t key = CAL_KEY;
+
+	p[0] = 0x48, p[1] = 0xb8;
+	memcpy(p + 2, &enc, 8);
+	p[10] = 0x48, p[11] = 0xb9;
+	memcpy(p + 12, &key, 8);
+	p[20] = 0x48, p[21] = 0x31, p[22] = 0xc8;
+	memcpy(p + 23, tail, tail_len);
+}
+
+/* Probe @i: a data read that faults on a scratch handle, then a read of
+ * another address that succeeds (invalid_addr keeps the last fault, so a
+ * field that follows every access drops out), then, for a fetch probe, a
+ * jump into a refused page. Clear the candidates that do not hold the last
+ * fault address. */
+static int cal_once(size_t i, bool *cand)
+{
+	static const uint8_t load[] = { 0x48, 0x8b, 0x00, 0xf4 }; /* mov rax, [rax] ; hlt */
+	static const uint8_t jump[] = { 0xff, 0xe0 };             /* jmp rax */
 	uint8_t ok[] = { 0x48, 0x8b, 0x04, 0x25, 0x50, 0x34, 0x12, 0x00, 0xf4 }; /* [0x123450] */
+	const volatile uint64_t *data = cal_data, *fetch = cal_fetch;
+	uint8_t code[32], jcode[32];
 	uc_engine *uc = NULL;
+	size_t scan = 0;
+	uint64_t want;
 	uc_hook h;
 	int rc = -EIO;
 
-	memcpy(&code[4], &(uint32_t){ (uint32_t)target }, 4);
-	cal_target = target;
+	cal_code(code, data[i] ^ CAL_KEY, load, sizeof(load));
+	cal_code(jcode, fetch[i] ^ CAL_KEY, jump, sizeof(jump));
+	cal_page = data[i] & ~UINT64_C(0xfff);
 	if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK)
 		return -EIO;
 	if (uc_mem_map(uc, 0, 0x400000, UC_PROT_ALL) != UC_ERR_OK ||
 	    uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_TLB_FILL, cal_fill, NULL, 1, 0) != UC_ERR_OK ||
 	    uc_mem_write(uc, 0x1000, code, sizeof(code)) != UC_ERR_OK ||
-	    uc_mem_write(uc, 0x2000, ok, sizeof(ok)) != UC_ERR_OK)
+	    uc_mem_write(uc, 0x2000, ok, sizeof(ok)) != UC_ERR_OK ||
+	    uc_mem_write(uc, 0x3000, jcode, sizeof(jcode)) != UC_ERR_OK)
 		goto out_close;
+	/* Only the engine struct itself is scanned (reading past the
+	 * allocation would be undefined; 2.1.1's is 14,880 bytes). */
+	scan = malloc_usable_size(uc);
+	if (scan > SCAN_BYTES)
+		scan = SCAN_BYTES;
 	if (uc_emu_start(uc, 0x1000, 0x1000 + sizeof(code), 0, 0) != UC_ERR_EXCEPTION)
 		goto out_close;
 	if (uc_emu_start(uc, 0x2000, 0x2000 + sizeof(ok), 0, 0) != UC_ERR_OK)
 		goto out_close;
-	if (fetch) {
-		/* A fetch fault at @fetch (jumped to): invalid_addr follows. */
-		cal_target = fetch;
-		if (uc_emu_start(uc, fetch, fetch + 1, 0, 0) != UC_ERR_EXCEPTION)
+	if (fetch[i]) {
+		cal_page = fetch[i] & ~UINT64_C(0xfff);
+		if (uc_emu_start(uc, 0x3000, 0x3000 + sizeof(jcode), 0, 0) != UC_ERR_EXCEPTION)
 			goto out_close;
-		target = fetch;
 	}
+	want = fetch[i] ? fetch[i] : data[i];
 	for (size_t off = 0; off + 8 <= SCAN_BYTES; off += 8) {
-		uint64_t v;
+		uint64_t v = ~want;
 
-		memcpy(&v, (const char *)uc + off, 8);
-		if (v != target)
+		if (off + 8 <= scan)
+			memcpy(&v, (const char *)uc + off, 8);
+		if (v != want)
 			cand[off / 8] = false;
 	}
 	rc = 0;
@@ -94,10 +136,12 @@ int cpu_calibrate_invalid_addr(size_t *off, char *why, size_t len)
 {
 	bool cand[SCAN_BYTES / 8];
 	unsigned n = 0;
+	int rc = 0;
 
 	memset(cand, 1, sizeof(cand));
-	if (cal_once(0x345678, 0, cand) || cal_once(0x1abcde, 0x2c7010, cand) ||
-	    cal_once(0x2f0f08, 0, cand)) {
+	for (size_t i = 0; i < CAL_PROBES && !rc; i++)
+		rc = cal_once(i, cand);
+	if (rc) {
 		snprintf(why, len, "Unicorn self-check: a refused TLB fill did not give "
 			 "UC_ERR_EXCEPTION on a scratch handle");
 		return -ENOENT;
@@ -207,14 +251,27 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 	uint8_t kind;
 
 	/* INT n is its block's last instruction and has run; an exception
-	 * stopped its block short. */
-	if (intno < 32)
+	 * stopped its block short: the instructions from RIP on did not
+	 * run (they are counted again in the block that runs them). */
+	cpu__stale(c);
+	if (intno < 32) {
 		cpu__block_abort(c, rip);
+		cpu__block_cut(c, rip);
+	}
 
 	if (intno == CPU_VEC_UD && c->ud_pending) {
+		uint64_t emulated = c->n.emulated;
+
 		c->ud_pending = false;
-		if (cpu__emulate_ud(c) != -ENOENT)
-			return; /* emulated (or stopped) */
+		if (cpu__emulate_ud(c) != -ENOENT) {
+			/* Emulated (it retired), or it faulted (delivered). */
+			if (c->n.emulated != emulated) {
+				c->retired++;
+				if (c->tm)
+					c->tm_insns_pending++;
+			}
+			return;
+		}
 	}
 	c->ud_pending = false;
 	if (intno > 255) {

@@ -70,16 +70,4 @@ void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page)
 	*r = va_page | 1;
 }
 
-void cpu__mem(struct cpu *c, int type, uint64_t addr, int size)
-{
-	uint64_t r = addr < c->ram.size ? c->rev[addr >> 12] : 0;
-
-	if (!(r & 1))
-		return; /* not RAM, or not through a fill (cannot happen) */
-	uint64_t va = (r & ~UINT64_C(0xfff)) | (addr & 0xfff);
-	uint8_t kind = type == UC_MEM_WRITE ? TM_WRITE : TM_READ;
-
-	tm_access(c->tm, va, (uint8_t)size, kind, c->cur_cpl);
-	if (c->on_access)
-		c->on_access(c->on_access_opaque, va, (uint8_t)size, kind, c->cur_cpl);
-}
+/* cpu__mem(), the per-access hook body, is inline in cpu.h. */

@@ -17,6 +17,11 @@
  * the CPL is CS.RPL, and an access whose page overlaps GDTR, IDTR, LDTR or
  * TR while CPL=3 is taken as an implicit supervisor access (SDM 4.6).
  *
+ * A fill costs one batched register read, the walk (straight over guest
+ * RAM when there is no host dimension) and the rights; QEMU's TLB is made
+ * to grow by flushing it a few times (grow_tlb()), so that a working set
+ * larger than its initial 256 entries stops costing a fill per page.
+ *
  * Physical layout: guest RAM is the prefix [0, ram.size) of host-physical
  * memory (c->hram), so HPA == GPA for every page a host table maps (a TD's
  * shared alias strips the shared bit); host tables live above guest RAM,
@@ -201,18 +206,37 @@ static int host_fault(struct cpu *c, const struct pg_fault *f)
 	return rc == -EEXIST ? 0 : rc;
 }
 
-int cpu_sync_paging(struct cpu *c)
+/* The registers a fill needs, in one Unicorn call (a fill happens once
+ * per page QEMU's TLB misses: the per-call overhead of six reads showed
+ * as 5% of a functional run). */
+struct fill_regs {
+	uint64_t cr0, cr3, cr4, cs, rflags;
+	uc_x86_msr efer;
+};
+
+static void read_fill_regs(struct cpu *c, struct fill_regs *f)
+{
+	static int ids[] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_CS,
+			     UC_X86_REG_RFLAGS, UC_X86_REG_MSR };
+	void *vals[] = { &f->cr0, &f->cr3, &f->cr4, &f->cs, &f->rflags, &f->efer };
+
+	memset(f, 0, sizeof(*f)); /* CS is written as 2 bytes (UNICORN.md) */
+	f->efer.rid = CPU_MSR_EFER;
+	uc_reg_read_batch(c->uc, ids, vals, 6);
+}
+
+static int sync_paging(struct cpu *c, const struct fill_regs *fr)
 {
 	struct pg_regs r = c->regs;
 	const char *why = NULL;
 	int rc;
 
-	r.cr0 = cpu_reg(c, UC_X86_REG_CR0);
+	r.cr0 = fr->cr0;
 	/* QEMU 5 stores MOV to CR3's bit 63 (PCID no-flush) in CR3; the
 	 * hardware does not (SDM Vol. 3A 4.10.4.1). */
-	r.cr3 = cpu_reg(c, UC_X86_REG_CR3) & ~CR3_NOFLUSH;
-	r.cr4 = cpu_reg(c, UC_X86_REG_CR4);
-	r.efer = cpu_rdmsr(c, CPU_MSR_EFER);
+	r.cr3 = fr->cr3 & ~CR3_NOFLUSH;
+	r.cr4 = fr->cr4;
+	r.efer = fr->efer.value;
 	r.pkrs = (uint32_t)c->msr.pkrs;
 	r.pkru = c->pkru;
 	if (c->mmu_valid && r.cr0 == c->regs.cr0 && r.cr3 == c->regs.cr3 &&
@@ -246,6 +270,14 @@ int cpu_sync_paging(struct cpu *c)
 	return 1;
 }
 
+int cpu_sync_paging(struct cpu *c)
+{
+	struct fill_regs f;
+
+	read_fill_regs(c, &f);
+	return sync_paging(c, &f);
+}
+
 static bool in_range(uint64_t page, uint64_t base, uint64_t limit)
 {
 	return page <= base + limit && base <= page + 0xfff;
@@ -255,16 +287,16 @@ static bool in_range(uint64_t page, uint64_t base, uint64_t limit)
  * implicit supervisor access (there is no other reason to touch them). */
 static bool implicit_access(struct cpu *c, uint64_t page)
 {
-	uc_x86_mmr m;
-	static const int regs[] = { UC_X86_REG_GDTR, UC_X86_REG_IDTR, UC_X86_REG_LDTR,
-				    UC_X86_REG_TR };
+	static int regs[] = { UC_X86_REG_GDTR, UC_X86_REG_IDTR, UC_X86_REG_LDTR, UC_X86_REG_TR };
+	uc_x86_mmr m[4];
+	void *vals[4] = { &m[0], &m[1], &m[2], &m[3] };
 
-	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
-		memset(&m, 0, sizeof(m));
-		if (uc_reg_read(c->uc, regs[i], &m) == UC_ERR_OK && m.limit &&
-		    in_range(page, m.base, m.limit))
+	memset(m, 0, sizeof(m));
+	if (uc_reg_read_batch(c->uc, regs, vals, 4) != UC_ERR_OK)
+		return false;
+	for (unsigned i = 0; i < 4; i++)
+		if (m[i].limit && in_range(page, m[i].base, m[i].limit))
 			return true;
-	}
 	return false;
 }
 
@@ -278,6 +310,17 @@ int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool 
 		rc = cpu_sync_paging(c);
 		if (rc < 0)
 			return rc;
+	}
+	if (!c->host) {
+		/* No host dimension: the guest walk straight over guest RAM
+		 * (what pg_walk2d would do, without its nested accessor). */
+		rc = pg_walk(&c->mmu, &c->gmem, &rq, &r->guest);
+		r->fault = r->guest.fault;
+		r->hpa = r->guest.pa;
+		r->host_page_size = r->guest.page_size;
+		r->refs = r->guest.refs;
+		r->host.nlevels = 0;
+		return rc;
 	}
 	for (int tries = 0;; tries++) {
 		rc = pg_walk2d(&c->nested, &c->mmu, &rq, r);
@@ -317,11 +360,37 @@ static unsigned rights(struct cpu *c, const struct pg_walk2d *r, uint64_t va, ui
 	return prot;
 }
 
+/*
+ * QEMU's softmmu TLB is direct-mapped, starts at 256 entries per MMU index
+ * and is resized only when it is flushed: doubled when more than 70% of it
+ * was in use (accel/tcg/cputlb.c, tlb_mmu_resize_locked). A guest that
+ * never flushes keeps 256 entries, and a loop over 1024 pages then misses
+ * on every page, every pass: one fill (a full walk) per page. So after
+ * every GROW_FILLS << k fills, while k < GROW_STEPS, flush Unicorn's TLB
+ * once ourselves: if it was full, QEMU doubles it (256 -> 16384 entries at
+ * most, 512 KiB per MMU index); if not, nothing is lost but one refill of
+ * what was cached. A flush never changes what the guest sees (our fills
+ * answer again, A/D already set), only how often we are asked.
+ */
+#define GROW_FILLS 512u
+#define GROW_STEPS 6u
+
+static void grow_tlb(struct cpu *c)
+{
+	if (c->grow_steps >= GROW_STEPS || ++c->grow_fills < (GROW_FILLS << c->grow_steps))
+		return;
+	c->grow_fills = 0;
+	c->grow_steps++;
+	c->n.grow_flushes++;
+	uc_ctl_flush_tlb(c->uc);
+}
+
 bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 {
 	uint8_t access = type == UC_MEM_WRITE ? PG_ACC_WRITE
 			 : type == UC_MEM_FETCH ? PG_ACC_FETCH : PG_ACC_READ;
 	struct pg_walk2d walk, *r = &walk;
+	struct fill_regs fr;
 	uint8_t cpl;
 	bool implicit = false;
 	int rc;
@@ -335,15 +404,16 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 		return true;
 	}
 	c->n.fills++;
-	if (cpu_sync_paging(c) < 0)
+	grow_tlb(c);
+	read_fill_regs(c, &fr);
+	if (sync_paging(c, &fr) < 0)
 		return false;
-	cpl = (uint8_t)(cpu_reg(c, UC_X86_REG_CS) & 3);
+	cpl = (uint8_t)(fr.cs & 3);
 	if (!(c->regs.cr0 & CR0_PE))
 		cpl = 0;
 	if (cpl == 3 && access != PG_ACC_FETCH)
 		implicit = implicit_access(c, va);
-	if (c->regs.cr4 & CR4_SMAP)
-		c->mmu.regs.rflags = cpu_reg(c, UC_X86_REG_RFLAGS);
+	c->mmu.regs.rflags = fr.rflags;
 	rc = cpu_translate(c, va, access, cpl, implicit, r);
 	if (rc < 0) {
 		cpu_run_stop(c, CPU_STOP_ERROR, "the engine cannot translate %#" PRIx64 " (%s): %s",

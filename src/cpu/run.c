@@ -24,8 +24,20 @@
 #include "cpu/ctx.h"
 #include "cpu/deliver.h"
 #include "cpu/report.h"
+#include "timing/model.h"
 
 #define RFLAGS_IF (1u << 9)
+
+/* The instructions retired since the last call, to the timing model: once
+ * per run slice, not per block (tm_insns() is a sum; cpu__block_cut may
+ * still take back part of the last block before it is fed). */
+static void feed_insns(struct cpu *c)
+{
+	if (c->tm && c->tm_insns_pending) {
+		tm_insns(c->tm, c->tm_insns_pending);
+		c->tm_insns_pending = 0;
+	}
+}
 
 static int deliver_irq(struct cpu *c)
 {
@@ -103,12 +115,23 @@ int cpu_run(struct cpu *c)
 		}
 		c->stop_irq = c->stop_hook = false;
 		c->ud_pending = false;
+		feed_insns(c);
+		cpu__stale(c);
+		c->cur_block = -1;
+		if (!c->block_hooked)
+			c->uncounted = true;
 		rip = cpu_reg(c, UC_X86_REG_RIP);
 		e = uc_emu_start(c->uc, rip, CPU_RUN_NEVER, 0, 0);
+		/* A hook stopped the run in the middle of a block (OUT to
+		 * isa-debug-exit, a timer armed): the rest of it did not run. */
+		if (e == UC_ERR_OK)
+			cpu__block_cut(c, cpu_reg(c, UC_X86_REG_RIP));
 		if (c->stop)
 			break;
 		if (e == UC_ERR_EXCEPTION) {
-			cpu__block_abort(c, cpu_reg(c, UC_X86_REG_RIP));
+			rip = cpu_reg(c, UC_X86_REG_RIP);
+			cpu__block_abort(c, rip);
+			cpu__block_cut(c, rip);
 			cpu__after_exception(c);
 			continue;
 		}
@@ -130,6 +153,7 @@ int cpu_run(struct cpu *c)
 		cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn stopped for no known reason at RIP %#" PRIx64,
 			 cpu_reg(c, UC_X86_REG_RIP));
 	}
+	feed_insns(c);
 	if (c->stop == CPU_STOP_TRIPLE || c->stop == CPU_STOP_ERROR)
 		cpu_report(c, c->report, c->stop_msg);
 	return c->stop;
