@@ -39,6 +39,9 @@
 #define PC_ (VA + 0x3000)
 #define PD_ (VA + 0x4000)
 #define PE_ (VA + 0x5000)
+/* Two 2 MiB pages, 1 GiB above: for the L1 2 MiB arrays. */
+#define VA2   (VA + (UINT64_C(1) << 30))
+#define DATA2 UINT64_C(0x800000)
 
 struct fx {
 	struct cpu_ram hram, gram;
@@ -69,6 +72,9 @@ static void fx_init(struct fx *f, bool pcide, uint16_t pcid, bool ept)
 	for (unsigned i = 0; i < 6; i++)
 		g_assert_cmpint(pg_synth_map(&f->gs, VA + i * 0x1000, DATA + i * 0x1000, 4096,
 					     PRWA | (i == 2 ? PTE_G : 0), PRWA), ==, 0);
+	for (unsigned i = 0; i < 2; i++)
+		g_assert_cmpint(pg_synth_map(&f->gs, VA2 + i * 0x200000, DATA2 + i * 0x200000,
+					     0x200000, PRWA | PTE_D, PRWA), ==, 0);
 	if (ept) {
 		struct ept_caps caps;
 		struct pg_synth hs;
@@ -93,7 +99,9 @@ static void fx_init(struct fx *f, bool pcide, uint16_t pcid, bool ept)
 
 	memset(c, 0, sizeof(*c));
 	c->l1d.arr[0] = (struct tm_array_cfg){ 16, 4, TM_POLICY_LRU, TM_SZ_4K, 1 };
+	c->l1d.arr[1] = (struct tm_array_cfg){ 8, 4, TM_POLICY_LRU, TM_SZ_2M, 2 };
 	c->l1i.arr[0] = (struct tm_array_cfg){ 16, 4, TM_POLICY_LRU, TM_SZ_4K, 1 };
+	c->l1i.arr[1] = (struct tm_array_cfg){ 8, 4, TM_POLICY_LRU, TM_SZ_2M, 2 };
 	c->stlb.arr[0] = (struct tm_array_cfg){ 64, 4, TM_POLICY_LRU, TM_SZ_4K | TM_SZ_2M, 7 };
 	c->pwc_kind = TM_PWC_SPLIT;
 	c->pwc_level[2] = (struct tm_array_cfg){ 32, 4, TM_POLICY_LRU, 0, 1 };
@@ -474,23 +482,30 @@ static void test_guest_physical(void)
 }
 
 /*
- * The inline hit check (tm_access) is an exact shortcut of the out-of-line
- * lookup (tm__access_slow, which looks up without it): two models fed the
- * same stream, one through each, end with identical statistics. The stream
- * (a fixed xorshift sequence) mixes reads, writes and fetches at CPL 0 and
- * 3 over the six mapped pages and an unmapped one (faulting walks), page
- * crossings, MOV to CR3 between PCIDs 1 and 2 (with and without bit 63),
- * INVLPG and a VPID switch, over 4-level EPT.
+ * The inline hit checks (tm_access: the L1 4 KiB arrays, then the L1 2 MiB
+ * arrays) are an exact shortcut of the out-of-line lookup
+ * (tm__access_slow, which looks up without them): two models fed the same
+ * stream, one through each, end with identical statistics. The stream (a
+ * fixed xorshift sequence) mixes reads, writes and fetches at CPL 0 and 3
+ * over the six mapped 4 KiB pages, the two 2 MiB pages and an unmapped
+ * page (faulting walks), page crossings, MOV to CR3 between PCIDs 1 and 2
+ * (with and without bit 63), INVLPG and a VPID switch; over 4-level EPT
+ * (4 KiB host pages: the 2 MiB pages are splintered) and natively (they
+ * are not). Without CR4.PCIDE the context starts at 0 and changes only
+ * with the VPID: entries filled under one context must stop hitting
+ * inline under another.
  */
-static void test_inline_exact(void)
+static void inline_exact(bool ept, bool pcide)
 {
-	static const uint64_t pages[] = { PA_, PB_, PG_, PC_, PD_, PE_, VA + 0x9000 };
+	static const uint64_t pages[] = { PA_, PB_, PG_, PC_, PD_, PE_, VA + 0x9000,
+					  VA2 + 0x1000, VA2 + 0x3ff000, VA2 + 0x1ff000 };
+	const unsigned np = sizeof(pages) / sizeof(pages[0]);
 	struct fx a, b;
 	uint64_t x = 0x2545f4914f6cdd1dull;
 	const struct tm_stats *sa, *sb;
 
-	fx_init(&a, true, 1, true);
-	fx_init(&b, true, 1, true);
+	fx_init(&a, pcide, 1, ept);
+	fx_init(&b, pcide, 1, ept);
 	for (unsigned i = 0; i < 20000; i++) {
 		uint64_t va;
 		uint8_t kind, cpl, size;
@@ -501,15 +516,17 @@ static void test_inline_exact(void)
 		x ^= x << 17;
 		op = (unsigned)(x >> 50) % 64;
 		if (op == 0 || op == 1) {
-			uint64_t v = a.gs.root | (op + 1) | ((x >> 20) & 1 ? CR3_NOFLUSH : 0);
+			/* Without PCIDE, bit 63 is reserved (SDM Vol. 3A 4.10.4.1). */
+			uint64_t v = a.gs.root | (pcide ? (op + 1) : 0) |
+				     (pcide && (x >> 20) & 1 ? CR3_NOFLUSH : 0);
 
 			ev(&a, TM_EV_CR3, 0, 0, v, 0);
 			ev(&b, TM_EV_CR3, 0, 0, v, 0);
 			continue;
 		}
 		if (op == 2) {
-			ev(&a, TM_EV_INVLPG, 0, 0, 0, pages[(x >> 8) % 7]);
-			ev(&b, TM_EV_INVLPG, 0, 0, 0, pages[(x >> 8) % 7]);
+			ev(&a, TM_EV_INVLPG, 0, 0, 0, pages[(x >> 8) % np]);
+			ev(&b, TM_EV_INVLPG, 0, 0, 0, pages[(x >> 8) % np]);
 			continue;
 		}
 		if (op == 3) {
@@ -517,7 +534,7 @@ static void test_inline_exact(void)
 			tm_set_vpid(b.m, (uint16_t)((x >> 12) % 3));
 			continue;
 		}
-		va = pages[(x >> 8) % 7] + ((x >> 16) % 4096);
+		va = pages[(x >> 8) % np] + ((x >> 16) % 4096);
 		kind = (uint8_t)((x >> 30) % 3);
 		cpl = (x >> 33) & 1 ? 3 : 0;
 		size = (uint8_t)(1u << ((x >> 35) % 4));
@@ -528,11 +545,22 @@ static void test_inline_exact(void)
 	sb = st(&b);
 	/* Both paths ran: hits, walks and faulting walks all happened. */
 	g_assert_cmpuint(sa->tlb_hits[TM_L1D][TM_4K], >, 1000);
+	if (!ept) {
+		g_assert_cmpuint(sa->tlb_hits[TM_L1D][TM_2M], >, 500);
+		g_assert_cmpuint(sa->tlb_hits[TM_L1I][TM_2M], >, 200);
+	}
 	g_assert_cmpuint(sa->walks, >, 100);
 	g_assert_cmpuint(sa->walk_faults, >, 10);
 	g_assert_cmpint(memcmp(sa, sb, sizeof(*sa)), ==, 0);
 	fx_free(&a);
 	fx_free(&b);
+}
+
+static void test_inline_exact(void)
+{
+	inline_exact(true, true);
+	inline_exact(false, true);
+	inline_exact(false, false);
 }
 
 /* ---- replacement ---- */

@@ -138,6 +138,7 @@ struct cpu {
 	uint64_t last_cr2;           /* CR2 as tdpsim last delivered it */
 	uint8_t cur_cpl;             /* CPL of the running block (CS.RPL; events.c) */
 	bool cpl_stale;              /* re-read CS at the next block (events.c) */
+	uint64_t ac_fed;             /* RFLAGS.AC as last fed to the model */
 	bool irq_check;              /* ask the PIC at the next block (events.c) */
 	bool uncounted;              /* some code ran without the block hook */
 	int32_t cur_block;           /* the block running (cache index), or -1 */

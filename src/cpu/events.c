@@ -436,6 +436,19 @@ static void reread_cpl(struct cpu *c)
 {
 	c->cpl_stale = false;
 	c->cur_cpl = (c->regs.cr0 & CR0_PE) ? (uint8_t)(cpu_reg(c, UC_X86_REG_CS) & 3) : 0;
+	/* RFLAGS.AC decides SMAP for supervisor data accesses (SDM Vol. 3A
+	 * 4.6): the model hears of it when it changes, and only while
+	 * CR4.SMAP is set (otherwise AC is no concern of paging). */
+	if (c->tm && (c->regs.cr4 & CR4_SMAP)) {
+		uint64_t ac = cpu_reg(c, UC_X86_REG_RFLAGS) & RFLAGS_AC;
+
+		if (ac != c->ac_fed) {
+			struct tm_event ev = { .kind = TM_EV_RFLAGS, .val = ac };
+
+			c->ac_fed = ac;
+			cpu__event(c, &ev);
+		}
+	}
 }
 
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)

@@ -128,6 +128,19 @@ const struct tm_stats *tm_model_stats(const struct tm_model *cm)
 	o->tlb_hits[TM_L1I][TM_4K] += fh[TM_FETCH];
 	/* The inline path only ever uses the one 4 KiB array of each L1. */
 	o->cycles[TM_CY_TLB] += data * m->fast_lat[0] + fh[TM_FETCH] * m->fast_lat[1];
+	/* And the 2 MiB arrays' inline hits. */
+	{
+		const uint64_t *f2 = m->hot.fast_hits2m;
+		uint64_t d2 = f2[TM_READ] + f2[TM_WRITE];
+
+		o->accesses += d2 + f2[TM_FETCH];
+		o->reads += f2[TM_READ];
+		o->writes += f2[TM_WRITE];
+		o->fetches += f2[TM_FETCH];
+		o->tlb_hits[TM_L1D][TM_2M] += d2;
+		o->tlb_hits[TM_L1I][TM_2M] += f2[TM_FETCH];
+		o->cycles[TM_CY_TLB] += d2 * m->fast_lat2m[0] + f2[TM_FETCH] * m->fast_lat2m[1];
+	}
 	return o;
 }
 

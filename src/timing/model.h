@@ -58,6 +58,7 @@ enum tm_event_kind {
 	TM_EV_VMENTRY,   /* a VM entry */
 	TM_EV_PKRU,      /* val: new PKRU (WRPKRU / XRSTOR) */
 	TM_EV_MSR,       /* pcid = MSR index, val = value (IA32_PKRS ...) */
+	TM_EV_RFLAGS,    /* val: RFLAGS (only AC matters: SMAP, SDM Vol. 3A 4.6) */
 };
 
 struct tm_event {
@@ -98,6 +99,11 @@ struct tm_hot {
 	 * slow path then looks up); NULL too while nothing is translated
 	 * (CR0.PG=0 without a host dimension). */
 	struct tlb_array *fast[2];
+	/* The L1D / L1I 2 MiB arrays when they are arrays of their own (not
+	 * shared with 4 KiB pages): large-page code and stacks hit inline
+	 * too. Same rules as fast[]. */
+	struct tlb_array *fast2m[2];
+	uint64_t fast_hits2m[4];
 	uint32_t ctx;          /* tlb_ctx() of the current PCID, VPID, EP4TA, or
 				* tlb_ctx_gphys() with CR0.PG=0 under a host */
 	/* allow[kind][user]: bit r set if an entry with rights r (TLB_R_*)
@@ -138,6 +144,21 @@ static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint
 				tlb_array_touch(a, e);
 				h->fast_hits[kind & 3]++;
 				return;
+			}
+		} else if ((a = h->fast2m[kind == TM_FETCH]) != NULL &&
+			   (va & 0x1fffff) + size <= 0x200000) {
+			uint64_t vpn2 = va >> 21, tag2 = (vpn2 << 2) | TM_2M;
+			uint64_t base2 = (vpn2 & a->set_mask) << a->way_shift;
+			uint64_t hit2 = tlb_fkey_match(a->fkey + base2, a->ways, tag2);
+
+			if (hit2) {
+				struct tlb_entry *e = a->e + base2 + __builtin_ctzll(hit2);
+
+				if ((allow >> e->rights) & 1) {
+					tlb_array_touch(a, e);
+					h->fast_hits2m[kind & 3]++;
+					return;
+				}
 			}
 		}
 	}

@@ -53,10 +53,12 @@ void tm__update_ctx(struct tm_model *m)
 	 * (SDM Vol. 3C 29.4.2), tagged by the EP4TA alone. */
 	m->hot.ctx = !m->paging && m->has_host ? tlb_ctx_gphys(m->ept_id)
 					       : tlb_ctx(m->pcid, m->vpid, m->ept_id);
-	/* The L1 4 KiB arrays' hit-check keys follow the context (tlb.h). */
+	/* The hit-check keys of the L1 4 KiB and 2 MiB arrays (the ones the
+	 * inline check reads) follow the context (tlb.h). */
 	for (unsigned l = TM_L1I; l <= TM_L1D; l++)
-		if (m->tlb[l].which[TM_4K] != TM_NSIZES)
-			tlb_array_set_ctx(&m->tlb[l].arr[m->tlb[l].which[TM_4K]], m->hot.ctx);
+		for (unsigned s = TM_4K; s <= TM_2M; s++)
+			if (m->tlb[l].which[s] != TM_NSIZES)
+				tlb_array_set_ctx(&m->tlb[l].arr[m->tlb[l].which[s]], m->hot.ctx);
 }
 
 /* allow[kind][user] (model.h): which cached rights permit the access. The
@@ -93,16 +95,21 @@ static void build_allow(struct tm_model *m)
 			}
 }
 
-static struct tlb_array *fast_array(struct tlb_level *l)
+static struct tlb_array *fast_array_sz(struct tlb_level *l, unsigned sz)
 {
 	struct tlb_array *a;
 
-	if (l->which[TM_4K] == TM_NSIZES)
+	if (l->which[sz] == TM_NSIZES)
 		return NULL;
-	a = &l->arr[l->which[TM_4K]];
+	a = &l->arr[l->which[sz]];
 	/* Sets and ways powers of two (index by mask and shift); at most 64
 	 * ways (tlb_fkey_match: a 64-bit mask). */
 	return a->pow2 && (a->ways & (a->ways - 1)) == 0 && a->ways <= 64 ? a : NULL;
+}
+
+static struct tlb_array *fast_array(struct tlb_level *l)
+{
+	return fast_array_sz(l, TM_4K);
 }
 
 void tm__rebuild(struct tm_model *m, bool load_pdptes)
@@ -142,9 +149,13 @@ void tm__rebuild(struct tm_model *m, bool load_pdptes)
 	m->hot.fast[0] = m->paging || m->has_host ? fast_array(&m->tlb[TM_L1D]) : NULL;
 	m->hot.fast[1] = m->paging || m->has_host ? fast_array(&m->tlb[TM_L1I]) : NULL;
 	for (unsigned i = 0; i < 2; i++) {
-		struct tlb_array *a = fast_array(&m->tlb[i ? TM_L1I : TM_L1D]);
+		struct tlb_level *l = &m->tlb[i ? TM_L1I : TM_L1D];
+		struct tlb_array *a = fast_array(l), *b = fast_array_sz(l, TM_2M);
 
 		m->fast_lat[i] = a ? a->latency : 0;
+		/* only when the 2 MiB array is its own (not shared with 4 KiB) */
+		m->hot.fast2m[i] = m->hot.fast[i] && b && b != a ? b : NULL;
+		m->fast_lat2m[i] = b ? b->latency : 0;
 	}
 }
 
@@ -368,6 +379,11 @@ void tm_event(struct tm_model *m, const struct tm_event *ev)
 		break;
 	case TM_EV_PKRU:
 		m->regs.pkru = (uint32_t)ev->val;
+		tm__rebuild(m, false);
+		break;
+	case TM_EV_RFLAGS:
+		/* AC changes rights under SMAP, not translations: no flush. */
+		m->regs.rflags = ev->val;
 		tm__rebuild(m, false);
 		break;
 	case TM_EV_MSR:

@@ -46,6 +46,7 @@ struct tm_model {
 	/* tm_model_stats(): hot.st with the inline hits folded in. */
 	struct tm_stats out;
 	uint32_t fast_lat[2];    /* latency of the L1D / L1I 4 KiB array */
+	uint32_t fast_lat2m[2];  /* latency of the L1D / L1I 2 MiB array */
 };
 
 /* A walk's outcome as the TLB needs it. */
