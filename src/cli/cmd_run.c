@@ -17,6 +17,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
+#include "walk.h"
 #include "cpu/boot.h"
 #include "cpu/cpu.h"
 #include "cpu/loader.h"
@@ -31,36 +32,12 @@ struct run_opts {
 	gboolean json;
 };
 
+/* host_mode names (walk_host.c) to the machine's host kinds. */
 static const struct { const char *name; enum cpu_host_kind k; } hosts[] = {
-	{ "none", CPU_HOST_NONE }, { "npt2", CPU_HOST_NPT2 }, { "npt3", CPU_HOST_NPT3 },
+	{ "npt2", CPU_HOST_NPT2 }, { "npt3", CPU_HOST_NPT3 },
 	{ "npt4", CPU_HOST_NPT4 }, { "npt5", CPU_HOST_NPT5 }, { "ept4", CPU_HOST_EPT4 },
 	{ "ept5", CPU_HOST_EPT5 },
 };
-
-static int load_config(const struct run_opts *o, struct tm_config *cfg)
-{
-	char why[256];
-
-	tm_config_defaults(cfg);
-	const char *name = o->config ? o->config : TM_CONFIG_DEFAULT;
-	char *path = NULL;
-
-	if (!g_file_test(name, G_FILE_TEST_EXISTS) || !strchr(name, '/'))
-		path = tm_config_find(name);
-	if (!path && (o->config || g_file_test(name, G_FILE_TEST_EXISTS)))
-		path = g_strdup(name);
-	if (path) {
-		int rc = tm_config_load(cfg, path, why, sizeof(why));
-
-		g_free(path);
-		if (rc)
-			return cli_fail(CMD, "%s", why);
-	}
-	for (gchar **s = o->sets; s && *s; s++)
-		if (tm_config_set(cfg, *s, why, sizeof(why)))
-			return cli_fail(CMD, "--set %s: %s", *s, why);
-	return 0;
-}
 
 static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 {
@@ -91,24 +68,20 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 		mo->model_kind = CPU_MODEL_FUNCTIONAL;
 	else
 		return cli_fail(CMD, "--model %s: expected timing or functional", o->model);
-	mo->host_kind = 0xff;
-	for (size_t i = 0; i < G_N_ELEMENTS(hosts); i++)
-		if (!o->host || strcmp(o->host, hosts[i].name) == 0) {
-			mo->host_kind = hosts[i].k;
-			break;
-		}
-	if (mo->host_kind == 0xff)
-		return cli_fail(CMD, "--host %s: expected none, npt2, npt3, npt4, npt5, ept4 or ept5",
-				o->host);
-	if (o->gpaw) {
-		if (strcmp(o->gpaw, "48") && strcmp(o->gpaw, "52"))
-			return cli_fail(CMD, "--gpaw %s: expected 48 or 52", o->gpaw);
-		bool g48 = strcmp(o->gpaw, "48") == 0;
-		if (o->host && strcmp(o->host, g48 ? "ept4" : "ept5"))
-			return cli_fail(CMD, "--gpaw %s needs --host %s (a TD's secure and shared "
-					"EPTs)", o->gpaw, g48 ? "ept4" : "ept5");
-		mo->host_kind = g48 ? CPU_HOST_TDX48 : CPU_HOST_TDX52;
-	}
+	/* The host-dimension rules every subcommand shares (host_opts.c):
+	 * --gpaw 48|52 makes the guest a TD over ept4|ept5. */
+	struct host_dim hd;
+	int rc = host_dim_parse(CMD, o->host, NULL, o->gpaw, false, &hd);
+
+	if (rc)
+		return rc;
+	mo->host_kind = CPU_HOST_NONE;
+	if (hd.gpaw)
+		mo->host_kind = hd.gpaw == 48 ? CPU_HOST_TDX48 : CPU_HOST_TDX52;
+	else if (hd.hm)
+		for (size_t i = 0; i < G_N_ELEMENTS(hosts); i++)
+			if (strcmp(host_mode_name(hd.hm), hosts[i].name) == 0)
+				mo->host_kind = hosts[i].k;
 	if (mo->mmu_kind == CPU_MMU_REFERENCE && mo->host_kind != CPU_HOST_NONE)
 		return cli_fail(CMD, "--mmu reference has no host dimension: drop --host/--gpaw");
 	return 0;
@@ -156,8 +129,6 @@ static void stats_text(struct cpu *c, FILE *f, int status)
 static void stats_json(struct cpu *c, FILE *f, int status)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g;
-	gchar *s;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "run");
@@ -208,19 +179,11 @@ static void stats_json(struct cpu *c, FILE *f, int status)
 	if (c->tm) {
 		json_builder_set_member_name(b, "stats");
 		json_builder_begin_object(b);
-		tm_stats_json(c->tm, (struct _JsonBuilder *)b);
+		tm_stats_json(c->tm, b);
 		json_builder_end_object(b);
 	}
 	json_builder_end_object(b);
-	g = json_generator_new();
-	json_generator_set_pretty(g, TRUE);
-	JsonNode *root = json_builder_get_root(b);
-	json_generator_set_root(g, root);
-	s = json_generator_to_data(g, NULL);
-	fprintf(f, "%s\n", s);
-	g_free(s);
-	json_node_unref(root);
-	g_object_unref(g);
+	tm_stats_print_builder(b, f);
 	g_object_unref(b);
 }
 
@@ -236,12 +199,17 @@ static int run_kernel(const struct run_opts *o)
 	char why[256];
 	int rc, status;
 
-	if (!o->kernel)
-		return cli_fail(CMD, "--kernel FILE is required");
+	/* No --kernel: the project's own test kernel, as built next to this
+	 * binary (README's default job). */
+	const char *kernel = o->kernel ? o->kernel : TDPSIM_GUEST_DIR "/pagetest";
+
+	if (!o->kernel && !g_file_test(kernel, G_FILE_TEST_EXISTS))
+		return cli_fail(CMD, "no --kernel FILE given, and the built-in pagetest (%s) "
+			       "is not built", kernel);
 	rc = parse_machine(o, &mo);
 	if (rc)
 		return rc;
-	rc = load_config(o, &cfg);
+	rc = cli_load_config(CMD, o->config, o->sets, &cfg, NULL);
 	if (rc)
 		return rc;
 	for (gchar **m = o->modules; m && *m; m++) {
@@ -268,7 +236,7 @@ static int run_kernel(const struct run_opts *o)
 		status = cli_fail(CMD, "%s", why);
 		goto out_free;
 	}
-	rc = cpu_load_kernel(&c->ram, o->kernel, o->append ? o->append : "", mods, nmods, &boot,
+	rc = cpu_load_kernel(&c->ram, kernel, o->append ? o->append : "", mods, nmods, &boot,
 			     why, sizeof(why));
 	if (!rc)
 		rc = cpu_boot_enter(c, &boot, why, sizeof(why));
@@ -297,21 +265,17 @@ out_free:
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
-	GError *err = NULL;
 	int rc;
 	const GOptionEntry entries[] = {
 		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &o.kernel,
-		  "Kernel: Multiboot v1 (ELF32/ELF64/a.out kludge) or a 64-bit ELF", "FILE" },
+		  "Kernel: Multiboot v1 (ELF32/ELF64/a.out kludge) or a 64-bit ELF (default: the "
+		  "built pagetest)", "FILE" },
 		{ "append", 0, 0, G_OPTION_ARG_STRING, &o.append, "Kernel command line", "STR" },
 		{ "module", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.modules,
 		  "Multiboot module, with an optional command line (repeatable)",
 		  "FILE[,CMDLINE]" },
 		{ "mem", 0, 0, G_OPTION_ARG_STRING, &o.mem, "Guest RAM in MiB (default 128)", "MiB" },
-		{ "config", 0, 0, G_OPTION_ARG_STRING, &o.config,
-		  "CPU model: a file or a name in configs/ (default " TM_CONFIG_DEFAULT ")",
-		  "FILE|NAME" },
-		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sets, "Override a config key (repeatable)",
-		  "GROUP.KEY=VAL" },
+		CLI_CONFIG_ENTRIES(&o.config, &o.sets, TM_CONFIG_DEFAULT),
 		{ "host", 0, 0, G_OPTION_ARG_STRING, &o.host,
 		  "Host dimension: none, npt2, npt3, npt4, npt5, ept4, ept5", "MODE" },
 		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
@@ -334,17 +298,9 @@ int cmd_run(int argc, char **argv)
 				     "engine as its MMU.\nThe exit status is the guest's "
 				     "isa-debug-exit status ((value << 1) | 1); 2 otherwise.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		rc = cli_fail(CMD, "%s", err->message);
-		g_error_free(err);
-		goto out;
-	}
-	if (argc > 1) {
-		rc = cli_fail(CMD, "unexpected argument '%s'", argv[1]);
-		goto out;
-	}
-	rc = run_kernel(&o);
-out:
+	rc = cli_parse_options(CMD, ctx, &argc, &argv);
+	if (!rc)
+		rc = run_kernel(&o);
 	g_option_context_free(ctx);
 	g_free(o.kernel);
 	g_free(o.append);
