@@ -39,28 +39,7 @@ _start:
 	hlt
 	jmp 1b
 
-/* Interrupt stubs: vector n at isr_base + 16 * n. Exceptions 8, 10-14, 17,
- * 21, 29 and 30 push an error code (SDM Vol. 3A 6.13); the others push 0. */
-	.altmacro
-	.macro stub n
-	.align 16
-	.if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
-	push $\n
-	.else
-	push $0
-	push $\n
-	.endif
-	jmp isr_common
-	.endm
-
-	.align 16
-	.globl isr_base
-isr_base:
-	.set i, 0
-	.rept 256
-	stub %i
-	.set i, i + 1
-	.endr
+#include "isr_stubs.inc"
 
 isr_common:
 	pusha

@@ -89,28 +89,7 @@ boot_stack:
 boot_stack_top:
 
 	.text
-/* Interrupt stubs: vector n at isr_base + 16 * n (error codes as in
- * entry32.S; SDM Vol. 3A 6.13). */
-	.altmacro
-	.macro stub n
-	.align 16
-	.if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
-	push $\n
-	.else
-	push $0
-	push $\n
-	.endif
-	jmp isr_common
-	.endm
-
-	.align 16
-	.globl isr_base
-isr_base:
-	.set i, 0
-	.rept 256
-	stub %i
-	.set i, i + 1
-	.endr
+#include "isr_stubs.inc"
 
 	.macro save_regs
 	push %rax
