@@ -27,7 +27,8 @@
 #define MAX_MODULES 16
 
 struct run_opts {
-	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw;
+	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw,
+	      *vpid;
 	gchar **modules, **sets;
 	gboolean json;
 };
@@ -82,6 +83,18 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 		for (size_t i = 0; i < G_N_ELEMENTS(hosts); i++)
 			if (strcmp(host_mode_name(hd.hm), hosts[i].name) == 0)
 				mo->host_kind = hosts[i].k;
+	/* KVM gives every vCPU a VPID when the CPU has them; --vpid 0 models
+	 * VPID off (a TLB flush at every VM exit and entry). */
+	mo->vpid = 1;
+	if (o->vpid) {
+		uint64_t id;
+
+		if (cli_parse_u64(o->vpid, &id) || id > 0xffff)
+			return cli_fail(CMD, "--vpid %s: expected 0 (VPID off) to 65535", o->vpid);
+		if (mo->host_kind == CPU_HOST_NONE)
+			return cli_fail(CMD, "--vpid needs a host dimension (--host or --gpaw)");
+		mo->vpid = (uint16_t)id;
+	}
 	if (mo->mmu_kind == CPU_MMU_REFERENCE && mo->host_kind != CPU_HOST_NONE)
 		return cli_fail(CMD, "--mmu reference has no host dimension: drop --host/--gpaw");
 	return 0;
@@ -280,6 +293,8 @@ int cmd_run(int argc, char **argv)
 		  "Host dimension: none, npt2, npt3, npt4, npt5, ept4, ept5", "MODE" },
 		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
 		  "Run the guest as a TD with this GPA width (48 or 52)", "BITS" },
+		{ "vpid", 0, 0, G_OPTION_ARG_STRING, &o.vpid,
+		  "VPID/ASID of the guest under a host dimension (default 1; 0: VPID off)", "N" },
 		{ "mmu", 0, 0, G_OPTION_ARG_STRING, &o.mmu,
 		  "tdpsim (the engine, default) or reference (QEMU's walker)", "KIND" },
 		{ "model", 0, 0, G_OPTION_ARG_STRING, &o.model,
@@ -307,6 +322,7 @@ int cmd_run(int argc, char **argv)
 	g_free(o.config);
 	g_free(o.host);
 	g_free(o.gpaw);
+	g_free(o.vpid);
 	g_free(o.mmu);
 	g_free(o.model);
 	g_free(o.mem);

@@ -63,6 +63,10 @@ struct cpu_opts {
 	uint8_t mmu_kind;     /* enum cpu_mmu_kind */
 	uint8_t model_kind;   /* enum cpu_model_kind */
 	uint8_t host_kind;    /* enum cpu_host_kind */
+	/* The VPID (Intel) / ASID (AMD) the hypervisor model gives the guest:
+	 * with 0 (VPID off), every VM exit and entry flushes the guest's
+	 * linear and combined TLB entries (SDM Vol. 3C 29.1). */
+	uint16_t vpid;
 	uint64_t max_insns;   /* 0: no limit */
 	bool no_tlb_grow;     /* tests: never flush to grow QEMU's TLB (fill.c) */
 	FILE *console;        /* guest UART */
@@ -111,6 +115,7 @@ struct cpu {
 
 	/* --- machine core (machine.c, fill.c, fault.c, events.c, run.c) --- */
 	uint8_t host_kind;           /* enum cpu_host_kind */
+	uint16_t vpid;               /* cpu_opts.vpid */
 	struct cpu_hostdim *hd;      /* host tables and the hypervisor model (fill.c) */
 	struct cpu_ram hram;         /* host-physical memory: ram is its prefix */
 	struct pg_accessor gmem;     /* plain accessor over guest RAM */

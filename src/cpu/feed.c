@@ -37,7 +37,11 @@ int cpu__tm_init(struct cpu *c, char *why, size_t len)
 		snprintf(why, len, "out of memory for the reverse TLB map");
 		return -ENOMEM;
 	}
-	return tm_model_new(&c->cfg, &env, &c->regs, &c->tm, why, (unsigned)len);
+	int rc = tm_model_new(&c->cfg, &env, &c->regs, &c->tm, why, (unsigned)len);
+
+	if (!rc && c->host)
+		tm_set_vpid(c->tm, c->vpid);
+	return rc;
 }
 
 void cpu__tm_free(struct cpu *c)

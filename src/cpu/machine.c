@@ -243,6 +243,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	c->mmu_kind = o->mmu_kind;
 	c->model_kind = o->model_kind;
 	c->host_kind = o->host_kind;
+	c->vpid = o->vpid;
 	c->max_insns = o->max_insns;
 	if (o->no_tlb_grow)
 		c->grow_steps = UINT32_MAX;
