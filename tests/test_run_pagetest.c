@@ -360,6 +360,29 @@ static void test_vpid(void)
 	spawn_free(&off);
 }
 
+/*
+ * README's default job: `tdpsim run` with no options boots the built
+ * pagetest (4-level paging) on the default CPU model with the timing model,
+ * every test passes (isa-debug-exit 0: status 1), and the statistics are
+ * there: walks happened, each of at least one reference.
+ */
+static void test_default_job(void)
+{
+	const char *argv[] = { TDPSIM_BIN, "run", "--json", NULL };
+	struct spawn_result r = spawn_argv(argv, 120);
+
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_nonnull(strstr(r.err, "SUMMARY pagetest mode=4level:"));
+	g_assert_null(strstr(r.err, "FAIL"));
+	g_assert_cmpint(json_member(r.out, "run", "exit_status"), ==, 1);
+	g_assert_cmpint(json_member(r.out, "stats", "walks"), >, 0);
+	g_assert_cmpint(json_member(r.out, "stats", "walk_refs"), >=,
+			json_member(r.out, "stats", "walks"));
+	g_assert_cmpint(json_member(r.out, "stats", "instructions"), ==,
+			json_member(r.out, "run", "instructions"));
+	spawn_free(&r);
+}
+
 static void test_storm(gconstpointer data)
 {
 	const char *mode = data;
@@ -472,6 +495,7 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/run/host/ept5", "ept5:5level", test_host);
 	g_test_add_func("/run/deterministic", test_deterministic);
 	g_test_add_func("/run/vpid", test_vpid);
+	g_test_add_func("/run/default-job", test_default_job);
 	g_test_add_data_func("/run/storm/pae", "pae", test_storm);
 	g_test_add_data_func("/run/storm/4level", "4level", test_storm);
 	g_test_add_data_func("/run/tdx/48", "48:4level", test_tdx);
