@@ -12,65 +12,7 @@
 #include "paging/mmu.h"
 #include "paging/walk.h"
 
-#define RAM_SIZE (4u << 20)
-
-struct fx {
-	struct cpu_ram ram;
-	struct pg_accessor acc;
-	struct pg_cpu cpu;
-	struct pg_regs regs;
-	struct pg_mmu mmu;
-	struct pg_walk w;
-};
-
-static void fx_init(struct fx *f)
-{
-	g_assert_cmpint(cpu_ram_init(&f->ram, RAM_SIZE), ==, 0);
-	pg_ram_accessor(&f->acc, &f->ram);
-	pg_cpu_all(&f->cpu);
-	f->cpu.maxphyaddr = 46;
-	f->regs = (struct pg_regs){ 0 };
-}
-
-static void fx_free(struct fx *f)
-{
-	cpu_ram_free(&f->ram);
-}
-
-static void put(struct fx *f, uint64_t pa, unsigned size, uint64_t v)
-{
-	g_assert_cmpint(cpu_ram_write_le(&f->ram, pa, size, v), ==, 0);
-}
-
-static uint64_t get(struct fx *f, uint64_t pa, unsigned size)
-{
-	uint64_t v;
-	g_assert_cmpint(cpu_ram_read_le(&f->ram, pa, size, &v), ==, 0);
-	return v;
-}
-
-static void set_mode(struct fx *f, enum pg_mode mode, uint64_t cr3)
-{
-	f->regs.cr0 = CR0_PE | CR0_PG | CR0_WP;
-	f->regs.cr3 = cr3;
-	switch (mode) {
-	case PG_MODE_2LEVEL:
-		break;
-	case PG_MODE_PAE:
-		f->regs.cr4 |= CR4_PAE;
-		f->regs.efer |= EFER_NXE;
-		break;
-	case PG_MODE_5LEVEL:
-		f->regs.cr4 |= CR4_LA57;
-		/* fallthrough */
-	case PG_MODE_4LEVEL:
-		f->regs.cr4 |= CR4_PAE;
-		f->regs.efer |= EFER_LME | EFER_LMA | EFER_NXE;
-		break;
-	default:
-		f->regs.cr0 = CR0_PE;
-	}
-}
+#include "fixture_ram.h"
 
 static void init_mmu(struct fx *f)
 {

@@ -19,71 +19,13 @@
 #include "paging/mmu.h"
 #include "paging/walk.h"
 
-#define RAM_SIZE (4u << 20)
+#include "fixture_ram.h"
+
 #define GLA 0x7fffe123ull /* the guest linear address behind every request */
 
 /* EXITINFO1 constants by hand (APM 15.25.6, 8.4.2). */
 #define B32 0x100000000ull /* fault on the final GPA */
 #define B33 0x200000000ull /* fault on a guest page-table access */
-
-struct fx {
-	struct cpu_ram ram;
-	struct pg_accessor acc;
-	struct pg_cpu cpu;
-	struct pg_regs regs; /* the host's hCR0/hCR4/hEFER, nCR3 in cr3 */
-	struct pg_mmu mmu;
-	struct pg_walk w;
-};
-
-static void fx_init(struct fx *f)
-{
-	g_assert_cmpint(cpu_ram_init(&f->ram, RAM_SIZE), ==, 0);
-	pg_ram_accessor(&f->acc, &f->ram);
-	pg_cpu_all(&f->cpu);
-	f->cpu.maxphyaddr = 46;
-	f->regs = (struct pg_regs){ 0 };
-}
-
-static void fx_free(struct fx *f)
-{
-	cpu_ram_free(&f->ram);
-}
-
-static void put(struct fx *f, uint64_t pa, unsigned size, uint64_t v)
-{
-	g_assert_cmpint(cpu_ram_write_le(&f->ram, pa, size, v), ==, 0);
-}
-
-static uint64_t get(struct fx *f, uint64_t pa, unsigned size)
-{
-	uint64_t v;
-	g_assert_cmpint(cpu_ram_read_le(&f->ram, pa, size, &v), ==, 0);
-	return v;
-}
-
-/* Host paging registers for a nested format. */
-static void host_mode(struct fx *f, enum pg_mode mode, uint64_t ncr3)
-{
-	f->regs.cr0 = CR0_PE | CR0_PG | CR0_WP;
-	f->regs.cr3 = ncr3;
-	switch (mode) {
-	case PG_MODE_2LEVEL:
-		break;
-	case PG_MODE_PAE:
-		f->regs.cr4 |= CR4_PAE;
-		f->regs.efer |= EFER_NXE;
-		break;
-	case PG_MODE_5LEVEL:
-		f->regs.cr4 |= CR4_LA57;
-		/* fallthrough */
-	case PG_MODE_4LEVEL:
-		f->regs.cr4 |= CR4_PAE;
-		f->regs.efer |= EFER_LME | EFER_LMA | EFER_NXE;
-		break;
-	default:
-		f->regs.cr0 = CR0_PE;
-	}
-}
 
 static void init_mmu(struct fx *f)
 {
@@ -129,7 +71,7 @@ static void test_2level(void)
 {
 	struct fx f;
 	fx_init(&f);
-	host_mode(&f, PG_MODE_2LEVEL, 0x1000);
+	set_mode(&f, PG_MODE_2LEVEL, 0x1000);
 	put(&f, 0x1004, 4, 0x2000 | 0x7);   /* PDE: P RW US */
 	put(&f, 0x200c, 4, 0x345000 | 0x7); /* PTE */
 	init_mmu(&f);
@@ -170,7 +112,7 @@ static void test_2level_pse(void)
 {
 	struct fx f;
 	fx_init(&f);
-	host_mode(&f, PG_MODE_2LEVEL, 0x1000);
+	set_mode(&f, PG_MODE_2LEVEL, 0x1000);
 	f.regs.cr4 |= CR4_PSE;
 	put(&f, 0x1004, 4, 0x00c00000u | (0x12u << 13) | 0x80 | 0x7);
 	init_mmu(&f);
@@ -193,7 +135,7 @@ static void test_2level_pse(void)
 /* GPA 0xc0403abc: PDPTE 3, PDE 2, PTE 3. nCR3 0x1020 (32-byte aligned). */
 static void pae_tables(struct fx *f)
 {
-	host_mode(f, PG_MODE_PAE, 0x1020);
+	set_mode(f, PG_MODE_PAE, 0x1020);
 	put(f, 0x1038, 8, 0x2000 | 0x1);                /* PDPTE 3: P only */
 	put(f, 0x2010, 8, 0x3000 | 0x7);                /* PDE 2 */
 	put(f, 0x3018, 8, 0x1234567000ull | 0x7);       /* PTE 3 */
@@ -269,7 +211,7 @@ static void test_pae_2m(void)
 #define GPA4 0x8040603abcull
 static void l4_tables(struct fx *f)
 {
-	host_mode(f, PG_MODE_4LEVEL, 0x1000);
+	set_mode(f, PG_MODE_4LEVEL, 0x1000);
 	put(f, 0x1008, 8, 0x2000 | 0x7);
 	put(f, 0x2008, 8, 0x3000 | 0x7);
 	put(f, 0x3018, 8, 0x4000 | 0x7);
@@ -335,7 +277,7 @@ static void test_5level(void)
 {
 	struct fx f;
 	fx_init(&f);
-	host_mode(&f, PG_MODE_5LEVEL, 0x1000);
+	set_mode(&f, PG_MODE_5LEVEL, 0x1000);
 	put(&f, 0x1008, 8, 0x2000 | 0x7); /* PML5E 1 */
 	put(&f, 0x2000, 8, 0x3000 | 0x7); /* PML4E 0 */
 	put(&f, 0x3000, 8, 0x4000 | 0x7); /* PDPTE 0 */
@@ -492,11 +434,11 @@ static void test_init_rejects(void)
 	struct fx f;
 	const char *why = NULL;
 	fx_init(&f);
-	host_mode(&f, PG_MODE_NONE, 0x1000);
+	set_mode(&f, PG_MODE_NONE, 0x1000);
 	g_assert_cmpint(npt_mmu_init(&f.mmu, &f.regs, &f.cpu, &why), ==, -EINVAL);
 	g_assert_nonnull(why);
 	/* The host's own checks still apply: LA57 without the feature. */
-	host_mode(&f, PG_MODE_5LEVEL, 0x1000);
+	set_mode(&f, PG_MODE_5LEVEL, 0x1000);
 	f.cpu.la57 = false;
 	why = NULL;
 	g_assert_cmpint(npt_mmu_init(&f.mmu, &f.regs, &f.cpu, &why), ==, -EINVAL);
