@@ -397,6 +397,19 @@ static void test_timing(void)
 	g_assert_cmpuint(count_acc(0x500010, 8, TM_WRITE), ==, 0);
 	g_assert_cmpuint(count_acc(0x40003008, 8, TM_WRITE), ==, 1);
 	g_assert_cmpuint(count_acc(0x503008, 8, TM_READ), ==, 1);
+	/* tdpsim's own delivery accesses reach the model too (SDM Vol. 3A
+	 * 6.14.1-6.14.2): the 16-byte long-mode gates of #PF and #GP at IDT
+	 * base 0x204000 + 16 * vector, and each 48-byte frame (SS, RSP,
+	 * RFLAGS, CS, RIP, error code) pushed as one write. */
+	g_assert_cmpuint(count_acc(0x204000 + 16 * 14, 16, TM_READ), ==, 1);
+	g_assert_cmpuint(count_acc(0x204000 + 16 * 13, 16, TM_READ), ==, 1);
+	unsigned frames = 0;
+	for (unsigned i = 0; i < accs->len; i++) {
+		const struct acc *a = &g_array_index(accs, struct acc, i);
+
+		frames += a->size == 48 && a->kind == TM_WRITE;
+	}
+	g_assert_cmpuint(frames, ==, 2);
 	g_array_free(accs, TRUE);
 	g_assert_cmpint(r.stop, ==, CPU_STOP_EXIT);
 	g_assert_nonnull(r.c.tm);

@@ -20,6 +20,7 @@
 #include "cpu/ctx.h"
 #include "cpu/sysent.h"
 #include "paging/walk.h"
+#include "timing/model.h"
 
 #pragma weak cpu_translate
 
@@ -140,6 +141,19 @@ int cpu__lin_access(struct cpu *c, uint64_t la, void *buf, unsigned len, bool wr
 			return rc;
 		p += part[i];
 	}
+	/* These are the CPU's own accesses (IDT, GDT, TSS, the frame, SYSCALL
+	 * state) that tdpsim makes in QEMU's place: the timing model sees them
+	 * as the hardware's, with supervisor rights when implicit. */
+	if (c->tm)
+		for (unsigned done = 0; done < len; done += 128) {
+			unsigned n = len - done < 128 ? len - done : 128;
+			uint64_t a = wrap32 ? (la + done) & 0xffffffffull : la + done;
+			uint8_t kind = write ? TM_WRITE : TM_READ, acpl = implicit ? 0 : cpl;
+
+			tm_access(c->tm, a, (uint8_t)n, kind, acpl);
+			if (c->on_access)
+				c->on_access(c->on_access_opaque, a, (uint8_t)n, kind, acpl);
+		}
 	return 0;
 }
 
