@@ -229,21 +229,28 @@ bool cpu__code64(struct cpu *c);
 int cpu__tm_init(struct cpu *c, char *why, size_t len);                    /* feed.c */
 void cpu__tm_free(struct cpu *c);
 /* feed.c's memory hook body, inline: once per data access. The physical
- * page names one live linear page (rev[], bit 0: valid; feed.c keeps it
- * one-to-one); the CPL is the current block's. */
+ * page names one live linear page (rev[]; feed.c keeps it one-to-one); the
+ * CPL is the current block's, except on descriptor-table pages. */
+/* c->rev[physical page]: the linear page of the last fill, and flags. */
+#define CPU_REV_VALID    UINT64_C(1)
+#define CPU_REV_IMPLICIT UINT64_C(2) /* filled as an implicit supervisor access */
+
 static inline void cpu__mem(struct cpu *c, int type, uint64_t addr, int size)
 {
 	uint64_t r = addr < c->ram.size ? c->rev[addr >> 12] : 0;
 	uint64_t va = (r & ~UINT64_C(0xfff)) | (addr & 0xfff);
 	uint8_t kind = type == UC_MEM_WRITE ? TM_WRITE : TM_READ;
+	/* A page the fill judged a descriptor-table page at CPL 3: QEMU's
+	 * helpers access it as the CPU's implicit supervisor accesses. */
+	uint8_t cpl = (r & CPU_REV_IMPLICIT) ? 0 : c->cur_cpl;
 
-	if (!(r & 1))
+	if (!(r & CPU_REV_VALID))
 		return; /* not RAM, or not through a fill (cannot happen) */
-	tm_access(c->tm, va, (uint8_t)size, kind, c->cur_cpl);
+	tm_access(c->tm, va, (uint8_t)size, kind, cpl);
 	if (c->on_access)
-		c->on_access(c->on_access_opaque, va, (uint8_t)size, kind, c->cur_cpl);
+		c->on_access(c->on_access_opaque, va, (uint8_t)size, kind, cpl);
 }
-void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page);
+void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit);
 int cpu__emulate_ud(struct cpu *c);                                        /* insn.c */
 /* msr.c: hook RDMSR/WRMSR/RDTSC(P) sites (kind: 1 WRMSR, 2 RDMSR, 4
  * RDTSC/RDTSCP); returns how many hooks were added (the block must then

@@ -63,15 +63,15 @@ void cpu__tm_free(struct cpu *c)
  * already has one, Unicorn's TLB is flushed first (cpu__rev_fill). So
  * the physical page names exactly one live linear page.
  */
-void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page)
+void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit)
 {
 	uint64_t *r = &c->rev[pa_page >> 12];
 
-	if ((*r & 1) && (*r & ~UINT64_C(0xfff)) != va_page) {
+	if ((*r & CPU_REV_VALID) && (*r & ~UINT64_C(0xfff)) != va_page) {
 		c->alias_flushes++;
 		uc_ctl_flush_tlb(c->uc);
 	}
-	*r = va_page | 1;
+	*r = va_page | CPU_REV_VALID | (implicit ? CPU_REV_IMPLICIT : 0);
 }
 
 /* cpu__mem(), the per-access hook body, is inline in cpu.h. */

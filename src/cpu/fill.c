@@ -283,8 +283,9 @@ static bool in_range(uint64_t page, uint64_t base, uint64_t limit)
 	return page <= base + limit && base <= page + 0xfff;
 }
 
-/* CPL 3 and the page overlaps a descriptor table or the TSS: QEMU's own
- * implicit supervisor access (there is no other reason to touch them). */
+/* The page overlaps a descriptor table or the TSS: at CPL 3 an access
+ * there is QEMU's own implicit supervisor access (there is no other reason
+ * to touch them). */
 static bool implicit_access(struct cpu *c, uint64_t page)
 {
 	static int regs[] = { UC_X86_REG_GDTR, UC_X86_REG_IDTR, UC_X86_REG_LDTR, UC_X86_REG_TR };
@@ -440,7 +441,11 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 		return false;
 	}
 	if (c->rev)
-		cpu__rev_fill(c, va, e->paddr);
+		/* The timing feed takes a descriptor-table page's accesses as
+		 * supervisor whatever the CPL of the fill: QEMU's kernel-index
+		 * TLB entry filled at CPL 0 also serves its helpers at CPL 3. */
+		cpu__rev_fill(c, va, e->paddr,
+			      implicit || (access != PG_ACC_FETCH && implicit_access(c, va)));
 	return true;
 }
 
