@@ -606,6 +606,14 @@ static void test_files(void)
 			-ENOENT);
 	g_assert_nonnull(strstr(why, "cannot read kernel"));
 	g_assert_nonnull(strstr(why, missing));
+	/* Not regular files: a directory, and a device that never ends
+	 * (reading it whole would never return). */
+	g_assert_cmpint(cpu_load_kernel(&ram, dir, "", NULL, 0, &boot, why, sizeof(why)), ==,
+			-EINVAL);
+	g_assert_nonnull(strstr(why, "not a regular file"));
+	g_assert_cmpint(cpu_load_kernel(&ram, "/dev/zero", "", NULL, 0, &boot, why, sizeof(why)),
+			==, -EINVAL);
+	g_assert_nonnull(strstr(why, "'/dev/zero': not a regular file"));
 	build_elf32_mb(&im);
 	g_assert_true(g_file_set_contents(k, (const char *)im.b, (gssize)im.len, NULL));
 	g_assert_cmpint(cpu_load_kernel(&ram, k, "", &mod, 1, &boot, why, sizeof(why)), ==,

@@ -214,6 +214,11 @@ static void test_config(void)
 			"tdpsim walk: error: --config no-such-model: no such file, "
 			"and no configs/no-such-model.ini\n");
 	spawn_free(&r);
+	/* A device is not a config (reading /dev/zero whole would not end). */
+	r = spawn_tdpsim("walk", "--synthetic", "--config", "/dev/zero", NULL);
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_cmpstr(r.err, ==, "tdpsim walk: error: --config /dev/zero: not a regular file\n");
+	spawn_free(&r);
 	r = spawn_tdpsim("walk", "--synthetic", "--set", "cpu.frob=1", NULL);
 	g_assert_cmpint(r.status, ==, 2);
 	g_assert_nonnull(strstr(r.err, "cpu.frob"));

@@ -209,6 +209,8 @@ int cli_load_config(const char *cmd, const char *config, char *const *sets,
 
 	tm_config_defaults(out);
 	file = tm_config_find(name);
+	if (!file && g_file_test(name, G_FILE_TEST_EXISTS))
+		return cli_fail(cmd, "--config %s: not a regular file", name);
 	if (!file)
 		return cli_fail(cmd, "--config %s: no such file, and no configs/%s.ini", name,
 				name);

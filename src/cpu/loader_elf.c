@@ -335,17 +335,14 @@ int cpu_load_kernel(struct cpu_ram *ram, const char *path, const char *cmdline,
 		    const struct cpu_module *mods, unsigned nmods, struct cpu_boot *boot, char *why,
 		    size_t why_len)
 {
-	GError *err = NULL;
-	gchar *data = NULL;
-	gsize len = 0;
+	char *data = NULL;
+	size_t len = 0;
 	int rc;
 
-	if (!g_file_get_contents(path, &data, &len, &err)) {
-		snprintf(why, why_len, "cannot read kernel: %s", err->message);
-		rc = err->code == G_FILE_ERROR_NOENT ? -ENOENT : -EIO;
-		g_error_free(err);
+	/* A kernel larger than RAM cannot be loaded anyway. */
+	rc = cpu_read_file(path, "cannot read kernel", ram->size, &data, &len, why, why_len);
+	if (rc)
 		return rc;
-	}
 	rc = cpu_load_kernel_buf(ram, path, (const uint8_t *)data, len, cmdline, mods, nmods, boot,
 				 why, why_len);
 	g_free(data);

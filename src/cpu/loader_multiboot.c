@@ -270,15 +270,16 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 	mdata = g_new0(gchar *, nmods + 1);
 	mlen = g_new0(gsize, nmods + 1);
 	for (unsigned i = 0; i < nmods; i++) {
-		GError *err = NULL;
+		char inner[200];
+		size_t n = 0;
 
-		if (!g_file_get_contents(mods[i].path, &mdata[i], &mlen[i], &err)) {
-			snprintf(why, why_len, "kernel '%s': cannot read module: %s", path,
-				 err->message);
-			g_error_free(err);
-			rc = -ENOENT;
+		rc = cpu_read_file(mods[i].path, "cannot read module", ram->size, &mdata[i], &n,
+				   inner, sizeof(inner));
+		if (rc) {
+			snprintf(why, why_len, "kernel '%s': %s", path, inner);
 			goto out;
 		}
+		mlen[i] = n;
 	}
 	if (flags & MB_HF_AOUT) {
 		rc = mb_aout_load(ram, path, data, len, hoff, &keep, &img, why, why_len);

@@ -4,10 +4,12 @@
 #include "ram.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #define RAM_MAX (UINT64_C(1) << 40) /* 1 TiB: beyond any host we run on */
 
@@ -34,17 +36,14 @@ void cpu_ram_free(struct cpu_ram *ram)
 int cpu_ram_load_image(struct cpu_ram *ram, const char *path, uint64_t min_size, char *why,
 		       size_t why_len)
 {
-	GError *err = NULL;
-	gchar *data = NULL;
-	gsize len = 0;
+	char *data = NULL;
+	size_t len = 0;
 	uint64_t size;
 	int rc;
 
-	if (!g_file_get_contents(path, &data, &len, &err)) {
-		snprintf(why, why_len, "cannot read image: %s", err->message);
-		g_error_free(err);
-		return -EIO;
-	}
+	rc = cpu_read_file(path, "image", UINT64_C(1) << 40, &data, &len, why, why_len);
+	if (rc)
+		return rc;
 	if (len == 0) {
 		snprintf(why, why_len, "image '%s' is empty", path);
 		rc = -EINVAL;
@@ -102,5 +101,36 @@ int cpu_ram_write_le(struct cpu_ram *ram, uint64_t pa, unsigned size, uint64_t v
 	if (!cpu_ram_contains(ram, pa, size))
 		return -EFAULT;
 	memcpy(ram->base + pa, &v, size);
+	return 0;
+}
+
+int cpu_read_file(const char *path, const char *what, uint64_t max, char **data, size_t *len,
+		  char *why, size_t why_len)
+{
+	GStatBuf st;
+	GError *err = NULL;
+	gsize n = 0;
+
+	if (g_stat(path, &st) != 0) {
+		int e = errno;
+
+		snprintf(why, why_len, "%s '%s': %s", what, path, g_strerror(e));
+		return e == ENOENT ? -ENOENT : -EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "%s '%s': not a regular file", what, path);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		snprintf(why, why_len, "%s '%s': %llu bytes, more than the %llu it can be", what,
+			 path, (unsigned long long)st.st_size, (unsigned long long)max);
+		return -EFBIG;
+	}
+	if (!g_file_get_contents(path, data, &n, &err)) {
+		snprintf(why, why_len, "%s '%s': %s", what, path, err->message);
+		g_error_free(err);
+		return -EIO;
+	}
+	*len = n;
 	return 0;
 }

@@ -31,6 +31,15 @@ static inline bool cpu_ram_contains(const struct cpu_ram *ram, uint64_t pa, uint
 	return pa < ram->size && len <= ram->size - pa;
 }
 
+/*
+ * Read a whole guest image file (kernel, module, raw RAM image) into a new
+ * g_malloc'ed buffer. Only regular files of at most @max bytes: a device
+ * such as /dev/zero would otherwise be read forever. 0, or -ENOENT/-EINVAL/
+ * -EFBIG/-EIO with "<what> '<path>': <reason>" in @why.
+ */
+int cpu_read_file(const char *path, const char *what, uint64_t max, char **data, size_t *len,
+		  char *why, size_t why_len);
+
 /* 0, or -EFAULT if [pa, pa+len) is not inside RAM. */
 int cpu_ram_read(const struct cpu_ram *ram, uint64_t pa, void *buf, size_t len);
 int cpu_ram_write(struct cpu_ram *ram, uint64_t pa, const void *buf, size_t len);
