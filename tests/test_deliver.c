@@ -1,6 +1,6 @@
 /*
  * Event delivery, the context blob, SYSCALL/SYSENTER and the boot state
- * (src/cpu/ctx.c, deliver.c, sysent.c, linear.c, boot.c, report.c).
+ * (src/cpu/ctx.c, deliver.c, sysent.c, linear.c, report.c; src/boot/boot.c).
  *
  * A bare machine: the test opens its own UC_MODE_64 handle with guest RAM
  * mapped at 0 and Unicorn's own MMU (UC_TLB_CPU), so QEMU's walker is the
@@ -26,7 +26,7 @@
 
 #include <glib.h>
 
-#include "cpu/boot.h"
+#include "boot/boot.h"
 #include "cpu/cpu.h"
 #include "cpu/ctx.h"
 #include "cpu/deliver.h"

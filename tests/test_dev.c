@@ -1,5 +1,5 @@
 /*
- * Unit tests of the device layer (src/cpu/dev_*.c), driven only through
+ * Unit tests of the device layer (src/pc/dev_*.c), driven only through
  * port I/O on the bus and the PIC's interrupt line, as the machine drives
  * them. Expected values come from the data sheets (16550D, 8259A, 8254),
  * from QEMU's documented isa-debug-exit rule, and for the PIT from
@@ -12,7 +12,7 @@
 
 #include <glib.h>
 
-#include "cpu/dev.h"
+#include "pc/dev.h"
 
 struct fx {
 	struct dev_bus bus;

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the kernel loaders (src/cpu/loader_*.c).
+ * Unit tests of the kernel loaders (src/boot/loader_*.c).
  *
  * Every image is written here byte by byte from the format definitions
  * (glibc's <elf.h> structs for ELF, the Multiboot 0.6.96 header and
@@ -16,7 +16,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "cpu/loader.h"
+#include "boot/loader.h"
 #include "cpu/ram.h"
 #include "paging/access_ram.h"
 #include "paging/bits.h"

@@ -20,9 +20,9 @@
 #include <sys/resource.h>
 #include <string.h>
 
-#include "cpu/boot.h"
+#include "boot/boot.h"
 #include "cpu/cpu.h"
-#include "cpu/loader.h"
+#include "boot/loader.h"
 #include "timing/model.h"
 
 #define LOAD_PA 0x100000

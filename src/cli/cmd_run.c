@@ -18,9 +18,9 @@
 
 #include "cli.h"
 #include "walk.h"
-#include "cpu/boot.h"
+#include "boot/boot.h"
 #include "cpu/cpu.h"
-#include "cpu/loader.h"
+#include "boot/loader.h"
 #include "timing/model.h"
 
 #define CMD "run"

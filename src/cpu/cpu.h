@@ -18,7 +18,7 @@
 
 #include <unicorn/unicorn.h>
 
-#include "cpu/dev.h"
+#include "pc/dev.h"
 #include "cpu/ram.h"
 #include "paging/nested.h"
 #include "timing/config.h"

@@ -26,8 +26,8 @@
  * gdt_limit (LONG64: boot.c loads GDTR from them) and note (a non-fatal
  * remark the CLI prints). cpu_load_kernel() is unchanged.
  */
-#ifndef TDPSIM_CPU_LOADER_H
-#define TDPSIM_CPU_LOADER_H
+#ifndef TDPSIM_BOOT_LOADER_H
+#define TDPSIM_BOOT_LOADER_H
 
 #include <stdbool.h>
 #include <stddef.h>

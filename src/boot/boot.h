@@ -1,16 +1,16 @@
 /*
  * Entering a kernel: put the CPU in the state a loader asks for
- * (cpu/loader.h, struct cpu_boot). A UC_MODE_64 handle starts in a
+ * (boot/loader.h, struct cpu_boot). A UC_MODE_64 handle starts in a
  * non-architectural state (PE and LMA set, 64-bit CS, paging off); the
  * architectural state is written through the context blob (ctx.h).
  */
-#ifndef TDPSIM_CPU_BOOT_H
-#define TDPSIM_CPU_BOOT_H
+#ifndef TDPSIM_BOOT_BOOT_H
+#define TDPSIM_BOOT_BOOT_H
 
 #include <stddef.h>
 
 #include "cpu/cpu.h"
-#include "cpu/loader.h"
+#include "boot/loader.h"
 
 /*
  * CPU_BOOT_MULTIBOOT: 32-bit protected mode with paging off (CR0 = PE|ET,

@@ -8,7 +8,7 @@
  * that no translation made in the old mode survives. c->mmu_valid is
  * cleared: the machine rebuilds its paging context from the new registers.
  */
-#include "cpu/boot.h"
+#include "boot/boot.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -19,8 +19,8 @@
  * add function (dev_uart_add, ...) that dev_pc_init() calls. Everything c1
  * codes against keeps its name and meaning.
  */
-#ifndef TDPSIM_CPU_DEV_H
-#define TDPSIM_CPU_DEV_H
+#ifndef TDPSIM_PC_DEV_H
+#define TDPSIM_PC_DEV_H
 
 #include <stdbool.h>
 #include <stdint.h>
