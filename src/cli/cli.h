@@ -26,6 +26,7 @@ struct cli_cmd {
 int cmd_walk(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /*
  * Print "tdpsim <cmd>: error: <msg>" (or "tdpsim: error: <msg>" when @cmd is

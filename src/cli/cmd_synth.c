@@ -18,6 +18,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
+#include "golden_cli.h"
 #include "synth_cli.h"
 #include "timing/model.h"
 #include "timing/stats.h"
@@ -29,6 +30,7 @@ struct synth_opts {
 	gchar *guest, *host, *host_page_size, *gpaw, *config, *insns;
 	gchar **set;
 	gboolean json, csv, shared;
+	struct golden_cli golden;
 };
 
 struct synth_run {
@@ -39,6 +41,7 @@ struct synth_run {
 	struct host_dim hd;
 	struct tm_config cfg;
 	char *cfg_path;
+	struct pg_regs regs0;      /* the layout's paging registers */
 };
 
 static int parse_u64_opt(const char *opt, const char *s, uint64_t min, uint64_t max,
@@ -200,8 +203,28 @@ static int print_csv(const struct synth_run *r, const struct tm_model *m)
 	return 0;
 }
 
+/* --golden: the run's parameters as "@" lines. */
+static int golden_open(struct synth_opts *o, const struct synth_run *r, const struct pg_cpu *cpu)
+{
+	struct synth_param p[SYNTH_NPARAMS];
+	int rc = golden_cli_open(CMD, &o->golden, "synth", r->cfg.name, o->set, cpu);
+
+	if (rc || !o->golden.f)
+		return rc;
+	synth_params(r, p);
+	for (unsigned i = 0; i < SYNTH_NPARAMS; i++) {
+		char v[32];
+
+		if (!p[i].s)
+			snprintf(v, sizeof(v), "%" G_GINT64_FORMAT, p[i].i);
+		trc_golden_meta(&o->golden.g, p[i].key, p[i].s ? p[i].s : v);
+	}
+	trc_golden_regs(&o->golden.g, &r->regs0);
+	return 0;
+}
+
 /* Build, run, print. */
-static int run(const struct synth_opts *o, struct synth_run *r)
+static int run(struct synth_opts *o, struct synth_run *r)
 {
 	struct synth_layout l;
 	struct synth_stream s;
@@ -229,12 +252,20 @@ static int run(const struct synth_opts *o, struct synth_run *r)
 		rc = cli_fail(CMD, "%s", why);
 		goto out_stream;
 	}
+	r->regs0 = l.regs;
+	if ((rc = golden_open(o, r, &cpu)))
+		goto out_model;
+	golden_cli_attach(&o->golden, m);
 
 	for (uint64_t i = 0; i < r->accesses; i++) {
+		if (o->golden.f) /* a synthetic stream has no RIPs */
+			trc_golden_pos(&o->golden.g, i * r->insns, 0, false);
 		tm_access(m, l.va_base + synth_stream_next(&s), 8, TM_READ, 3);
 		if (r->insns)
 			tm_insns(m, r->insns);
 	}
+	if ((rc = golden_cli_close(CMD, &o->golden, tm_model_stats(m))))
+		goto out_model;
 
 	if (o->json) {
 		print_json(r, m);
@@ -287,6 +318,7 @@ int cmd_synth(int argc, char **argv)
 		  "instructions retired per access (default 1)", "K" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "print one JSON object", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "print a CSV header and row", NULL },
+		GOLDEN_CLI_ENTRIES(&o.golden),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("- run a synthetic access stream");
@@ -301,6 +333,7 @@ int cmd_synth(int argc, char **argv)
 	if (!rc)
 		rc = run(&o, &r);
 	g_free(r.cfg_path);
+	golden_cli_close(CMD, &o.golden, NULL);
 	g_option_context_free(ctx);
 	g_free(o.pattern);
 	g_free(o.pages);

@@ -34,6 +34,12 @@ static int tm_acc_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 	return rc;
 }
 
+void tm_set_walk_hook(struct tm_model *m, tm_walk_fn fn, void *opaque)
+{
+	m->walk_hook = fn;
+	m->walk_hook_opaque = opaque;
+}
+
 int tm_model_new(const struct tm_config *cfg, const struct tm_env *env,
 		 const struct pg_regs *regs, struct tm_model **out, char *why, unsigned why_len)
 {

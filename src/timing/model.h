@@ -172,6 +172,36 @@ void tm_insns(struct tm_model *m, uint64_t n);
  * updates its paging registers. */
 void tm_event(struct tm_model *m, const struct tm_event *ev);
 
+/*
+ * A walk as the model costed it, for observers (the golden writer,
+ * src/trace/golden.c): the engine's result, every table reference in the
+ * order the hardware makes it, and where each was served.
+ */
+enum tm_ref_fate {
+	TM_REF_L1D = 0, TM_REF_L2, TM_REF_LLC, TM_REF_MEM, /* enum tm_mem_level */
+	TM_REF_SKIPPED,  /* a PSC, nested-TLB, host-PSC or PWC hit made it unneeded */
+	TM_REF_AD,       /* an A/D update the model charged */
+	TM_REF_AD_SKIPPED,
+};
+
+struct tm_walk_info {
+	uint64_t va;
+	uint8_t kind, cpl;
+	const char *bad_state;          /* non-NULL: the paging registers were
+					 * invalid (no walk made), and why */
+	int rc;                         /* pg_walk2d(): 0, or a negative errno */
+	const struct pg_walk2d *r;      /* valid when rc == 0 and !bad_state */
+	const struct pg_ref_log *log;   /* the references (log->n of them) */
+	const uint8_t *fate;            /* enum tm_ref_fate per log record */
+	uint32_t refs, skipped;         /* references charged / saved */
+	uint64_t cycles;                /* walk cycles charged */
+};
+
+/* Call @fn(@opaque, info) at the end of every walk (NULL: none). It runs on
+ * the model's miss path only; it must not call back into @m. */
+typedef void (*tm_walk_fn)(void *opaque, const struct tm_walk_info *w);
+void tm_set_walk_hook(struct tm_model *m, tm_walk_fn fn, void *opaque);
+
 /* The counters (a snapshot, valid until the next call on @m) and the
  * configuration the model runs. */
 const struct tm_stats *tm_model_stats(const struct tm_model *m);

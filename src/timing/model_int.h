@@ -47,6 +47,11 @@ struct tm_model {
 	struct tm_stats out;
 	uint32_t fast_lat[2];    /* latency of the L1D / L1I 4 KiB array */
 	uint32_t fast_lat2m[2];  /* latency of the L1D / L1I 2 MiB array */
+	/* The walk observer (tm_set_walk_hook) and the fate of each record of
+	 * log (enum tm_ref_fate), written by every costed walk. */
+	tm_walk_fn walk_hook;
+	void *walk_hook_opaque;
+	uint8_t fate[PG_REFLOG_MAX];
 };
 
 /* A walk's outcome as the TLB needs it. */

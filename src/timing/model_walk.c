@@ -86,11 +86,15 @@ static bool host_upper(const struct pg_ref_log *log, unsigned i)
 	return false;
 }
 
+_Static_assert((int)TM_REF_L1D == (int)TM_ML_L1D && (int)TM_REF_L2 == (int)TM_ML_L2 &&
+		       (int)TM_REF_LLC == (int)TM_ML_LLC && (int)TM_REF_MEM == (int)TM_ML_MEM,
+	       "a charged reference's fate is its cache level");
+
 struct tally {
 	uint32_t refs, skipped, lat, cyc;
 };
 
-static void charge(struct tm_model *m, uint64_t addr, uint8_t dim, struct tally *t)
+static unsigned charge(struct tm_model *m, uint64_t addr, uint8_t dim, struct tally *t)
 {
 	struct tm_stats *st = &m->hot.st;
 	uint32_t lat;
@@ -103,6 +107,7 @@ static void charge(struct tm_model *m, uint64_t addr, uint8_t dim, struct tally 
 		st->walk_guest_refs++;
 	else
 		st->walk_host_refs++;
+	return lvl;
 }
 
 /* Walk the log of one walk and charge what the caches did not serve. */
@@ -154,12 +159,14 @@ static void cost_log(struct tm_model *m, uint64_t va, const struct pg_walk2d *r,
 			upper = rec->glevel > leaf_glevel && rec->glevel <= PG_LEVELS_MAX;
 		}
 		if (rec->kind == PG_REF_SET_AD) {
+			m->fate[i] = skip ? TM_REF_AD_SKIPPED : TM_REF_AD;
 			if (!skip) {
 				st->ad_updates++;
 				st->cycles[TM_CY_AD] += m->cfg.cost.ad_update;
 			}
 			continue;
 		}
+		m->fate[i] = TM_REF_SKIPPED;
 		if (skip) {
 			t->skipped++;
 			continue;
@@ -175,7 +182,7 @@ static void cost_log(struct tm_model *m, uint64_t va, const struct pg_walk2d *r,
 			pwc_unified_fill(&m->pwc, rec->addr, c,
 					 rec->dim == PG_DIM_GUEST ? PWC_DIM_GUEST : PWC_DIM_HOST);
 		}
-		charge(m, rec->addr, rec->dim, t);
+		m->fate[i] = (uint8_t)charge(m, rec->addr, rec->dim, t);
 	}
 	/* The last host walk completed unless it is where the walk faulted. */
 	if (g.open && !host_fault)
@@ -217,6 +224,15 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 		st->walks_bad_state++;
 		st->walk_hist[0]++;
 		st->cycles[TM_CY_WALK] += m->cfg.cost.walk_start;
+		if (m->walk_hook) {
+			m->log.n = 0;
+			m->walk_hook(m->walk_hook_opaque,
+				     &(struct tm_walk_info){ .va = va, .kind = kind, .cpl = cpl,
+							     .bad_state = m->bad_why ? m->bad_why
+										    : "invalid",
+							     .log = &m->log, .fate = m->fate,
+							     .cycles = m->cfg.cost.walk_start });
+		}
 		return;
 	}
 	m->log.n = m->log.reads = m->log.ad = 0;
@@ -231,6 +247,13 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 	st->walk_refs_skipped += t.skipped;
 	st->walk_hist[t.refs < TM_HIST_MAX ? t.refs : TM_HIST_MAX]++;
 	st->cycles[TM_CY_WALK] += (uint64_t)m->cfg.cost.walk_start + t.lat + t.cyc;
+	if (m->walk_hook)
+		m->walk_hook(m->walk_hook_opaque,
+			     &(struct tm_walk_info){ .va = va, .kind = kind, .cpl = cpl, .rc = rc,
+						     .r = &r, .log = &m->log, .fate = m->fate,
+						     .refs = t.refs, .skipped = t.skipped,
+						     .cycles = (uint64_t)m->cfg.cost.walk_start +
+							       t.lat + t.cyc });
 	if (rc || r.fault.vector) {
 		st->walk_faults++;
 		return;

@@ -272,6 +272,24 @@ const char *tm_stats_key(unsigned i)
 	return NULL;
 }
 
+bool tm_stats_get(const struct tm_stats *s, unsigned i, const char **key, bool *is_int,
+		  uint64_t *u, double *d)
+{
+	for (unsigned k = 0; k < NROWS; k++) {
+		struct st_val v;
+
+		if (rows[k].kind == ST_SECTION || i-- != 0)
+			continue;
+		v = value(&rows[k], s);
+		*key = rows[k].key;
+		*is_int = v.is_int;
+		*u = v.u;
+		*d = v.d;
+		return true;
+	}
+	return false;
+}
+
 static void print_val(FILE *f, struct st_val v)
 {
 	if (v.is_int)

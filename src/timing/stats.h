@@ -11,6 +11,7 @@
 #ifndef TDPSIM_TIMING_STATS_H
 #define TDPSIM_TIMING_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -95,5 +96,10 @@ int tm_stats_print_builder(struct _JsonBuilder *b, FILE *f);
 /* The @i-th output key in output order ("walk_hist.N" included), or NULL
  * past the last. */
 const char *tm_stats_key(unsigned i);
+
+/* The @i-th output key and its value: an integer (*@is_int, in *@u) or a
+ * ratio (in *@d). False past the last. */
+bool tm_stats_get(const struct tm_stats *s, unsigned i, const char **key, bool *is_int,
+		  uint64_t *u, double *d);
 
 #endif
