@@ -201,7 +201,11 @@ static void check_machine64(uint8_t mmu)
 		g_test_message("phase 9: %" G_GUINT64_FORMAT " fills, %" G_GUINT64_FORMAT
 			       " growth flushes", r.c.n.fills, r.c.n.grow_flushes);
 		g_assert_cmpuint(r.c.n.fills, >=, 1024);
-		g_assert_cmpuint(r.c.n.fills, <, 16384 / 2);
+		/* QEMU also shrinks its TLB on a wall-clock window, so under load
+		 * the count varies (2,561 alone, more on a busy machine); the
+		 * bound only says growth happened: fewer fills than phase 9
+		 * alone takes without it (test_tlb_growth). */
+		g_assert_cmpuint(r.c.n.fills, <, 16384);
 		g_assert_cmpuint(r.c.n.grow_flushes, >=, 1);
 	}
 
@@ -315,7 +319,7 @@ static void check_machine64(uint8_t mmu)
  * per entry, so without growth every read misses: 16 x 1,024 = 16,384
  * fills for the phase alone. With fill.c's growth flushes (after 512 fills:
  * 256 -> 512 entries; after 1,024 more: -> 1,024) the pages fit, and the
- * whole run takes 2,561 fills here; asserted: under half of 16,384. */
+ * whole run takes 2,561 fills on an idle machine; asserted: under 16,384. */
 static void test_tlb_growth(void)
 {
 	struct run r;
