@@ -7,6 +7,7 @@
 #ifndef TDPSIM_CLI_CLI_H
 #define TDPSIM_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,10 @@ int cmd_walk(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+/* replay_champsim.c: `replay --format champsim` (is it that, and run it). */
+bool cli_replay_is_champsim(int argc, char **argv);
+int cmd_replay_champsim(int argc, char **argv);
 
 /*
  * Print "tdpsim <cmd>: error: <msg>" (or "tdpsim: error: <msg>" when @cmd is

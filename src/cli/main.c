@@ -14,6 +14,7 @@ static const struct cli_cmd commands[] = {
 	{ "walk", cmd_walk, "explain one address translation, level by level" },
 	{ "run", cmd_run, "boot a guest kernel with tdpsim's engine as the MMU" },
 	{ "synth", cmd_synth, "run a synthetic access stream through the timing model" },
+	{ "replay", cmd_replay, "replay a trace through the timing model (--format champsim)" },
 	{ "diff", cmd_diff, "compare two golden files; show the first divergence" },
 	{ "help", cmd_help, "list the commands, or show a command's options" },
 };

@@ -109,6 +109,7 @@ struct synth_layout {
 	const struct pg_format *fmt;
 	uint64_t va_base, pa_base; /* first data page, linear and guest-physical */
 	uint64_t page_size, pages;
+	const uint64_t *vas;       /* build_pages: page i's linear address (not owned) */
 	uint64_t guest_tables, host_tables; /* table pages built */
 	struct cpu_ram hram;       /* host-physical memory (owns the buffer) */
 	struct cpu_ram gram;       /* the guest-physical view of the tables */
@@ -135,6 +136,17 @@ int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
 		       bool shared, char *why, unsigned why_len);
 void synth_layout_free(struct synth_layout *l);
+
+/*
+ * The same tables over @pages scattered 4 KiB pages: page i at linear
+ * address @vas[i] (page-aligned, distinct, within the mode's linear width;
+ * @vas must outlive @l), guest-physical pages contiguous from pa_base in
+ * that order. Imported traces (ChampSim) map the pages they touch this way.
+ */
+int synth_layout_build_pages(struct synth_layout *l, const struct guest_mode *gm,
+			     const struct pg_cpu *cpu, const uint64_t *vas, uint64_t pages,
+			     const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
+			     char *why, unsigned why_len);
 
 /*
  * A timing model (--config @cfg) over @l's tables, its walks free to set

@@ -109,7 +109,7 @@ static int build_guest(struct synth_layout *l, char *why, unsigned len)
 		return 0;
 	rc = pg_synth_init(&s, &l->gram, l->fmt, GUEST_TABLE_BASE);
 	for (uint64_t i = 0; i < l->pages && !rc; i++)
-		rc = pg_synth_map(&s, l->va_base + i * l->page_size,
+		rc = pg_synth_map(&s, l->vas ? l->vas[i] : l->va_base + i * l->page_size,
 				  (l->pa_base + i * l->page_size) | l->shared_bit, l->page_size, flags,
 				  flags);
 	if (rc) {
@@ -190,15 +190,16 @@ static int build_tdx(struct synth_layout *l, uint64_t slot_pages, uint64_t table
 	return 0;
 }
 
-int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
-		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
-		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
-		       bool shared, char *why, unsigned why_len)
+static int layout_build(struct synth_layout *l, const struct guest_mode *gm,
+			const struct pg_cpu *cpu, const uint64_t *vas, uint64_t pages,
+			uint64_t page_size, const struct host_mode *hm, uint64_t host_page_size,
+			unsigned gpaw, bool shared, char *why, unsigned why_len)
 {
 	uint64_t gsize, span, host_pages = 0, limit;
 	int rc;
 
 	memset(l, 0, sizeof(*l));
+	l->vas = vas;
 	l->pages = pages;
 	l->page_size = page_size;
 	rc = guest_state(l, gm, cpu, why, why_len);
@@ -227,6 +228,9 @@ int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 		return -EINVAL;
 	}
 	gsize = GUEST_TABLE_BASE + table_bound(pages) * 4096;
+	/* Scattered pages: each may need a table at every level. */
+	if (vas)
+		gsize = GUEST_TABLE_BASE + (2 + pages * l->fmt->levels) * 4096;
 	if (l->fmt->levels == 0)
 		gsize = GUEST_TABLE_BASE;
 	l->pa_base = align_up(gsize, page_size > SZ_2M ? page_size : SZ_2M);
@@ -289,6 +293,24 @@ int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 out_free:
 	synth_layout_free(l);
 	return rc;
+}
+
+int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
+		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
+		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
+		       bool shared, char *why, unsigned why_len)
+{
+	return layout_build(l, gm, cpu, NULL, pages, page_size, hm, host_page_size, gpaw, shared,
+			    why, why_len);
+}
+
+int synth_layout_build_pages(struct synth_layout *l, const struct guest_mode *gm,
+			     const struct pg_cpu *cpu, const uint64_t *vas, uint64_t pages,
+			     const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
+			     char *why, unsigned why_len)
+{
+	return layout_build(l, gm, cpu, vas, pages, 4096, hm, host_page_size, gpaw, false, why,
+			    why_len);
 }
 
 int synth_layout_model(struct synth_layout *l, const struct tm_config *cfg,
