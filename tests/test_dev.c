@@ -21,6 +21,10 @@ struct fx {
 	FILE *console;
 };
 
+/* 128 MiB, one CPU, the RTC at 2000-01-01T00:00:00 UTC. */
+static const struct dev_pc_cfg fx_board = {
+	.ram_below_4g = 128u << 20, .ncpus = 1, .rtc_base = 946684800};
+
 static void fx_init(struct fx *f)
 {
 	f->out = NULL;
@@ -28,7 +32,7 @@ static void fx_init(struct fx *f)
 	f->console = open_memstream(&f->out, &f->outlen);
 	g_assert_nonnull(f->console);
 	dev_bus_init(&f->bus, f->console);
-	g_assert_cmpint(dev_pc_init(&f->bus), ==, 0);
+	g_assert_cmpint(dev_pc_init(&f->bus, &fx_board), ==, 0);
 	g_assert_nonnull(f->bus.pic);
 }
 

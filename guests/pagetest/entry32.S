@@ -5,41 +5,10 @@
  * struct frame (arch.h), the 64-bit kernel image (incbin) and the jump into
  * it for the 4- and 5-level modes.
  */
-#define MB_MAGIC 0x1BADB002
-#define MB_FLAGS 0x00000003 /* page-align modules, memory information */
+#include "../common/mb32_entry.inc"
+	mb32_entry main32
 
-	.section .multiboot, "a"
-	.align 4
-	.long MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-
-	.section .bss
-	.align 16
-boot_stack:
-	.space 16384
-boot_stack_top:
-
-	.text
-	.globl _start
-_start:
-	cli
-	cld
-	mov %eax, %esi
-	mov %ebx, %ebp
-	/* Zero .bss (the loader should have; do not rely on it). */
-	mov $__bss_start, %edi
-	mov $__bss_end, %ecx
-	sub %edi, %ecx
-	xor %eax, %eax
-	rep stosb
-	mov $boot_stack_top, %esp
-	push %ebp
-	push %esi
-	call main32
-1:	cli
-	hlt
-	jmp 1b
-
-#include "isr_stubs.inc"
+#include "../common/isr_stubs.inc"
 
 isr_common:
 	pusha

@@ -89,7 +89,7 @@ boot_stack:
 boot_stack_top:
 
 	.text
-#include "isr_stubs.inc"
+#include "../common/isr_stubs.inc"
 
 	.macro save_regs
 	push %rax

@@ -122,6 +122,10 @@ int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t le
 		goto out_io;
 	uc_ctl_flush_tlb(c->uc);
 	c->mmu_valid = false;
+	if (cpu_boot_fwcfg(c->bus.fwcfg, &c->ram, b)) {
+		snprintf(why, len, "boot: the kernel image is not inside guest RAM (fw_cfg items)");
+		return -EINVAL;
+	}
 	return 0;
 out_io:
 	snprintf(why, len, "boot: Unicorn refused the CPU state (context blob or register write)");

@@ -24,4 +24,10 @@
  */
 int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t len);
 
+/* boot_fwcfg.c: the kernel, initrd and command-line items of fw_cfg (@f
+ * may be NULL: nothing to do), from what the loader placed in @ram. 0 or
+ * a negative errno. cpu_boot_enter calls it. */
+struct dev_fwcfg;
+int cpu_boot_fwcfg(struct dev_fwcfg *f, const struct cpu_ram *ram, const struct cpu_boot *b);
+
 #endif

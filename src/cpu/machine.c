@@ -232,6 +232,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 		     char *why, size_t len)
 {
 	uint64_t mem = o->mem_bytes;
+	struct dev_pc_cfg board = { .ncpus = 1 };
 	uc_err ue;
 	int rc;
 
@@ -310,7 +311,13 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	if (rc)
 		goto out_free;
 	dev_bus_init(&c->bus, o->console ? o->console : stdout);
-	rc = dev_pc_init(&c->bus);
+	rc = tm_config_rtc_time(&c->cfg, &board.rtc_base);
+	if (rc) {
+		snprintf(why, len, "platform.rtc_date = %s: not an ISO 8601 date", c->cfg.platform.rtc_date);
+		goto out_free;
+	}
+	board.ram_below_4g = c->ram.size;
+	rc = dev_pc_init(&c->bus, &board);
 	if (rc) {
 		snprintf(why, len, "cannot build the PC devices: %s", strerror(-rc));
 		goto out_free;

@@ -28,6 +28,7 @@
 
 struct dev_bus;
 struct dev_pic;
+struct dev_fwcfg;
 
 /* One device: a port range and its callbacks. @size is 1, 2 or 4. */
 struct dev_desc {
@@ -60,6 +61,7 @@ struct dev_bus {
 	struct dev_entry *dev; /* registered devices, in order */
 	unsigned ndev, cap;
 	struct dev_pic *pic;	/* the 8259 pair: the interrupt line */
+	struct dev_fwcfg *fwcfg; /* QEMU's fw_cfg (the boot path fills its kernel items) */
 	uint64_t now;		/* virtual time of the current access */
 	uint64_t next_deadline; /* min over devices' advance() results */
 	/* isa-debug-exit: the guest asked to stop; status = (value << 1) | 1
@@ -89,10 +91,19 @@ static inline void dev_bus_advance(struct dev_bus *b, uint64_t now)
 		dev_bus__advance(b, now);
 }
 
-/* The minimal PC: 16550 UART at 0x3F8 (IRQ 4), isa-debug-exit at 0xF4,
- * the 8259 pair (0x20/0xA0, ELCR 0x4D0), the 8254 PIT (0x40-0x43, channel
- * 0 on IRQ 0; 0x61 gate) and port 0x80. 0 or a negative errno. */
-int dev_pc_init(struct dev_bus *b);
+/* What the board is built from (machine.c fills it from the run options
+ * and the config). */
+struct dev_pc_cfg {
+	uint64_t ram_below_4g, ram_above_4g; /* guest RAM, bytes */
+	unsigned ncpus;
+	int64_t rtc_base; /* the RTC's date at virtual time 0, Unix time (UTC) */
+};
+
+/* The PC: 16550 UART at 0x3F8 (IRQ 4), isa-debug-exit at 0xF4, the 8259
+ * pair (0x20/0xA0, ELCR 0x4D0), the 8254 PIT (0x40-0x43, channel 0 on IRQ
+ * 0; 0x61 gate), port 0x80 and the CMOS RTC (0x70/0x71, IRQ 8). 0 or a
+ * negative errno. */
+int dev_pc_init(struct dev_bus *b, const struct dev_pc_cfg *cfg);
 
 /* The devices one by one (dev_pc_init calls these). The PIC comes first:
  * the others find it at b->pic. */
@@ -101,6 +112,39 @@ int dev_uart_add(struct dev_bus *b, uint16_t base, unsigned irq);
 int dev_debugexit_add(struct dev_bus *b, uint16_t base);
 int dev_pit_add(struct dev_bus *b);
 int dev_port80_add(struct dev_bus *b);
+/* The RTC is given the date and what NVRAM says about memory and CPUs. */
+int dev_rtc_add(struct dev_bus *b, const struct dev_pc_cfg *cfg);
+
+/* QEMU's fw_cfg at 0x510/0x511 (dev_fwcfg.c): item selectors
+ * (docs/specs/fw_cfg.rst, QEMU's include/standard-headers/linux/qemu_fw_cfg.h). */
+#define DEV_FWCFG_SIGNATURE	0x00
+#define DEV_FWCFG_ID		0x01
+#define DEV_FWCFG_UUID		0x02
+#define DEV_FWCFG_RAM_SIZE	0x03
+#define DEV_FWCFG_NB_CPUS	0x05
+#define DEV_FWCFG_KERNEL_ADDR	0x07
+#define DEV_FWCFG_KERNEL_SIZE	0x08
+#define DEV_FWCFG_KERNEL_CMDLINE 0x09
+#define DEV_FWCFG_INITRD_ADDR	0x0a
+#define DEV_FWCFG_INITRD_SIZE	0x0b
+#define DEV_FWCFG_MAX_CPUS	0x0f
+#define DEV_FWCFG_KERNEL_ENTRY	0x10
+#define DEV_FWCFG_KERNEL_DATA	0x11
+#define DEV_FWCFG_INITRD_DATA	0x12
+#define DEV_FWCFG_CMDLINE_ADDR	0x13
+#define DEV_FWCFG_CMDLINE_SIZE	0x14
+#define DEV_FWCFG_CMDLINE_DATA	0x15
+#define DEV_FWCFG_FILE_DIR	0x19
+#define DEV_FWCFG_FILE_FIRST	0x20
+#define DEV_FWCFG_KEY_MAX	0x4000 /* bit 14 is QEMU's write flag */
+int dev_fwcfg_add(struct dev_bus *b, const struct dev_pc_cfg *cfg);
+/* Set item @key to a copy of @len bytes (0, or -EINVAL for the directory
+ * and file selectors); _le: the low @n bytes of @v, little-endian. */
+int dev_fwcfg_set(struct dev_fwcfg *f, uint16_t key, const void *data, size_t len);
+int dev_fwcfg_set_le(struct dev_fwcfg *f, uint16_t key, uint64_t v, unsigned n);
+/* Add a file (a copy); 0, -EEXIST, -EINVAL (name of 56 bytes or more) or
+ * -ENOSPC. */
+int dev_fwcfg_add_file(struct dev_fwcfg *f, const char *name, const void *data, size_t len);
 
 /* The 8254 input clock (Hz). PIT tick n happens at instruction count
  * floor(n * DEV_INSNS_PER_SEC / DEV_PIT_HZ): exact, no drift. */

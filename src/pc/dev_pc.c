@@ -33,7 +33,7 @@ int dev_port80_add(struct dev_bus *b)
 	return dev_bus_add(b, &port80_desc, b);
 }
 
-int dev_pc_init(struct dev_bus *b)
+int dev_pc_init(struct dev_bus *b, const struct dev_pc_cfg *cfg)
 {
 	int rc;
 
@@ -45,6 +45,10 @@ int dev_pc_init(struct dev_bus *b)
 	if ((rc = dev_uart_add(b, 0x3f8, 4))) /* COM1 */
 		return rc;
 	if ((rc = dev_debugexit_add(b, 0xf4)))
+		return rc;
+	if ((rc = dev_rtc_add(b, cfg)))
+		return rc;
+	if ((rc = dev_fwcfg_add(b, cfg)))
 		return rc;
 	return dev_port80_add(b);
 }

@@ -53,6 +53,7 @@ void tm_config_defaults(struct tm_config *c)
 			  TM_FEAT_SMAP | TM_FEAT_PKU | TM_FEAT_SYSCALL | TM_FEAT_SEP | TM_FEAT_LM;
 	c->cpu.walkers = 2;
 	c->cpu.tsc_hz = UINT64_C(2500000000);
+	g_strlcpy(c->platform.rtc_date, TM_RTC_DATE_DEFAULT, sizeof(c->platform.rtc_date));
 	array(&c->l1i.arr[0], 128, 8, TM_SZ_4K, 0);
 	array(&c->l1i.arr[1], 8, 8, TM_SZ_2M, 0);
 	array(&c->l1d.arr[0], 64, 4, TM_SZ_4K, 0);
@@ -283,8 +284,22 @@ static int check_geometry(const char *g, const char *what, uint64_t entries, uin
 	return 0;
 }
 
+int tm_config_rtc_time(const struct tm_config *c, int64_t *t)
+{
+	GTimeZone *utc = g_time_zone_new_utc();
+	GDateTime *d = g_date_time_new_from_iso8601(c->platform.rtc_date, utc);
+
+	g_time_zone_unref(utc);
+	if (!d)
+		return -EINVAL;
+	*t = g_date_time_to_unix(d);
+	g_date_time_unref(d);
+	return 0;
+}
+
 int tm_config_check(const struct tm_config *c, char *why, unsigned len)
 {
+	int64_t rtc;
 	/* Every array, by group name: the key table knows where it lives. */
 	for (unsigned i = 0; i < tmc_nkeys; i++) {
 		const struct tmc_key *k = &tmc_keys[i];
@@ -327,6 +342,11 @@ int tm_config_check(const struct tm_config *c, char *why, unsigned len)
 		g_snprintf(why, len, "cpu.linear_bits = %u %s cpu.features la57 (5-level paging "
 			 "means 57-bit linear addresses, CPUID.80000008H:EAX[15:8])",
 			 c->cpu.linear_bits, c->cpu.linear_bits == 57 ? "needs" : "contradicts");
+		return -EINVAL;
+	}
+	if (tm_config_rtc_time(c, &rtc) != 0) {
+		g_snprintf(why, len, "platform.rtc_date = %s: expected an ISO 8601 date and time "
+			 "in UTC, e.g. %s", c->platform.rtc_date, TM_RTC_DATE_DEFAULT);
 		return -EINVAL;
 	}
 	if (c->cpu.maxphyaddr < 32 || c->cpu.maxphyaddr > 52) {

@@ -37,6 +37,8 @@
 #define TM_FEAT_SYSCALL (1u << 13) /* CPUID.80000001H:EDX[11] */
 #define TM_FEAT_SEP     (1u << 14) /* SYSENTER/SYSEXIT, CPUID.1:EDX[11] */
 #define TM_FEAT_LM      (1u << 15) /* CPUID.80000001H:EDX[29] */
+#define TM_FEAT_X2APIC  (1u << 16) /* CPUID.1:ECX[21] (SDM Vol. 3A 11.12) */
+#define TM_FEAT_TSCDL   (1u << 17) /* CPUID.1:ECX[24]: TSC-deadline timer (SDM Vol. 3A 11.5.4.1) */
 
 enum tm_vendor { TM_VENDOR_INTEL = 0, TM_VENDOR_AMD };
 
@@ -98,6 +100,12 @@ struct tm_config {
 		uint32_t walkers;     /* concurrent page walkers */
 		uint64_t tsc_hz;      /* TSC rate, for CPUID leaf 15H and time */
 	} cpu;
+	/* [platform]: the PC around the CPU. */
+	struct {
+		/* The RTC's date and time at virtual time 0: ISO 8601, UTC
+		 * ("2000-01-01T00:00:00"); tm_config_check parses it. */
+		char rtc_date[32];
+	} platform;
 	/* [tlb.l1i] [tlb.l1d] [tlb.stlb] (+ ".2m"/".1g" sub-arrays). */
 	struct tm_tlb_cfg l1i, l1d, stlb;
 	/* [pwc]: kind; split: [pwc.pml5] [pwc.pml4] [pwc.pdpt] [pwc.pd],
@@ -141,6 +149,11 @@ int tm_config_set(struct tm_config *c, const char *assignment, char *why, unsign
  * tm_config_load applies them; after tm_config_set overrides, call it
  * once all are applied. 0, or -EINVAL with a reason naming the keys. */
 int tm_config_check(const struct tm_config *c, char *why, unsigned why_len);
+
+/* The default platform.rtc_date, and platform.rtc_date as Unix time
+ * (0, or -EINVAL if it is not an ISO 8601 date). */
+#define TM_RTC_DATE_DEFAULT "2000-01-01T00:00:00"
+int tm_config_rtc_time(const struct tm_config *c, int64_t *t);
 
 /* The @i-th key as "group.key" (every field has one), or -ENOENT past
  * the last. */

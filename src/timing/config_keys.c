@@ -46,6 +46,8 @@ const struct tmc_key tmc_keys[] = {
 	{ "cpu", "features", TMC_FEATURES, OFF(cpu.features), 0, 0 },
 	{ "cpu", "walkers", TMC_U32, OFF(cpu.walkers), 1, 64 },
 	{ "cpu", "tsc_hz", TMC_U64, OFF(cpu.tsc_hz), 1e6, 1e11 },
+	{ "platform", "rtc_date", TMC_STR, OFF(platform.rtc_date), 0,
+	  sizeof(((struct tm_config *)0)->platform.rtc_date) },
 	TLB_KEYS("tlb.l1i", l1i),
 	TLB_KEYS("tlb.l1d", l1d),
 	TLB_KEYS("tlb.stlb", stlb),
@@ -96,5 +98,6 @@ const struct tmc_name tmc_features[] = {
 	{ "la57", TM_FEAT_LA57 },       { "pcid", TM_FEAT_PCID },   { "invpcid", TM_FEAT_INVPCID },
 	{ "smep", TM_FEAT_SMEP },       { "smap", TM_FEAT_SMAP },   { "pku", TM_FEAT_PKU },
 	{ "pks", TM_FEAT_PKS },         { "syscall", TM_FEAT_SYSCALL }, { "sep", TM_FEAT_SEP },
-	{ "lm", TM_FEAT_LM },           { NULL, 0 },
+	{ "lm", TM_FEAT_LM },           { "x2apic", TM_FEAT_X2APIC }, { "tsc-deadline", TM_FEAT_TSCDL },
+	{ NULL, 0 },
 };
