@@ -9,6 +9,6 @@ tdpsim_test(test_perm_matrix
   TIMEOUT 120)
 target_link_libraries(test_perm_matrix PRIVATE PkgConfig::UNICORN)
 foreach(mode 2level 2level-pse pae 4level 5level)
-  add_test(NAME test_perm_matrix_${mode} COMMAND test_perm_matrix ${mode})
-  set_tests_properties(test_perm_matrix_${mode} PROPERTIES LABELS perm TIMEOUT 900)
+  tdpsim_test(test_perm_matrix_${mode} PROGRAM test_perm_matrix ARGS ${mode}
+    LABELS perm TIMEOUT 900)
 endforeach()
