@@ -46,11 +46,17 @@ static double median(double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* What a stream times: tm_access() on every address, or an INVLPG of every
+ * address (after the warm-up accesses filled the TLBs). */
+enum op { OP_ACCESS, OP_INVLPG };
+
 struct scenario {
 	const char *name;
 	enum synth_pattern pat;
 	uint64_t pages, accesses;
-	const char *host; /* NULL: native */
+	const char *host;   /* NULL: native */
+	const char *config; /* NULL: --config (default icelake-sp) */
+	enum op op;
 };
 
 static double time_bare(struct synth_stream *s, uint64_t n)
@@ -73,6 +79,20 @@ static double time_model(struct tm_model *m, struct synth_stream *s, uint64_t va
 	t0 = now();
 	for (uint64_t i = 0; i < n; i++)
 		tm_access(m, va_base + synth_stream_next(s), 8, TM_READ, 3);
+	return now() - t0;
+}
+
+static double time_invlpg(struct tm_model *m, struct synth_stream *s, uint64_t va_base,
+			  uint64_t n)
+{
+	struct tm_event ev = { .kind = TM_EV_INVLPG };
+	double t0;
+
+	t0 = now();
+	for (uint64_t i = 0; i < n; i++) {
+		ev.addr = va_base + synth_stream_next(s);
+		tm_event(m, &ev);
+	}
 	return now() - t0;
 }
 
@@ -112,15 +132,21 @@ static int run(const struct scenario *sc, const struct tm_config *cfg, unsigned 
 		tb[r] = time_bare(&s, n);
 		synth_stream_free(&s);
 		synth_stream_init(&s, sc->pat, sc->pages, n, 4096, 4096, 1.0, 1);
-		tm[r] = time_model(m, &s, l.va_base, n);
+		tm[r] = sc->op == OP_INVLPG ? time_invlpg(m, &s, l.va_base, n)
+					    : time_model(m, &s, l.va_base, n);
 	}
 	walks = (double)tm_model_stats(m)->walks / (double)tm_model_stats(m)->accesses;
 	{
 		double mb = median(tb, reps), mm = median(tm, reps);
 
-		printf("%-28s %10.1f M acc/s %10.1f M acc/s %8.2fx %8.1f ns %8.1f%%\n", sc->name,
-		       (double)n / mm * 1e-6, (double)n / mb * 1e-6, mm / mb, mm / (double)n * 1e9,
-		       100 * walks);
+		printf("%-28s %-11s %10.2f M op/s %10.1f M op/s %8.2fx %8.1f ns ", sc->name,
+		       cfg->name, (double)n / mm * 1e-6, (double)n / mb * 1e-6, mm / mb,
+		       mm / (double)n * 1e9);
+		/* An INVLPG stream's walks are its warm-up's. */
+		if (sc->op == OP_INVLPG)
+			printf("%9s\n", "-");
+		else
+			printf("%8.1f%%\n", 100 * walks);
 	}
 	tm_model_free(m);
 	synth_stream_free(&s);
@@ -128,21 +154,47 @@ static int run(const struct scenario *sc, const struct tm_config *cfg, unsigned 
 	return 0;
 }
 
+/* Load CPU model @name into @cfg; 0 or 2 (after a message). */
+static int load_config(const char *name, struct tm_config *cfg)
+{
+	char why[512], *path = tm_config_find(name);
+	int rc = 0;
+
+	tm_config_defaults(cfg);
+	if (!path || tm_config_load(cfg, path, why, sizeof(why))) {
+		fprintf(stderr, "tm_bench: --config %s: %s\n", name, path ? why : "not found");
+		rc = 2;
+	}
+	free(path);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const struct scenario scs[] = {
 		/* 32 pages fit the 64-entry L1 DTLB: every access after the warm-up hits. */
-		{ "hit (random, 32 pages)", SP_RANDOM, 32, 100000000, NULL },
-		{ "hit (sequential, 32 pages)", SP_SEQUENTIAL, 32, 100000000, NULL },
+		{ "hit (random, 32 pages)", SP_RANDOM, 32, 100000000, NULL, NULL, OP_ACCESS },
+		{ "hit (sequential, 32 pages)", SP_SEQUENTIAL, 32, 100000000, NULL, NULL, OP_ACCESS },
 		/* 1M pages (4 GiB): nearly every access misses the STLB and walks. */
-		{ "walk (random, 1M pages)", SP_RANDOM, 1000000, 2000000, NULL },
-		{ "walk 2D (random, 1M, ept4)", SP_RANDOM, 1000000, 500000, "ept4" },
+		{ "walk (random, 1M pages)", SP_RANDOM, 1000000, 2000000, NULL, NULL, OP_ACCESS },
+		{ "walk 2D (random, 1M, ept4)", SP_RANDOM, 1000000, 500000, "ept4", NULL, OP_ACCESS },
+		/* INVLPG of random pages of a 1M-page footprint whose walks filled
+		 * the TLBs: the per-INVLPG cost, to compare with a walk's. */
+		{ "invlpg (random, 1M pages)", SP_RANDOM, 1000000, 500000, NULL, NULL, OP_INVLPG },
+		/* The other shipped models: zen2's fully associative 64-entry
+		 * L1 DTLB (all sizes in one array, AMD PWC, NPT), skylake-sp. */
+		{ "hit (random, 32 pages)", SP_RANDOM, 32, 100000000, NULL, "zen2", OP_ACCESS },
+		{ "hit (sequential, 32 pages)", SP_SEQUENTIAL, 32, 100000000, NULL, "zen2", OP_ACCESS },
+		{ "walk (random, 1M pages)", SP_RANDOM, 1000000, 2000000, NULL, "zen2", OP_ACCESS },
+		{ "walk 2D (random, 1M, npt4)", SP_RANDOM, 1000000, 500000, "npt4", "zen2", OP_ACCESS },
+		{ "hit (random, 32 pages)", SP_RANDOM, 32, 100000000, NULL, "skylake-sp", OP_ACCESS },
+		{ "walk (random, 1M pages)", SP_RANDOM, 1000000, 2000000, NULL, "skylake-sp", OP_ACCESS },
+		{ "walk 2D (random, 1M, ept4)", SP_RANDOM, 1000000, 500000, "ept4", "skylake-sp",
+		  OP_ACCESS },
 	};
 	const char *cfg_name = TM_CONFIG_DEFAULT, *only = NULL;
 	unsigned reps = 5;
 	double scale = 1.0;
-	struct tm_config cfg;
-	char why[512], *path;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
@@ -163,18 +215,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tm_bench: --reps 1..64, --scale in (0, 100]\n");
 		return 2;
 	}
-	path = tm_config_find(cfg_name);
-	tm_config_defaults(&cfg);
-	if (!path || tm_config_load(&cfg, path, why, sizeof(why))) {
-		fprintf(stderr, "tm_bench: --config %s: %s\n", cfg_name, path ? why : "not found");
-		return 2;
-	}
-	printf("tm_bench: config %s, %u reps, medians\n", cfg.name, reps);
-	printf("%-28s %18s %18s %9s %11s %9s\n", "stream", "model", "bare loop", "ratio",
-	       "model/acc", "walks");
-	for (unsigned i = 0; i < sizeof(scs) / sizeof(scs[0]); i++)
-		if ((!only || strstr(scs[i].name, only)) && run(&scs[i], &cfg, reps, scale))
+	printf("tm_bench: %u reps, medians; bare loop = the same stream without the model\n",
+	       reps);
+	printf("%-28s %-11s %17s %17s %9s %11s %9s\n", "stream", "config", "model",
+	       "bare loop", "ratio", "model/op", "walks");
+	for (unsigned i = 0; i < sizeof(scs) / sizeof(scs[0]); i++) {
+		const char *name = scs[i].config ? scs[i].config : cfg_name;
+		struct tm_config cfg;
+		char label[64];
+
+		snprintf(label, sizeof(label), "%s %s", scs[i].name, name);
+		if (only && !strstr(label, only))
+			continue;
+		if (load_config(name, &cfg) || run(&scs[i], &cfg, reps, scale))
 			return 2;
-	free(path);
+	}
 	return 0;
 }
