@@ -9,7 +9,8 @@
  *          most 64), each bit pointing to the half that holds the victim;
  *   FIFO   the way with the oldest fill stamp (hits do not refresh it);
  *   RANDOM a way drawn from a seeded xorshift64 generator.
- * An empty way is always taken first, lowest index first.
+ * An empty way is always taken first, lowest index first. Fills read the
+ * set's stamp words and valid mask (tlb.h), not its entries.
  */
 #include "tlb.h"
 
@@ -23,10 +24,14 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+/* Ways of a single set that get a hash index (tlb.h). */
+#define HIDX_MIN_WAYS 9
+
 int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t seed,
 		   const char *name, char *why, unsigned why_len)
 {
 	uint32_t ways = c->ways ? c->ways : c->entries;
+	bool bad;
 
 	memset(a, 0, sizeof(*a));
 	a->latency = c->latency;
@@ -56,9 +61,23 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 	a->rng = seed ? seed : UINT64_C(0x9e3779b97f4a7c15);
 	a->e = malloc(sizeof(*a->e) * c->entries);
 	a->fkey = malloc(sizeof(*a->fkey) * c->entries);
-	if (c->policy == TM_POLICY_PLRU)
+	a->stamp = malloc(sizeof(*a->stamp) * c->entries);
+	bad = !a->e || !a->fkey || !a->stamp;
+	if (ways <= 64) {
+		a->valid = malloc(sizeof(*a->valid) * a->sets);
+		bad = bad || !a->valid;
+	}
+	if (a->sets == 1 && ways >= HIDX_MIN_WAYS && ways <= 64) {
+		/* About two buckets per way: most buckets hold one way. */
+		a->hbits = (uint8_t)(64 - __builtin_clzll((uint64_t)ways * 2 - 1));
+		a->hidx = malloc(sizeof(*a->hidx) << a->hbits);
+		bad = bad || !a->hidx;
+	}
+	if (c->policy == TM_POLICY_PLRU) {
 		a->plru = calloc(a->sets, sizeof(*a->plru));
-	if (!a->e || !a->fkey || (c->policy == TM_POLICY_PLRU && !a->plru)) {
+		bad = bad || !a->plru;
+	}
+	if (bad) {
 		tlb_array_free(a);
 		snprintf(why, why_len, "%s: out of memory for %u entries", name, c->entries);
 		return -ENOMEM;
@@ -71,10 +90,12 @@ void tlb_array_free(struct tlb_array *a)
 {
 	free(a->e);
 	free(a->fkey);
+	free(a->stamp);
+	free(a->valid);
+	free(a->hidx);
 	free(a->plru);
 	a->e = NULL;
-	a->fkey = NULL;
-	a->plru = NULL;
+	a->fkey = a->stamp = a->valid = a->hidx = a->plru = NULL;
 	a->sets = a->ways = 0;
 }
 
@@ -83,9 +104,16 @@ void tlb_array_clear(struct tlb_array *a)
 	for (uint64_t i = 0; i < (uint64_t)a->sets * a->ways; i++) {
 		a->e[i] = (struct tlb_entry){ .tag = TLB_TAG_NONE };
 		a->fkey[i] = TLB_TAG_NONE;
+		a->stamp[i] = 0;
 	}
+	if (a->valid)
+		memset(a->valid, 0, sizeof(*a->valid) * a->sets);
+	if (a->hidx)
+		memset(a->hidx, 0, sizeof(*a->hidx) << a->hbits);
 	if (a->plru)
 		memset(a->plru, 0, sizeof(*a->plru) * a->sets);
+	memset(a->split, 0, sizeof(a->split));
+	memset(a->nsplit, 0, sizeof(a->nsplit));
 }
 
 static uint64_t xorshift64(uint64_t *s)
@@ -99,10 +127,94 @@ static uint64_t xorshift64(uint64_t *s)
 	return x;
 }
 
-static uint32_t victim(struct tlb_array *a, uint64_t set, const struct tlb_entry *e)
+static uint64_t way_mask(uint32_t ways)
 {
+	return ways >= 64 ? UINT64_MAX : (UINT64_C(1) << ways) - 1;
+}
+
+/* Count an entry held as @size from a page of 2^@oshift bytes in or out of
+ * nsplit if it is a piece of a larger page (tlb.h). */
+static void split_count(struct tlb_array *a, unsigned size, unsigned oshift, bool add)
+{
+	uint32_t *n;
+
+	if (oshift <= tlb_size_shift(size))
+		return;
+	n = &a->nsplit[size][oshift & 63];
+	*n = add ? *n + 1 : *n - 1;
+	if (*n)
+		a->split[size] |= UINT64_C(1) << (oshift & 63);
+	else
+		a->split[size] &= ~(UINT64_C(1) << (oshift & 63));
+}
+
+/* Entry @i (valid) stops being indexed: hash index and split counts. */
+static void unindex(struct tlb_array *a, uint64_t i)
+{
+	if (a->hidx)
+		a->hidx[tlb__hash(a, a->e[i].tag)] &= ~(UINT64_C(1) << i);
+	split_count(a, a->e[i].size, a->e[i].oshift, false);
+}
+
+/* Empty entry @i. */
+static void kill(struct tlb_array *a, uint64_t i)
+{
+	unindex(a, i);
+	a->e[i].tag = TLB_TAG_NONE;
+	a->stamp[i] = 0;
+	a->fkey[i] = TLB_TAG_NONE;
+	if (a->valid)
+		a->valid[i / a->ways] &= ~(UINT64_C(1) << (i % a->ways));
+}
+
+/* The lowest way of the set at @base holding exactly (@tag, @ctx,
+ * @cmask), or ways. With fkey in @ctx, only ways whose key is @tag can:
+ * they are found by one branch-free pass over the set's keys (or the hash
+ * bucket), and only they are read. */
+static uint32_t find_same(const struct tlb_array *a, uint64_t base, uint64_t tag, uint32_t ctx,
+			  uint32_t cmask)
+{
+	const struct tlb_entry *e = a->e + base;
+	const uint64_t *fk = a->fkey + base;
+	uint64_t c = 0;
+
+	if (a->ways > 64 || ctx != a->fctx) {
+		for (uint32_t w = 0; w < a->ways; w++)
+			if (e[w].tag == tag && e[w].ctx == ctx && e[w].cmask == cmask)
+				return w;
+		return a->ways;
+	}
+	if (a->hidx)
+		c = a->hidx[tlb__hash(a, tag)];
+	else
+		for (uint32_t w = 0; w < a->ways; w++)
+			c |= (uint64_t)(fk[w] == tag) << w;
+	for (; c; c &= c - 1) {
+		uint32_t w = (uint32_t)__builtin_ctzll(c);
+
+		if (fk[w] == tag && e[w].ctx == ctx && e[w].cmask == cmask)
+			return w;
+	}
+	return a->ways;
+}
+
+/* The way a fill of set @set takes: the lowest empty one, else the
+ * policy's victim. */
+static uint32_t free_way(struct tlb_array *a, uint64_t set, uint64_t base)
+{
+	const uint64_t *st = a->stamp + base;
 	uint32_t w, best = 0;
 
+	if (a->valid) {
+		uint64_t empty = ~a->valid[set] & way_mask(a->ways);
+
+		if (empty)
+			return (uint32_t)__builtin_ctzll(empty);
+	} else {
+		for (w = 0; w < a->ways; w++)
+			if (a->e[base + w].tag == TLB_TAG_NONE)
+				return w;
+	}
 	switch (a->policy) {
 	case TM_POLICY_PLRU: {
 		uint64_t bits = a->plru[set];
@@ -118,44 +230,94 @@ static uint32_t victim(struct tlb_array *a, uint64_t set, const struct tlb_entry
 	}
 	case TM_POLICY_RANDOM:
 		return (uint32_t)(xorshift64(&a->rng) % a->ways);
-	default: /* LRU, FIFO: the oldest stamp */
+	default: /* LRU, FIFO: the oldest stamp (stamps of full sets differ) */
 		for (w = 1; w < a->ways; w++)
-			if (e[w].stamp < e[best].stamp)
+			if (st[w] < st[best])
 				best = w;
 		return best;
 	}
 }
 
-struct tlb_entry *tlb_array_insert(struct tlb_array *a, uint64_t key, uint64_t tag, uint32_t ctx,
-				   bool global)
+/* Put (@tag, @ctx, global) in way @w of set @set. */
+static struct tlb_entry *place(struct tlb_array *a, uint64_t set, uint32_t w, uint64_t tag,
+			       uint32_t ctx, bool global, uint8_t size, uint8_t oshift)
 {
-	struct tlb_entry *e, *slot = NULL, *empty = NULL;
-	uint64_t set;
 	uint32_t cmask = global ? ~TLB_CTX_PCID : TLB_CTX_ALL;
+	uint64_t i = set * a->ways + w;
+	struct tlb_entry *slot = &a->e[i];
+
+	/* The old entry is read only if an index holds it: a victim's line
+	 * is then written, not waited for. */
+	if ((a->hidx || a->split[TM_4K] | a->split[TM_2M] | a->split[TM_1G]) &&
+	    (a->valid ? (a->valid[set] >> w) & 1 : slot->tag != TLB_TAG_NONE))
+		unindex(a, i);
+	*slot = (struct tlb_entry){ .tag = tag, .ctx = ctx, .cmask = cmask, .global = global,
+				    .size = size, .oshift = oshift };
+	a->stamp[i] = ++a->clock;
+	a->fkey[i] = ((ctx ^ a->fctx) & cmask) ? TLB_TAG_NONE : tag;
+	if (a->valid)
+		a->valid[set] |= UINT64_C(1) << w;
+	if (a->hidx)
+		a->hidx[tlb__hash(a, tag)] |= UINT64_C(1) << w;
+	split_count(a, size, oshift, true);
+	if (a->policy == TM_POLICY_PLRU)
+		tlb__plru_touch(a, set, w);
+	return slot;
+}
+
+/* tlb_array_insert() with the entry's size and original size, so that the
+ * split counts see them. */
+static struct tlb_entry *insert(struct tlb_array *a, uint64_t key, uint64_t tag, uint32_t ctx,
+				bool global, uint8_t size, uint8_t oshift)
+{
+	uint64_t set, base;
+	uint32_t w;
 
 	if (!a->sets)
 		return NULL;
 	set = tlb_array_set(a, key);
-	e = a->e + set * a->ways;
-	/* One pass: the same translation already here (e.g. filled again
-	 * after a rights upgrade) is refreshed in place; else the first empty
-	 * way; else the policy's victim. */
-	for (uint32_t w = 0; w < a->ways; w++) {
-		if (e[w].tag == tag && e[w].ctx == ctx && e[w].cmask == cmask) {
-			slot = &e[w];
-			break;
-		}
-		if (!empty && e[w].tag == TLB_TAG_NONE)
-			empty = &e[w];
+	base = set * a->ways;
+	/* The same translation already here (e.g. filled again after a
+	 * rights upgrade) is refreshed in place; else the first empty way;
+	 * else the policy's victim. */
+	w = find_same(a, base, tag, ctx, global ? ~TLB_CTX_PCID : TLB_CTX_ALL);
+	if (w == a->ways)
+		w = free_way(a, set, base);
+	return place(a, set, w, tag, ctx, global, size, oshift);
+}
+
+struct tlb_entry *tlb_array_insert(struct tlb_array *a, uint64_t key, uint64_t tag, uint32_t ctx,
+				   bool global)
+{
+	return insert(a, key, tag, ctx, global, 0, 0);
+}
+
+bool tlb_array_ref(struct tlb_array *a, uint64_t key, uint64_t tag)
+{
+	uint64_t set, base, hit = 0;
+	const uint64_t *fk;
+
+	if (!a->sets)
+		return false;
+	if (a->fctx != 0 || a->ways > 64) {
+		if (tlb_array_find(a, key, tag, 0))
+			return true;
+		tlb_array_insert(a, key, tag, 0, false);
+		return false;
 	}
-	if (!slot)
-		slot = empty ? empty : &e[victim(a, set, e)];
-	*slot = (struct tlb_entry){ .tag = tag, .ctx = ctx, .cmask = cmask, .global = global,
-				    .stamp = ++a->clock };
-	a->fkey[slot - a->e] = ((ctx ^ a->fctx) & cmask) ? TLB_TAG_NONE : tag;
-	if (a->policy == TM_POLICY_PLRU)
-		tlb__plru_touch(a, set, (uint32_t)(slot - e));
-	return slot;
+	set = tlb_array_set(a, key);
+	base = set * a->ways;
+	fk = a->fkey + base;
+	/* One pass over the keys; a miss knows no entry holds the tag, so
+	 * the fill goes straight to the empty way or the victim. */
+	for (uint32_t w = 0; w < a->ways; w++)
+		hit |= (uint64_t)(fk[w] == tag) << w;
+	if (hit) {
+		tlb_array_touch(a, base + (uint64_t)__builtin_ctzll(hit));
+		return true;
+	}
+	place(a, set, free_way(a, set, base), tag, 0, false, 0, 0);
+	return false;
 }
 
 static bool matches(const struct tlb_entry *e, const struct tlb_match *mt)
@@ -173,19 +335,26 @@ static bool matches(const struct tlb_entry *e, const struct tlb_match *mt)
 	return true;
 }
 
+/* Remove the matching entries of set @set. */
+static unsigned inval_set(struct tlb_array *a, uint64_t set, const struct tlb_match *mt)
+{
+	uint64_t base = set * a->ways;
+	unsigned n = 0;
+
+	for (uint32_t w = 0; w < a->ways; w++)
+		if (matches(&a->e[base + w], mt)) {
+			kill(a, base + w);
+			n++;
+		}
+	return n;
+}
+
 unsigned tlb_array_inval(struct tlb_array *a, const struct tlb_match *mt)
 {
 	unsigned n = 0;
 
-	/* Invalidations are rare: a scan of the whole array keeps every
-	 * splintered piece of a large page findable by any address in it. */
-	for (uint64_t i = 0; i < (uint64_t)a->sets * a->ways; i++)
-		if (matches(&a->e[i], mt)) {
-			a->e[i].tag = TLB_TAG_NONE;
-			a->e[i].stamp = 0;
-			a->fkey[i] = TLB_TAG_NONE;
-			n++;
-		}
+	for (uint64_t set = 0; set < a->sets; set++)
+		n += inval_set(a, set, mt);
 	return n;
 }
 
@@ -291,15 +460,46 @@ struct tlb_entry *tlb_level_fill(struct tlb_level *l, uint64_t va, unsigned s, u
 
 	if (h == TM_NSIZES)
 		return NULL;
-	e = tlb_array_insert(&l->arr[l->which[h]], va >> tlb_size_shift(h), tlb_tag(va, h), ctx,
-			     global);
+	e = insert(&l->arr[l->which[h]], va >> tlb_size_shift(h), tlb_tag(va, h), ctx, global,
+		   (uint8_t)h, (uint8_t)oshift);
 	if (e) {
-		e->size = (uint8_t)h;
-		e->oshift = (uint8_t)oshift;
 		e->data = va & ~((UINT64_C(1) << oshift) - 1);
 		e->rights = rights;
 	}
 	return e;
+}
+
+/*
+ * By address: an entry whose original page holds va sits in the set of
+ * va's key for the size it is held as, or, if it is a piece of a larger
+ * page (2^o bytes held as size s, counted in split[s]), in the set of one
+ * of that page's 2^(o - shift(s)) piece keys. Those sets are the only ones
+ * looked at; a page with more pieces than the array has sets means all.
+ */
+static unsigned inval_addr(struct tlb_level *l, unsigned ai, const struct tlb_match *mt)
+{
+	struct tlb_array *a = &l->arr[ai];
+	unsigned n = 0;
+
+	if (a->sets <= 1)
+		return tlb_array_inval(a, mt);
+	for (unsigned s = 0; s < TM_NSIZES; s++) {
+		unsigned sh = tlb_size_shift(s);
+
+		if (l->which[s] != ai)
+			continue;
+		n += inval_set(a, tlb_array_set(a, mt->va >> sh), mt);
+		for (uint64_t o = a->split[s]; o; o &= o - 1) {
+			unsigned os = (unsigned)__builtin_ctzll(o);
+			uint64_t pieces = UINT64_C(1) << (os - sh), first = (mt->va >> os) << (os - sh);
+
+			if (pieces >= a->sets)
+				return n + tlb_array_inval(a, mt);
+			for (uint64_t k = 0; k < pieces; k++)
+				n += inval_set(a, tlb_array_set(a, first + k), mt);
+		}
+	}
+	return n;
 }
 
 unsigned tlb_level_inval(struct tlb_level *l, const struct tlb_match *mt)
@@ -307,7 +507,7 @@ unsigned tlb_level_inval(struct tlb_level *l, const struct tlb_match *mt)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < l->narr; i++)
-		n += tlb_array_inval(&l->arr[i], mt);
+		n += mt->by_addr ? inval_addr(l, i, mt) : tlb_array_inval(&l->arr[i], mt);
 	return n;
 }
 

@@ -67,7 +67,6 @@ struct tlb_entry {
 	uint64_t tag;    /* TLB_TAG_NONE when empty */
 	uint64_t data;   /* payload: TLBs the original page's linear base; PSCs
 			  * the next table's address; caches unused */
-	uint64_t stamp;  /* LRU: last use; FIFO: fill order */
 	uint32_t ctx;
 	uint32_t cmask;  /* context bits compared: ~TLB_CTX_PCID for global entries */
 	uint8_t rights;  /* TLB_R_*: TLB entries only */
@@ -96,11 +95,30 @@ struct tlb_entry {
  * line holds eight ways). tlb_array_set_ctx() recomputes it when the
  * context changes (MOV to CR3 with PCIDs, a VPID switch); fills and
  * invalidations keep it in step.
+ *
+ * What replacement reads is beside it, also one word per way or set, so
+ * that a fill touches a few lines of a wide set, not every entry: stamp[i]
+ * (LRU: last use; FIFO: fill order; 0 when empty) and, for sets of at most
+ * 64 ways, valid[set] (bit w: way w holds an entry).
+ *
+ * A single set of 9..64 ways (a fully associative L1 DTLB, the nested TLB)
+ * also has a hash index: hidx[b] has bit w set when way w holds a tag that
+ * hashes to bucket b (tlb__hash()). A lookup then compares the few ways of
+ * one bucket, in way order, instead of scanning the set.
+ *
+ * For address-based invalidation (tlb_level_inval()), nsplit[s][o] counts
+ * the entries held as size s whose original page is larger (2^o bytes,
+ * splintered pieces), and split[s] has bit o set while that count is not
+ * zero.
  */
 struct tlb_array {
 	struct tlb_entry *e; /* sets * ways, set-major */
 	uint64_t *fkey;      /* sets * ways: see above */
+	uint64_t *stamp;     /* sets * ways */
+	uint64_t *valid;     /* sets, when ways <= 64; else NULL */
+	uint64_t *hidx;      /* 1 << hbits buckets, or NULL */
 	uint32_t fctx;       /* the context fkey is computed for */
+	uint8_t hbits;       /* log2 of the hash index's buckets */
 	uint64_t *plru;      /* tree-PLRU bits per set (PLRU only) */
 	uint64_t clock;      /* LRU/FIFO stamp source */
 	uint64_t rng;        /* RANDOM: xorshift64 state, never 0 */
@@ -111,6 +129,8 @@ struct tlb_array {
 	uint8_t sizes;       /* TM_SZ_*: TLB arrays only */
 	bool pow2;           /* sets is a power of two: index by mask */
 	uint8_t way_shift;   /* log2(ways) when ways is a power of two, else 0 */
+	uint64_t split[TM_NSIZES];
+	uint32_t nsplit[TM_NSIZES][64];
 };
 
 /*
@@ -144,12 +164,12 @@ static inline void tlb__plru_touch(struct tlb_array *a, uint64_t set, uint32_t w
 	a->plru[set] = bits;
 }
 
-static inline void tlb_array_touch(struct tlb_array *a, struct tlb_entry *e)
+/* Entry @i (an index into e[]) was used. */
+static inline void tlb_array_touch(struct tlb_array *a, uint64_t i)
 {
 	if (a->policy == TM_POLICY_LRU) {
-		e->stamp = ++a->clock;
+		a->stamp[i] = ++a->clock;
 	} else if (a->policy == TM_POLICY_PLRU) {
-		uint64_t i = (uint64_t)(e - a->e);
 		tlb__plru_touch(a, i / a->ways, (uint32_t)(i % a->ways));
 	}
 }
@@ -160,22 +180,37 @@ static inline uint64_t tlb__match4(const uint64_t *fk, uint64_t tag)
 	       (uint64_t)(fk[2] == tag) << 2 | (uint64_t)(fk[3] == tag) << 3;
 }
 
-/*
- * Nonzero when a way of the set whose keys start at @fk holds @tag in the
- * current context (fkey); its lowest set bit is the lowest such way, the
- * one a lookup uses. The common L1 shapes (4 and 8 ways) compare every way
- * with no branch per way, so the cost does not depend on which way hits
- * (the test on @ways goes the same way every time). Wider sets (a fully
- * associative 64-entry L1) scan with an early exit: comparing all their
- * ways costs more than the exit branch's mispredictions save. @ways <= 64.
- */
-static inline uint64_t tlb_fkey_match(const uint64_t *fk, uint32_t ways, uint64_t tag)
+/* The hash index's bucket of @tag (Fibonacci hashing: tags are page
+ * numbers shifted by two, whose low bits vary most). */
+static inline uint64_t tlb__hash(const struct tlb_array *a, uint64_t tag)
 {
-	if (ways == 4)
+	return (tag * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - a->hbits);
+}
+
+/*
+ * Nonzero when a way of the set whose keys start at fkey[@base] holds @tag
+ * in the current context (fkey); its lowest set bit is the lowest such way,
+ * the one a lookup uses. The common L1 shapes (4 and 8 ways) compare every
+ * way with no branch per way, so the cost does not depend on which way
+ * hits (the tests on the shape go the same way every time). A single wide
+ * set looks in its hash index: the ways of one bucket, lowest first. Other
+ * wide sets scan with an early exit. @a->ways <= 64.
+ */
+static inline uint64_t tlb_array_fmatch(const struct tlb_array *a, uint64_t base, uint64_t tag)
+{
+	const uint64_t *fk = a->fkey + base;
+
+	if (a->ways == 4)
 		return tlb__match4(fk, tag);
-	if (ways == 8)
+	if (a->ways == 8)
 		return tlb__match4(fk, tag) | tlb__match4(fk + 4, tag) << 4;
-	for (uint32_t w = 0; w < ways; w++)
+	if (a->hidx) {
+		for (uint64_t c = a->hidx[tlb__hash(a, tag)]; c; c &= c - 1)
+			if (fk[__builtin_ctzll(c)] == tag)
+				return c & -c;
+		return 0;
+	}
+	for (uint32_t w = 0; w < a->ways; w++)
 		if (fk[w] == tag)
 			return UINT64_C(1) << w;
 	return 0;
@@ -195,17 +230,17 @@ static inline struct tlb_entry *tlb_array_find(struct tlb_array *a, uint64_t key
 	base = tlb_array_set(a, key) * a->ways;
 	e = a->e + base;
 	if (ctx == a->fctx && a->ways <= 64) {
-		uint64_t hit = tlb_fkey_match(a->fkey + base, a->ways, tag);
+		uint64_t hit = tlb_array_fmatch(a, base, tag);
 
 		if (!hit)
 			return NULL;
-		e += __builtin_ctzll(hit);
-		tlb_array_touch(a, e);
-		return e;
+		base += (uint64_t)__builtin_ctzll(hit);
+		tlb_array_touch(a, base);
+		return a->e + base;
 	}
 	for (uint32_t w = 0; w < a->ways; w++)
 		if (e[w].tag == tag && !((e[w].ctx ^ ctx) & e[w].cmask)) {
-			tlb_array_touch(a, &e[w]);
+			tlb_array_touch(a, base + w);
 			return &e[w];
 		}
 	return NULL;
@@ -222,6 +257,15 @@ void tlb_array_set_ctx(struct tlb_array *a, uint32_t ctx);
  */
 struct tlb_entry *tlb_array_insert(struct tlb_array *a, uint64_t key, uint64_t tag, uint32_t ctx,
 				   bool global);
+
+/*
+ * A data cache's reference to (@key, @tag), context 0: on a hit the entry is
+ * used and the result is true; on a miss it is filled as
+ * tlb_array_insert() fills after a lookup that missed, and the result is
+ * false. Exactly tlb_array_find() then, on a miss, tlb_array_insert(), in
+ * one pass over the set.
+ */
+bool tlb_array_ref(struct tlb_array *a, uint64_t key, uint64_t tag);
 
 /* What an invalidation removes. An entry goes when its context matches
  * (((e.ctx ^ ctx) & mask & e.cmask) == 0, so a global entry matches every

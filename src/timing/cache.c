@@ -56,17 +56,15 @@ void tm_cache_clear(struct tm_cache *c)
 unsigned tm_cache_ref(struct tm_cache *c, uint64_t pa, uint32_t *lat)
 {
 	uint64_t line = pa >> TM_LINE_SHIFT;
-	unsigned hit = TM_ML_MEM;
 
-	*lat = c->mem_latency;
+	/* Each level that misses is filled as the lookup goes down: the
+	 * levels are independent arrays, so this is the same as filling every
+	 * level above the one that hit afterwards. */
 	for (unsigned i = 0; i < 3; i++)
-		if (tlb_array_find(&c->lvl[i], line, line, 0)) {
-			hit = i;
+		if (tlb_array_ref(&c->lvl[i], line, line)) {
 			*lat = c->lvl[i].latency;
-			break;
+			return i;
 		}
-	/* Fill every level above the one that hit. */
-	for (unsigned i = 0; i < hit && i < 3; i++)
-		tlb_array_insert(&c->lvl[i], line, line, 0, false);
-	return hit;
+	*lat = c->mem_latency;
+	return TM_ML_MEM;
 }

@@ -135,13 +135,13 @@ static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint
 	if (a && (va & 0xfff) + size <= 0x1000) {
 		uint64_t vpn = va >> 12, tag = vpn << 2; /* tlb_tag(va, TM_4K) */
 		uint64_t base = (vpn & a->set_mask) << a->way_shift; /* fast: ways 2^k */
-		uint64_t hit = tlb_fkey_match(a->fkey + base, a->ways, tag);
+		uint64_t hit = tlb_array_fmatch(a, base, tag);
 
 		if (hit) {
-			struct tlb_entry *e = a->e + base + __builtin_ctzll(hit);
+			uint64_t i = base + (uint64_t)__builtin_ctzll(hit);
 
-			if ((allow >> e->rights) & 1) {
-				tlb_array_touch(a, e);
+			if ((allow >> a->e[i].rights) & 1) {
+				tlb_array_touch(a, i);
 				h->fast_hits[kind & 3]++;
 				return;
 			}
@@ -149,13 +149,13 @@ static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint
 			   (va & 0x1fffff) + size <= 0x200000) {
 			uint64_t vpn2 = va >> 21, tag2 = (vpn2 << 2) | TM_2M;
 			uint64_t base2 = (vpn2 & a->set_mask) << a->way_shift;
-			uint64_t hit2 = tlb_fkey_match(a->fkey + base2, a->ways, tag2);
+			uint64_t hit2 = tlb_array_fmatch(a, base2, tag2);
 
 			if (hit2) {
-				struct tlb_entry *e = a->e + base2 + __builtin_ctzll(hit2);
+				uint64_t i = base2 + (uint64_t)__builtin_ctzll(hit2);
 
-				if ((allow >> e->rights) & 1) {
-					tlb_array_touch(a, e);
+				if ((allow >> a->e[i].rights) & 1) {
+					tlb_array_touch(a, i);
 					h->fast_hits2m[kind & 3]++;
 					return;
 				}

@@ -69,21 +69,28 @@ static void group_fill(struct tm_model *m, const struct hgroup *g, unsigned end)
 	}
 }
 
-/* Is host record @i a non-leaf entry (a later read of the same walk is
- * lower)? */
-static bool host_upper(const struct pg_ref_log *log, unsigned i)
+/* Mark in @upper (a bit per record) the host reads of non-leaf entries:
+ * those whose next read in the log is a lower level of the same host walk.
+ * One backward pass. */
+static void host_uppers(const struct pg_ref_log *log, uint64_t *upper)
 {
-	const struct pg_ref_rec *r = &log->rec[i];
+	unsigned next = log->n; /* the read after record i, or n: none */
 
-	for (unsigned j = i + 1; j < log->n; j++) {
-		const struct pg_ref_rec *q = &log->rec[j];
+	memset(upper, 0, sizeof(uint64_t) * ((log->n + 63) / 64));
+	for (unsigned i = log->n; i-- > 0;) {
+		const struct pg_ref_rec *r = &log->rec[i];
 
-		if (q->kind != PG_REF_READ)
+		if (r->kind != PG_REF_READ)
 			continue;
-		return q->dim == PG_DIM_HOST && q->gpa == r->gpa && q->glevel == r->glevel &&
-		       q->hlevel < r->hlevel;
+		if (r->dim == PG_DIM_HOST && next < log->n) {
+			const struct pg_ref_rec *q = &log->rec[next];
+
+			if (q->dim == PG_DIM_HOST && q->gpa == r->gpa && q->glevel == r->glevel &&
+			    q->hlevel < r->hlevel)
+				upper[i / 64] |= UINT64_C(1) << (i % 64);
+		}
+		next = i;
 	}
-	return false;
 }
 
 _Static_assert((int)TM_REF_L1D == (int)TM_ML_L1D && (int)TM_REF_L2 == (int)TM_ML_L2 &&
@@ -121,7 +128,12 @@ static void cost_log(struct tm_model *m, uint64_t va, const struct pg_walk2d *r,
 	unsigned skip_from = pwc_split_probe(&m->pwc, gf, va, ctx, st, &t->lat);
 	unsigned leaf_glevel = r->guest.nlevels ? r->guest.lvl[r->guest.nlevels - 1].level : 0;
 	bool unified = m->pwc.kind == TM_PWC_UNIFIED && m->pwc.unified.sets;
+	uint64_t hupper[(PG_REFLOG_MAX + 63) / 64];
 	struct hgroup g = { 0 };
+
+	/* Which entries are upper-level only matters to the unified PWC. */
+	if (unified)
+		host_uppers(log, hupper);
 
 	for (unsigned i = 0; i < log->n; i++) {
 		const struct pg_ref_rec *rec = &log->rec[i];
@@ -150,7 +162,7 @@ static void cost_log(struct tm_model *m, uint64_t va, const struct pg_walk2d *r,
 				g.min_hlevel = rec->hlevel;
 			}
 			skip = g.skip_all || g.ntlb_hit || (g.nskip && rec->hlevel >= g.nskip);
-			upper = rec->kind == PG_REF_READ && host_upper(log, i);
+			upper = unified && ((hupper[i / 64] >> (i % 64)) & 1);
 		} else {
 			if (g.open)
 				group_fill(m, &g, i);
