@@ -3,7 +3,7 @@ find_program(TDPSIM_NASM nasm)
 if(TDPSIM_NASM)
   set(_mg_dir ${CMAKE_CURRENT_BINARY_DIR}/machine_guests)
   set(_mg_bins)
-  foreach(_g machine64 triple32 halt32)
+  foreach(_g machine64 triple32 halt32 memmap32)
     add_custom_command(
       OUTPUT ${_mg_dir}/${_g}.bin
       COMMAND ${CMAKE_COMMAND} -E make_directory ${_mg_dir}
@@ -16,4 +16,10 @@ if(TDPSIM_NASM)
   tdpsim_test(test_machine SOURCES test_machine.c TIMEOUT 120)
   add_dependencies(test_machine machine_guests tdpsim)
   target_compile_definitions(test_machine PRIVATE MACHINE_GUESTS="${_mg_dir}")
+endif()
+if(TDPSIM_NASM)
+  # The guest-physical memory map: RAM holes, ROM, MMIO, unassigned space.
+  tdpsim_test(test_memmap SOURCES test_memmap.c)
+  add_dependencies(test_memmap machine_guests)
+  target_compile_definitions(test_memmap PRIVATE MACHINE_GUESTS="${_mg_dir}")
 endif()

@@ -85,12 +85,12 @@ static uint8_t pic_isr(struct fx *f, uint16_t cmd)
 
 /* ---- bus ---- */
 
-static uint32_t dummy_in(void *dev, uint16_t port, unsigned size)
+static uint64_t dummy_in(void *dev, uint64_t port, unsigned size)
 {
 	return 0xa0u + (port & 0xf);
 }
 
-static void dummy_out(void *dev, uint16_t port, unsigned size, uint32_t val)
+static void dummy_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 {
 	GArray *log = dev;
 	uint32_t rec = (uint32_t)port << 16 | size << 8 | (val & 0xff);
@@ -101,7 +101,7 @@ static void dummy_out(void *dev, uint16_t port, unsigned size, uint32_t val)
 static void test_bus(void)
 {
 	static const struct dev_desc a = {
-	    .name = "a", .base = 0x100, .len = 4, .in = dummy_in, .out = dummy_out};
+	    .name = "a", .base = 0x100, .len = 4, .read = dummy_in, .write = dummy_out};
 	static const struct dev_desc overlap = {.name = "b", .base = 0x103, .len = 2};
 	static const struct dev_desc adjacent = {.name = "c", .base = 0x104, .len = 2};
 	static const struct dev_desc toolong = {.name = "d", .base = 0xffff, .len = 2};
@@ -117,9 +117,9 @@ static void test_bus(void)
 	g_assert_cmphex(dev_bus_in(&b, 0x200, 1), ==, 0xff);
 	g_assert_cmphex(dev_bus_in(&b, 0x200, 2), ==, 0xffff);
 	g_assert_cmphex(dev_bus_in(&b, 0x200, 4), ==, 0xffffffff);
-	g_assert_cmpuint(b.unclaimed_in, ==, 3);
+	g_assert_cmpuint(b.un.port_reads, ==, 3);
 	dev_bus_out(&b, 0x200, 4, 0);
-	g_assert_cmpuint(b.unclaimed_out, ==, 1);
+	g_assert_cmpuint(b.un.port_writes, ==, 1);
 	/* A 16-bit access to a byte device: two byte accesses, low port
 	 * first; a 32-bit read across its end gets ones from no one. */
 	g_assert_cmphex(dev_bus_in(&b, 0x100, 2), ==, 0xa1a0);
@@ -127,7 +127,7 @@ static void test_bus(void)
 	g_assert_cmpuint(log->len, ==, 2);
 	g_assert_cmphex(g_array_index(log, uint32_t, 0), ==, 0x1020166);
 	g_assert_cmphex(g_array_index(log, uint32_t, 1), ==, 0x1030155);
-	g_assert_cmpuint(b.unclaimed_in, ==, 3);
+	g_assert_cmpuint(b.un.port_reads, ==, 3);
 	dev_bus_free(&b);
 	g_array_free(log, true);
 }
@@ -258,7 +258,7 @@ static void test_port80(void)
 	outb(&f, 0x80, 0x42);
 	g_assert_cmphex(f.bus.post_code, ==, 0x42);
 	g_assert_cmphex(inb(&f, 0x80), ==, 0xff);
-	g_assert_cmpuint(f.bus.unclaimed_out + f.bus.unclaimed_in, ==, 0);
+	g_assert_cmpuint(f.bus.un.port_writes + f.bus.un.port_reads, ==, 0);
 	fx_free(&f);
 }
 

@@ -21,7 +21,8 @@
  *   0 mem_lower/mem_upper, 2 cmdline, 3 mods, 6 mmap, 9 boot_loader_name;
  *   boot_device (1) is absent: there is no BIOS disk.
  * Memory map (like QEMU's e820 for a PC): RAM 0-0x9FC00, reserved
- * 0x9FC00-0xA0000 (EBDA) and 0xF0000-0x100000 (BIOS), RAM 1 MiB-end.
+ * 0x9FC00-0xA0000 (EBDA) and 0xF0000-0x100000 (BIOS), then each RAM range
+ * from 1 MiB (below the PCI hole; above 4 GiB).
  */
 #include "loader.h"
 
@@ -70,6 +71,7 @@
 #define MB_MMAP_ENTRY	 24 /* size (4, excluded from itself), base (8), length (8), type (4) */
 #define MB_MMAP_RAM	 1
 #define MB_MMAP_RESERVED 2
+#define MB_MMAP_MAX	 6 /* conventional, EBDA, BIOS, up to three RAM ranges from 1 MiB */
 #define MB_MOD_ENTRY	 16 /* mod_start, mod_end (exclusive), string, reserved */
 
 #define LOW_RAM_END 0x9FC00u /* 639 KiB: conventional memory below the EBDA */
@@ -207,13 +209,15 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 		 const char *cmdline, const struct cpu_module *mods, unsigned nmods,
 		 struct cpu_boot *boot, char *why, size_t why_len)
 {
-	const uint64_t mmap_at = CPU_MB_INFO_ADDR + MBI_SIZE, mods_at = mmap_at + 4 * MB_MMAP_ENTRY;
+	const uint64_t mmap_at = CPU_MB_INFO_ADDR + MBI_SIZE,
+		       mods_at = mmap_at + MB_MMAP_MAX * MB_MMAP_ENTRY;
 	size_t search = MIN(len, (size_t)CPU_MB_SEARCH), hoff;
 	struct cpu__keepout keep = {CPU_MB_INFO_ADDR, 0, "Multiboot information area"};
 	struct cpu__image img;
 	gchar **mdata = NULL;
 	gsize *mlen = NULL;
-	uint64_t area_end, at, cursor;
+	uint64_t area_end, at, cursor, rlo = 0, rhi = 0;
+	unsigned nmap;
 	uint32_t flags;
 	int rc = 1, cls;
 
@@ -327,15 +331,20 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 	memset(ram->base + CPU_MB_INFO_ADDR, 0, MBI_SIZE);
 	wr32(ram, CPU_MB_INFO_ADDR + MBI_FLAGS,
 	     MBI_F_MEM | MBI_F_CMDLINE | MBI_F_MODS | MBI_F_MMAP | MBI_F_LOADER);
+	/* mem_upper: the RAM contiguous from 1 MiB (section 3.3). */
+	cpu_ram_range_from(ram, HIGH_RAM, &rlo, &rhi);
 	wr32(ram, CPU_MB_INFO_ADDR + MBI_MEM_LOWER, LOW_RAM_END / 1024);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_MEM_UPPER,
-	     (uint32_t)((MIN(ram->size, GIB4) - HIGH_RAM) / 1024));
+	wr32(ram, CPU_MB_INFO_ADDR + MBI_MEM_UPPER, (uint32_t)((MIN(rhi, GIB4) - HIGH_RAM) / 1024));
 	mmap_entry(ram, mmap_at, 0, LOW_RAM_END, MB_MMAP_RAM);
 	mmap_entry(ram, mmap_at + MB_MMAP_ENTRY, LOW_RAM_END, EBDA_END - LOW_RAM_END,
 		   MB_MMAP_RESERVED);
 	mmap_entry(ram, mmap_at + 2 * MB_MMAP_ENTRY, BIOS_LO, HIGH_RAM - BIOS_LO, MB_MMAP_RESERVED);
-	mmap_entry(ram, mmap_at + 3 * MB_MMAP_ENTRY, HIGH_RAM, ram->size - HIGH_RAM, MB_MMAP_RAM);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_MMAP_LEN, 4 * MB_MMAP_ENTRY);
+	nmap = 3;
+	/* Every RAM range from 1 MiB up (below the PCI hole, above 4 GiB). */
+	for (uint64_t pa = HIGH_RAM; nmap < MB_MMAP_MAX && !cpu_ram_range_from(ram, pa, &rlo, &rhi);
+	     pa = rhi)
+		mmap_entry(ram, mmap_at + nmap++ * MB_MMAP_ENTRY, rlo, rhi - rlo, MB_MMAP_RAM);
+	wr32(ram, CPU_MB_INFO_ADDR + MBI_MMAP_LEN, nmap * MB_MMAP_ENTRY);
 	wr32(ram, CPU_MB_INFO_ADDR + MBI_MMAP_ADDR, (uint32_t)mmap_at);
 	wr32(ram, CPU_MB_INFO_ADDR + MBI_MODS_COUNT, nmods);
 	wr32(ram, CPU_MB_INFO_ADDR + MBI_MODS_ADDR, (uint32_t)mods_at);

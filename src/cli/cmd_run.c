@@ -28,7 +28,7 @@
 
 struct run_opts {
 	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw,
-	      *vpid;
+	      *vpid, *log;
 	gchar **modules, **sets;
 	gboolean json, unicorn_stats;
 };
@@ -47,9 +47,14 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 	memset(mo, 0, sizeof(*mo));
 	mo->mem_bytes = UINT64_C(128) << 20;
 	if (o->mem) {
-		if (cli_parse_u64(o->mem, &v) || v == 0 || v > 65536)
-			return cli_fail(CMD, "--mem %s: expected a size in MiB, 1 to 65536", o->mem);
+		if (cli_parse_u64(o->mem, &v) || v < 2 || v > 65536)
+			return cli_fail(CMD, "--mem %s: expected a size in MiB, 2 to 65536", o->mem);
 		mo->mem_bytes = v << 20;
+	}
+	if (o->log) {
+		if (strcmp(o->log, "unassigned") != 0)
+			return cli_fail(CMD, "--log %s: expected unassigned", o->log);
+		mo->unassigned_log = stderr;
 	}
 	if (o->max_insns && cli_parse_u64(o->max_insns, &mo->max_insns))
 		return cli_fail(CMD, "--max-insns %s: expected a number", o->max_insns);
@@ -117,6 +122,7 @@ static const char *stop_name(int s)
 static void stats_text(struct cpu *c, FILE *f, int status, bool unicorn)
 {
 	char n[64] = "not counted (--model functional)";
+	const struct dev_unassigned *u = &c->bus.un;
 
 	if (!c->uncounted)
 		snprintf(n, sizeof(n), "%" PRIu64 " (virtual time %" PRIu64 ")", c->retired,
@@ -136,8 +142,29 @@ static void stats_text(struct cpu *c, FILE *f, int status, bool unicorn)
 		if (c->n.exceptions[v])
 			fprintf(f, "run: exception %u delivered %" PRIu64 " times\n", v,
 				c->n.exceptions[v]);
+	if (u->port_reads || u->port_writes || u->mem_reads || u->mem_writes || u->rom_writes)
+		fprintf(f, "run: unassigned: %" PRIu64 " port reads, %" PRIu64 " port writes, %"
+			PRIu64 " memory reads, %" PRIu64 " memory writes, %" PRIu64 " ROM writes\n",
+			u->port_reads, u->port_writes, u->mem_reads, u->mem_writes, u->rom_writes);
 	if (c->tm)
 		tm_stats_write(c->tm, f, TM_FMT_TEXT);
+}
+
+static void json_unassigned(JsonBuilder *b, const struct dev_unassigned *u)
+{
+	const struct { const char *k; uint64_t v; } kv[] = {
+		{ "port_reads", u->port_reads }, { "port_writes", u->port_writes },
+		{ "memory_reads", u->mem_reads }, { "memory_writes", u->mem_writes },
+		{ "rom_writes", u->rom_writes },
+	};
+
+	json_builder_set_member_name(b, "unassigned");
+	json_builder_begin_object(b);
+	for (unsigned i = 0; i < G_N_ELEMENTS(kv); i++) {
+		json_builder_set_member_name(b, kv[i].k);
+		json_builder_add_int_value(b, (gint64)kv[i].v);
+	}
+	json_builder_end_object(b);
 }
 
 static void stats_json(struct cpu *c, FILE *f, int status, bool unicorn)
@@ -185,6 +212,7 @@ static void stats_json(struct cpu *c, FILE *f, int status, bool unicorn)
 			json_builder_add_int_value(b, (gint64)c->n.exceptions[v]);
 		}
 	json_builder_end_object(b);
+	json_unassigned(b, &c->bus.un);
 	json_builder_end_object(b);
 	if (unicorn) {
 		/* How often Unicorn asked: depends on QEMU's TLB sizing, which
@@ -318,6 +346,8 @@ int cmd_run(int argc, char **argv)
 		  "Also print how often Unicorn asked for translations (not deterministic)", NULL },
 		{ "fault-log", 0, 0, G_OPTION_ARG_FILENAME, &o.fault_log,
 		  "Log every guest-visible exception: vector error_code cr2 rip (hex)", "FILE" },
+		{ "log", 0, 0, G_OPTION_ARG_STRING, &o.log,
+		  "Log events on stderr: unassigned (accesses to no RAM, ROM or device)", "WHAT" },
 		{ NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("- run a guest kernel");
@@ -341,6 +371,7 @@ int cmd_run(int argc, char **argv)
 	g_free(o.mem);
 	g_free(o.max_insns);
 	g_free(o.fault_log);
+	g_free(o.log);
 	g_strfreev(o.modules);
 	g_strfreev(o.sets);
 	return rc;

@@ -72,6 +72,7 @@ struct cpu_opts {
 	FILE *console;        /* guest UART */
 	FILE *fault_log;      /* NULL: none */
 	FILE *report;         /* triple-fault / error reports */
+	FILE *unassigned_log; /* --log unassigned: one line per access to nothing */
 };
 
 /* Run counters (the timing model has its own). */
@@ -117,8 +118,13 @@ struct cpu {
 	uint8_t host_kind;           /* enum cpu_host_kind */
 	uint16_t vpid;               /* cpu_opts.vpid */
 	struct cpu_hostdim *hd;      /* host tables and the hypervisor model (fill.c) */
-	struct cpu_ram hram;         /* host-physical memory: ram is its prefix */
-	struct pg_accessor gmem;     /* plain accessor over guest RAM */
+	struct cpu_ram hram;         /* host-physical memory: ram's buffer is its prefix */
+	struct pg_accessor gmem;     /* guest-physical accessor (phys.c) */
+	struct pg_accessor gpeek;    /* the same without device effects (timing walks) */
+	/* Unicorn's views of the non-RAM space: one MMIO window per gap
+	 * between RAM ranges, each dispatched to the board (machine.c). */
+	struct cpu_mmio_win { struct cpu *c; uint64_t base; } win[CPU_RAM_MAX_HOLES + 2];
+	unsigned nwin;
 	size_t invalid_addr_off;     /* calibrated offset of uc->invalid_addr */
 	uint32_t grow_fills;         /* fills since the last growth flush (fill.c) */
 	uint32_t grow_steps;         /* growth flushes made */
@@ -251,6 +257,12 @@ static inline void cpu__mem(struct cpu *c, int type, uint64_t addr, int size)
 		c->on_access(c->on_access_opaque, va, (uint8_t)size, kind, cpl);
 }
 void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit);
+/* phys.c: guest-physical copies and the engine's accessor, through the
+ * board outside RAM (@effects false: RAM and ROM only, 0 elsewhere, no
+ * device touched: the timing model's walks). */
+int cpu__phys_rw(struct cpu *c, uint64_t pa, void *buf, size_t len, bool write);
+struct pg_accessor;
+void cpu__phys_accessor(struct cpu *c, struct pg_accessor *acc, bool effects);
 int cpu__emulate_ud(struct cpu *c);                                        /* insn.c */
 /* msr.c: hook RDMSR/WRMSR/RDTSC(P) sites (kind: 1 WRMSR, 2 RDMSR, 4
  * RDTSC/RDTSCP); returns how many hooks were added (the block must then

@@ -418,12 +418,12 @@ static bool irq_shadow(struct cpu *c)
 	return cpu_ctx_begin(c) == 0 && (cpu_ctx_hflags(c) & (1u << 3));
 }
 
-/* An interrupt is pending and may be taken now. The PIC's state changes
- * only through a timer, port I/O or a delivery (each sets irq_check):
+/* An interrupt is pending and may be taken now. The controllers' state
+ * changes only through a timer, port or MMIO access, or a delivery (each sets irq_check):
  * while nothing is pending it is not asked again. */
 static bool irq_due(struct cpu *c)
 {
-	if (!c->bus.pic || dev_pic_pending(c->bus.pic) < 0) {
+	if (dev_intr_pending(&c->bus) < 0) {
 		c->irq_check = false;
 		return false;
 	}

@@ -21,7 +21,7 @@
 
 int cpu__tm_init(struct cpu *c, char *why, size_t len)
 {
-	struct tm_env env = { .cpu = &c->pgcpu, .host = c->host, .mem = c->gmem,
+	struct tm_env env = { .cpu = &c->pgcpu, .host = c->host, .mem = c->gpeek,
 			      .set_ad = false };
 
 	if (c->host)

@@ -22,11 +22,17 @@
  * to grow by flushing it a few times (grow_tlb()), so that a working set
  * larger than its initial 256 entries stops costing a fill per page.
  *
- * Physical layout: guest RAM is the prefix [0, ram.size) of host-physical
- * memory (c->hram), so HPA == GPA for every page a host table maps (a TD's
- * shared alias strips the shared bit); host tables live above guest RAM,
- * and are filled on demand: an EPT violation / #NPF on a GPA inside RAM
- * maps that 4 KiB page (counted as a VM exit).
+ * Physical layout: guest-physical space is the PC's map (pc/dev.h): RAM
+ * ranges with holes (the VGA window, the BIOS ROM, the PCI hole) and RAM
+ * above 4 GiB. Unicorn is given the guest-physical page; outside RAM it is
+ * an MMIO window that machine.c dispatches to the board (a device, a ROM,
+ * or unassigned space: reads 0, writes dropped), and never executable:
+ * a fetch there stops the run with a report. The guest's RAM buffer is the
+ * prefix [0, ram.size) of host-physical memory (c->hram), so HPA == GPA
+ * for every page a host table maps (a TD's shared alias strips the shared
+ * bit); host tables live above it and are filled on demand: an EPT
+ * violation / #NPF on a RAM GPA maps that 4 KiB page (a VM exit). One on
+ * a non-RAM GPA is the hypervisor's MMIO emulation: counted, never mapped.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -75,25 +81,33 @@ static void tdx_flush(void *opaque, uint64_t alias_gpa)
 
 int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len)
 {
-	uint64_t pages = ram_bytes >> 12;
-	/* Room for every table of a full 4 KiB mapping of RAM, per root:
-	 * one PT per 512 pages, plus the upper levels. */
-	uint64_t tbytes = (pages / 512 + 64) * 4096;
-	uint64_t tbase = (ram_bytes + 0x1fffff) & ~UINT64_C(0x1fffff);
+	struct cpu_ram layout;
+	uint64_t pages, tbytes, tbase;
 	bool tdx = c->host_kind == CPU_HOST_TDX48 || c->host_kind == CPU_HOST_TDX52;
 	struct cpu_hostdim *h;
 	const char *w = NULL;
 	int rc;
 
-	rc = cpu_ram_init(&c->hram, c->host_kind == CPU_HOST_NONE ? ram_bytes
+	rc = dev_pc_ram_layout(&layout, ram_bytes);
+	if (rc) {
+		snprintf(why, len, "--mem: %" PRIu64 " bytes: not a PC memory size", ram_bytes);
+		return rc;
+	}
+	/* Room for every table of a full 4 KiB mapping of RAM, per root:
+	 * one PT per 512 pages, plus the upper levels. */
+	pages = layout.size >> 12;
+	tbytes = (pages / 512 + 64) * 4096;
+	tbase = (layout.size + 0x1fffff) & ~UINT64_C(0x1fffff);
+	rc = cpu_ram_init(&c->hram, c->host_kind == CPU_HOST_NONE ? layout.size
 								   : tbase + 2 * tbytes);
 	if (rc) {
 		snprintf(why, len, "cannot allocate %" PRIu64 " MiB of guest RAM", ram_bytes >> 20);
 		return rc;
 	}
+	c->ram = layout;
 	c->ram.base = c->hram.base;
-	c->ram.size = ram_bytes;
-	pg_ram_accessor(&c->gmem, &c->ram);
+	cpu__phys_accessor(c, &c->gmem, true);
+	cpu__phys_accessor(c, &c->gpeek, false);
 	c->nested.mem = c->gmem;
 	if (c->host_kind == CPU_HOST_NONE)
 		return 0;
@@ -190,7 +204,8 @@ static int host_fault(struct cpu *c, const struct pg_fault *f)
 		uint64_t gfn = hv_tdx_gfn(&h->tdx, gpa);
 		bool shared = hv_tdx_gpa_shared(&h->tdx, gpa);
 
-		if (gfn >= h->tdx.slot_pages || (gpa & ~h->tdx.gpa_mask))
+		if (gfn >= h->tdx.slot_pages || (gpa & ~h->tdx.gpa_mask) ||
+		    !cpu_ram_contains(&c->ram, gfn << 12, 4096))
 			return -EFAULT;
 		if (hv_tdx_is_shared(&h->tdx, gfn) != shared) {
 			h->conversions++;
@@ -198,7 +213,7 @@ static int host_fault(struct cpu *c, const struct pg_fault *f)
 		}
 		return hv_tdx_map(&h->tdx, gfn);
 	}
-	if (gpa >= c->ram.size)
+	if (!cpu_ram_contains(&c->ram, gpa & ~UINT64_C(0xfff), 4096))
 		return -EFAULT;
 	rc = pg_synth_map(&h->synth, gpa & ~UINT64_C(0xfff), gpa & ~UINT64_C(0xfff), 4096,
 			  h->leaf, h->table);
@@ -327,8 +342,18 @@ int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool 
 		rc = pg_walk2d(&c->nested, &c->mmu, &rq, r);
 		if (rc < 0 || r->fault.vector != PG_VEC_VMEXIT)
 			return rc;
-		if (tries == 8 || host_fault(c, &r->fault))
+		if (tries == 8)
 			return -EFAULT;
+		if (host_fault(c, &r->fault) == 0)
+			continue;
+		if (r->fault.stage != PG_STAGE_HOST_FINAL)
+			return -EFAULT;
+		/* The final GPA is not RAM: the hypervisor emulates the
+		 * access (an MMIO exit, counted by host_fault); the guest's
+		 * translation stands, with no host page under it. */
+		r->hpa = r->guest.pa;
+		r->fault = (struct pg_fault){ 0 };
+		return 0;
 	}
 }
 
@@ -419,7 +444,8 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 	if (rc < 0) {
 		cpu_run_stop(c, CPU_STOP_ERROR, "the engine cannot translate %#" PRIx64 " (%s): %s",
 			 va, pg_access_name(access),
-			 rc == -EFAULT ? "guest-physical address outside RAM" : strerror(-rc));
+			 rc == -EFAULT ? "a guest page table outside RAM under a host dimension, "
+			 "or beyond guest-physical space" : strerror(-rc));
 		c->fill_fault_valid = false;
 		return false;
 	}
@@ -430,15 +456,22 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 		c->fill_fault = r->fault;
 		return false;
 	}
+	/* Unicorn's physical space is the guest's (HPA == GPA for RAM). */
 	e->paddr = r->hpa & ~UINT64_C(0xfff);
 	if (c->hd && c->hd->tdx_on)
 		e->paddr &= ~c->hd->tdx.shared_mask;
 	e->perms = rights(c, r, va, cpl, implicit, access);
-	if (e->paddr >= c->ram.size) {
-		cpu_run_stop(c, CPU_STOP_ERROR, "guest-physical %#" PRIx64 " (linear %#" PRIx64
-			 ") is outside the %" PRIu64 " MiB of RAM", e->paddr, va,
-			 c->ram.size >> 20);
-		return false;
+	if (!cpu_ram_contains(&c->ram, e->paddr, 4096)) {
+		/* MMIO, ROM or unassigned: the board answers each access
+		 * (machine.c). Code runs from RAM only. */
+		if (access == PG_ACC_FETCH) {
+			cpu_run_stop(c, CPU_STOP_ERROR, "instruction fetch from guest-physical %#"
+				 PRIx64 " (linear %#" PRIx64 "), which is not RAM: tdpsim "
+				 "executes code from RAM only", e->paddr, va);
+			return false;
+		}
+		e->perms &= ~(unsigned)UC_PROT_EXEC;
+		return true;
 	}
 	if (c->rev)
 		/* The timing feed takes a descriptor-table page's accesses as

@@ -135,8 +135,7 @@ int cpu__lin_access(struct cpu *c, uint64_t la, void *buf, unsigned len, bool wr
 	}
 	uint8_t *p = buf;
 	for (int i = 0; i < 2 && part[i]; i++) {
-		rc = write ? cpu_ram_write(&c->ram, pa[i], p, part[i])
-			   : cpu_ram_read(&c->ram, pa[i], p, part[i]);
+		rc = cpu__phys_rw(c, pa[i], p, part[i], write);
 		if (rc)
 			return rc;
 		p += part[i];

@@ -91,6 +91,71 @@ static void hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	cpu__mem(opaque, type, addr, size);
 }
 
+/* After a device access that may have changed the machine: an exit
+ * request, an interrupt, a timer armed. */
+static void after_io(struct cpu *c)
+{
+	if (c->bus.exit_requested) {
+		cpu_run_stop(c, CPU_STOP_EXIT, "isa-debug-exit: status %d", c->bus.exit_status);
+		return;
+	}
+	/* A timer was armed: the block hook must come in (run.c re-hooks). */
+	if (!c->block_hooked && cpu__need_block_hook(c)) {
+		c->stop_hook = true;
+		uc_emu_stop(c->uc);
+	}
+}
+
+/* Unicorn's MMIO windows: everything that is not RAM (fill.c). */
+static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *opaque)
+{
+	struct cpu_mmio_win *w = opaque;
+	struct cpu *c = w->c;
+
+	c->bus.now = c->insns;
+	c->irq_check = true;
+	return dev_mem_read(&c->bus, w->base + off, size);
+}
+
+static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val, void *opaque)
+{
+	struct cpu_mmio_win *w = opaque;
+	struct cpu *c = w->c;
+
+	c->bus.now = c->insns;
+	c->irq_check = true;
+	dev_mem_write(&c->bus, w->base + off, size, val);
+	after_io(c);
+}
+
+/* RAM ranges to Unicorn as memory, the gaps between them (and above) up
+ * to the end of guest-physical space as MMIO windows. */
+static int map_memory(struct cpu *c, char *why, size_t len)
+{
+	uint64_t at = 0, lo, hi;
+	uc_err ue = UC_ERR_OK;
+
+	while (at < DEV_PHYS_END && ue == UC_ERR_OK) {
+		if (cpu_ram_range_from(&c->ram, at, &lo, &hi))
+			lo = hi = DEV_PHYS_END;
+		if (lo > at) {
+			struct cpu_mmio_win *w = &c->win[c->nwin++];
+
+			*w = (struct cpu_mmio_win){ .c = c, .base = at };
+			ue = uc_mmio_map(c->uc, at, lo - at, mmio_read, w, mmio_write, w);
+		}
+		if (ue == UC_ERR_OK && hi > lo)
+			ue = uc_mem_map_ptr(c->uc, lo, hi - lo, UC_PROT_ALL, c->ram.base + lo);
+		at = hi;
+	}
+	if (ue != UC_ERR_OK) {
+		snprintf(why, len, "Unicorn: cannot map %" PRIu64 " MiB of guest RAM and the MMIO "
+			 "space around it: %s", cpu_ram_bytes(&c->ram) >> 20, uc_strerror(ue));
+		return -EIO;
+	}
+	return 0;
+}
+
 static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
 {
 	struct cpu *c = opaque;
@@ -107,15 +172,7 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t val, void 
 	c->bus.now = c->insns;
 	c->irq_check = true;
 	dev_bus_out(&c->bus, (uint16_t)port, (unsigned)size, val);
-	if (c->bus.exit_requested) {
-		cpu_run_stop(c, CPU_STOP_EXIT, "isa-debug-exit: status %d", c->bus.exit_status);
-		return;
-	}
-	/* A timer was armed: the block hook must come in (run.c re-hooks). */
-	if (!c->block_hooked && cpu__need_block_hook(c)) {
-		c->stop_hook = true;
-		uc_emu_stop(uc);
-	}
+	after_io(c);
 }
 
 static int hook_cpuid(uc_engine *uc, void *opaque)
@@ -169,7 +226,7 @@ void cpu_run_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
 bool cpu__need_block_hook(const struct cpu *c)
 {
 	return c->tm || c->max_insns || c->on_event || c->bus.next_deadline != UINT64_MAX ||
-	       (c->bus.pic && dev_pic_pending(c->bus.pic) >= 0);
+	       dev_intr_pending((struct dev_bus *)&c->bus) >= 0;
 }
 
 static void sync_hooks(struct cpu *c, bool translated)
@@ -257,8 +314,9 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 		c->cfg.cpu.maxphyaddr = o->host_kind == CPU_HOST_TDX48 ? 48 : 52;
 	tm_config_pg_cpu(&c->cfg, &c->pgcpu);
 
-	if (mem < 64 * KIB || (mem & 0xfff) || mem > (UINT64_C(1) << 36)) {
-		snprintf(why, len, "--mem: %" PRIu64 " bytes: expected 64 KiB to 64 GiB in "
+	if (mem <= DEV_PC_BIOS_HI || (mem & 0xfff) || mem > (UINT64_C(1) << 36)) {
+		snprintf(why, len, "--mem: %" PRIu64 " bytes: expected more than 1 MiB (the "
+			 "PC's first MiB has the VGA window and the BIOS) and at most 64 GiB, in "
 			 "whole 4 KiB pages", mem);
 		return -EINVAL;
 	}
@@ -297,13 +355,12 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 		rc = -EIO;
 		goto out_free;
 	}
-	ue = uc_mem_map_ptr(c->uc, 0, c->ram.size, UC_PROT_ALL, c->ram.base);
-	if (ue == UC_ERR_OK)
-		ue = uc_ctl_tlb_mode(c->uc, c->mmu_kind == CPU_MMU_TDPSIM ? UC_TLB_VIRTUAL
-									   : UC_TLB_CPU);
+	rc = map_memory(c, why, len);
+	if (rc)
+		goto out_free;
+	ue = uc_ctl_tlb_mode(c->uc, c->mmu_kind == CPU_MMU_TDPSIM ? UC_TLB_VIRTUAL : UC_TLB_CPU);
 	if (ue != UC_ERR_OK) {
-		snprintf(why, len, "Unicorn: cannot map %" PRIu64 " MiB of guest RAM: %s",
-			 c->ram.size >> 20, uc_strerror(ue));
+		snprintf(why, len, "Unicorn: cannot select the TLB mode: %s", uc_strerror(ue));
 		rc = -EIO;
 		goto out_free;
 	}
@@ -316,7 +373,11 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 		snprintf(why, len, "platform.rtc_date = %s: not an ISO 8601 date", c->cfg.platform.rtc_date);
 		goto out_free;
 	}
-	board.ram_below_4g = c->ram.size;
+	board.ram = &c->ram;
+	board.ram_below_4g = c->ram.size > DEV_PC_HIGH_RAM ? c->ram.hole[c->ram.nholes - 1].lo
+							   : c->ram.size;
+	board.ram_above_4g = c->ram.size > DEV_PC_HIGH_RAM ? c->ram.size - DEV_PC_HIGH_RAM : 0;
+	c->bus.un.log = o->unassigned_log;
 	rc = dev_pc_init(&c->bus, &board);
 	if (rc) {
 		snprintf(why, len, "cannot build the PC devices: %s", strerror(-rc));
@@ -349,7 +410,7 @@ void cpu_machine_free(struct cpu *c)
 	cpu__tm_free(c);
 	cpu__bcache_free(c);
 	cpu__msr_sites_free(c);
-	if (c->bus.dev || c->bus.pic)
+	if (c->bus.dev || c->bus.pic || c->bus.nrom)
 		dev_bus_free(&c->bus);
 	if (c->ctx)
 		cpu_ctx_free(c);

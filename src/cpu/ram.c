@@ -15,8 +15,7 @@
 
 int cpu_ram_init(struct cpu_ram *ram, uint64_t size)
 {
-	ram->base = NULL;
-	ram->size = 0;
+	*ram = (struct cpu_ram){0};
 	if (size == 0 || size > RAM_MAX)
 		return -EINVAL;
 	ram->base = g_try_malloc0(size);
@@ -29,8 +28,47 @@ int cpu_ram_init(struct cpu_ram *ram, uint64_t size)
 void cpu_ram_free(struct cpu_ram *ram)
 {
 	g_free(ram->base);
-	ram->base = NULL;
-	ram->size = 0;
+	*ram = (struct cpu_ram){0};
+}
+
+int cpu_ram_add_hole(struct cpu_ram *ram, uint64_t lo, uint64_t hi)
+{
+	if (lo >= hi || ((lo | hi) & 0xfff) || hi > ram->size ||
+	    (ram->nholes && lo < ram->hole[ram->nholes - 1].hi))
+		return -EINVAL;
+	if (ram->nholes == CPU_RAM_MAX_HOLES)
+		return -ENOSPC;
+	ram->hole[ram->nholes++] = (struct cpu_ram_hole){lo, hi};
+	return 0;
+}
+
+uint64_t cpu_ram_bytes(const struct cpu_ram *ram)
+{
+	uint64_t n = ram->size;
+
+	for (unsigned i = 0; i < ram->nholes; i++)
+		n -= ram->hole[i].hi - ram->hole[i].lo;
+	return n;
+}
+
+int cpu_ram_range_from(const struct cpu_ram *ram, uint64_t pa, uint64_t *lo, uint64_t *hi)
+{
+	for (unsigned i = 0; i < ram->nholes; i++) {
+		if (pa >= ram->hole[i].hi)
+			continue;
+		if (pa >= ram->hole[i].lo)
+			pa = ram->hole[i].hi; /* inside: the range after it */
+		else {
+			*lo = pa;
+			*hi = ram->hole[i].lo;
+			return 0;
+		}
+	}
+	if (pa >= ram->size)
+		return -ENOENT;
+	*lo = pa;
+	*hi = ram->size;
+	return 0;
 }
 
 int cpu_ram_load_image(struct cpu_ram *ram, const char *path, uint64_t min_size, char *why,

@@ -1,6 +1,8 @@
 /*
- * Guest-physical memory: one host buffer, bounds-checked accessors.
- * Little-endian, as x86 memory is.
+ * Guest-physical RAM: one host buffer indexed by guest-physical address,
+ * with holes where the board has no RAM; bounds-checked accessors.
+ * Little-endian, as x86 memory is. What is in a hole (MMIO, ROM, nothing)
+ * is the board's business (pc/dev.h).
  */
 #ifndef TDPSIM_CPU_RAM_H
 #define TDPSIM_CPU_RAM_H
@@ -9,14 +11,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* GPA ranges inside [0, size) that are not RAM (a PC's VGA window, BIOS
+ * area and PCI hole): the buffer has bytes there that nothing may use. */
+#define CPU_RAM_MAX_HOLES 4
+
+struct cpu_ram_hole {
+	uint64_t lo, hi; /* [lo, hi), 4 KiB aligned */
+};
+
+/*
+ * Guest-physical RAM: byte GPA a is base[a] for every a in [0, size) that
+ * is in no hole (the host buffer is as large as the highest RAM address;
+ * a hole's pages are never touched, so they cost address space only).
+ * Holes are sorted and disjoint. cpu_ram_init() makes RAM without holes.
+ */
 struct cpu_ram {
 	uint8_t *base;
 	uint64_t size;
+	unsigned nholes;
+	struct cpu_ram_hole hole[CPU_RAM_MAX_HOLES];
 };
 
 /* Zero-filled RAM of @size bytes. 0 or -ENOMEM / -EINVAL. */
 int cpu_ram_init(struct cpu_ram *ram, uint64_t size);
 void cpu_ram_free(struct cpu_ram *ram);
+/* Make [lo, hi) a hole (4 KiB aligned, inside RAM, sorted after the last
+ * one). 0 or -EINVAL / -ENOSPC. */
+int cpu_ram_add_hole(struct cpu_ram *ram, uint64_t lo, uint64_t hi);
+/* Bytes of RAM (size less the holes). */
+uint64_t cpu_ram_bytes(const struct cpu_ram *ram);
+/* The RAM range that contains @pa, or the next one above it: 0 and
+ * [*lo, *hi), or -ENOENT if there is no RAM at or above @pa. */
+int cpu_ram_range_from(const struct cpu_ram *ram, uint64_t pa, uint64_t *lo, uint64_t *hi);
 
 /*
  * Load a raw guest-physical image (byte i of the file at GPA i) into new RAM
@@ -26,9 +52,15 @@ void cpu_ram_free(struct cpu_ram *ram);
 int cpu_ram_load_image(struct cpu_ram *ram, const char *path, uint64_t min_size, char *why,
 		       size_t why_len);
 
+/* [pa, pa+len) is all RAM: inside [0, size) and touching no hole. */
 static inline bool cpu_ram_contains(const struct cpu_ram *ram, uint64_t pa, uint64_t len)
 {
-	return pa < ram->size && len <= ram->size - pa;
+	if (pa >= ram->size || len > ram->size - pa)
+		return false;
+	for (unsigned i = 0; i < ram->nholes; i++)
+		if (pa < ram->hole[i].hi && ram->hole[i].lo < pa + len)
+			return false;
+	return true;
 }
 
 /*

@@ -44,10 +44,9 @@ static int deliver_irq(struct cpu *c)
 	struct cpu_event ev = { .kind = CPU_EV_EXTINT };
 	int v;
 
-	if (!c->bus.pic || dev_pic_pending(c->bus.pic) < 0 ||
-	    !(cpu_reg(c, UC_X86_REG_RFLAGS) & RFLAGS_IF))
+	if (dev_intr_pending(&c->bus) < 0 || !(cpu_reg(c, UC_X86_REG_RFLAGS) & RFLAGS_IF))
 		return 0;
-	v = dev_pic_ack(c->bus.pic);
+	v = dev_intr_ack(&c->bus);
 	if (v < 0)
 		return 0;
 	ev.vector = (uint8_t)v;
@@ -72,7 +71,7 @@ static void halted(struct cpu *c)
 		return;
 	}
 	dev_bus_advance(&c->bus, c->insns);
-	if (!c->bus.pic || dev_pic_pending(c->bus.pic) < 0) {
+	if (dev_intr_pending(&c->bus) < 0) {
 		if (c->bus.next_deadline == UINT64_MAX) {
 			cpu_run_stop(c, CPU_STOP_HALTED, "the guest halted with no timer armed and no "
 				 "interrupt pending (hlt at RIP %#" PRIx64 ")",

@@ -1,23 +1,19 @@
 /*
- * The device layer: port-I/O devices registered through small descriptors
- * (as kvmtool's are), an interrupt line to the 8259 pair, and virtual time.
+ * The board: devices registered through one small descriptor for port I/O
+ * and MMIO alike (as kvmtool's kvm__register_iotrap), the guest-physical
+ * memory map around RAM (MMIO, ROM, unassigned space), interrupt lines
+ * routed to every interrupt controller that listens (dev_irq_line), and
+ * virtual time.
  *
  * Time is virtual: it is the number of guest instructions retired, never
  * wall clock, so a run is deterministic. The machine calls
  * dev_bus_advance() at block boundaries with the current count; devices with
- * timers (the PIT) raise their interrupts then. Port reads that depend on
- * time (the PIT counters, port 0x61) use b->now: the machine may set it to
- * an exact count before dev_bus_in/out, else it is the last advance time.
+ * timers (the PIT) raise their interrupts then. Accesses that depend on
+ * time (the PIT counters, port 0x61) use b->now: the machine sets it to
+ * the exact count before an access, else it is the last advance time.
  *
- * All Unicorn exits and hooks stay in src/cpu/ (machine); devices see only
- * this interface, so the fuller PC of later issues (RTC, PCI, ...) is more
- * descriptors on the same bus.
- *
- * Changes from the lead's draft (c3): struct dev_desc gained @width (the
- * bus splits wider accesses into byte accesses, as the ISA bus does);
- * struct dev_bus gained @now and per-entry deadlines; each device has an
- * add function (dev_uart_add, ...) that dev_pc_init() calls. Everything c1
- * codes against keeps its name and meaning.
+ * All Unicorn exits and hooks stay in src/cpu/ (machine.c); devices see
+ * only this interface.
  */
 #ifndef TDPSIM_PC_DEV_H
 #define TDPSIM_PC_DEV_H
@@ -26,25 +22,47 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpu/ram.h"
+
 struct dev_bus;
 struct dev_pic;
 struct dev_fwcfg;
 
-/* One device: a port range and its callbacks. @size is 1, 2 or 4. */
+/* Which address space a descriptor claims. */
+enum dev_space {
+	DEV_PIO = 0, /* I/O ports 0-0xFFFF */
+	DEV_MMIO,    /* guest-physical addresses outside RAM */
+};
+
+/*
+ * One device range and its callbacks. @addr is absolute (the port, or the
+ * guest-physical address); @size is 1, 2, 4 or 8 and never more than
+ * @width. A port access wider than @width is split into byte accesses at
+ * consecutive ports (as an 8-bit ISA device sees a 16- or 32-bit IN/OUT);
+ * an MMIO access wider than @width into @width-sized pieces, little-endian.
+ * A missing @read reads as all ones (ports) or 0 (MMIO); a missing @write
+ * drops the write.
+ */
 struct dev_desc {
 	const char *name;
-	uint16_t base, len;
-	/* Widest access the callbacks take (1, 2 or 4; 0 means 1). The bus
-	 * splits a wider access into byte accesses at consecutive ports,
-	 * little-endian, as an 8-bit ISA device sees it. */
-	uint8_t width;
-	uint32_t (*in)(void *dev, uint16_t port, unsigned size);
-	void (*out)(void *dev, uint16_t port, unsigned size, uint32_t val);
+	uint8_t space;  /* enum dev_space */
+	uint8_t width;  /* widest access the callbacks take (1, 2, 4, 8; 0 means 1) */
+	uint64_t base, len;
+	uint64_t (*read)(void *dev, uint64_t addr, unsigned size);
+	void (*write)(void *dev, uint64_t addr, unsigned size, uint64_t val);
 	/* Optional: called with the virtual time (instructions) at block
 	 * boundaries and after every write to the device; returns the next
 	 * time it wants to be called, or UINT64_MAX. */
 	uint64_t (*advance)(void *dev, uint64_t now);
 	void (*free)(void *dev);
+};
+
+/* MSRs a device owns (a local APIC: IA32_APIC_BASE, TSC_DEADLINE, the
+ * x2APIC range). The callbacks return 0, or -EINVAL for #GP(0). */
+struct dev_msr_desc {
+	uint32_t first, last; /* inclusive */
+	int (*rdmsr)(void *dev, uint32_t msr, uint64_t *val);
+	int (*wrmsr)(void *dev, uint32_t msr, uint64_t val);
 };
 
 /* Virtual time: instructions per second of guest time (PIT and TSC rates
@@ -54,13 +72,56 @@ struct dev_desc {
 struct dev_entry {
 	const struct dev_desc *d;
 	void *dev;
+	uint64_t base;	/* where it is now (d->base until dev_bus_move) */
 	uint64_t next; /* advance(): next wanted time, UINT64_MAX if none */
 };
 
+/* A read-only region: guest reads return @bytes, writes are dropped. */
+struct dev_rom {
+	const char *name;
+	uint64_t base, len;
+	uint8_t *bytes;
+};
+
+struct dev_msr_entry {
+	const struct dev_msr_desc *d;
+	void *dev;
+};
+
+struct dev_irq_listener {
+	void (*set)(void *opaque, unsigned n, bool level);
+	void *opaque;
+};
+
+#define DEV_MAX_ROMS	  4
+#define DEV_MAX_MSR_DEVS  4
+#define DEV_MAX_IRQ_LISTEN 4
+
+/* Unassigned accesses (no RAM, ROM or device): counted, and each written to
+ * @log if set (--log unassigned). */
+struct dev_unassigned {
+	uint64_t port_reads, port_writes; /* reads give all ones */
+	uint64_t mem_reads, mem_writes;	  /* reads give 0; writes (and ROM writes) are dropped */
+	uint64_t rom_writes;
+	FILE *log;
+};
+
 struct dev_bus {
-	struct dev_entry *dev; /* registered devices, in order */
+	struct dev_entry *dev; /* registered port and MMIO ranges, in order */
 	unsigned ndev, cap;
-	struct dev_pic *pic;	/* the 8259 pair: the interrupt line */
+	struct cpu_ram *ram;   /* the RAM the map is built around (NULL: none) */
+	struct dev_rom rom[DEV_MAX_ROMS];
+	unsigned nrom;
+	struct dev_msr_entry msr[DEV_MAX_MSR_DEVS];
+	unsigned nmsr;
+	struct dev_pic *pic;	/* the 8259 pair */
+	struct dev_irq_listener listen[DEV_MAX_IRQ_LISTEN];
+	unsigned nlisten;
+	/* The interrupt controller the CPU asks (INTR/INTA): the 8259 pair
+	 * unless a local APIC took over (dev_intr_set_controller). */
+	int (*intr_pending)(void *opaque);
+	int (*intr_ack)(void *opaque);
+	void *intr_opaque;
 	struct dev_fwcfg *fwcfg; /* QEMU's fw_cfg (the boot path fills its kernel items) */
 	uint64_t now;		/* virtual time of the current access */
 	uint64_t next_deadline; /* min over devices' advance() results */
@@ -68,20 +129,42 @@ struct dev_bus {
 	 * (the process exit status is its low 8 bits, as with QEMU's exit()). */
 	bool exit_requested;
 	int exit_status;
-	FILE *console;			      /* UART output (stdout by default); NULL drops it */
-	uint64_t unclaimed_in, unclaimed_out; /* accesses to no device */
-	uint8_t post_code;		      /* last byte written to port 0x80 */
+	FILE *console;		  /* UART output (stdout by default); NULL drops it */
+	struct dev_unassigned un; /* accesses to nothing */
+	uint8_t post_code;	  /* last byte written to port 0x80 */
 };
 
 void dev_bus_init(struct dev_bus *b, FILE *console);
-/* Frees every device (its free callback) and the table. */
+/* Frees every device (its free callback), the ROMs and the tables. */
 void dev_bus_free(struct dev_bus *b);
-/* 0, -EEXIST (ports overlap a registered device), -EINVAL (empty range or
- * past port 0xFFFF) or -ENOMEM. */
+/* Register @d for @dev: 0, -EEXIST (overlaps a registered range of its
+ * space, RAM or a ROM), -EINVAL (empty, past port 0xFFFF or past 2^52) or
+ * -ENOMEM. MMIO ranges may be added at any time. */
 int dev_bus_add(struct dev_bus *b, const struct dev_desc *d, void *dev);
-/* Unclaimed reads return all ones, as on a PC. */
+/* Move the range @d registered for @dev to @base (a relocatable MMIO window
+ * such as the local APIC's). 0, -ENOENT, -EEXIST or -EINVAL. */
+int dev_bus_move(struct dev_bus *b, void *dev, const struct dev_desc *d, uint64_t base);
+/* Port I/O. Unclaimed reads return all ones, as on a PC. */
 uint32_t dev_bus_in(struct dev_bus *b, uint16_t port, unsigned size);
 void dev_bus_out(struct dev_bus *b, uint16_t port, unsigned size, uint32_t val);
+/* Guest-physical access outside RAM (@size 1, 2, 4 or 8): a device, a ROM,
+ * or unassigned space (reads 0, writes dropped). */
+uint64_t dev_mem_read(struct dev_bus *b, uint64_t gpa, unsigned size);
+void dev_mem_write(struct dev_bus *b, uint64_t gpa, unsigned size, uint64_t val);
+/* Any guest-physical access: RAM first, else dev_mem_*. */
+uint64_t dev_phys_read(struct dev_bus *b, uint64_t gpa, unsigned size);
+void dev_phys_write(struct dev_bus *b, uint64_t gpa, unsigned size, uint64_t val);
+/* A ROM of @len bytes at @gpa (4 KiB aligned, outside RAM and every other
+ * range): *@bytes is its zeroed contents for the caller to fill. 0,
+ * -EEXIST, -EINVAL, -ENOSPC or -ENOMEM. */
+int dev_mem_add_rom(struct dev_bus *b, const char *name, uint64_t gpa, uint64_t len,
+		    uint8_t **bytes);
+/* The ROM that holds @gpa, or NULL. */
+struct dev_rom *dev_mem_rom(struct dev_bus *b, uint64_t gpa);
+/* MSRs: -ENOENT when no device owns @msr, else the device's answer. */
+int dev_bus_add_msr(struct dev_bus *b, const struct dev_msr_desc *d, void *dev);
+int dev_bus_rdmsr(struct dev_bus *b, uint32_t msr, uint64_t *val);
+int dev_bus_wrmsr(struct dev_bus *b, uint32_t msr, uint64_t val);
 /* Run device timers up to @now; cheap when now < next_deadline. */
 void dev_bus__advance(struct dev_bus *b, uint64_t now);
 static inline void dev_bus_advance(struct dev_bus *b, uint64_t now)
@@ -91,18 +174,60 @@ static inline void dev_bus_advance(struct dev_bus *b, uint64_t now)
 		dev_bus__advance(b, now);
 }
 
+/*
+ * Interrupt routing. A device drives line @n (ISA IRQ / GSI) with
+ * dev_irq_line(); every listener hears it: the 8259 pair for n < 16, an
+ * I/O APIC for its pins (it maps ISA IRQ 0 to GSI 2 itself, as QEMU's pc).
+ * The CPU asks one controller: dev_intr_pending() (the vector that would
+ * be delivered now, or -1) and dev_intr_ack() (INTA: the vector, marked in
+ * service, or -1).
+ */
+void dev_irq_line(struct dev_bus *b, unsigned n, bool level);
+int dev_irq_listen(struct dev_bus *b, void (*set)(void *opaque, unsigned n, bool level),
+		   void *opaque);
+int dev_intr_pending(const struct dev_bus *b);
+int dev_intr_ack(struct dev_bus *b);
+void dev_intr_set_controller(struct dev_bus *b, int (*pending)(void *), int (*ack)(void *),
+			     void *opaque);
+
+/*
+ * The PC's guest-physical layout for @mem_bytes of RAM, as QEMU 7.2's pc
+ * machine (pc_piix.c): RAM below 4 GiB up to 3.5 GiB; with more, 3 GiB
+ * below the PCI hole and the rest from 4 GiB. The VGA window
+ * [0xA0000, 0xC0000) and the BIOS area [0xF0000, 0x100000) are not RAM.
+ * Allocates @ram. 0, or -EINVAL / -ENOMEM.
+ */
+int dev_pc_ram_init(struct cpu_ram *ram, uint64_t mem_bytes);
+/* The same layout without the buffer: @ram gets its size and holes, and
+ * base NULL (the caller allocates at least ram->size bytes). */
+int dev_pc_ram_layout(struct cpu_ram *ram, uint64_t mem_bytes);
+#define DEV_PC_VGA_LO	    UINT64_C(0xa0000)
+#define DEV_PC_VGA_HI	    UINT64_C(0xc0000)
+#define DEV_PC_BIOS_LO	    UINT64_C(0xf0000)
+#define DEV_PC_BIOS_HI	    UINT64_C(0x100000)
+#define DEV_PC_HIGH_RAM	    (UINT64_C(1) << 32)
+#define DEV_PC_LOWMEM_SPLIT UINT64_C(0xe0000000) /* more RAM than this is split ... */
+#define DEV_PC_LOWMEM_GB    UINT64_C(0xc0000000) /* ... at 3 GiB (gigabyte_align) */
+/* Guest-physical addresses end here (x86-64's architectural maximum
+ * MAXPHYADDR): the map covers [0, DEV_PHYS_END). */
+#define DEV_PHYS_END (UINT64_C(1) << 52)
+
+
 /* What the board is built from (machine.c fills it from the run options
  * and the config). */
 struct dev_pc_cfg {
-	uint64_t ram_below_4g, ram_above_4g; /* guest RAM, bytes */
+	struct cpu_ram *ram; /* the RAM the memory map is built around (NULL: none, tests) */
+	/* QEMU's below_4g_mem_size / above_4g_mem_size: where RAM below 4 GiB
+	 * ends, and how much there is from 4 GiB. */
+	uint64_t ram_below_4g, ram_above_4g;
 	unsigned ncpus;
 	int64_t rtc_base; /* the RTC's date at virtual time 0, Unix time (UTC) */
 };
 
 /* The PC: 16550 UART at 0x3F8 (IRQ 4), isa-debug-exit at 0xF4, the 8259
  * pair (0x20/0xA0, ELCR 0x4D0), the 8254 PIT (0x40-0x43, channel 0 on IRQ
- * 0; 0x61 gate), port 0x80 and the CMOS RTC (0x70/0x71, IRQ 8). 0 or a
- * negative errno. */
+ * 0; 0x61 gate), port 0x80, the CMOS RTC (0x70/0x71, IRQ 8), fw_cfg and
+ * the BIOS-area ROM. 0 or a negative errno. */
 int dev_pc_init(struct dev_bus *b, const struct dev_pc_cfg *cfg);
 
 /* The devices one by one (dev_pc_init calls these). The PIC comes first:

@@ -18,12 +18,12 @@ struct dev_debugexit {
 	struct dev_bus *bus;
 };
 
-static uint32_t debugexit_in(void *dev, uint16_t port, unsigned size)
+static uint64_t debugexit_in(void *dev, uint64_t port, unsigned size)
 {
 	return 0;
 }
 
-static void debugexit_out(void *dev, uint16_t port, unsigned size, uint32_t val)
+static void debugexit_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 {
 	struct dev_debugexit *x = dev;
 
@@ -50,8 +50,8 @@ int dev_debugexit_add(struct dev_bus *b, uint16_t base)
 				    .base = base,
 				    .len = 4,
 				    .width = 4,
-				    .in = debugexit_in,
-				    .out = debugexit_out,
+				    .read = debugexit_in,
+				    .write = debugexit_out,
 				    .free = debugexit_free};
 	rc = dev_bus_add(b, &x->desc, x);
 	if (rc)

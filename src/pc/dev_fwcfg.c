@@ -82,7 +82,7 @@ static void fwcfg_select(struct dev_fwcfg *f, uint16_t key)
 	f->off = 0;
 }
 
-static uint32_t fwcfg_in(void *dev, uint16_t port, unsigned size)
+static uint64_t fwcfg_in(void *dev, uint64_t port, unsigned size)
 {
 	struct dev_fwcfg *f = dev;
 
@@ -91,7 +91,7 @@ static uint32_t fwcfg_in(void *dev, uint16_t port, unsigned size)
 	return f->cur[f->off++];
 }
 
-static void fwcfg_out(void *dev, uint16_t port, unsigned size, uint32_t val)
+static void fwcfg_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 {
 	if (port == FW_CFG_PORT_SEL && size == 2)
 		fwcfg_select(dev, (uint16_t)val);
@@ -225,8 +225,8 @@ int dev_fwcfg_add(struct dev_bus *b, const struct dev_pc_cfg *c)
 				    .base = FW_CFG_PORT_SEL,
 				    .len = 2,
 				    .width = 2,
-				    .in = fwcfg_in,
-				    .out = fwcfg_out,
+				    .read = fwcfg_in,
+				    .write = fwcfg_out,
 				    .free = fwcfg_free};
 	dev_fwcfg_set(f, DEV_FWCFG_SIGNATURE, "QEMU", 4);
 	dev_fwcfg_set_le(f, DEV_FWCFG_ID, FW_CFG_ID_TRAD, 4);

@@ -258,7 +258,7 @@ static uint8_t pic_poll(struct dev_pic *p, struct pic_chip *c)
 	return (uint8_t)(0x80 | irq);
 }
 
-static uint32_t pic_in(void *dev, uint16_t port, unsigned size)
+static uint64_t pic_in(void *dev, uint64_t port, unsigned size)
 {
 	struct dev_pic *p = dev;
 	struct pic_chip *c = &p->chip[port >= 0xa0];
@@ -270,7 +270,7 @@ static uint32_t pic_in(void *dev, uint16_t port, unsigned size)
 	return c->read_isr ? c->isr : c->irr;
 }
 
-static void pic_out(void *dev, uint16_t port, unsigned size, uint32_t val)
+static void pic_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 {
 	struct dev_pic *p = dev;
 	struct pic_chip *c = &p->chip[port >= 0xa0];
@@ -282,20 +282,38 @@ static void pic_out(void *dev, uint16_t port, unsigned size, uint32_t val)
 	pic_update(p);
 }
 
-static uint32_t elcr_in(void *dev, uint16_t port, unsigned size)
+static uint64_t elcr_in(void *dev, uint64_t port, unsigned size)
 {
 	struct dev_pic *p = dev;
 
 	return p->chip[port & 1].elcr;
 }
 
-static void elcr_out(void *dev, uint16_t port, unsigned size, uint32_t val)
+static void elcr_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 {
 	struct dev_pic *p = dev;
 	struct pic_chip *c = &p->chip[port & 1];
 
 	c->elcr = (uint8_t)val & c->elcr_mask;
 	pic_update(p);
+}
+
+/* The bus's interrupt routing: the pair has lines 0-15 (the slave's INT
+ * on the master's IR2). */
+static void pic_line(void *opaque, unsigned n, bool level)
+{
+	if (n < 16)
+		dev_pic_set_irq(opaque, n, level);
+}
+
+static int pic_pending(void *opaque)
+{
+	return dev_pic_pending(opaque);
+}
+
+static int pic_ack(void *opaque)
+{
+	return dev_pic_ack(opaque);
 }
 
 static void pic_free(void *dev)
@@ -313,13 +331,13 @@ int dev_pic_add(struct dev_bus *b)
 	p->desc[0] = (struct dev_desc){.name = "pic-master",
 				       .base = 0x20,
 				       .len = 2,
-				       .in = pic_in,
-				       .out = pic_out,
+				       .read = pic_in,
+				       .write = pic_out,
 				       .free = pic_free};
 	p->desc[1] = (struct dev_desc){
-	    .name = "pic-slave", .base = 0xa0, .len = 2, .in = pic_in, .out = pic_out};
+	    .name = "pic-slave", .base = 0xa0, .len = 2, .read = pic_in, .write = pic_out};
 	p->desc[2] = (struct dev_desc){
-	    .name = "elcr", .base = 0x4d0, .len = 2, .in = elcr_in, .out = elcr_out};
+	    .name = "elcr", .base = 0x4d0, .len = 2, .read = elcr_in, .write = elcr_out};
 	/* IRQ 0, 1, 2 (master) and 8, 13 (slave) are always edge on a PC
 	 * (PIIX ELCR; QEMU's elcr_mask 0xf8/0xde). */
 	p->chip[0] = (struct pic_chip){.master = true, .elcr_mask = 0xf8};
@@ -332,6 +350,9 @@ int dev_pic_add(struct dev_bus *b)
 		return rc;
 	}
 	b->pic = p;
+	if ((rc = dev_irq_listen(b, pic_line, p)))
+		return rc;
+	dev_intr_set_controller(b, pic_pending, pic_ack, p);
 	return 0;
 out_free:
 	g_free(p);

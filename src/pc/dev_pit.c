@@ -171,10 +171,8 @@ static uint64_t pit_tick(const struct dev_pit *p)
  * programming time are not edges the PIC sees (QEMU raises none in mode 2). */
 static void pit_irq0_pulse(struct dev_pit *p)
 {
-	if (!p->bus->pic)
-		return;
-	dev_pic_set_irq(p->bus->pic, 0, true);
-	dev_pic_set_irq(p->bus->pic, 0, false);
+	dev_irq_line(p->bus, 0, true);
+	dev_irq_line(p->bus, 0, false);
 }
 
 static void chan_start(struct pit_chan *c, uint64_t tick)
@@ -322,7 +320,7 @@ static void chan_set_gate(struct dev_pit *p, struct pit_chan *c, bool gate)
 	}
 }
 
-static uint32_t pit_in(void *dev, uint16_t port, unsigned size)
+static uint64_t pit_in(void *dev, uint64_t port, unsigned size)
 {
 	struct dev_pit *p = dev;
 	uint64_t tick;
@@ -337,7 +335,7 @@ static uint32_t pit_in(void *dev, uint16_t port, unsigned size)
 	return chan_read(p, &p->ch[port - 0x40]);
 }
 
-static void pit_out(void *dev, uint16_t port, unsigned size, uint32_t val)
+static void pit_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 {
 	struct dev_pit *p = dev;
 	uint8_t v = (uint8_t)val;
@@ -385,12 +383,12 @@ int dev_pit_add(struct dev_bus *b)
 	p->desc[0] = (struct dev_desc){.name = "pit8254",
 				       .base = 0x40,
 				       .len = 4,
-				       .in = pit_in,
-				       .out = pit_out,
+				       .read = pit_in,
+				       .write = pit_out,
 				       .advance = pit_advance,
 				       .free = pit_free};
 	p->desc[1] = (struct dev_desc){
-	    .name = "port61", .base = 0x61, .len = 1, .in = pit_in, .out = pit_out};
+	    .name = "port61", .base = 0x61, .len = 1, .read = pit_in, .write = pit_out};
 	for (unsigned i = 0; i < 3; i++)
 		p->ch[i] = (struct pit_chan){.gate = i < 2, .n = 65536, .next_edge = UINT64_MAX};
 	rc = dev_bus_add(b, &p->desc[0], p);

@@ -223,8 +223,7 @@ static void rtc_update_irq(struct dev_rtc *r)
 		r->cmos[RTC_REG_C] |= REG_C_IRQF;
 	if (irq != r->irq) {
 		r->irq = irq;
-		if (r->bus->pic)
-			dev_pic_set_irq(r->bus->pic, 8, irq);
+		dev_irq_line(r->bus, 8, irq);
 	}
 }
 
@@ -277,7 +276,7 @@ static uint8_t reg_a(const struct dev_rtc *r)
 	return a;
 }
 
-static uint32_t rtc_in(void *dev, uint16_t port, unsigned size)
+static uint64_t rtc_in(void *dev, uint64_t port, unsigned size)
 {
 	struct dev_rtc *r = dev;
 	uint8_t v;
@@ -322,7 +321,7 @@ static void write_time(struct dev_rtc *r, uint8_t idx, uint8_t v)
 		r->ref_sec = t - (int64_t)k;
 }
 
-static void rtc_out(void *dev, uint16_t port, unsigned size, uint32_t val)
+static void rtc_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 {
 	struct dev_rtc *r = dev;
 	uint8_t v = (uint8_t)val;
@@ -435,8 +434,8 @@ int dev_rtc_add(struct dev_bus *b, const struct dev_pc_cfg *c)
 	r->desc = (struct dev_desc){.name = "rtc",
 				    .base = 0x70,
 				    .len = 2,
-				    .in = rtc_in,
-				    .out = rtc_out,
+				    .read = rtc_in,
+				    .write = rtc_out,
 				    .advance = rtc_advance,
 				    .free = rtc_free};
 	r->cmos[RTC_REG_A] = REG_A_DV_RUN | 0x06; /* 1024 Hz rate selected, PIE off */

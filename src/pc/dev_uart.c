@@ -83,8 +83,7 @@ static void uart_update_irq(struct dev_uart *u)
 {
 	bool level = !(uart_iir(u) & UART_IIR_NONE) && (u->mcr & UART_MCR_OUT2);
 
-	if (u->bus->pic)
-		dev_pic_set_irq(u->bus->pic, u->irq, level);
+	dev_irq_line(u->bus, u->irq, level);
 }
 
 static void uart_transmit(struct dev_uart *u, uint8_t byte)
@@ -114,7 +113,7 @@ static uint8_t uart_msr(const struct dev_uart *u)
 			 ((m & UART_MCR_OUT2) ? UART_MSR_DCD : 0));
 }
 
-static uint32_t uart_in(void *dev, uint16_t port, unsigned size)
+static uint64_t uart_in(void *dev, uint64_t port, unsigned size)
 {
 	struct dev_uart *u = dev;
 	bool dlab = u->lcr & UART_LCR_DLAB;
@@ -151,7 +150,7 @@ static uint32_t uart_in(void *dev, uint16_t port, unsigned size)
 	return v;
 }
 
-static void uart_out(void *dev, uint16_t port, unsigned size, uint32_t val)
+static void uart_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 {
 	struct dev_uart *u = dev;
 	bool dlab = u->lcr & UART_LCR_DLAB;
@@ -202,8 +201,8 @@ static void uart_free(void *dev)
 static const struct dev_desc uart_desc = {
     .name = "uart16550",
     .len = 8,
-    .in = uart_in,
-    .out = uart_out,
+    .read = uart_in,
+    .write = uart_out,
     .free = uart_free,
 };
 
