@@ -743,10 +743,63 @@ static void test_dev_fuzz(void)
 	g_assert_cmphex(a, !=, dev_fuzz_run(0xc4, steps));
 }
 
+/* ---- interrupt routing, relocation, device MSRs ---- */
+
+static unsigned heard[32];
+
+static void listen_line(void *opaque, unsigned n, bool level)
+{
+	if (n < 32)
+		heard[n] = level ? heard[n] + 1 : heard[n];
+}
+
+static int msr_rd(void *dev, uint32_t msr, uint64_t *val)
+{
+	*val = msr == 0x1b ? 0xfee00900 : 0;
+	return msr == 0x1c ? -EINVAL : 0;
+}
+
+static void test_routing(void)
+{
+	static const struct dev_desc win = {
+	    .name = "win", .space = DEV_MMIO, .base = 0xfee00000, .len = 0x1000};
+	static const struct dev_msr_desc msrs = {.first = 0x1b, .last = 0x1c, .rdmsr = msr_rd};
+	struct fx f;
+	uint64_t v = 0;
+
+	fx_init(&f);
+	memset(heard, 0, sizeof(heard));
+	/* Every listener hears a line: the 8259 and a second controller. */
+	g_assert_cmpint(dev_irq_listen(&f.bus, listen_line, NULL), ==, 0);
+	outb(&f, 0x21, 0xff);
+	dev_irq_line(&f.bus, 4, true);
+	dev_irq_line(&f.bus, 20, true); /* above the 8259's lines: the other only */
+	g_assert_cmpuint(heard[4], ==, 1);
+	g_assert_cmpuint(heard[20], ==, 1);
+	g_assert_cmpint(dev_intr_pending(&f.bus), ==, -1); /* masked at the 8259 */
+	outb(&f, 0x21, 0);
+	g_assert_cmpint(dev_intr_pending(&f.bus), ==, dev_pic_pending(f.bus.pic));
+	/* An MMIO window moves (IA32_APIC_BASE), not onto another range. */
+	g_assert_cmpint(dev_bus_add(&f.bus, &win, &f), ==, 0);
+	g_assert_cmpint(dev_bus_move(&f.bus, &f, &win, 0xfed00000), ==, 0);
+	g_assert_cmpint(dev_bus_move(&f.bus, &f, &win, 0xf0000), ==, -EEXIST); /* the BIOS ROM */
+	g_assert_cmpint(dev_bus_move(&f.bus, NULL, &win, 0xfec00000), ==, -ENOENT);
+	/* Device MSRs: its own, its #GP, and one it does not own. */
+	g_assert_cmpint(dev_bus_add_msr(&f.bus, &msrs, NULL), ==, 0);
+	g_assert_cmpint(dev_bus_add_msr(&f.bus, &msrs, NULL), ==, -EEXIST);
+	g_assert_cmpint(dev_bus_rdmsr(&f.bus, 0x1b, &v), ==, 0);
+	g_assert_cmphex(v, ==, 0xfee00900);
+	g_assert_cmpint(dev_bus_rdmsr(&f.bus, 0x1c, &v), ==, -EINVAL);
+	g_assert_cmpint(dev_bus_wrmsr(&f.bus, 0x1b, 0), ==, -EINVAL); /* no wrmsr: #GP */
+	g_assert_cmpint(dev_bus_rdmsr(&f.bus, 0x10, &v), ==, -ENOENT);
+	fx_free(&f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/dev/bus", test_bus);
+	g_test_add_func("/dev/routing", test_routing);
 	g_test_add_func("/dev/uart/output", test_uart_output);
 	g_test_add_func("/dev/uart/regs", test_uart_regs);
 	g_test_add_func("/dev/uart/irq", test_uart_irq);

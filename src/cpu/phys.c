@@ -33,24 +33,16 @@ int cpu__phys_rw(struct cpu *c, uint64_t pa, void *buf, size_t len, bool write)
 /* The timing model's walks have no effect on the machine: outside RAM
  * they read a ROM's bytes or 0, never a device (nor count an unassigned
  * read), so that a timing run computes what a functional run does. */
-static uint64_t peek(struct cpu *c, uint64_t pa, unsigned size)
-{
-	struct dev_rom *r = dev_mem_rom(&c->bus, pa);
-	uint64_t v = 0;
-
-	if (r && pa + size - r->base <= r->len)
-		for (unsigned i = 0; i < size; i++)
-			v |= (uint64_t)r->bytes[pa - r->base + i] << (8 * i);
-	return v;
-}
-
 static int peek_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 {
 	struct cpu *c = opaque;
+	struct dev_rom *rom;
 
 	(void)f;
-	if (cpu_ram_read_le(&c->ram, r->addr, r->size, &r->val) != 0)
-		r->val = peek(c, r->addr, r->size);
+	if (cpu_ram_read_le(&c->ram, r->addr, r->size, &r->val) == 0)
+		return 0;
+	rom = dev_mem_rom(&c->bus, r->addr);
+	r->val = rom ? dev_rom_peek(rom, r->addr, r->size) : 0;
 	return 0;
 }
 

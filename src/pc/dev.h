@@ -161,6 +161,9 @@ int dev_mem_add_rom(struct dev_bus *b, const char *name, uint64_t gpa, uint64_t 
 		    uint8_t **bytes);
 /* The ROM that holds @gpa, or NULL. */
 struct dev_rom *dev_mem_rom(struct dev_bus *b, uint64_t gpa);
+/* Its little-endian value of @size bytes at @gpa (0 past its end): no
+ * effect on the machine. */
+uint64_t dev_rom_peek(const struct dev_rom *r, uint64_t gpa, unsigned size);
 /* MSRs: -ENOENT when no device owns @msr, else the device's answer. */
 int dev_bus_add_msr(struct dev_bus *b, const struct dev_msr_desc *d, void *dev);
 int dev_bus_rdmsr(struct dev_bus *b, uint32_t msr, uint64_t *val);

@@ -285,17 +285,23 @@ int dev_mem_add_rom(struct dev_bus *b, const char *name, uint64_t gpa, uint64_t 
 	return 0;
 }
 
+uint64_t dev_rom_peek(const struct dev_rom *r, uint64_t gpa, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size && gpa + i - r->base < r->len; i++)
+		v |= (uint64_t)r->bytes[gpa + i - r->base] << (8 * i);
+	return v;
+}
+
 uint64_t dev_mem_read(struct dev_bus *b, uint64_t gpa, unsigned size)
 {
 	struct dev_rom *r = dev_mem_rom(b, gpa);
-	uint64_t v = 0;
+	uint64_t v;
 	bool hit;
 
-	if (r && gpa + size - r->base <= r->len) {
-		for (unsigned i = 0; i < size; i++)
-			v |= (uint64_t)r->bytes[gpa - r->base + i] << (8 * i);
-		return v;
-	}
+	if (r && gpa + size - r->base <= r->len)
+		return dev_rom_peek(r, gpa, size);
 	v = bus_read(b, DEV_MMIO, gpa, size, &hit);
 	if (hit || r)
 		return v;
