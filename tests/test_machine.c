@@ -30,7 +30,7 @@
 
 struct run {
 	struct cpu c;
-	GArray *ev;          /* struct tm_event, in order */
+	GArray *ev;          /* struct trc_event, in order */
 	char *flog;          /* fault log text */
 	size_t flog_len;
 	char *console;
@@ -63,9 +63,12 @@ static void test_config(struct tm_config *cfg)
 	cfg->cpu.tsc_hz = 1000000000;
 }
 
-static void on_event(void *opaque, const struct tm_event *ev)
+/* The paging events and invalidations of the feed, in order (not the
+ * functional CPU's MMU/XLATE/DELIVER records). */
+static void on_event(void *opaque, const struct trc_event *ev)
 {
-	g_array_append_val((GArray *)opaque, *ev);
+	if (ev->kind <= TRC_EV_INVVPID)
+		g_array_append_val((GArray *)opaque, *ev);
 }
 
 struct acc {
@@ -75,7 +78,8 @@ struct acc {
 
 static GArray *accs;
 
-static void on_access(void *opaque, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl)
+static void on_access(void *opaque, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl,
+		      bool implicit)
 {
 	struct acc a = { va, size, kind };
 
@@ -130,11 +134,11 @@ static void run_guest_model(const char *name, uint8_t mmu, uint8_t model, struct
 	o.report = stderr;
 	if (cpu_machine_init(&r->c, &cfg, &o, why, sizeof(why)))
 		g_error("cpu_machine_init: %s", why);
-	r->ev = g_array_new(FALSE, TRUE, sizeof(struct tm_event));
-	r->c.on_event = on_event;
-	r->c.on_event_opaque = r->ev;
+	r->ev = g_array_new(FALSE, TRUE, sizeof(struct trc_event));
+	struct trc_consumer k = { .event = on_event, .opaque = r->ev };
 	if (model == CPU_MODEL_TIMING)
-		r->c.on_access = on_access;
+		k.access = on_access;
+	g_assert_cmpint(cpu_feed_add(&r->c, &k), ==, 0);
 	if (count_code) {
 		uc_hook h;
 
@@ -278,38 +282,53 @@ static void check_machine64(uint8_t mmu)
 	 * NXE: the WRMSR), CR0 (PG); the #PF handler's INVLPG; then CR4 with
 	 * PCIDE, CR3 with bit 63 and PCID 1 (the operand, not CR3), INVLPG
 	 * [rbx + 0x10] with rbx = 0x40000000, INVPCID type 0. */
-	struct tm_event want[] = {
-		{ .kind = TM_EV_CR3, .val = 0x200000 },
-		{ .kind = TM_EV_CR4, .val = 0x20 },
-		{ .kind = TM_EV_EFER, .val = 0x900 },
-		{ .kind = TM_EV_CR0 },
-		{ .kind = TM_EV_INVLPG, .addr = 0x40003008 },
-		{ .kind = TM_EV_CR4, .val = 0x20020 },
-		{ .kind = TM_EV_CR3, .val = 0x8000000000200001ull },
-		{ .kind = TM_EV_INVLPG, .addr = 0x40000010 },
-		{ .kind = TM_EV_INVPCID, .type = 0, .pcid = 1, .addr = 0x40000000 },
-		{ .kind = TM_EV_MSR, .val = 0x55 },
-		{ .kind = TM_EV_CR4, .val = 0x420020 },
-		{ .kind = TM_EV_PKRU, .val = 0xc },
+	struct trc_event want[] = {
+		{ .kind = TRC_EV_CR3, .cr3.operand = 0x200000 },
+		{ .kind = TRC_EV_CR4, .reg.value = 0x20 },
+		{ .kind = TRC_EV_EFER, .reg.value = 0x900 },
+		{ .kind = TRC_EV_CR0 },
+		{ .kind = TRC_EV_INVLPG, .invlpg.la = 0x40003008 },
+		{ .kind = TRC_EV_CR4, .reg.value = 0x20020 },
+		{ .kind = TRC_EV_CR3, .cr3.operand = 0x8000000000200001ull },
+		{ .kind = TRC_EV_INVLPG, .invlpg.la = 0x40000010 },
+		{ .kind = TRC_EV_INVPCID, .invpcid = { .type = 0, .pcid = 1, .la = 0x40000000 } },
+		{ .kind = TRC_EV_MSR, .msr = { .index = 0x6e1, .value = 0x55 } },
+		{ .kind = TRC_EV_CR4, .reg.value = 0x420020 },
+		{ .kind = TRC_EV_PKRU, .reg.value = 0xc },
 	};
 	g_assert_cmpuint(r.ev->len, ==, G_N_ELEMENTS(want));
 	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
-		const struct tm_event *e = &g_array_index(r.ev, struct tm_event, i);
+		const struct trc_event *e = &g_array_index(r.ev, struct trc_event, i);
+		const struct trc_event *x = &want[i];
 
-		g_assert_cmpuint(e->kind, ==, want[i].kind);
-		g_assert_cmphex(e->addr, ==, want[i].addr);
-		g_assert_cmpuint(e->type, ==, want[i].type);
-		g_assert_cmpuint(e->pcid, ==, want[i].pcid);
-		if (want[i].kind == TM_EV_MSR)
-			g_assert_cmphex(e->msr, ==, 0x6e1);
-		if (want[i].kind == TM_EV_CR0)
-			g_assert_cmphex(e->val & 0x80000001u, ==, 0x80000001u); /* PG, PE */
-		else if (want[i].kind == TM_EV_EFER)
+		g_assert_cmpuint(e->kind, ==, x->kind);
+		switch (x->kind) {
+		case TRC_EV_CR3:
+			g_assert_cmphex(e->cr3.operand, ==, x->cr3.operand);
+			break;
+		case TRC_EV_CR0:
+			g_assert_cmphex(e->reg.value & 0x80000001u, ==, 0x80000001u); /* PG, PE */
+			break;
+		case TRC_EV_EFER:
 			/* EFER as of the block's end: the WRMSR did not end
 			 * QEMU's block, MOV to CR0 did, so LMA may be set. */
-			g_assert_cmphex(e->val & ~0x400ull, ==, want[i].val);
-		else
-			g_assert_cmphex(e->val, ==, want[i].val);
+			g_assert_cmphex(e->reg.value & ~0x400ull, ==, x->reg.value);
+			break;
+		case TRC_EV_INVLPG:
+			g_assert_cmphex(e->invlpg.la, ==, x->invlpg.la);
+			break;
+		case TRC_EV_INVPCID:
+			g_assert_cmpuint(e->invpcid.type, ==, x->invpcid.type);
+			g_assert_cmpuint(e->invpcid.pcid, ==, x->invpcid.pcid);
+			g_assert_cmphex(e->invpcid.la, ==, x->invpcid.la);
+			break;
+		case TRC_EV_MSR:
+			g_assert_cmphex(e->msr.index, ==, x->msr.index);
+			g_assert_cmphex(e->msr.value, ==, x->msr.value);
+			break;
+		default:
+			g_assert_cmphex(e->reg.value, ==, x->reg.value);
+		}
 	}
 	run_free(&r);
 }

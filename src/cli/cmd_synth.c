@@ -21,6 +21,7 @@
 #include "golden_cli.h"
 #include "synth_cli.h"
 #include "timing/model.h"
+#include "trace/sink.h"
 #include "timing/stats.h"
 
 #define CMD "synth"
@@ -229,6 +230,7 @@ static int run(struct synth_opts *o, struct synth_run *r)
 	struct synth_layout l;
 	struct synth_stream s;
 	struct tm_model *m = NULL;
+	struct trc_sink sink;
 	struct pg_cpu cpu;
 	char why[512];
 	int rc;
@@ -257,13 +259,20 @@ static int run(struct synth_opts *o, struct synth_run *r)
 		goto out_model;
 	golden_cli_attach(&o->golden, m);
 
+	trc_sink_init(&sink);
+	if ((rc = trc_sink_add_timing(&sink, m)) != 0) {
+		rc = cli_fail(CMD, "cannot feed the model: %s", g_strerror(-rc));
+		goto out_model;
+	}
+	trc_start(&sink, &(struct trc_start){ .regs = l.regs, .cpl = 3, .code_bits = 64 });
 	for (uint64_t i = 0; i < r->accesses; i++) {
 		if (o->golden.f) /* a synthetic stream has no RIPs */
 			trc_golden_pos(&o->golden.g, i * r->insns, 0, false);
-		tm_access(m, l.va_base + synth_stream_next(&s), 8, TM_READ, 3);
+		trc_access(&sink, l.va_base + synth_stream_next(&s), 8, TRC_READ, 3, false);
 		if (r->insns)
-			tm_insns(m, r->insns);
+			trc_insns(&sink, r->insns);
 	}
+	trc_end(&sink);
 	if ((rc = golden_cli_close(CMD, &o->golden, tm_model_stats(m))))
 		goto out_model;
 

@@ -23,6 +23,7 @@
 #include "paging/nested.h"
 #include "timing/config.h"
 #include "timing/model.h"
+#include "trace/sink.h"
 
 struct tm_model;
 struct tm_event;
@@ -164,12 +165,16 @@ struct cpu {
 	 * physical address; feed.c turns it back into the linear one. */
 	uint64_t *rev;
 	uint64_t alias_flushes;      /* full TLB flushes to keep rev[] one-to-one */
-	/* Observers (tests, tracing): every paging event, in order. */
-	void (*on_event)(void *opaque, const struct tm_event *ev);
-	void *on_event_opaque;
-	/* ... and every data access fed to the timing model (linear address). */
-	void (*on_access)(void *opaque, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
-	void *on_access_opaque;
+	/* The feed (trace/sink.h): the timing model (c->tm) and every other
+	 * consumer (recorder, golden writer, tests) hear the run through it. */
+	struct trc_sink sink;
+	bool started;                /* the start state was fed (run.c) */
+	/* Table-read watchers around the functional walks' accessors, while a
+	 * consumer wants table_read() (fill.c: guest, host memory). */
+	struct cpu_watch {
+		struct pg_accessor inner;
+		struct cpu *c;
+	} watch[2];
 };
 
 /* machine.c: build the machine (self-check, RAM, MMU, hooks, devices);
@@ -188,10 +193,23 @@ int cpu_run(struct cpu *c);
 /* fill.c: re-read CR0/CR3/CR4/EFER and rebuild the engine context if they
  * changed (PAE: PDPTE load). 1 if it changed, 0 if not, negative errno. */
 int cpu_sync_paging(struct cpu *c);
+/* Build the engine context for @regs (PAE: PDPTE load), as a change seen
+ * by cpu_sync_paging does; fed as TRC_EV_MMU. 1, or a negative errno. */
+int cpu_set_paging(struct cpu *c, const struct pg_regs *regs);
 /* Translate @va for an access through the engine, as the hardware would
- * (A/D set). 0 (check @r->fault.vector) or a negative errno. */
+ * (A/D set; host faults go to the hypervisor model); fed as TRC_EV_XLATE.
+ * 0 (check @r->fault.vector) or a negative errno. */
 int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
 		  struct pg_walk2d *r);
+/* The same translation for a replay (no Unicorn: RFLAGS.AC given, the
+ * context from the last cpu_set_paging); not fed again. */
+int cpu_replay_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
+			 bool ac, struct pg_walk2d *r);
+
+/* feed.c: add a consumer of the run's feed (after cpu_machine_init), and
+ * feed the start state (after the boot, before cpu_run). */
+int cpu_feed_add(struct cpu *c, const struct trc_consumer *k);
+void cpu_feed_start(struct cpu *c);
 
 /* cpuid.c: the CPU model's CPUID leaf @leaf.@sub into out[0..3] = EAX..EDX. */
 void cpu_cpuid(const struct tm_config *cfg, uint32_t leaf, uint32_t sub, uint64_t cr4,
@@ -222,7 +240,7 @@ void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, 
 int cpu__bcache_init(struct cpu *c);                                       /* events.c */
 void cpu__bcache_free(struct cpu *c);
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size);
-void cpu__event(struct cpu *c, const struct tm_event *ev);
+void cpu__event(struct cpu *c, const struct trc_event *ev);
 bool cpu__need_block_hook(const struct cpu *c);
 int cpu__fix_cr3(struct cpu *c);
 void cpu__block_abort(struct cpu *c, uint64_t rip);
@@ -233,6 +251,9 @@ struct cs_insn;
 int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out); /* cs_free(*out, 1) */
 bool cpu__code64(struct cpu *c);
 int cpu__tm_init(struct cpu *c, char *why, size_t len);                    /* feed.c */
+void cpu__watch_tables(struct cpu *c);                                     /* fill.c */
+void cpu__paging_regs(struct cpu *c, struct pg_regs *r);
+uint8_t cpu__code_bits(struct cpu *c);                                     /* events.c */
 void cpu__tm_free(struct cpu *c);
 /* feed.c's memory hook body, inline: once per data access. The physical
  * page names one live linear page (rev[]; feed.c keeps it one-to-one); the
@@ -241,20 +262,21 @@ void cpu__tm_free(struct cpu *c);
 #define CPU_REV_VALID    UINT64_C(1)
 #define CPU_REV_IMPLICIT UINT64_C(2) /* filled as an implicit supervisor access */
 
-static inline void cpu__mem(struct cpu *c, int type, uint64_t addr, int size)
+static inline void cpu__mem(struct cpu *c, int type, uint64_t addr, int size, int64_t value)
 {
 	uint64_t r = addr < c->ram.size ? c->rev[addr >> 12] : 0;
 	uint64_t va = (r & ~UINT64_C(0xfff)) | (addr & 0xfff);
-	uint8_t kind = type == UC_MEM_WRITE ? TM_WRITE : TM_READ;
-	/* A page the fill judged a descriptor-table page at CPL 3: QEMU's
-	 * helpers access it as the CPU's implicit supervisor accesses. */
-	uint8_t cpl = (r & CPU_REV_IMPLICIT) ? 0 : c->cur_cpl;
+	uint8_t kind = type == UC_MEM_WRITE ? TRC_WRITE : TRC_READ;
 
 	if (!(r & CPU_REV_VALID))
 		return; /* not RAM, or not through a fill (cannot happen) */
-	tm_access(c->tm, va, (uint8_t)size, kind, cpl);
-	if (c->on_access)
-		c->on_access(c->on_access_opaque, va, (uint8_t)size, kind, cpl);
+	/* A page the fill judged a descriptor-table page at CPL 3: QEMU's
+	 * helpers access it as the CPU's implicit supervisor accesses. */
+	trc_access(&c->sink, va, (uint8_t)size, kind, c->cur_cpl, (r & CPU_REV_IMPLICIT) != 0);
+	if (kind == TRC_WRITE)
+		/* The hook runs before the store: its value is what lands
+		 * (little-endian, at most 8 bytes per hook call). */
+		trc_write(&c->sink, addr, &value, (uint32_t)size);
 }
 void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit);
 /* phys.c: guest-physical copies and the engine's accessor, through the

@@ -540,6 +540,21 @@ static void chain_add(struct cpu_chain *ch, const struct cpu_event *ev, uint64_t
 	l->rip = rip;
 }
 
+/* The feed hears of each event the guest received (TRC_EV_DELIVER). */
+static void feed_delivered(struct cpu *c, const struct cpu_event *ev, uint64_t rip)
+{
+	struct trc_event t = { .kind = TRC_EV_DELIVER };
+
+	t.deliver.vector = ev->vector;
+	t.deliver.type = ev->kind == CPU_EV_EXCEPTION ? TRC_DELIVER_EXCEPTION
+			 : ev->kind == CPU_EV_EXTINT ? TRC_DELIVER_EXTINT : TRC_DELIVER_SOFTINT;
+	t.deliver.has_error = ev->has_error;
+	t.deliver.error = ev->error;
+	t.deliver.rip = rip;
+	t.deliver.cr2 = ev->vector == CPU_VEC_PF ? ev->cr2 : 0;
+	trc_event(&c->sink, &t);
+}
+
 int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 {
 	struct cpu_chain *ch = cpu__ctx_chain(c);
@@ -581,6 +596,8 @@ int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 			rc = dlv_long(&d);
 		else
 			rc = dlv_prot(&d);
+		if (rc == 0)
+			feed_delivered(c, &ev, insn_rip);
 		if (rc <= 0)
 			return rc;
 

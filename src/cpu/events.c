@@ -63,6 +63,7 @@ struct cpu_block {
 	 * base; RIP-relative: next_ip + disp). */
 	int base, index, seg;
 	uint8_t scale;
+	uint8_t code_bits; /* 16, 32, 64: the code size it was decoded for */
 	bool rip_rel;
 	int64_t disp;
 	uint64_t next_ip;
@@ -253,6 +254,7 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	if (cpu_ctx_begin(c) == 0)
 		hf = cpu_ctx_hflags(c);
 	h = (hf & CPU_HF_CS64) ? bc->cs64 : (hf & CPU_HF_CS32) ? bc->cs32 : bc->cs16;
+	b->code_bits = (hf & CPU_HF_CS64) ? 64 : (hf & CPU_HF_CS32) ? 32 : 16;
 	in = cs_malloc(h);
 	if (!in) {
 		b->far = true;
@@ -334,13 +336,10 @@ void cpu__stale(struct cpu *c)
 	c->irq_check = true;
 }
 
-void cpu__event(struct cpu *c, const struct tm_event *ev)
+void cpu__event(struct cpu *c, const struct trc_event *ev)
 {
 	c->n.events++;
-	if (c->tm)
-		tm_event(c->tm, ev);
-	if (c->on_event)
-		c->on_event(c->on_event_opaque, ev);
+	trc_event(&c->sink, ev);
 }
 
 static uint64_t addr_width_mask(struct cpu *c)
@@ -351,21 +350,21 @@ static uint64_t addr_width_mask(struct cpu *c)
 /* The block @b completed: feed its paging event with the values now. */
 static void emit(struct cpu *c, const struct cpu_block *b)
 {
-	struct tm_event ev = { 0 };
+	struct trc_event ev = { 0 };
 
 	switch (b->last) {
 	case LAST_MOV_CR0:
 	case LAST_CR0_OTHER:
-		ev.kind = TM_EV_CR0;
-		ev.val = cpu_reg(c, UC_X86_REG_CR0);
+		ev.kind = TRC_EV_CR0;
+		ev.reg.value = cpu_reg(c, UC_X86_REG_CR0);
 		break;
 	case LAST_MOV_CR4:
-		ev.kind = TM_EV_CR4;
-		ev.val = cpu_reg(c, UC_X86_REG_CR4);
+		ev.kind = TRC_EV_CR4;
+		ev.reg.value = cpu_reg(c, UC_X86_REG_CR4);
 		break;
 	case LAST_MOV_CR3:
-		ev.kind = TM_EV_CR3;
-		ev.val = b->src_reg >= 0 ? cpu_reg(c, b->src_reg) : cpu_reg(c, UC_X86_REG_CR3);
+		ev.kind = TRC_EV_CR3;
+		ev.cr3.operand = b->src_reg >= 0 ? cpu_reg(c, b->src_reg) : cpu_reg(c, UC_X86_REG_CR3);
 		cpu__fix_cr3(c);
 		/* MOV to CR3 reloads the PAE PDPTE registers even when the
 		 * value is the same (SDM Vol. 3A 4.4.1): rebuild. (Fills made
@@ -381,8 +380,8 @@ static void emit(struct cpu *c, const struct cpu_block *b)
 			a += cpu_reg(c, b->index) * b->scale;
 		if (b->seg >= 0)
 			a += cpu_reg(c, b->seg);
-		ev.kind = TM_EV_INVLPG;
-		ev.addr = a & addr_width_mask(c);
+		ev.kind = TRC_EV_INVLPG;
+		ev.invlpg.la = a & addr_width_mask(c);
 		break;
 	}
 	default:
@@ -393,7 +392,7 @@ static void emit(struct cpu *c, const struct cpu_block *b)
 		uint64_t efer = cpu_rdmsr(c, CPU_MSR_EFER);
 
 		if (efer != c->bc->efer_fed) {
-			struct tm_event e2 = { .kind = TM_EV_EFER, .val = efer };
+			struct trc_event e2 = { .kind = TRC_EV_EFER, .reg.value = efer };
 
 			/* EFER.NXE changes rights; QEMU 5 may keep its
 			 * entries across a WRMSR: flush them. */
@@ -443,7 +442,7 @@ static void reread_cpl(struct cpu *c)
 		uint64_t ac = cpu_reg(c, UC_X86_REG_RFLAGS) & RFLAGS_AC;
 
 		if (ac != c->ac_fed) {
-			struct tm_event ev = { .kind = TM_EV_RFLAGS, .val = ac };
+			struct trc_event ev = { .kind = TRC_EV_RFLAGS, .reg.value = ac };
 
 			c->ac_fed = ac;
 			cpu__event(c, &ev);
@@ -508,15 +507,12 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		c->cpl_stale = true; /* for the next block */
 	c->cur_block = (int32_t)i;
 	c->retired += b->ninsns;
-	if (c->tm) {
-		c->tm_insns_pending += b->ninsns; /* run.c feeds them per run slice */
-		for (uint64_t va = pc, end = pc + size; va < end;) {
-			uint64_t next = (va | 0xfff) + 1;
-			uint64_t n = (next < end ? next : end) - va;
+	if (c->sink.n) {
+		struct trc_block tb = { .pc = pc, .size = size, .ninsns = b->ninsns,
+					.cpl = c->cur_cpl, .code_bits = b->code_bits };
 
-			tm_access(c->tm, va, (uint8_t)(n > 255 ? 255 : n), TM_FETCH, c->cur_cpl);
-			va += n;
-		}
+		c->tm_insns_pending += b->ninsns; /* run.c feeds them per run slice */
+		trc_block(&c->sink, &tb);
 	}
 }
 
@@ -577,7 +573,7 @@ void cpu__block_cut(struct cpu *c, uint64_t rip)
 	if (k > b->ninsns)
 		k = b->ninsns;
 	c->retired -= k;
-	if (c->tm)
+	if (c->sink.n)
 		c->tm_insns_pending -= k;
 }
 
@@ -601,6 +597,13 @@ int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out)
 		return -ENOENT;
 	*out = insn;
 	return 0;
+}
+
+uint8_t cpu__code_bits(struct cpu *c)
+{
+	uint32_t hf = cpu_ctx_begin(c) == 0 ? cpu_ctx_hflags(c) : CPU_HF_CS64;
+
+	return (hf & CPU_HF_CS64) ? 64 : (hf & CPU_HF_CS32) ? 32 : 16;
 }
 
 bool cpu__code64(struct cpu *c)

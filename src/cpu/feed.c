@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/ctx.h"
 #include "paging/bits.h"
 #include "timing/model.h"
 
@@ -39,9 +40,11 @@ int cpu__tm_init(struct cpu *c, char *why, size_t len)
 	}
 	int rc = tm_model_new(&c->cfg, &env, &c->regs, &c->tm, why, (unsigned)len);
 
-	if (!rc && c->host)
+	if (rc)
+		return rc;
+	if (c->host)
 		tm_set_vpid(c->tm, c->vpid);
-	return rc;
+	return trc_sink_add_timing(&c->sink, c->tm);
 }
 
 void cpu__tm_free(struct cpu *c)
@@ -75,3 +78,29 @@ void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool impli
 }
 
 /* cpu__mem(), the per-access hook body, is inline in cpu.h. */
+
+int cpu_feed_add(struct cpu *c, const struct trc_consumer *k)
+{
+	int rc = trc_sink_add(&c->sink, k);
+
+	if (rc)
+		return rc;
+	if (k->table_read)
+		cpu__watch_tables(c);
+	cpu_machine_sync_hooks(c);
+	return 0;
+}
+
+void cpu_feed_start(struct cpu *c)
+{
+	struct trc_start st = { .ram_bytes = c->ram.size };
+	uint64_t cs = cpu_reg(c, UC_X86_REG_CS);
+
+	cpu__paging_regs(c, &st.regs);
+	st.regs.rflags &= RFLAGS_AC;
+	st.rip = cpu_reg(c, UC_X86_REG_RIP);
+	st.cpl = (st.regs.cr0 & CR0_PE) ? (uint8_t)(cs & 3) : 0;
+	st.code_bits = cpu__code_bits(c);
+	c->ac_fed = st.regs.rflags;
+	trc_start(&c->sink, &st);
+}

@@ -192,12 +192,12 @@ static int host_fault(struct cpu *c, const struct pg_fault *f)
 	uint64_t gpa = f->gpa;
 	int rc;
 
-	c->n.vmexits++;
-	if (c->tm) {
-		struct tm_event ev = { .kind = TM_EV_VMEXIT, .val = f->exit_reason };
+	struct trc_event ev = { .kind = TRC_EV_VMEXIT,
+				.vmexit = { .reason = f->exit_reason, .cause = TRC_EXIT_HOST_FAULT,
+					    .gpa = gpa } };
 
-		tm_event(c->tm, &ev);
-	}
+	c->n.vmexits++;
+	trc_event(&c->sink, &ev);
 	if (!h)
 		return -EFAULT;
 	if (h->tdx_on) {
@@ -240,26 +240,42 @@ static void read_fill_regs(struct cpu *c, struct fill_regs *f)
 	uc_reg_read_batch(c->uc, ids, vals, 6);
 }
 
-static int sync_paging(struct cpu *c, const struct fill_regs *fr)
+static void paging_regs(struct cpu *c, const struct fill_regs *fr, struct pg_regs *r)
 {
-	struct pg_regs r = c->regs;
-	const char *why = NULL;
-	int rc;
-
-	r.cr0 = fr->cr0;
+	*r = c->regs;
+	r->cr0 = fr->cr0;
 	/* QEMU 5 stores MOV to CR3's bit 63 (PCID no-flush) in CR3; the
 	 * hardware does not (SDM Vol. 3A 4.10.4.1). */
-	r.cr3 = fr->cr3 & ~CR3_NOFLUSH;
-	r.cr4 = fr->cr4;
-	r.efer = fr->efer.value;
-	r.pkrs = (uint32_t)c->msr.pkrs;
-	r.pkru = c->pkru;
+	r->cr3 = fr->cr3 & ~CR3_NOFLUSH;
+	r->cr4 = fr->cr4;
+	r->efer = fr->efer.value;
+	r->pkrs = (uint32_t)c->msr.pkrs;
+	r->pkru = c->pkru;
+}
+
+static int sync_paging(struct cpu *c, const struct fill_regs *fr)
+{
+	struct pg_regs r;
+
+	paging_regs(c, fr, &r);
 	if (c->mmu_valid && r.cr0 == c->regs.cr0 && r.cr3 == c->regs.cr3 &&
 	    r.cr4 == c->regs.cr4 && r.efer == c->regs.efer && r.pkrs == c->regs.pkrs &&
 	    r.pkru == c->regs.pkru)
 		return 0;
+	return cpu_set_paging(c, &r);
+}
+
+int cpu_set_paging(struct cpu *c, const struct pg_regs *regs)
+{
+	struct pg_regs r = *regs;
+	struct trc_event ev = { .kind = TRC_EV_MMU };
+	const char *why = NULL;
+	int rc;
+
 	c->regs = r;
 	c->mmu_valid = false;
+	ev.mmu.regs = r;
+	trc_event(&c->sink, &ev);
 	rc = pg_mmu_init(&c->mmu, &r, &c->pgcpu, &why);
 	if (rc) {
 		cpu_run_stop(c, CPU_STOP_ERROR, "paging state the CPU model cannot hold: %s "
@@ -293,6 +309,15 @@ int cpu_sync_paging(struct cpu *c)
 	return sync_paging(c, &f);
 }
 
+void cpu__paging_regs(struct cpu *c, struct pg_regs *r)
+{
+	struct fill_regs f;
+
+	read_fill_regs(c, &f);
+	paging_regs(c, &f, r);
+	r->rflags = f.rflags;
+}
+
 static bool in_range(uint64_t page, uint64_t base, uint64_t limit)
 {
 	return page <= base + limit && base <= page + 0xfff;
@@ -316,10 +341,12 @@ static bool implicit_access(struct cpu *c, uint64_t page)
 	return false;
 }
 
+static int translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
+		     struct pg_walk2d *r);
+
 int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
 		  struct pg_walk2d *r)
 {
-	struct pg_req rq = { .va = va, .access = access, .cpl = cpl, .implicit = implicit };
 	int rc;
 
 	if (!c->mmu_valid) {
@@ -327,6 +354,36 @@ int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool 
 		if (rc < 0)
 			return rc;
 	}
+	rc = translate(c, va, access, cpl, implicit, r);
+	if (rc >= 0) {
+		struct trc_event ev = { .kind = TRC_EV_XLATE };
+
+		ev.xlate.la = va;
+		ev.xlate.access = access;
+		ev.xlate.cpl = cpl;
+		ev.xlate.implicit = implicit;
+		ev.xlate.ac = (c->mmu.regs.rflags & RFLAGS_AC) != 0;
+		ev.xlate.vector = r->fault.vector;
+		trc_event(&c->sink, &ev);
+	}
+	return rc;
+}
+
+int cpu_replay_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
+			 bool ac, struct pg_walk2d *r)
+{
+	if (!c->mmu_valid)
+		return -EINVAL; /* a TRC_EV_MMU comes first */
+	c->mmu.regs.rflags = ac ? RFLAGS_AC : 0;
+	return translate(c, va, access, cpl, implicit, r);
+}
+
+static int translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
+		     struct pg_walk2d *r)
+{
+	struct pg_req rq = { .va = va, .access = access, .cpl = cpl, .implicit = implicit };
+	int rc;
+
 	if (!c->host) {
 		/* No host dimension: the guest walk straight over guest RAM
 		 * (what pg_walk2d would do, without its nested accessor). */
@@ -480,6 +537,34 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 		cpu__rev_fill(c, va, e->paddr,
 			      implicit || (access != PG_ACC_FETCH && implicit_access(c, va)));
 	return true;
+}
+
+/* Every table read of a functional walk, for the feed's table_read()
+ * (guest RAM only: the host tables above it are the hypervisor model's). */
+static int watch_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
+{
+	struct cpu_watch *w = opaque;
+
+	if (r->addr < w->c->ram.size)
+		trc_table_read(&w->c->sink, r->addr & ~UINT64_C(0xfff));
+	return w->inner.ref(w->inner.opaque, r, f);
+}
+
+static void watch(struct cpu *c, struct cpu_watch *w, struct pg_accessor *acc)
+{
+	if (acc->ref == watch_ref)
+		return;
+	w->c = c;
+	w->inner = *acc;
+	*acc = (struct pg_accessor){ .ref = watch_ref, .opaque = w };
+}
+
+void cpu__watch_tables(struct cpu *c)
+{
+	watch(c, &c->watch[0], &c->gmem);
+	c->nested.mem = c->gmem;
+	if (c->hd)
+		watch(c, &c->watch[1], &c->hd->host.mem);
 }
 
 struct hv_tdx *cpu__tdx(struct cpu *c)

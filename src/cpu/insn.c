@@ -148,8 +148,8 @@ static int invpcid(struct cpu *c, cs_insn *in)
 	if (type <= 1 && pcid && !(cpu_reg(c, UC_X86_REG_CR4) & CR4_PCIDE))
 		return gp0(c);
 
-	struct tm_event ev = { .kind = TM_EV_INVPCID, .type = (uint8_t)type, .pcid = pcid,
-			       .addr = desc[1] };
+	struct trc_event ev = { .kind = TRC_EV_INVPCID,
+				.invpcid = { .type = (uint8_t)type, .pcid = pcid, .la = desc[1] } };
 	cpu__event(c, &ev);
 	uc_ctl_flush_tlb(c->uc);
 	wr(c, UC_X86_REG_RIP, in->address + in->size);
@@ -177,13 +177,22 @@ static int tdcall(struct cpu *c, uint64_t rip)
 		wr(c, UC_X86_REG_RAX, TDX_SUCCESS);
 	} else if (leaf == TDCALL_VP_VMCALL) {
 		uint64_t r10 = TDVMCALL_INVALID_OPND;
-		struct tm_event ev = { .kind = TM_EV_VMEXIT, .val = 77 /* TDCALL exit reason */ };
+		struct trc_event ev = { .kind = TRC_EV_VMEXIT,
+					.vmexit = { .reason = 77 /* TDCALL */, .cause = TRC_EXIT_GUEST } };
 
 		c->n.vmexits++;
 		cpu__event(c, &ev);
-		if (cpu_reg(c, UC_X86_REG_R10) == 0 && cpu_reg(c, UC_X86_REG_R11) == TDVMCALL_MAP_GPA &&
-		    hv_tdx_map_gpa(t, cpu_reg(c, UC_X86_REG_R12), cpu_reg(c, UC_X86_REG_R13)) == 0)
-			r10 = TDVMCALL_SUCCESS;
+		if (cpu_reg(c, UC_X86_REG_R10) == 0 && cpu_reg(c, UC_X86_REG_R11) == TDVMCALL_MAP_GPA) {
+			struct trc_event mg = { .kind = TRC_EV_MAPGPA };
+
+			mg.mapgpa.gpa = cpu_reg(c, UC_X86_REG_R12);
+			mg.mapgpa.bytes = cpu_reg(c, UC_X86_REG_R13);
+			mg.mapgpa.shared = hv_tdx_gpa_shared(t, mg.mapgpa.gpa);
+			mg.mapgpa.ok = hv_tdx_map_gpa(t, mg.mapgpa.gpa, mg.mapgpa.bytes) == 0;
+			if (mg.mapgpa.ok)
+				r10 = TDVMCALL_SUCCESS;
+			trc_event(&c->sink, &mg);
+		}
 		uc_ctl_flush_tlb(c->uc);
 		wr(c, UC_X86_REG_R10, r10);
 		wr(c, UC_X86_REG_RAX, TDX_SUCCESS);

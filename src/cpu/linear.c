@@ -138,21 +138,19 @@ int cpu__lin_access(struct cpu *c, uint64_t la, void *buf, unsigned len, bool wr
 		rc = cpu__phys_rw(c, pa[i], p, part[i], write);
 		if (rc)
 			return rc;
+		if (write)
+			trc_write(&c->sink, pa[i], p, part[i]);
 		p += part[i];
 	}
 	/* These are the CPU's own accesses (IDT, GDT, TSS, the frame, SYSCALL
 	 * state) that tdpsim makes in QEMU's place: the timing model sees them
 	 * as the hardware's, with supervisor rights when implicit. */
-	if (c->tm)
-		for (unsigned done = 0; done < len; done += 128) {
-			unsigned n = len - done < 128 ? len - done : 128;
-			uint64_t a = wrap32 ? (la + done) & 0xffffffffull : la + done;
-			uint8_t kind = write ? TM_WRITE : TM_READ, acpl = implicit ? 0 : cpl;
+	for (unsigned done = 0; done < len && c->sink.n; done += 128) {
+		unsigned n = len - done < 128 ? len - done : 128;
+		uint64_t a = wrap32 ? (la + done) & 0xffffffffull : la + done;
 
-			tm_access(c->tm, a, (uint8_t)n, kind, acpl);
-			if (c->on_access)
-				c->on_access(c->on_access_opaque, a, (uint8_t)n, kind, acpl);
-		}
+		trc_access(&c->sink, a, (uint8_t)n, write ? TRC_WRITE : TRC_READ, cpl, implicit);
+	}
 	return 0;
 }
 

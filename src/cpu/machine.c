@@ -88,7 +88,7 @@ static bool hook_invalid(uc_engine *uc, void *opaque)
 static void hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		     void *opaque)
 {
-	cpu__mem(opaque, type, addr, size);
+	cpu__mem(opaque, type, addr, size, value);
 }
 
 /* After a device access that may have changed the machine: an exit
@@ -225,7 +225,7 @@ void cpu_run_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
 
 bool cpu__need_block_hook(const struct cpu *c)
 {
-	return c->tm || c->max_insns || c->on_event || c->bus.next_deadline != UINT64_MAX ||
+	return c->tm || c->max_insns || c->sink.n || c->bus.next_deadline != UINT64_MAX ||
 	       dev_intr_pending((struct dev_bus *)&c->bus) >= 0;
 }
 

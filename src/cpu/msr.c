@@ -110,7 +110,7 @@ static void wrmsr(struct cpu *c)
 
 	if (msr != MSR_IA32_PKRS || !(c->cfg.cpu.features & TM_FEAT_PKS) || c->cur_cpl)
 		return;
-	struct tm_event ev = { .kind = TM_EV_MSR, .msr = msr, .val = v & UINT32_MAX };
+	struct trc_event ev = { .kind = TRC_EV_MSR, .msr = { .index = msr, .value = v & UINT32_MAX } };
 
 	c->msr.pkrs = v & UINT32_MAX;
 	c->mmu_valid = false;
@@ -145,10 +145,10 @@ void cpu__msr_site(struct cpu *c, uint64_t addr)
 		 * the engine needs the value: EAX (ECX = EDX = 0, else QEMU
 		 * raises #GP and nothing changes). */
 		if (cpu_reg(c, UC_X86_REG_ECX) == 0 && cpu_reg(c, UC_X86_REG_EDX) == 0) {
-			struct tm_event ev = { .kind = TM_EV_PKRU };
+			struct trc_event ev = { .kind = TRC_EV_PKRU };
 
 			c->pkru = (uint32_t)cpu_reg(c, UC_X86_REG_EAX);
-			ev.val = c->pkru;
+			ev.reg.value = c->pkru;
 			c->mmu_valid = false;
 			uc_ctl_flush_tlb(c->uc);
 			cpu__event(c, &ev);

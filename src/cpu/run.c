@@ -33,8 +33,8 @@
  * still take back part of the last block before it is fed). */
 static void feed_insns(struct cpu *c)
 {
-	if (c->tm && c->tm_insns_pending) {
-		tm_insns(c->tm, c->tm_insns_pending);
+	if (c->tm_insns_pending) {
+		trc_insns(&c->sink, c->tm_insns_pending);
 		c->tm_insns_pending = 0;
 	}
 }
@@ -102,6 +102,12 @@ static bool after_hlt(struct cpu *c)
 int cpu_run(struct cpu *c)
 {
 	c->stop = CPU_STOP_NONE;
+	if (!c->started) {
+		/* The start state is an event: the model of a LONG64 boot,
+		 * entered with paging on, walks from the first access. */
+		c->started = true;
+		cpu_feed_start(c);
+	}
 	cpu_sync_paging(c);
 	while (!c->stop) {
 		uint64_t rip;

@@ -57,7 +57,7 @@ enum tm_event_kind {
 	TM_EV_VMEXIT,    /* a VM exit (val: exit reason) */
 	TM_EV_VMENTRY,   /* a VM entry */
 	TM_EV_PKRU,      /* val: new PKRU (WRPKRU / XRSTOR) */
-	TM_EV_MSR,       /* pcid = MSR index, val = value (IA32_PKRS ...) */
+	TM_EV_MSR,       /* msr: the MSR index, val: the value (IA32_PKRS, EFER) */
 	TM_EV_RFLAGS,    /* val: RFLAGS (only AC matters: SMAP, SDM Vol. 3A 4.6) */
 };
 
@@ -65,7 +65,7 @@ struct tm_event {
 	uint8_t kind;    /* enum tm_event_kind */
 	uint8_t type;    /* INVPCID/INVEPT/INVVPID type */
 	uint16_t pcid;   /* INVPCID: PCID; INVVPID: VPID */
-	uint32_t msr;
+	uint32_t msr;    /* TM_EV_MSR: the MSR index */
 	uint64_t val;
 	uint64_t addr;
 };
@@ -78,6 +78,10 @@ struct tm_event {
 int tm_model_new(const struct tm_config *cfg, const struct tm_env *env,
 		 const struct pg_regs *regs, struct tm_model **out, char *why, unsigned why_len);
 void tm_model_free(struct tm_model *m);
+
+/* The start state: the paging registers before anything ran (a LONG64
+ * boot enters with paging on). Nothing is counted: the TLBs are empty. */
+void tm_set_regs(struct tm_model *m, const struct pg_regs *regs);
 
 /* The VPID (Intel) / ASID (AMD) that tags guest entries; 0 = VPID off
  * (entries are flushed at every VM entry and exit, SDM Vol. 3C 29.1). */

@@ -331,6 +331,14 @@ static void vmx_transition(struct tm_model *m)
 	account(m, TM_FL_VMX, m->cfg.cost.flush);
 }
 
+void tm_set_regs(struct tm_model *m, const struct pg_regs *regs)
+{
+	if (!memcmp(&m->regs, regs, sizeof(*regs)))
+		return; /* the model was built with them (no second PDPTE load) */
+	m->regs = *regs;
+	tm__rebuild(m, true);
+}
+
 void tm_event(struct tm_model *m, const struct tm_event *ev)
 {
 	struct tlb_match mt;
@@ -387,7 +395,7 @@ void tm_event(struct tm_model *m, const struct tm_event *ev)
 		tm__rebuild(m, false);
 		break;
 	case TM_EV_MSR:
-		msr = ev->msr ? ev->msr : ev->pcid;
+		msr = ev->msr;
 		if (msr == MSR_IA32_PKRS) {
 			m->regs.pkrs = (uint32_t)ev->val;
 			tm__rebuild(m, false);
