@@ -32,27 +32,19 @@ static const uint8_t kcode[] = {
 /* An ELF64 executable: one PT_LOAD of kcode at 1 MiB, entry there. */
 static size_t build_elf64(uint8_t *b, size_t cap)
 {
-	Elf64_Ehdr e = { 0 };
-	Elf64_Phdr p = { 0 };
 	size_t off = 0x100;
+	/* One PT_LOAD of kcode at 1 MiB (paddr = vaddr), entry there. */
+	Elf64_Ehdr e = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64,
+				      ELFDATA2LSB, EV_CURRENT },
+			 .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+			 .e_entry = 0x100000, .e_phoff = sizeof(e), .e_ehsize = sizeof(e),
+			 .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 1 };
+	Elf64_Phdr p = { .p_type = PT_LOAD, .p_offset = off, .p_vaddr = 0x100000,
+			 .p_paddr = 0x100000, .p_filesz = sizeof(kcode),
+			 .p_memsz = sizeof(kcode), .p_flags = PF_R | PF_X };
 
 	g_assert_cmpuint(cap, >=, off + sizeof(kcode));
 	memset(b, 0, cap);
-	memcpy(e.e_ident, ELFMAG, SELFMAG);
-	e.e_ident[EI_CLASS] = ELFCLASS64;
-	e.e_ident[EI_DATA] = ELFDATA2LSB;
-	e.e_ident[EI_VERSION] = EV_CURRENT;
-	e.e_type = ET_EXEC;
-	e.e_machine = EM_X86_64;
-	e.e_version = EV_CURRENT;
-	e.e_entry = 0x100000;
-	e.e_phoff = sizeof(e);
-	e.e_ehsize = sizeof(e);
-	e.e_phentsize = sizeof(Elf64_Phdr);
-	e.e_phnum = 1;
-	p = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = off, .p_vaddr = 0x100000,
-			  .p_paddr = 0x100000, .p_filesz = sizeof(kcode),
-			  .p_memsz = sizeof(kcode), .p_flags = PF_R | PF_X };
 	memcpy(b, &e, sizeof(e));
 	memcpy(b + sizeof(e), &p, sizeof(p));
 	memcpy(b + off, kcode, sizeof(kcode));
