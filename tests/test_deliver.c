@@ -162,7 +162,7 @@ static void t_intr(uc_engine *uc, uint32_t intno, void *opaque)
 		ev.has_error = cpu_vector_has_error(intno);
 		if (ev.has_error && cpu_ctx_begin(c) == 0)
 			ev.error = cpu_ctx_error_code(c);
-		if (intno == CPU_VEC_PF)
+		if (intno == X86_VEC_PF)
 			ev.cr2 = reg(t, UC_X86_REG_CR2);
 	}
 	t->rc = cpu_deliver(c, &ev);
@@ -276,12 +276,12 @@ static void long_mode(struct tb *t, const uint8_t *ucode, size_t ulen)
 	/* TSS64 (SDM Vol. 3A Figure 7-11): RSP0 at +4, IST1 at +36. */
 	put8(t, TSS64 + 4, 0x210000);
 	put8(t, TSS64 + 36, 0x2200f8);
-	gate64(t, CPU_VEC_PF, H_PF, 0, 0, 0xe);
-	gate64(t, CPU_VEC_GP, H_GP, 0, 0, 0xe);
-	gate64(t, CPU_VEC_DF, H_DF, 0, 1, 0xe);
+	gate64(t, X86_VEC_PF, H_PF, 0, 0, 0xe);
+	gate64(t, X86_VEC_GP, H_GP, 0, 0, 0xe);
+	gate64(t, X86_VEC_DF, H_DF, 0, 1, 0xe);
 	gate64(t, 0x21, H_21, 3, 1, 0xe);
 	gate64(t, 0x80, H_80, 3, 0, 0xf);
-	gate64(t, CPU_VEC_NP, H_NP, 0, 0, 0xe);
+	gate64(t, X86_VEC_NP, H_NP, 0, 0, 0xe);
 	/* Boot first: it leaves GDTR and IDTR empty for the kernel to load. */
 	struct cpu_boot b = {
 	    .kind = CPU_BOOT_LONG64, .entry = KENTRY, .cr3 = 0x1000, .rsp = 0x90000};
@@ -342,7 +342,7 @@ static void test_boot_multiboot(void)
 	g_assert_cmphex(reg(&t, UC_X86_REG_EAX), ==, 0x2badb002);
 	g_assert_cmphex(reg(&t, UC_X86_REG_EBX), ==, 0x9500);
 	g_assert_cmphex(reg(&t, UC_X86_REG_CR0), ==, 0x11); /* PE|ET, PG=0 */
-	g_assert_cmphex(cpu_rdmsr(&t.c, CPU_MSR_EFER), ==, 0);
+	g_assert_cmphex(cpu_rdmsr(&t.c, MSR_IA32_EFER), ==, 0);
 	g_assert_cmpstr(cpu_mode_name(&t.c), ==, "protected");
 	setreg(&t, UC_X86_REG_RSP, 0x80000);
 	g_assert_cmpint(run(&t, 0x100000, 0), ==, UC_ERR_OK);
@@ -375,7 +375,7 @@ static void test_long_pf_cpl3(void)
 	g_assert_cmpint(run(&t, KENTRY, 0), ==, UC_ERR_OK);
 	g_assert_cmpint(t.rc, ==, 0);
 	g_assert_cmpint(t.nintr, ==, 1);
-	g_assert_cmpuint(t.intnos[0], ==, CPU_VEC_PF);
+	g_assert_cmpuint(t.intnos[0], ==, X86_VEC_PF);
 	/* Handler ran (HLT at H_PF) at CPL 0 with CS 0x08, SS = NULL (RPL 0). */
 	g_assert_cmphex(reg(&t, UC_X86_REG_RIP), ==, H_PF + 1);
 	g_assert_cmpuint(cpu_cpl(&t.c), ==, 0);
@@ -395,7 +395,7 @@ static void test_long_pf_cpl3(void)
 	g_assert_cmphex(reg(&t, UC_X86_REG_CR2), ==, 0x403008);
 	g_assert_cmphex(reg(&t, UC_X86_REG_CR3), ==, 0x1000);
 	/* Interrupt gate: IF cleared. */
-	g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & CPU_RFLAGS_IF, ==, 0);
+	g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & RFLAGS_IF, ==, 0);
 	/* The frame write went through the engine: the 2 MiB page PD[1] got
 	 * A (bit 5) and D (bit 6), as the hardware's write would set them. */
 	g_assert_cmphex(get8(&t, 0x3008) & 0x60, ==, 0x60);
@@ -443,8 +443,8 @@ static void test_int80(void)
 			g_assert_cmphex(reg(&t, UC_X86_REG_RIP), ==, H_80 + 1);
 			g_assert_cmphex(reg(&t, UC_X86_REG_RSP), ==, 0x20ffd8);
 			g_assert_cmphex(get8(&t, 0x20ffd8), ==, UCODE + 2);
-			g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & CPU_RFLAGS_IF, ==,
-					CPU_RFLAGS_IF);
+			g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & RFLAGS_IF, ==,
+					RFLAGS_IF);
 		} else {
 			/* Gate DPL 0 < CPL 3: #GP with error code vector*8+2
 			 * (IDT=1, EXT=0 for INT n) = 0x402, reported at the INT
@@ -489,11 +489,11 @@ static void test_double_fault(void)
 	g_assert_cmphex(get8(&t, 0x2200e8), ==, 0x23);
 	const struct cpu_chain *ch = cpu_deliver_chain(&t.c);
 	g_assert_cmpuint(ch->n, ==, 3); /* #PF, #PF (escalated), #DF */
-	g_assert_cmpuint(ch->l[0].vector, ==, CPU_VEC_PF);
-	g_assert_cmpuint(ch->l[1].vector, ==, CPU_VEC_PF);
+	g_assert_cmpuint(ch->l[0].vector, ==, X86_VEC_PF);
+	g_assert_cmpuint(ch->l[1].vector, ==, X86_VEC_PF);
 	g_assert_cmphex(ch->l[1].error, ==, 0x2);
 	g_assert_true(ch->l[1].escalated);
-	g_assert_cmpuint(ch->l[2].vector, ==, CPU_VEC_DF);
+	g_assert_cmpuint(ch->l[2].vector, ==, X86_VEC_DF);
 	g_assert_false(ch->triple);
 	tb_free(&t);
 }
@@ -507,13 +507,13 @@ static void test_triple_fault(void)
 				    0x40, 0x00, 0x77, 0x00, 0x00, 0x00};
 	long_mode(&t, u, sizeof(u));
 	put8(&t, TSS64 + 4, 0x404000);
-	gate64(&t, CPU_VEC_DF, H_DF, 0, 0, 0xe); /* no IST */
+	gate64(&t, X86_VEC_DF, H_DF, 0, 0, 0xe); /* no IST */
 	run(&t, KENTRY, 0);
 	g_assert_cmpint(t.rc, ==, CPU_TRIPLE_FAULT);
 	const struct cpu_chain *ch = cpu_deliver_chain(&t.c);
 	g_assert_true(ch->triple);
 	g_assert_cmpuint(ch->n, ==, 4); /* #PF -> #PF -> #DF -> #PF */
-	g_assert_cmpuint(ch->l[3].vector, ==, CPU_VEC_PF);
+	g_assert_cmpuint(ch->l[3].vector, ==, X86_VEC_PF);
 
 	char *text = NULL;
 	size_t len = 0;
@@ -553,7 +553,7 @@ static void prot_mode(struct tb *t, const uint8_t *ucode, size_t ulen)
 	/* TSS32 (SDM Vol. 3A Figure 7-2): ESP0 at +4, SS0 at +8. */
 	put4(t, TSS32 + 4, 0x50000);
 	put4(t, TSS32 + 8, K_DS32);
-	gate32(t, CPU_VEC_GP, H_GP, 0, 0xe);
+	gate32(t, X86_VEC_GP, H_GP, 0, 0xe);
 	uc_x86_mmr idtr = {.base = IDT32, .limit = 256 * 8 - 1};
 	g_assert_cmpint(uc_reg_write(t->c.uc, UC_X86_REG_IDTR, &idtr), ==, UC_ERR_OK);
 	uc_x86_mmr tr = {.selector = TSS32_SEL, .base = TSS32, .limit = 0x67, .flags = 0x8b00};
@@ -582,7 +582,7 @@ static void test_prot32(void)
 	g_assert_cmpint(run(&t, KENTRY, 0), ==, UC_ERR_OK);
 	g_assert_cmpint(t.rc, ==, 0);
 	g_assert_cmpint(t.nintr, ==, 1);
-	g_assert_cmpuint(t.intnos[0], ==, CPU_VEC_GP);
+	g_assert_cmpuint(t.intnos[0], ==, X86_VEC_GP);
 	g_assert_cmphex(reg(&t, UC_X86_REG_RIP), ==, H_GP + 1);
 	g_assert_cmpuint(cpu_cpl(&t.c), ==, 0);
 	g_assert_cmphex(reg(&t, UC_X86_REG_CS), ==, K_CS32);
@@ -597,7 +597,7 @@ static void test_prot32(void)
 	g_assert_cmphex(get4(&t, 0x4fff0), ==, 0x1b);
 	g_assert_cmphex(get4(&t, 0x4ffec), ==, UCODE);
 	g_assert_cmphex(get4(&t, 0x4ffe8), ==, 0);
-	g_assert_cmphex(reg(&t, UC_X86_REG_EFLAGS) & CPU_RFLAGS_IF, ==, 0);
+	g_assert_cmphex(reg(&t, UC_X86_REG_EFLAGS) & RFLAGS_IF, ==, 0);
 	tb_free(&t);
 }
 
@@ -610,7 +610,7 @@ static void test_real_ivt(void)
 	/* Real-address mode through the blob: CR0.PE = 0, EFER = 0, 16-bit
 	 * segments with base = selector << 4. */
 	g_assert_cmpint(cpu_ctx_begin(c), ==, 0);
-	cpu_ctx_set_cr(c, 0, CPU_CR0_ET);
+	cpu_ctx_set_cr(c, 0, CR0_ET);
 	cpu_ctx_set_efer(c, 0);
 	cpu_ctx_set_hflags(c, cpu_ctx_hflags(c) &
 				  ~(CPU_HF_PE | CPU_HF_LMA | CPU_HF_CS64 | CPU_HF_CPL));
@@ -639,7 +639,7 @@ static void test_real_ivt(void)
 	g_assert_cmphex(reg(&t, UC_X86_REG_SP), ==, 0xfa);
 	g_assert_cmphex(reg(&t, UC_X86_REG_CS), ==, 0x300);
 	g_assert_cmphex(reg(&t, UC_X86_REG_IP), ==, 0x201);
-	g_assert_cmphex(reg(&t, UC_X86_REG_EFLAGS) & CPU_RFLAGS_IF, ==, 0);
+	g_assert_cmphex(reg(&t, UC_X86_REG_EFLAGS) & RFLAGS_IF, ==, 0);
 	tb_free(&t);
 }
 
@@ -661,11 +661,11 @@ static void test_syscall_sysret(void)
 	code(&t, 0x8800, ks, sizeof(ks));
 	/* STAR[47:32] = 0x08 (SYSCALL CS, SS = +8); STAR[63:48] = 0x18
 	 * (SYSRETQ CS = +16 = 0x28|3, SS = +8 = 0x20|3). */
-	g_assert_cmpint(cpu_wrmsr(&t.c, CPU_MSR_STAR, 0x0018000800000000ull), ==, 0);
-	g_assert_cmpint(cpu_wrmsr(&t.c, CPU_MSR_LSTAR, 0x8800), ==, 0);
-	g_assert_cmpint(cpu_wrmsr(&t.c, CPU_MSR_FMASK, 0x200), ==, 0);
-	uint64_t efer = cpu_rdmsr(&t.c, CPU_MSR_EFER) | CPU_EFER_SCE;
-	g_assert_cmpint(cpu_wrmsr(&t.c, CPU_MSR_EFER, efer), ==, 0);
+	g_assert_cmpint(cpu_wrmsr(&t.c, MSR_IA32_STAR, 0x0018000800000000ull), ==, 0);
+	g_assert_cmpint(cpu_wrmsr(&t.c, MSR_IA32_LSTAR, 0x8800), ==, 0);
+	g_assert_cmpint(cpu_wrmsr(&t.c, MSR_IA32_FMASK, 0x200), ==, 0);
+	uint64_t efer = cpu_rdmsr(&t.c, MSR_IA32_EFER) | EFER_SCE;
+	g_assert_cmpint(cpu_wrmsr(&t.c, MSR_IA32_EFER, efer), ==, 0);
 	/* Stop at the kernel entry first. */
 	g_assert_cmpint(run(&t, KENTRY, 0x8800), ==, UC_ERR_OK);
 	g_assert_cmpint(t.rc, ==, 0);
@@ -675,7 +675,7 @@ static void test_syscall_sysret(void)
 	g_assert_cmphex(reg(&t, UC_X86_REG_SS), ==, 0x10);
 	g_assert_cmphex(reg(&t, UC_X86_REG_RCX), ==, UCODE + 2);	    /* return RIP */
 	g_assert_cmphex(reg(&t, UC_X86_REG_R11), ==, 0x202);		    /* RFLAGS */
-	g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & CPU_RFLAGS_IF, ==, 0); /* FMASK */
+	g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & RFLAGS_IF, ==, 0); /* FMASK */
 	/* On to SYSRETQ and back to user mode. */
 	g_assert_cmpint(run(&t, 0x8800, UCODE + 2), ==, UC_ERR_OK);
 	g_assert_cmpint(t.nintr, ==, 0); /* mov rdx, cr0 ran: CPL was 0 */
@@ -685,7 +685,7 @@ static void test_syscall_sysret(void)
 	g_assert_cmphex(reg(&t, UC_X86_REG_CS), ==, 0x2b);
 	g_assert_cmphex(reg(&t, UC_X86_REG_SS), ==, 0x23);
 	g_assert_cmpuint(cpu_cpl(&t.c), ==, 3);
-	g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & CPU_RFLAGS_IF, ==, CPU_RFLAGS_IF);
+	g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & RFLAGS_IF, ==, RFLAGS_IF);
 	tb_free(&t);
 }
 
@@ -707,9 +707,9 @@ static void test_sysenter_sysexit(void)
 	    0x0f, 0x35,			  /* sysexit */
 	};
 	code(&t, 0x8900, ke, sizeof(ke));
-	g_assert_cmpint(cpu_wrmsr(&t.c, CPU_MSR_SYSENTER_CS, K_CS32), ==, 0);
-	g_assert_cmpint(cpu_wrmsr(&t.c, CPU_MSR_SYSENTER_ESP, 0x60000), ==, 0);
-	g_assert_cmpint(cpu_wrmsr(&t.c, CPU_MSR_SYSENTER_EIP, 0x8900), ==, 0);
+	g_assert_cmpint(cpu_wrmsr(&t.c, MSR_IA32_SYSENTER_CS, K_CS32), ==, 0);
+	g_assert_cmpint(cpu_wrmsr(&t.c, MSR_IA32_SYSENTER_ESP, 0x60000), ==, 0);
+	g_assert_cmpint(cpu_wrmsr(&t.c, MSR_IA32_SYSENTER_EIP, 0x8900), ==, 0);
 	g_assert_cmpint(run(&t, KENTRY, 0x8900), ==, UC_ERR_OK);
 	g_assert_cmpint(t.rc, ==, 0);
 	/* SDM Vol. 2B SYSENTER: CS = SYSENTER_CS, SS = +8, CPL 0, ESP/EIP from
@@ -719,7 +719,7 @@ static void test_sysenter_sysexit(void)
 	g_assert_cmphex(reg(&t, UC_X86_REG_CS), ==, K_CS32);
 	g_assert_cmphex(reg(&t, UC_X86_REG_SS), ==, K_DS32);
 	g_assert_cmpuint(cpu_cpl(&t.c), ==, 0);
-	g_assert_cmphex(reg(&t, UC_X86_REG_EFLAGS) & CPU_RFLAGS_IF, ==, 0);
+	g_assert_cmphex(reg(&t, UC_X86_REG_EFLAGS) & RFLAGS_IF, ==, 0);
 	g_assert_cmpint(run(&t, 0x8900, UCODE + 3), ==, UC_ERR_OK);
 	g_assert_cmpint(t.nintr, ==, 0);
 	/* SYSEXIT: CS = SYSENTER_CS + 16 | 3 = 0x53, SS = + 24 | 3 = 0x5b,
@@ -750,7 +750,7 @@ static void test_extint(void)
 	g_assert_cmphex(get8(&t, 0x20ffd8), ==, UCODE + 1);
 	g_assert_cmphex(get8(&t, 0x20ffe8), ==, 0x202);
 	g_assert_cmphex(reg(&t, UC_X86_REG_RIP), ==, H_80);
-	g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & CPU_RFLAGS_IF, ==, 0);
+	g_assert_cmphex(reg(&t, UC_X86_REG_RFLAGS) & RFLAGS_IF, ==, 0);
 	/* The handler runs at CPL 0 from there. */
 	g_assert_cmpint(uc_emu_start(t.c.uc, H_80, 0, 0, 1), ==, UC_ERR_OK);
 	g_assert_cmphex(reg(&t, UC_X86_REG_RIP), ==, H_80 + 1);
@@ -775,9 +775,9 @@ static void test_gate_errors(void)
 		uint8_t expect_vec;
 		uint64_t handler;
 	} cs[] = {
-	    {"not present", 0x20, 0x0e00, 0xfff, CPU_VEC_NP, H_NP},
-	    {"beyond the IDT limit", 0x90, 0, 0x90 * 16 - 1, CPU_VEC_GP, H_GP},
-	    {"call-gate type", 0x20, 0x8c00, 0xfff, CPU_VEC_GP, H_GP},
+	    {"not present", 0x20, 0x0e00, 0xfff, X86_VEC_NP, H_NP},
+	    {"beyond the IDT limit", 0x90, 0, 0x90 * 16 - 1, X86_VEC_GP, H_GP},
+	    {"call-gate type", 0x20, 0x8c00, 0xfff, X86_VEC_GP, H_GP},
 	};
 	for (unsigned i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
 		struct tb t;
@@ -824,7 +824,7 @@ static void test_linear_split(void)
 	long_mode(&t, u, sizeof(u));
 	uint8_t w[8] = {1, 2, 3, 4, 5, 6, 7, 8}, r[8];
 	g_assert_cmpint(cpu_lin_write(&t.c, 0x402ffc, w, 8, false, &f), ==, 0);
-	g_assert_cmpuint(f.vector, ==, CPU_VEC_PF);
+	g_assert_cmpuint(f.vector, ==, X86_VEC_PF);
 	g_assert_cmphex(f.addr, ==, 0x403000);
 	g_assert_cmphex(f.error_code, ==, 0x2); /* supervisor write, not present */
 	g_assert_cmphex(get4(&t, 0x402ffc), ==, 0);
@@ -837,7 +837,7 @@ static void test_linear_split(void)
 	g_assert_cmphex(v, ==, 0x8877665544332211ull);
 	/* Non-canonical in IA-32e mode: #GP(0) (no walk). */
 	g_assert_cmpint(cpu_lin_read(&t.c, 0x0000800000000000ull, r, 8, false, &f), ==, 0);
-	g_assert_cmpuint(f.vector, ==, CPU_VEC_GP);
+	g_assert_cmpuint(f.vector, ==, X86_VEC_GP);
 	tb_free(&t);
 }
 
@@ -859,31 +859,31 @@ static void test_unhooked(void)
 
 	tb_init_opt(&t, false);
 	long_mode(&t, sc, sizeof(sc));
-	cpu_wrmsr(&t.c, CPU_MSR_EFER, cpu_rdmsr(&t.c, CPU_MSR_EFER) | CPU_EFER_SCE);
-	cpu_wrmsr(&t.c, CPU_MSR_STAR, 0x0018000800000000ull);
-	cpu_wrmsr(&t.c, CPU_MSR_LSTAR, 0x8800);
+	cpu_wrmsr(&t.c, MSR_IA32_EFER, cpu_rdmsr(&t.c, MSR_IA32_EFER) | EFER_SCE);
+	cpu_wrmsr(&t.c, MSR_IA32_STAR, 0x0018000800000000ull);
+	cpu_wrmsr(&t.c, MSR_IA32_LSTAR, 0x8800);
 	put8(&t, 0x8800, 0xf4);
 	g_assert_cmpint(run(&t, KENTRY, 0), ==, UC_ERR_OK);
 	g_assert_cmpint(t.nintr, ==, 1);
-	g_assert_cmpuint(t.intnos[0], ==, CPU_VEC_GP);
+	g_assert_cmpuint(t.intnos[0], ==, X86_VEC_GP);
 	g_assert_cmphex(get8(&t, 0x20ffd8), ==, UCODE + 2); /* frame RIP */
 	g_assert_cmphex(get8(&t, 0x20ffe0), ==, 0x2b);	    /* frame CS: CPL 3 */
 	tb_free(&t);
 
 	tb_init_opt(&t, false);
 	prot_mode(&t, se, sizeof(se));
-	cpu_wrmsr(&t.c, CPU_MSR_SYSENTER_CS, K_CS32);
-	cpu_wrmsr(&t.c, CPU_MSR_SYSENTER_EIP, 0x8800);
+	cpu_wrmsr(&t.c, MSR_IA32_SYSENTER_CS, K_CS32);
+	cpu_wrmsr(&t.c, MSR_IA32_SYSENTER_EIP, 0x8800);
 	g_assert_cmpint(run(&t, KENTRY, 0), ==, UC_ERR_OK);
 	g_assert_cmpint(t.nintr, ==, 1);
-	g_assert_cmpuint(t.intnos[0], ==, CPU_VEC_GP);
+	g_assert_cmpuint(t.intnos[0], ==, X86_VEC_GP);
 	g_assert_cmphex(get4(&t, 0x4ffec), ==, UCODE + 2); /* frame EIP */
 	g_assert_cmphex(get4(&t, 0x4fff0), ==, 0x1b);	   /* frame CS: CPL 3 */
 	tb_free(&t);
 
 	tb_init(&t); /* hooked, 64-bit mode */
 	long_mode(&t, se, sizeof(se));
-	cpu_wrmsr(&t.c, CPU_MSR_SYSENTER_CS, K_CS64);
+	cpu_wrmsr(&t.c, MSR_IA32_SYSENTER_CS, K_CS64);
 	g_assert_cmpint(run(&t, KENTRY, 0), ==, UC_ERR_INSN_INVALID);
 	g_assert_cmphex(reg(&t, UC_X86_REG_RIP), ==, UCODE);
 	g_assert_cmpint(t.nintr, ==, 0);

@@ -74,14 +74,14 @@ int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t le
 		goto out_io;
 	uint32_t hf = cpu_ctx_hflags(c) & ~HF_MODE;
 	if (lm) {
-		cpu_ctx_set_cr(c, 0, CPU_CR0_PE | CPU_CR0_ET | CPU_CR0_PG);
+		cpu_ctx_set_cr(c, 0, CR0_PE | CR0_ET | CR0_PG);
 		cpu_ctx_set_cr(c, 3, b->cr3);
-		cpu_ctx_set_cr(c, 4, CPU_CR4_PAE);
-		cpu_ctx_set_efer(c, CPU_EFER_LME | CPU_EFER_LMA);
+		cpu_ctx_set_cr(c, 4, CR4_PAE);
+		cpu_ctx_set_efer(c, EFER_LME | EFER_LMA);
 		hf |= CPU_HF_PE | CPU_HF_LMA;
 	} else {
 		/* Multiboot 0.6.96 section 3.2: PE=1, PG=0; EFER = 0. */
-		cpu_ctx_set_cr(c, 0, CPU_CR0_PE | CPU_CR0_ET);
+		cpu_ctx_set_cr(c, 0, CR0_PE | CR0_ET);
 		cpu_ctx_set_cr(c, 3, 0);
 		cpu_ctx_set_cr(c, 4, 0);
 		cpu_ctx_set_efer(c, 0);
@@ -104,7 +104,7 @@ int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t le
 	if (cpu_ctx_commit(c))
 		goto out_io;
 
-	uint64_t zero = 0, rfl = CPU_RFLAGS_FIXED, rip = b->entry;
+	uint64_t zero = 0, rfl = RFLAGS_FIXED, rip = b->entry;
 	for (unsigned i = 0; i < sizeof(gprs) / sizeof(gprs[0]); i++)
 		if (uc_reg_write(c->uc, gprs[i], &zero))
 			goto out_io;

@@ -211,12 +211,12 @@ int host_tables_init(struct host_tables *t, const struct host_mode *hm, uint64_t
 	if (hm->kind == HOST_EPT) {
 		struct ept_caps caps;
 		uint64_t eptp = table_base | ((uint64_t)(hm->ept_levels - 1) << EPTP_PWL_SHIFT) |
-				6 /* WB */;
+				X86_MT_WB;
 
 		ept_caps_all(&caps);
 		caps.maxphyaddr = cpu->maxphyaddr;
 		fmt = hm->ept_levels == 5 ? &ept_fmt5 : &ept_fmt4;
-		t->leaf = EPTE_RWX | (UINT64_C(6) << EPTE_MT_SHIFT);
+		t->leaf = EPTE_RWX | ((uint64_t)X86_MT_WB << EPTE_MT_SHIFT);
 		t->table = EPTE_RWX;
 		rc = pg_synth_init(&t->s, hram, fmt, table_base);
 		if (!rc)

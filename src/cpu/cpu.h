@@ -18,6 +18,7 @@
 
 #include <unicorn/unicorn.h>
 
+#include "arch/x86.h"
 #include "pc/dev.h"
 #include "cpu/ram.h"
 #include "paging/nested.h"

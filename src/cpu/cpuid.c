@@ -65,7 +65,6 @@
 #define CX1D_1GB     (1u << 26)
 #define CX1D_LM      (1u << 29)
 
-#define CR4_PKE_BIT (1ull << 22)
 
 #define MAX_BASIC_INTEL 0x15u  /* 15H: TSC/crystal ratio */
 #define MAX_BASIC_AMD   0x0du
@@ -131,7 +130,7 @@ static void leaf(const struct tm_config *cfg, uint32_t l, uint32_t sub, uint64_t
 		       feat(cfg, TM_FEAT_SMAP, C7B_SMAP);
 		o[2] = feat(cfg, TM_FEAT_PKU, C7C_PKU) | feat(cfg, TM_FEAT_LA57, C7C_LA57) |
 		       feat(cfg, TM_FEAT_PKS, C7C_PKS);
-		if ((cfg->cpu.features & TM_FEAT_PKU) && (cr4 & CR4_PKE_BIT))
+		if ((cfg->cpu.features & TM_FEAT_PKU) && (cr4 & CR4_PKE))
 			o[2] |= C7C_OSPKE;
 		break;
 	case 0xd:

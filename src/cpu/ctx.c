@@ -158,7 +158,7 @@ static int ctx_check_static(uc_engine *uc, struct cpu_ctx *x, char *why, size_t 
 	uc_reg_write(uc, UC_X86_REG_LDTR, &ldt);
 	uc_reg_write(uc, UC_X86_REG_GDTR, &gdt);
 	uc_reg_write(uc, UC_X86_REG_IDTR, &idt);
-	uint64_t rfl = 0x202 | CPU_RFLAGS_AC;
+	uint64_t rfl = 0x202 | RFLAGS_AC;
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &rfl);
 	CHECK(uc_context_save(uc, x->uctx) == UC_ERR_OK, "uc_context_save failed");
 
@@ -175,8 +175,8 @@ static int ctx_check_static(uc_engine *uc, struct cpu_ctx *x, char *why, size_t 
 		      E_REGS + 8 * i);
 	}
 	CHECK(get64(x, E_EIP) == rip, "eip not at offset %d", E_EIP);
-	CHECK((get64(x, E_EFLAGS) & (CPU_RFLAGS_AC | CPU_RFLAGS_IF)) ==
-		  (CPU_RFLAGS_AC | CPU_RFLAGS_IF),
+	CHECK((get64(x, E_EFLAGS) & (RFLAGS_AC | RFLAGS_IF)) ==
+		  (RFLAGS_AC | RFLAGS_IF),
 	      "eflags not at offset %d", E_EFLAGS);
 	for (int i = 0; i < 4; i++)
 		CHECK(get32(x, E_SEG(i) + SC_SEL) == (uint32_t)(0x18 + 8 * i + (i & 3)),
@@ -214,15 +214,15 @@ static int ctx_check_static(uc_engine *uc, struct cpu_ctx *x, char *why, size_t 
 		      E_HFLAGS);
 	}
 	/* efer: two values through WRMSR; hflags.LMA follows EFER.LMA. */
-	uint64_t efer0 = rd_msr(uc, CPU_MSR_EFER);
+	uint64_t efer0 = rd_msr(uc, MSR_IA32_EFER);
 	for (int k = 0; k < 2; k++) {
-		uint64_t v = k ? (CPU_EFER_SCE | CPU_EFER_LME | CPU_EFER_LMA | CPU_EFER_NXE) : 0;
-		CHECK(wr_msr(uc, CPU_MSR_EFER, v) == 0, "WRMSR EFER refused");
-		uint64_t back = rd_msr(uc, CPU_MSR_EFER);
+		uint64_t v = k ? (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE) : 0;
+		CHECK(wr_msr(uc, MSR_IA32_EFER, v) == 0, "WRMSR EFER refused");
+		uint64_t back = rd_msr(uc, MSR_IA32_EFER);
 		uc_context_save(uc, x->uctx);
 		CHECK(get64(x, E_EFER) == back, "efer not at offset %d (%#llx vs %#llx)", E_EFER,
 		      (unsigned long long)get64(x, E_EFER), (unsigned long long)back);
-		CHECK(!!(get32(x, E_HFLAGS) & CPU_HF_LMA) == !!(back & CPU_EFER_LMA),
+		CHECK(!!(get32(x, E_HFLAGS) & CPU_HF_LMA) == !!(back & EFER_LMA),
 		      "hflags.LMA does not follow EFER.LMA");
 	}
 	(void)efer0;
@@ -381,7 +381,7 @@ void cpu_ctx_load_seg(struct cpu *c, enum cpu_seg s, const struct cpu_seg_cache 
 	uint32_t nh = (get32(x, E_SEG(CPU_SEG_SS) + SC_FLAGS) & CPU_DESC_B) ? CPU_HF_SS32 : 0;
 	if (hf & CPU_HF_CS64) {
 		/* zero base assumed for DS, ES and SS in 64-bit code */
-	} else if (!(get64(x, E_CR(0)) & CPU_CR0_PE) || (get64(x, E_EFLAGS) & CPU_RFLAGS_VM) ||
+	} else if (!(get64(x, E_CR(0)) & CR0_PE) || (get64(x, E_EFLAGS) & RFLAGS_VM) ||
 		   !(hf & CPU_HF_CS32)) {
 		nh |= CPU_HF_ADDSEG;
 	} else if ((get64(x, E_SEG(CPU_SEG_DS) + SC_BASE) | get64(x, E_SEG(CPU_SEG_ES) + SC_BASE) |

@@ -81,25 +81,6 @@ struct cpu_seg_cache {
 #define CPU_HF_OSFXSR (1u << 22)
 #define CPU_HF_SMAP   (1u << 23)
 
-/* Control registers, EFER and flag bits used across src/cpu (SDM Vol. 3A
- * 2.5, 2.2.1; Vol. 1 3.4.3). */
-#define CPU_CR0_PE	 (1ull << 0)
-#define CPU_CR0_ET	 (1ull << 4)
-#define CPU_CR0_PG	 (1ull << 31)
-#define CPU_CR4_PAE	 (1ull << 5)
-#define CPU_EFER_SCE	 (1ull << 0)
-#define CPU_EFER_LME	 (1ull << 8)
-#define CPU_EFER_LMA	 (1ull << 10)
-#define CPU_EFER_NXE	 (1ull << 11)
-#define CPU_RFLAGS_CF	 (1ull << 0)
-#define CPU_RFLAGS_FIXED (1ull << 1) /* bit 1 always reads 1 */
-#define CPU_RFLAGS_TF	 (1ull << 8)
-#define CPU_RFLAGS_IF	 (1ull << 9)
-#define CPU_RFLAGS_IOPL	 (3ull << 12)
-#define CPU_RFLAGS_NT	 (1ull << 14)
-#define CPU_RFLAGS_RF	 (1ull << 16)
-#define CPU_RFLAGS_VM	 (1ull << 17)
-#define CPU_RFLAGS_AC	 (1ull << 18)
 
 /*
  * Run the self-check on c->uc and attach the blob to @c (c->ctx). Returns

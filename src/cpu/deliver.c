@@ -73,8 +73,8 @@ struct dlv {
 
 bool cpu_vector_has_error(unsigned v)
 {
-	return v == CPU_VEC_DF || (v >= CPU_VEC_TS && v <= CPU_VEC_PF) || v == CPU_VEC_AC ||
-	       v == CPU_VEC_CP;
+	return v == X86_VEC_DF || (v >= X86_VEC_TS && v <= X86_VEC_PF) || v == X86_VEC_AC ||
+	       v == X86_VEC_CP;
 }
 
 enum dclass { DC_BENIGN, DC_CONTRIB, DC_PF, DC_DF };
@@ -85,17 +85,17 @@ static enum dclass dclass_of(unsigned v, uint8_t kind)
 	if (kind != CPU_EV_EXCEPTION)
 		return DC_BENIGN;
 	switch (v) {
-	case CPU_VEC_DE:
-	case CPU_VEC_TS:
-	case CPU_VEC_NP:
-	case CPU_VEC_SS:
-	case CPU_VEC_GP:
-	case CPU_VEC_CP:
+	case X86_VEC_DE:
+	case X86_VEC_TS:
+	case X86_VEC_NP:
+	case X86_VEC_SS:
+	case X86_VEC_GP:
+	case X86_VEC_CP:
 		return DC_CONTRIB;
-	case CPU_VEC_PF:
-	case CPU_VEC_VE:
+	case X86_VEC_PF:
+	case X86_VEC_VE:
 		return DC_PF;
-	case CPU_VEC_DF:
+	case X86_VEC_DF:
 		return DC_DF;
 	default:
 		return DC_BENIGN;
@@ -138,7 +138,7 @@ static int from_walk(struct dlv *d, int rc, const struct pg_fault *f, const char
 	}
 	/* #PF error codes have no EXT bit; #GP/#SS(0) from a non-canonical
 	 * address do (SDM Vol. 3A 6.13). */
-	raise_fault(d, f->vector, f->vector == CPU_VEC_PF ? f->error_code : (d->ext ? ERR_EXT : 0),
+	raise_fault(d, f->vector, f->vector == X86_VEC_PF ? f->error_code : (d->ext ? ERR_EXT : 0),
 		    what);
 	d->ncr2 = f->addr;
 	return DLV_FAULT;
@@ -168,7 +168,7 @@ static int stack_write(struct dlv *d, uint64_t la, const void *buf, unsigned len
 	int rc = cpu__lin_access(d->c, la, (void *)buf, len, true, (uint8_t)cpl, false, true, &f);
 	if (rc || f.vector) {
 		rc = from_walk(d, rc, &f, "pushing the frame");
-		if (rc == DLV_FAULT && f.vector == CPU_VEC_PF) {
+		if (rc == DLV_FAULT && f.vector == X86_VEC_PF) {
 			uint64_t top = la + len, page = f.addr & ~0xfffull;
 			d->ncr2 = page == ((top - 1) & ~0xfffull) ? top - slot : page + 4096 - slot;
 		}
@@ -204,7 +204,7 @@ static int load_desc(struct dlv *d, uint16_t sel, uint32_t *e1, uint32_t *e2, bo
 		cpu_ctx_get_dt(d->c, false, &base, &limit);
 	}
 	if ((uint32_t)(sel | 7) > limit)
-		return raise_fault(d, ts ? CPU_VEC_TS : CPU_VEC_GP, sel_err(d, sel),
+		return raise_fault(d, ts ? X86_VEC_TS : X86_VEC_GP, sel_err(d, sel),
 				   "selector beyond the descriptor-table limit");
 	int rc = sys_read(d, base + (sel & ~7u), b, 8, "reading a segment descriptor");
 	if (rc)
@@ -233,20 +233,20 @@ static int target_cs(struct dlv *d, uint16_t sel, bool lm, struct cpu_seg_cache 
 	int rc;
 
 	if ((sel & 0xfffc) == 0)
-		return raise_fault(d, CPU_VEC_GP, d->ext ? ERR_EXT : 0,
+		return raise_fault(d, X86_VEC_GP, d->ext ? ERR_EXT : 0,
 				   "null code selector in gate");
 	rc = load_desc(d, sel, &e1, &e2, false);
 	if (rc)
 		return rc;
 	unsigned dpl = (e2 & CPU_DESC_DPL) >> CPU_DESC_DPL_SHIFT;
 	if (!(e2 & CPU_DESC_S) || !(e2 & CPU_DESC_CODE) || dpl > d->cpl)
-		return raise_fault(d, CPU_VEC_GP, sel_err(d, sel),
+		return raise_fault(d, X86_VEC_GP, sel_err(d, sel),
 				   "gate target is not a code segment at DPL <= CPL");
 	if (lm && (!(e2 & CPU_DESC_L) || (e2 & CPU_DESC_B)))
-		return raise_fault(d, CPU_VEC_GP, sel_err(d, sel),
+		return raise_fault(d, X86_VEC_GP, sel_err(d, sel),
 				   "gate target is not a 64-bit code segment");
 	if (!(e2 & CPU_DESC_P))
-		return raise_fault(d, CPU_VEC_NP, sel_err(d, sel),
+		return raise_fault(d, X86_VEC_NP, sel_err(d, sel),
 				   "gate target segment not present");
 	*newcpl = (e2 & DESC_CONFORMING) ? d->cpl : dpl;
 	desc_cache((uint16_t)((sel & ~3u) | *newcpl), e1, e2, cs);
@@ -284,7 +284,7 @@ static int dlv_real(struct dlv *d)
 
 	cpu_ctx_get_dt(c, true, &base, &limit);
 	if ((uint32_t)d->ev->vector * 4 + 3 > limit)
-		return raise_fault(d, CPU_VEC_GP, 0, "vector beyond the IVT limit");
+		return raise_fault(d, X86_VEC_GP, 0, "vector beyond the IVT limit");
 	rc = sys_read(d, base + d->ev->vector * 4u, ent, 4, "reading the IVT");
 	if (rc)
 		return rc;
@@ -304,7 +304,7 @@ static int dlv_real(struct dlv *d)
 	cs.sel = sel;
 	cs.base = (uint64_t)sel << 4;
 	cpu_ctx_load_seg(c, CPU_SEG_CS, &cs);
-	uint64_t rfl = d->rflags & ~(CPU_RFLAGS_IF | CPU_RFLAGS_TF | CPU_RFLAGS_AC | CPU_RFLAGS_RF);
+	uint64_t rfl = d->rflags & ~(RFLAGS_IF | RFLAGS_TF | RFLAGS_AC | RFLAGS_RF);
 	return finish(d, (d->rsp & ~0xffffull) | sp, rfl, (uint64_t)(ent[0] | ent[1] << 8));
 }
 
@@ -321,7 +321,7 @@ static int tss_stack32(struct dlv *d, unsigned newcpl, uint16_t *ss, uint32_t *e
 	unsigned off = t32 ? 4 + 8 * newcpl : 2 + 4 * newcpl;
 	unsigned len = t32 ? 6 : 4;
 	if (!(tr.flags & CPU_DESC_P) || off + len - 1 > tr.limit)
-		return raise_fault(d, CPU_VEC_TS, sel_err(d, tr.sel),
+		return raise_fault(d, X86_VEC_TS, sel_err(d, tr.sel),
 				   "stack pointer beyond the TSS limit");
 	rc = sys_read(d, tr.base + off, b, len, "reading the TSS");
 	if (rc)
@@ -345,14 +345,14 @@ static int dlv_prot(struct dlv *d)
 	uint8_t g[8];
 	int rc;
 
-	if (d->rflags & CPU_RFLAGS_VM) {
+	if (d->rflags & RFLAGS_VM) {
 		snprintf(d->why, d->why_len,
 			 "delivering vector %u: virtual-8086 mode is not supported", d->ev->vector);
 		return -ENOTSUP;
 	}
 	cpu_ctx_get_dt(c, true, &base, &limit);
 	if ((uint32_t)d->ev->vector * 8 + 7 > limit)
-		return raise_fault(d, CPU_VEC_GP, idt_err(d), "vector beyond the IDT limit");
+		return raise_fault(d, X86_VEC_GP, idt_err(d), "vector beyond the IDT limit");
 	rc = sys_read(d, base + d->ev->vector * 8u, g, 8, "reading the IDT");
 	if (rc)
 		return rc;
@@ -364,13 +364,13 @@ static int dlv_prot(struct dlv *d)
 		return -ENOTSUP;
 	}
 	if (type != GATE_INT16 && type != GATE_TRAP16 && type != GATE_INT32 && type != GATE_TRAP32)
-		return raise_fault(d, CPU_VEC_GP, idt_err(d), "not an interrupt or trap gate");
+		return raise_fault(d, X86_VEC_GP, idt_err(d), "not an interrupt or trap gate");
 	unsigned gdpl = (e2 & CPU_DESC_DPL) >> CPU_DESC_DPL_SHIFT;
 	if (d->soft && gdpl < d->cpl)
-		return raise_fault(d, CPU_VEC_GP, idt_err(d),
+		return raise_fault(d, X86_VEC_GP, idt_err(d),
 				   "software interrupt through a gate with DPL < CPL");
 	if (!(e2 & CPU_DESC_P))
-		return raise_fault(d, CPU_VEC_NP, idt_err(d), "gate not present");
+		return raise_fault(d, X86_VEC_NP, idt_err(d), "gate not present");
 	bool g32 = (type & 8) != 0;
 	unsigned w = g32 ? 4 : 2;
 	uint32_t off = g32 ? ((e1 & 0xffff) | (e2 & 0xffff0000u)) : (e1 & 0xffff);
@@ -394,7 +394,7 @@ static int dlv_prot(struct dlv *d)
 		if (rc)
 			return rc;
 		if ((nsel & 0xfffc) == 0)
-			return raise_fault(d, CPU_VEC_TS, d->ext ? ERR_EXT : 0,
+			return raise_fault(d, X86_VEC_TS, d->ext ? ERR_EXT : 0,
 					   "null SS in the TSS");
 		rc = load_desc(d, nsel, &s1, &s2, true);
 		if (rc)
@@ -403,10 +403,10 @@ static int dlv_prot(struct dlv *d)
 		if ((nsel & 3) != newcpl || sdpl != newcpl || !(s2 & CPU_DESC_S) ||
 		    (s2 & CPU_DESC_CODE) || !(s2 & CPU_DESC_W))
 			return raise_fault(
-			    d, CPU_VEC_TS, sel_err(d, nsel),
+			    d, X86_VEC_TS, sel_err(d, nsel),
 			    "TSS stack segment is not a writable data segment at the new CPL");
 		if (!(s2 & CPU_DESC_P))
-			return raise_fault(d, CPU_VEC_SS, sel_err(d, nsel),
+			return raise_fault(d, X86_VEC_SS, sel_err(d, nsel),
 					   "TSS stack segment not present");
 		desc_cache(nsel, s1, s2, &nss);
 		esp = nesp;
@@ -431,9 +431,9 @@ static int dlv_prot(struct dlv *d)
 	if (newstack)
 		cpu_ctx_load_seg(c, CPU_SEG_SS, &nss);
 	cpu_ctx_load_seg(c, CPU_SEG_CS, &cs);
-	uint64_t rfl = d->rflags & ~(CPU_RFLAGS_TF | CPU_RFLAGS_NT | CPU_RFLAGS_RF | CPU_RFLAGS_VM);
+	uint64_t rfl = d->rflags & ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
 	if (!(type & 1))
-		rfl &= ~CPU_RFLAGS_IF;
+		rfl &= ~RFLAGS_IF;
 	return finish(d, (esp & ~mask) | nsp, rfl, off);
 }
 
@@ -448,21 +448,21 @@ static int dlv_long(struct dlv *d)
 
 	cpu_ctx_get_dt(c, true, &base, &limit);
 	if ((uint32_t)d->ev->vector * 16 + 15 > limit)
-		return raise_fault(d, CPU_VEC_GP, idt_err(d), "vector beyond the IDT limit");
+		return raise_fault(d, X86_VEC_GP, idt_err(d), "vector beyond the IDT limit");
 	rc = sys_read(d, base + d->ev->vector * 16u, g, 16, "reading the IDT");
 	if (rc)
 		return rc;
 	uint32_t e1 = le32(g), e2 = le32(g + 4), e3 = le32(g + 8);
 	unsigned type = (e2 >> 8) & 0x1f;
 	if (type != GATE_INT32 && type != GATE_TRAP32)
-		return raise_fault(d, CPU_VEC_GP, idt_err(d),
+		return raise_fault(d, X86_VEC_GP, idt_err(d),
 				   "not a 64-bit interrupt or trap gate");
 	unsigned gdpl = (e2 & CPU_DESC_DPL) >> CPU_DESC_DPL_SHIFT;
 	if (d->soft && gdpl < d->cpl)
-		return raise_fault(d, CPU_VEC_GP, idt_err(d),
+		return raise_fault(d, X86_VEC_GP, idt_err(d),
 				   "software interrupt through a gate with DPL < CPL");
 	if (!(e2 & CPU_DESC_P))
-		return raise_fault(d, CPU_VEC_NP, idt_err(d), "gate not present");
+		return raise_fault(d, X86_VEC_NP, idt_err(d), "gate not present");
 	unsigned ist = e2 & 7;
 	uint64_t off = (e1 & 0xffff) | (e2 & 0xffff0000u) | ((uint64_t)e3 << 32);
 
@@ -481,7 +481,7 @@ static int dlv_long(struct dlv *d)
 		unsigned toff = ist ? 36 + 8 * (ist - 1) : 4 + 8 * newcpl;
 		cpu_ctx_get_seg(c, CPU_SEG_TR, &tr);
 		if (!(tr.flags & CPU_DESC_P) || toff + 7 > tr.limit)
-			return raise_fault(d, CPU_VEC_TS, sel_err(d, tr.sel),
+			return raise_fault(d, X86_VEC_TS, sel_err(d, tr.sel),
 					   "stack pointer beyond the TSS limit");
 		rc = sys_read(d, tr.base + toff, b, 8,
 			      ist ? "reading the IST pointer" : "reading RSP0-2 from the TSS");
@@ -515,9 +515,9 @@ static int dlv_long(struct dlv *d)
 		cpu_ctx_load_seg(c, CPU_SEG_SS, &nss);
 	}
 	cpu_ctx_load_seg(c, CPU_SEG_CS, &cs);
-	uint64_t rfl = d->rflags & ~(CPU_RFLAGS_TF | CPU_RFLAGS_NT | CPU_RFLAGS_RF | CPU_RFLAGS_VM);
+	uint64_t rfl = d->rflags & ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
 	if (type == GATE_INT32)
-		rfl &= ~CPU_RFLAGS_IF;
+		rfl &= ~RFLAGS_IF;
 	return finish(d, rsp, rfl, off);
 }
 
@@ -536,7 +536,7 @@ static void chain_add(struct cpu_chain *ch, const struct cpu_event *ev, uint64_t
 	l->kind = ev->kind;
 	l->has_error = ev->has_error;
 	l->error = ev->error;
-	l->cr2 = ev->vector == CPU_VEC_PF && ev->kind == CPU_EV_EXCEPTION ? ev->cr2 : 0;
+	l->cr2 = ev->vector == X86_VEC_PF && ev->kind == CPU_EV_EXCEPTION ? ev->cr2 : 0;
 	l->rip = rip;
 }
 
@@ -578,7 +578,7 @@ int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 
 	for (;;) {
 		chain_add(ch, &ev, insn_rip);
-		if (ev.vector == CPU_VEC_PF && ev.kind == CPU_EV_EXCEPTION)
+		if (ev.vector == X86_VEC_PF && ev.kind == CPU_EV_EXCEPTION)
 			cpu_ctx_set_cr(c, 2, ev.cr2); /* CR2 is loaded even if delivery fails */
 		struct dlv d = {.c = c,
 				.ev = &ev,
@@ -590,7 +590,7 @@ int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 				.cpl = cpu_ctx_hflags(c) & CPU_HF_CPL,
 				.why = ch->why,
 				.why_len = sizeof(ch->why)};
-		if (!(cpu_ctx_cr(c, 0) & CPU_CR0_PE))
+		if (!(cpu_ctx_cr(c, 0) & CR0_PE))
 			rc = dlv_real(&d);
 		else if (cpu_ctx_hflags(c) & CPU_HF_LMA)
 			rc = dlv_long(&d);
@@ -604,7 +604,7 @@ int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 		/* A fault while delivering @ev: Table 6-5. */
 		struct cpu_chain_link *l = &ch->l[ch->n - 1];
 		snprintf(l->failed, sizeof(l->failed), "%s", d.what);
-		if (d.nvec == CPU_VEC_PF)
+		if (d.nvec == X86_VEC_PF)
 			ch->have_walk = true;
 		enum dclass first = dclass_of(ev.vector, ev.kind);
 		enum dclass second = dclass_of(d.nvec, CPU_EV_EXCEPTION);
@@ -614,7 +614,7 @@ int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 					 .error = d.nerr,
 					 .cr2 = d.ncr2};
 		if ((first == DC_DF && second != DC_BENIGN) || ch->n >= CPU_CHAIN_MAX) {
-			if (d.nvec == CPU_VEC_PF)
+			if (d.nvec == X86_VEC_PF)
 				cpu_ctx_set_cr(c, 2, d.ncr2);
 			chain_add(ch, &next, insn_rip);
 			ch->triple = true;
@@ -628,13 +628,13 @@ int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 		}
 		if ((first == DC_CONTRIB && second == DC_CONTRIB) ||
 		    (first == DC_PF && second != DC_BENIGN)) {
-			if (d.nvec == CPU_VEC_PF) /* the second #PF loaded CR2 */
+			if (d.nvec == X86_VEC_PF) /* the second #PF loaded CR2 */
 				cpu_ctx_set_cr(c, 2, d.ncr2);
 			chain_add(ch, &next, insn_rip);
 			ch->l[ch->n - 1].escalated = true;
 			snprintf(ch->l[ch->n - 1].failed, sizeof(ch->l[0].failed),
 				 "escalated to #DF (SDM Vol. 3A Table 6-5)");
-			next = (struct cpu_event){.vector = CPU_VEC_DF,
+			next = (struct cpu_event){.vector = X86_VEC_DF,
 						  .kind = CPU_EV_EXCEPTION,
 						  .has_error = true,
 						  .error = 0};

@@ -30,30 +30,6 @@
 
 #include "cpu/cpu.h"
 
-/* Exception vectors (SDM Vol. 3A Table 6-1). */
-enum cpu_vec {
-	CPU_VEC_DE = 0,
-	CPU_VEC_DB = 1,
-	CPU_VEC_NMI = 2,
-	CPU_VEC_BP = 3,
-	CPU_VEC_OF = 4,
-	CPU_VEC_BR = 5,
-	CPU_VEC_UD = 6,
-	CPU_VEC_NM = 7,
-	CPU_VEC_DF = 8,
-	CPU_VEC_TS = 10,
-	CPU_VEC_NP = 11,
-	CPU_VEC_SS = 12,
-	CPU_VEC_GP = 13,
-	CPU_VEC_PF = 14,
-	CPU_VEC_MF = 16,
-	CPU_VEC_AC = 17,
-	CPU_VEC_MC = 18,
-	CPU_VEC_XM = 19,
-	CPU_VEC_VE = 20,
-	CPU_VEC_CP = 21,
-};
-
 enum cpu_event_kind {
 	CPU_EV_EXCEPTION = 0, /* fault/trap/abort; pushed RIP = current RIP */
 	CPU_EV_EXTINT,	      /* external interrupt (PIC); pushed RIP = current RIP */

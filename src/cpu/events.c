@@ -389,7 +389,7 @@ static void emit(struct cpu *c, const struct cpu_block *b)
 	}
 	/* A WRMSR comes before the block's last instruction: EFER first. */
 	if (b->wrmsr) {
-		uint64_t efer = cpu_rdmsr(c, CPU_MSR_EFER);
+		uint64_t efer = cpu_rdmsr(c, MSR_IA32_EFER);
 
 		if (efer != c->bc->efer_fed) {
 			struct trc_event e2 = { .kind = TRC_EV_EFER, .reg.value = efer };

@@ -165,11 +165,11 @@ int cpu_calibrate_invalid_addr(size_t *off, char *why, size_t len)
 void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, uint64_t rip)
 {
 	c->n.exceptions[vec]++;
-	if (vec == CPU_VEC_PF)
+	if (vec == X86_VEC_PF)
 		c->last_cr2 = cr2;
 	if (c->fault_log)
 		fprintf(c->fault_log, "%02x %x %" PRIx64 " %" PRIx64 "\n", vec, err,
-			vec == CPU_VEC_PF ? cr2 : 0, rip);
+			vec == X86_VEC_PF ? cr2 : 0, rip);
 }
 
 /* Deliver and turn the result into a stop if the CPU shut down. */
@@ -222,10 +222,10 @@ int cpu__after_exception(struct cpu *c)
 			return cpu__after_exception(c);
 		}
 	}
-	if (f->vector != CPU_VEC_PF)
+	if (f->vector != X86_VEC_PF)
 		return deliver_exception(c, f->vector, cpu_vector_has_error(f->vector),
 					 f->error_code, 0);
-	return deliver_exception(c, CPU_VEC_PF, true, f->error_code, fa);
+	return deliver_exception(c, X86_VEC_PF, true, f->error_code, fa);
 }
 
 /* Software interrupt at RIP (already past it): INT n is CD ib, INT3 CC,
@@ -259,7 +259,7 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 		cpu__block_cut(c, rip);
 	}
 
-	if (intno == CPU_VEC_UD && c->ud_pending) {
+	if (intno == X86_VEC_UD && c->ud_pending) {
 		uint64_t emulated = c->n.emulated;
 
 		c->ud_pending = false;
@@ -291,7 +291,7 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 	/* The reference MMU walked with CR3 bit 63 that QEMU 5 kept from a
 	 * MOV to CR3 (events.c): not a guest fault. Fix CR3, put back the
 	 * CR2 QEMU overwrote, and retry the instruction. */
-	if (intno == CPU_VEC_PF && c->mmu_kind == CPU_MMU_REFERENCE && cpu__fix_cr3(c)) {
+	if (intno == X86_VEC_PF && c->mmu_kind == CPU_MMU_REFERENCE && cpu__fix_cr3(c)) {
 		cpu_set_cr2(c, c->last_cr2);
 		cpu_reset_old_exception(c);
 		return;
@@ -306,5 +306,5 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 		cpu_ctx_commit(c);
 	}
 	deliver_exception(c, (uint8_t)intno, has, err,
-			  intno == CPU_VEC_PF ? cpu_reg(c, UC_X86_REG_CR2) : 0);
+			  intno == X86_VEC_PF ? cpu_reg(c, UC_X86_REG_CR2) : 0);
 }

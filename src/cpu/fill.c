@@ -135,14 +135,14 @@ int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len)
 	} else if (c->host_kind >= CPU_HOST_EPT4) {
 		struct ept_caps caps;
 		unsigned lv = c->host_kind == CPU_HOST_EPT5 ? 5 : 4;
-		uint64_t eptp = tbase | ((uint64_t)(lv - 1) << EPTP_PWL_SHIFT) | 6 /* WB */;
+		uint64_t eptp = tbase | ((uint64_t)(lv - 1) << EPTP_PWL_SHIFT) | X86_MT_WB;
 
 		ept_caps_all(&caps);
 		caps.maxphyaddr = c->cfg.cpu.maxphyaddr;
 		rc = pg_synth_init(&h->synth, &c->hram, lv == 5 ? &ept_fmt5 : &ept_fmt4, tbase);
 		if (!rc)
 			rc = ept_mmu_init(&h->mmu, eptp, &caps, false, &w);
-		h->leaf = EPTE_RWX | (UINT64_C(6) << EPTE_MT_SHIFT);
+		h->leaf = EPTE_RWX | ((uint64_t)X86_MT_WB << EPTE_MT_SHIFT);
 		h->table = EPTE_RWX;
 		h->host.mmu = &h->mmu;
 	} else {
@@ -236,7 +236,7 @@ static void read_fill_regs(struct cpu *c, struct fill_regs *f)
 	void *vals[] = { &f->cr0, &f->cr3, &f->cr4, &f->cs, &f->rflags, &f->efer };
 
 	memset(f, 0, sizeof(*f)); /* CS is written as 2 bytes (UNICORN.md) */
-	f->efer.rid = CPU_MSR_EFER;
+	f->efer.rid = MSR_IA32_EFER;
 	uc_reg_read_batch(c->uc, ids, vals, 6);
 }
 

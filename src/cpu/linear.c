@@ -38,7 +38,7 @@ static const struct pg_mmu *lin_mmu(struct cpu *c, struct pg_mmu *tmp, int *err)
 	    .cr4 = cpu_reg(c, UC_X86_REG_CR4),
 	    .rflags = cpu_reg(c, UC_X86_REG_RFLAGS),
 	};
-	r.efer = cpu_rdmsr(c, CPU_MSR_EFER);
+	r.efer = cpu_rdmsr(c, MSR_IA32_EFER);
 	if (pg_mmu_init(tmp, &r, &c->pgcpu, &why)) {
 		*err = -EINVAL;
 		return NULL;
@@ -88,7 +88,7 @@ static int lin_xlate(struct cpu *c, uint64_t la, uint8_t acc, uint8_t cpl, bool 
 /* Bits of a canonical linear address (SDM Vol. 3A 3.3.7.1). */
 static unsigned la_bits(struct cpu *c)
 {
-	return (cpu_reg(c, UC_X86_REG_CR4) & (1ull << 12) /* LA57 */) ? 57 : 48;
+	return (cpu_reg(c, UC_X86_REG_CR4) & CR4_LA57) ? 57 : 48;
 }
 
 int cpu__lin_access(struct cpu *c, uint64_t la, void *buf, unsigned len, bool write, uint8_t cpl,
@@ -106,7 +106,7 @@ int cpu__lin_access(struct cpu *c, uint64_t la, void *buf, unsigned len, bool wr
 	/* Linear addresses are 32 bits wide outside IA-32e mode and wrap
 	 * (SDM Vol. 3A 3.3); in IA-32e mode a non-canonical stack access is
 	 * #SS(0), any other #GP(0) (6.14.5, 3.3.7.1). */
-	bool wrap32 = !(cpu_rdmsr(c, CPU_MSR_EFER) & CPU_EFER_LMA);
+	bool wrap32 = !(cpu_rdmsr(c, MSR_IA32_EFER) & EFER_LMA);
 	if (wrap32) {
 		la &= 0xffffffffull;
 	} else {
@@ -114,7 +114,7 @@ int cpu__lin_access(struct cpu *c, uint64_t la, void *buf, unsigned len, bool wr
 		uint64_t last = la + len - 1;
 		if ((uint64_t)((int64_t)(la << s) >> s) != la ||
 		    (uint64_t)((int64_t)(last << s) >> s) != last) {
-			f->vector = stack ? 12 /* #SS */ : 13 /* #GP */;
+			f->vector = stack ? X86_VEC_SS : X86_VEC_GP;
 			f->stage = PG_STAGE_LINEAR;
 			f->addr = la;
 			return 0;

@@ -39,8 +39,6 @@
 #include "cpu/ctx.h"
 #include "timing/model.h"
 
-#define MSR_IA32_TSC  0x10u
-#define MSR_IA32_PKRS 0x6e1u
 
 /* What a hooked address is (bits: one address can be several). */
 enum site { SITE_WRMSR = 1, SITE_RDMSR = 2, SITE_RDTSC = 4, SITE_AFTER = 8, SITE_WRPKRU = 16 };

@@ -48,9 +48,9 @@ const char *cpu_mode_name(struct cpu *c)
 	if (cpu_ctx_begin(c))
 		return "unknown";
 	uint32_t hf = cpu_ctx_hflags(c);
-	if (!(cpu_ctx_cr(c, 0) & CPU_CR0_PE))
+	if (!(cpu_ctx_cr(c, 0) & CR0_PE))
 		return "real";
-	if (cpu_reg(c, UC_X86_REG_RFLAGS) & CPU_RFLAGS_VM)
+	if (cpu_reg(c, UC_X86_REG_RFLAGS) & RFLAGS_VM)
 		return "virtual-8086";
 	if (hf & CPU_HF_LMA)
 		return (hf & CPU_HF_CS64) ? "long (64-bit)" : "long (compatibility)";
@@ -65,7 +65,7 @@ static bool now_mmu(struct cpu *c, struct pg_mmu *m)
 	    .cr0 = cpu_reg(c, UC_X86_REG_CR0),
 	    .cr3 = cpu_reg(c, UC_X86_REG_CR3),
 	    .cr4 = cpu_reg(c, UC_X86_REG_CR4),
-	    .efer = cpu_rdmsr(c, CPU_MSR_EFER),
+	    .efer = cpu_rdmsr(c, MSR_IA32_EFER),
 	};
 	if (c->mmu_valid) {
 		*m = c->mmu;
@@ -175,7 +175,7 @@ static void print_chain(struct cpu *c, FILE *f)
 		fprintf(f, "  %u. %-6s at rip %016" PRIx64, i + 1, nm, l->rip);
 		if (l->has_error)
 			fprintf(f, " error %#x", l->error);
-		if (l->vector == CPU_VEC_PF && l->kind == CPU_EV_EXCEPTION)
+		if (l->vector == X86_VEC_PF && l->kind == CPU_EV_EXCEPTION)
 			fprintf(f, " cr2 %#" PRIx64, l->cr2);
 		if (l->failed[0])
 			fprintf(f, ": %s", l->failed);
@@ -194,7 +194,7 @@ static void print_walk(struct cpu *c, FILE *f)
 		return;
 	fprintf(f, "walk    %s fault at %#" PRIx64 ": vector %u error %#x",
 		pg_stage_name(r->fault.stage), r->fault.addr, r->fault.vector, r->fault.error_code);
-	if (r->fault.vector == CPU_VEC_PF) {
+	if (r->fault.vector == X86_VEC_PF) {
 		unsigned k = pg_decode_pfec(r->fault.error_code, names);
 		fprintf(f, " (");
 		for (unsigned i = 0; i < k; i++)

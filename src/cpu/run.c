@@ -26,8 +26,6 @@
 #include "cpu/report.h"
 #include "timing/model.h"
 
-#define RFLAGS_IF (1u << 9)
-
 /* The instructions retired since the last call, to the timing model: once
  * per run slice, not per block (tm_insns() is a sum; cpu__block_cut may
  * still take back part of the last block before it is fed). */

@@ -102,24 +102,24 @@ int cpu_syscall(struct cpu *c, bool in_hook)
 	bool amd = c->cfg.cpu.vendor == TM_VENDOR_AMD;
 	bool lma = (hf & CPU_HF_LMA) != 0, cs64 = (hf & CPU_HF_CS64) != 0;
 
-	if (!(efer & CPU_EFER_SCE) || (!amd && !cs64) || !(cpu_ctx_cr(c, 0) & CPU_CR0_PE))
-		return fault(c, in_hook, CPU_VEC_UD);
+	if (!(efer & EFER_SCE) || (!amd && !cs64) || !(cpu_ctx_cr(c, 0) & CR0_PE))
+		return fault(c, in_hook, X86_VEC_UD);
 	uint64_t next = insn_addr(c, in_hook) + INSN_LEN;
 	uint64_t rfl = cpu_reg(c, UC_X86_REG_RFLAGS);
-	uint64_t star = cpu_rdmsr(c, CPU_MSR_STAR);
+	uint64_t star = cpu_rdmsr(c, MSR_IA32_STAR);
 	uint16_t sel = (uint16_t)(star >> 32);
 	uint64_t target;
 
 	if (lma) {
-		uint64_t r11 = rfl & ~CPU_RFLAGS_RF;
-		uint64_t fmask = cpu_rdmsr(c, CPU_MSR_FMASK);
-		target = cpu_rdmsr(c, cs64 ? CPU_MSR_LSTAR : CPU_MSR_CSTAR);
+		uint64_t r11 = rfl & ~RFLAGS_RF;
+		uint64_t fmask = cpu_rdmsr(c, MSR_IA32_FMASK);
+		target = cpu_rdmsr(c, cs64 ? MSR_IA32_LSTAR : MSR_IA32_CSTAR);
 		/* The blob first: its restore rewrites every register. */
 		rc = load_flat(c, sel, true, false);
 		if (rc == 0 && (uc_reg_write(c->uc, UC_X86_REG_RCX, &next) ||
 				uc_reg_write(c->uc, UC_X86_REG_R11, &r11)))
 			rc = -EIO;
-		rfl &= ~(fmask | CPU_RFLAGS_RF);
+		rfl &= ~(fmask | RFLAGS_RF);
 	} else {
 		/* AMD legacy mode: ECX = return EIP, EIP = STAR[31:0]. */
 		uint64_t ecx = (uint32_t)next;
@@ -127,7 +127,7 @@ int cpu_syscall(struct cpu *c, bool in_hook)
 		rc = load_flat(c, sel, false, true);
 		if (rc == 0 && uc_reg_write(c->uc, UC_X86_REG_RCX, &ecx))
 			rc = -EIO;
-		rfl &= ~(CPU_RFLAGS_IF | CPU_RFLAGS_RF | CPU_RFLAGS_VM);
+		rfl &= ~(RFLAGS_IF | RFLAGS_RF | RFLAGS_VM);
 	}
 	if (rc)
 		return rc;
@@ -143,21 +143,21 @@ int cpu_sysenter(struct cpu *c, bool in_hook)
 		return rc;
 	uint32_t hf = cpu_ctx_hflags(c);
 	bool lma = (hf & CPU_HF_LMA) != 0;
-	uint64_t scs = cpu_rdmsr(c, CPU_MSR_SYSENTER_CS);
+	uint64_t scs = cpu_rdmsr(c, MSR_IA32_SYSENTER_CS);
 
 	/* AMD: SYSENTER is #UD in long mode (APM Vol. 3 SYSENTER). */
 	if (lma && c->cfg.cpu.vendor == TM_VENDOR_AMD)
-		return fault(c, in_hook, CPU_VEC_UD);
-	if (!(cpu_ctx_cr(c, 0) & CPU_CR0_PE) || (scs & 0xfffc) == 0)
-		return fault(c, in_hook, CPU_VEC_GP);
-	uint64_t esp = cpu_rdmsr(c, CPU_MSR_SYSENTER_ESP);
-	uint64_t eip = cpu_rdmsr(c, CPU_MSR_SYSENTER_EIP);
+		return fault(c, in_hook, X86_VEC_UD);
+	if (!(cpu_ctx_cr(c, 0) & CR0_PE) || (scs & 0xfffc) == 0)
+		return fault(c, in_hook, X86_VEC_GP);
+	uint64_t esp = cpu_rdmsr(c, MSR_IA32_SYSENTER_ESP);
+	uint64_t eip = cpu_rdmsr(c, MSR_IA32_SYSENTER_EIP);
 	if (!lma) {
 		esp = (uint32_t)esp;
 		eip = (uint32_t)eip;
 	}
 	uint64_t rfl =
-	    cpu_reg(c, UC_X86_REG_RFLAGS) & ~(CPU_RFLAGS_VM | CPU_RFLAGS_IF | CPU_RFLAGS_RF);
+	    cpu_reg(c, UC_X86_REG_RFLAGS) & ~(RFLAGS_VM | RFLAGS_IF | RFLAGS_RF);
 	rc = load_flat(c, (uint16_t)scs, lma, !lma);
 	if (rc)
 		return rc;

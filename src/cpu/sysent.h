@@ -25,16 +25,6 @@
 
 #include "cpu/cpu.h"
 
-/* MSR numbers (SDM Vol. 4 Table 2-2). */
-#define CPU_MSR_SYSENTER_CS  0x174
-#define CPU_MSR_SYSENTER_ESP 0x175
-#define CPU_MSR_SYSENTER_EIP 0x176
-#define CPU_MSR_EFER	     0xc0000080
-#define CPU_MSR_STAR	     0xc0000081
-#define CPU_MSR_LSTAR	     0xc0000082
-#define CPU_MSR_CSTAR	     0xc0000083
-#define CPU_MSR_FMASK	     0xc0000084
-
 int cpu_syscall(struct cpu *c, bool in_hook);
 int cpu_sysenter(struct cpu *c, bool in_hook);
 

@@ -43,7 +43,7 @@ enum hv_tdx_root { HV_TDX_SECURE = 0, HV_TDX_SHARED = 1, HV_TDX_ROOTS };
 
 /* The leaf written for a slot page: RWX, write-back (EPT memory type 6,
  * SDM Vol. 3C 29.3.7). Tables get RWX. */
-#define HV_TDX_MT_WB UINT64_C(6)
+#define HV_TDX_MT_WB ((uint64_t)X86_MT_WB)
 #define HV_TDX_LEAF  (EPTE_RWX | (HV_TDX_MT_WB << EPTE_MT_SHIFT))
 #define HV_TDX_TABLE EPTE_RWX
 

@@ -23,11 +23,6 @@
 #include "ept/ept_bits.h"
 #include "paging/bits.h"
 
-#define CR0_NW BIT64(29)
-#define CR0_CD BIT64(30)
-#define MSR_IA32_PKRS 0x6e1u      /* SDM Vol. 4, IA32_PKRS */
-#define MSR_IA32_EFER 0xc0000080u
-
 enum { INV_TLB = 1, INV_PSC = 2, INV_GPA = 4 };
 
 static void inval(struct tm_model *m, const struct tlb_match *mt, unsigned what)
