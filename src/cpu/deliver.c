@@ -551,7 +551,7 @@ static void feed_delivered(struct cpu *c, const struct cpu_event *ev, uint64_t r
 	t.deliver.has_error = ev->has_error;
 	t.deliver.error = ev->error;
 	t.deliver.rip = rip;
-	t.deliver.cr2 = ev->vector == CPU_VEC_PF ? ev->cr2 : 0;
+	t.deliver.cr2 = ev->vector == X86_VEC_PF ? ev->cr2 : 0;
 	trc_event(&c->sink, &t);
 }
 
