@@ -753,17 +753,20 @@ static void listen_line(void *opaque, unsigned n, bool level)
 		heard[n] = level ? heard[n] + 1 : heard[n];
 }
 
+/* A stand-in device owning two MSRs of a range no PC device uses. */
+#define TEST_MSR 0x4b564d10u
 static int msr_rd(void *dev, uint32_t msr, uint64_t *val)
 {
-	*val = msr == 0x1b ? 0xfee00900 : 0;
-	return msr == 0x1c ? -EINVAL : 0;
+	*val = msr == TEST_MSR ? 0x1234 : 0;
+	return msr == TEST_MSR + 1 ? -EINVAL : 0;
 }
 
 static void test_routing(void)
 {
 	static const struct dev_desc win = {
-	    .name = "win", .space = DEV_MMIO, .base = 0xfee00000, .len = 0x1000};
-	static const struct dev_msr_desc msrs = {.first = 0x1b, .last = 0x1c, .rdmsr = msr_rd};
+	    .name = "win", .space = DEV_MMIO, .base = 0xfed00000, .len = 0x1000};
+	static const struct dev_msr_desc msrs = {
+	    .first = TEST_MSR, .last = TEST_MSR + 1, .rdmsr = msr_rd};
 	struct fx f;
 	uint64_t v = 0;
 
@@ -781,16 +784,19 @@ static void test_routing(void)
 	g_assert_cmpint(dev_intr_pending(&f.bus), ==, dev_pic_pending(f.bus.pic));
 	/* An MMIO window moves (IA32_APIC_BASE), not onto another range. */
 	g_assert_cmpint(dev_bus_add(&f.bus, &win, &f), ==, 0);
-	g_assert_cmpint(dev_bus_move(&f.bus, &f, &win, 0xfed00000), ==, 0);
+	g_assert_cmpint(dev_bus_move(&f.bus, &f, &win, 0xfed40000), ==, 0);
 	g_assert_cmpint(dev_bus_move(&f.bus, &f, &win, 0xf0000), ==, -EEXIST); /* the BIOS ROM */
 	g_assert_cmpint(dev_bus_move(&f.bus, NULL, &win, 0xfec00000), ==, -ENOENT);
 	/* Device MSRs: its own, its #GP, and one it does not own. */
 	g_assert_cmpint(dev_bus_add_msr(&f.bus, &msrs, NULL), ==, 0);
 	g_assert_cmpint(dev_bus_add_msr(&f.bus, &msrs, NULL), ==, -EEXIST);
+	g_assert_cmpint(dev_bus_rdmsr(&f.bus, TEST_MSR, &v), ==, 0);
+	g_assert_cmphex(v, ==, 0x1234);
+	g_assert_cmpint(dev_bus_rdmsr(&f.bus, TEST_MSR + 1, &v), ==, -EINVAL);
+	g_assert_cmpint(dev_bus_wrmsr(&f.bus, TEST_MSR, 0), ==, -EINVAL); /* no wrmsr: #GP */
+	/* The board's local APIC owns IA32_APIC_BASE: enabled, BSP. */
 	g_assert_cmpint(dev_bus_rdmsr(&f.bus, 0x1b, &v), ==, 0);
 	g_assert_cmphex(v, ==, 0xfee00900);
-	g_assert_cmpint(dev_bus_rdmsr(&f.bus, 0x1c, &v), ==, -EINVAL);
-	g_assert_cmpint(dev_bus_wrmsr(&f.bus, 0x1b, 0), ==, -EINVAL); /* no wrmsr: #GP */
 	g_assert_cmpint(dev_bus_rdmsr(&f.bus, 0x10, &v), ==, -ENOENT);
 	fx_free(&f);
 }

@@ -38,7 +38,13 @@ void pc_set_handler(unsigned vec, pc_handler h);
 void pc_check(bool ok, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void pc_skip(const char *name, const char *why);
+/* The emulator does what a known QEMU deviation from the manual does:
+ * "DEVIATION name: why", counted as passed (the check itself follows the
+ * manual; see the kernel's comment). */
+void pc_deviation(const char *name, const char *why);
 __attribute__((noreturn)) void pc_done(void);
+/* Print SUMMARY; true when every check passed (pc_done then exits). */
+bool pc_summary(void);
 
 /* MMIO (paging is off: physical = linear). */
 static inline uint32_t mmio_read32(uint32_t pa)
@@ -87,6 +93,13 @@ static inline void sti_hlt(void)
 	__asm__ volatile("sti; hlt" ::: "memory");
 }
 
+/* Let pending interrupts in: STI's shadow covers one instruction, so a
+ * NOP follows it before CLI. */
+static inline void irq_window(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
 /* Wait, halted with interrupts on, until *@count reaches @want or @max
  * wake-ups pass; interrupts are off again on return. */
 bool pc_wait(volatile unsigned *count, unsigned want, unsigned max);
@@ -95,7 +108,8 @@ bool pc_wait(volatile unsigned *count, unsigned want, unsigned max);
 uint8_t cmos_read(uint8_t idx);
 void cmos_write(uint8_t idx, uint8_t v);
 
-/* The 8259 pair: vectors 0x20-0x2F, every line masked; unmask one. */
+/* The 8259 pair: vectors 0x20-0x2F, every line masked (pc_main does it
+ * before test_main: firmware leaves the master at vector 8); unmask one. */
 void pic_init(void);
 void pic_unmask(unsigned irq);
 void pic_eoi(unsigned irq);

@@ -175,7 +175,6 @@ void test_main(void)
 {
 	unsigned c, y, mo, d, h, mi;
 
-	pic_init();
 	pc_set_handler(0x28, rtc_irq);
 	pic_unmask(8);
 	pc_check((cmos_read(REG_A) & 0x7f) == 0x26, "rtc-register-a", "%02x, expected 0x26",

@@ -30,8 +30,12 @@ struct run_opts {
 	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw,
 	      *vpid, *log;
 	gchar **modules, **sets;
-	gboolean json, unicorn_stats;
+	gboolean json, unicorn_stats, reboot;
 };
+
+/* --reboot: at most this many resets in one run (a guest that resets in a
+ * loop would otherwise never end). */
+#define MAX_REBOOTS 64
 
 /* host_mode names (walk_host.c) to the machine's host kinds. */
 static const struct { const char *name; enum cpu_host_kind k; } hosts[] = {
@@ -108,7 +112,7 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 static const char *stop_name(int s)
 {
 	static const char *const n[] = { "none", "exit", "max-insns", "halted", "triple-fault",
-					 "error" };
+					 "error", "reset" };
 	return s >= 0 && s < (int)G_N_ELEMENTS(n) ? n[s] : "?";
 }
 
@@ -246,6 +250,7 @@ static int run_kernel(const struct run_opts *o)
 	struct tm_config cfg;
 	struct cpu_opts mo;
 	struct cpu_boot boot;
+	struct dev_cmos cmos;
 	struct cpu *c;
 	FILE *flog = NULL;
 	char why[256];
@@ -282,25 +287,45 @@ static int run_kernel(const struct run_opts *o)
 	mo.console = o->json ? stderr : stdout;
 	mo.fault_log = flog;
 	mo.report = stderr;
+	mo.reboot = o->reboot;
 	c = g_new0(struct cpu, 1);
-	rc = cpu_machine_init(c, &cfg, &mo, why, sizeof(why));
-	if (rc) {
-		status = cli_fail(CMD, "%s", why);
-		goto out_free;
-	}
-	rc = cpu_load_kernel(&c->ram, kernel, o->append ? o->append : "", mods, nmods, &boot,
-			     why, sizeof(why));
-	if (!rc)
-		rc = cpu_boot_enter(c, &boot, why, sizeof(why));
-	if (rc) {
+	for (unsigned boots = 0;; boots++) {
+		rc = cpu_machine_init(c, &cfg, &mo, why, sizeof(why));
+		if (rc) {
+			status = cli_fail(CMD, "%s", why);
+			goto out_free;
+		}
+		rc = cpu_load_kernel(&c->ram, kernel, o->append ? o->append : "", mods, nmods,
+				     &boot, why, sizeof(why));
+		if (!rc)
+			rc = cpu_boot_enter(c, &boot, why, sizeof(why));
+		if (rc) {
+			cpu_machine_free(c);
+			status = cli_fail(CMD, "%s", why);
+			goto out_free;
+		}
+		cpu_run(c);
+		fflush(mo.console);
+		if (c->stop != CPU_STOP_RESET || !o->reboot || boots == MAX_REBOOTS ||
+		    (mo.max_insns && c->insns >= mo.max_insns))
+			break;
+		/* A PC reset: the CPU and the devices start again, the CMOS
+		 * keeps its bytes and its clock, the kernel is loaded again
+		 * (as QEMU's -kernel path does through the firmware). */
+		fprintf(stderr, "tdpsim run: %s: rebooting (--reboot)\n", c->stop_msg);
+		dev_rtc_save(c->bus.rtc, &cmos);
+		mo.cmos = &cmos;
+		if (mo.max_insns)
+			mo.max_insns -= c->insns;
 		cpu_machine_free(c);
-		status = cli_fail(CMD, "%s", why);
-		goto out_free;
+		memset(c, 0, sizeof(*c));
 	}
-	cpu_run(c);
-	fflush(mo.console);
 	status = c->stop == CPU_STOP_EXIT ? c->bus.exit_status : CLI_EXIT_USAGE;
-	if (c->stop != CPU_STOP_EXIT && c->stop != CPU_STOP_TRIPLE && c->stop != CPU_STOP_ERROR)
+	if (c->stop == CPU_STOP_RESET && o->reboot)
+		fprintf(stderr, "tdpsim run: the guest reset the machine %d times: stopping\n",
+			MAX_REBOOTS + 1);
+	if (c->stop != CPU_STOP_EXIT && c->stop != CPU_STOP_TRIPLE && c->stop != CPU_STOP_ERROR &&
+	    c->stop != CPU_STOP_RESET)
 		fprintf(stderr, "tdpsim run: %s\n", c->stop_msg);
 	if (o->json)
 		stats_json(c, stdout, status, o->unicorn_stats);
@@ -346,6 +371,9 @@ int cmd_run(int argc, char **argv)
 		  "Also print how often Unicorn asked for translations (not deterministic)", NULL },
 		{ "fault-log", 0, 0, G_OPTION_ARG_FILENAME, &o.fault_log,
 		  "Log every guest-visible exception: vector error_code cr2 rip (hex)", "FILE" },
+		{ "reboot", 0, 0, G_OPTION_ARG_NONE, &o.reboot,
+		  "When the guest resets the machine (8042, 0xCF9), boot it again (default: stop "
+		  "with a report, exit status 2)", NULL },
 		{ "log", 0, 0, G_OPTION_ARG_STRING, &o.log,
 		  "Log events on stderr: unassigned (accesses to no RAM, ROM or device)", "WHAT" },
 		{ NULL },

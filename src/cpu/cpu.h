@@ -52,11 +52,12 @@ enum cpu_host_kind {
 /* Why cpu_run() returned. */
 enum cpu_stop {
 	CPU_STOP_NONE = 0,
-	CPU_STOP_EXIT,        /* isa-debug-exit: bus.exit_status */
+	CPU_STOP_EXIT,        /* isa-debug-exit or ACPI S5: bus.exit_status */
 	CPU_STOP_MAX_INSNS,   /* --max-insns reached */
 	CPU_STOP_HALTED,      /* hlt that nothing can wake (IF=0, or no timer) */
 	CPU_STOP_TRIPLE,      /* triple fault (report written) */
 	CPU_STOP_ERROR,       /* internal error or unsupported guest action */
+	CPU_STOP_RESET,       /* the guest reset the machine (8042, 0xCF9; report written) */
 };
 
 /* What the machine is asked to be (cmd_run.c fills it). */
@@ -75,6 +76,11 @@ struct cpu_opts {
 	FILE *fault_log;      /* NULL: none */
 	FILE *report;         /* triple-fault / error reports */
 	FILE *unassigned_log; /* --log unassigned: one line per access to nothing */
+	/* A reboot (--reboot) keeps what a PC keeps across a reset: the CMOS
+	 * (NVRAM and the clock, at the date it had reached). NULL: a cold
+	 * start at platform.rtc_date. */
+	const struct dev_cmos *cmos;
+	bool reboot;          /* a guest reset boots again: no report for it */
 };
 
 /* Run counters (the timing model has its own). */
@@ -115,6 +121,7 @@ struct cpu {
 	uint64_t insns;              /* virtual time: instructions retired */
 	uint64_t max_insns;          /* 0: no limit */
 	FILE *report;                /* where triple-fault and error reports go */
+	bool reboot;                 /* cpu_opts.reboot */
 
 	/* --- machine core (machine.c, fill.c, fault.c, events.c, run.c) --- */
 	uint8_t host_kind;           /* enum cpu_host_kind */
@@ -159,7 +166,9 @@ struct cpu {
 	uint64_t tm_insns_pending;   /* retired, not yet given to tm_insns() */
 	bool ud_pending;             /* UC_HOOK_INSN_INVALID fired; INTR 6 follows */
 	void *msr_sites;             /* GHashTable: hooked RDMSR/WRMSR/RDTSC addresses (msr.c) */
-	uint8_t after;               /* msr.c: fix EDX:EAX at the next site */
+	uint8_t after;               /* msr.c: fix EDX:EAX at the next site ... */
+	uint64_t msr_val;            /* ... with a device MSR's value */
+	bool msr_gp;                 /* a device refused RDMSR/WRMSR: #GP(0) at RIP (run.c) */
 	uint32_t pkru;               /* PKRU as the last WRPKRU set it (msr.c) */
 	/* --model timing: guest-physical page -> the linear page Unicorn's
 	 * TLB maps to it (bit 0: valid). Unicorn 2.1.1 gives memory hooks the

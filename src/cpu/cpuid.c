@@ -25,6 +25,7 @@
 /* Leaf 1 EDX (SDM Vol. 2A Table 3-11). */
 #define C1D_FPU   (1u << 0)
 #define C1D_PSE   (1u << 3)
+#define C1D_APIC  (1u << 9)   /* the local APIC (pc/dev_lapic.c) */
 #define C1D_TSC   (1u << 4)
 #define C1D_MSR   (1u << 5)
 #define C1D_PAE   (1u << 6)
@@ -45,6 +46,8 @@
 #define C1C_SSSE3  (1u << 9)
 #define C1C_CX16   (1u << 13)
 #define C1C_PCID   (1u << 17)
+#define C1C_X2APIC (1u << 21)
+#define C1C_TSCDL  (1u << 24)  /* TSC-deadline timer */
 #define C1C_SSE41  (1u << 19)
 #define C1C_SSE42  (1u << 20)
 #define C1C_POPCNT (1u << 23)
@@ -117,8 +120,9 @@ static void leaf(const struct tm_config *cfg, uint32_t l, uint32_t sub, uint64_t
 		o[0] = signature(cfg);
 		o[1] = (8u << 8) | (1u << 16); /* CLFLUSH line 8*8 bytes; 1 logical CPU */
 		o[2] = C1C_SSE3 | C1C_SSSE3 | C1C_CX16 | C1C_SSE41 | C1C_SSE42 | C1C_POPCNT |
-		       feat(cfg, TM_FEAT_PCID, C1C_PCID);
-		o[3] = C1D_FPU | C1D_TSC | C1D_MSR | C1D_CX8 | C1D_CMOV | C1D_PAT | C1D_CLFSH |
+		       feat(cfg, TM_FEAT_PCID, C1C_PCID) | feat(cfg, TM_FEAT_X2APIC, C1C_X2APIC) |
+		       feat(cfg, TM_FEAT_TSCDL, C1C_TSCDL);
+		o[3] = C1D_FPU | C1D_APIC | C1D_TSC | C1D_MSR | C1D_CX8 | C1D_CMOV | C1D_PAT | C1D_CLFSH |
 		       C1D_MMX | C1D_FXSR | C1D_SSE | C1D_SSE2 | feat(cfg, TM_FEAT_PSE, C1D_PSE) |
 		       feat(cfg, TM_FEAT_PAE, C1D_PAE) | feat(cfg, TM_FEAT_SEP, C1D_SEP) |
 		       feat(cfg, TM_FEAT_PGE, C1D_PGE) | feat(cfg, TM_FEAT_PSE36, C1D_PSE36);

@@ -96,7 +96,12 @@ static void hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 static void after_io(struct cpu *c)
 {
 	if (c->bus.exit_requested) {
-		cpu_run_stop(c, CPU_STOP_EXIT, "isa-debug-exit: status %d", c->bus.exit_status);
+		static const uint8_t why[] = {[DEV_STOP_EXIT] = CPU_STOP_EXIT,
+					      [DEV_STOP_POWEROFF] = CPU_STOP_EXIT,
+					      [DEV_STOP_RESET] = CPU_STOP_RESET,
+					      [DEV_STOP_UNSUPPORTED] = CPU_STOP_ERROR};
+
+		cpu_run_stop(c, why[c->bus.stop_kind], "%s", c->bus.stop_msg);
 		return;
 	}
 	/* A timer was armed: the block hook must come in (run.c re-hooks). */
@@ -226,7 +231,7 @@ void cpu_run_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
 bool cpu__need_block_hook(const struct cpu *c)
 {
 	return c->tm || c->max_insns || c->sink.n || c->bus.next_deadline != UINT64_MAX ||
-	       dev_intr_pending((struct dev_bus *)&c->bus) >= 0;
+	       c->bus.want_blocks || dev_intr_pending((struct dev_bus *)&c->bus) >= 0;
 }
 
 static void sync_hooks(struct cpu *c, bool translated)
@@ -306,6 +311,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	if (o->no_tlb_grow)
 		c->grow_steps = UINT32_MAX;
 	c->report = o->report ? o->report : stderr;
+	c->reboot = o->reboot;
 	c->fault_log = o->fault_log;
 	/* A TD's guest-physical width is its GPAW: the guest sees it as
 	 * MAXPHYADDR (CPUID 80000008H), and the shared bit (GPAW - 1) is a
@@ -374,10 +380,15 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 		goto out_free;
 	}
 	board.ram = &c->ram;
+	board.x2apic = c->cfg.cpu.features & TM_FEAT_X2APIC;
+	board.tsc_deadline = c->cfg.cpu.features & TM_FEAT_TSCDL;
+	board.tsc_hz = c->cfg.cpu.tsc_hz;
+	board.maxphyaddr = c->cfg.cpu.maxphyaddr;
 	board.ram_below_4g = c->ram.size > DEV_PC_HIGH_RAM ? c->ram.hole[c->ram.nholes - 1].lo
 							   : c->ram.size;
 	board.ram_above_4g = c->ram.size > DEV_PC_HIGH_RAM ? c->ram.size - DEV_PC_HIGH_RAM : 0;
 	c->bus.un.log = o->unassigned_log;
+	board.cmos = o->cmos;
 	rc = dev_pc_init(&c->bus, &board);
 	if (rc) {
 		snprintf(why, len, "cannot build the PC devices: %s", strerror(-rc));

@@ -41,7 +41,8 @@
 
 
 /* What a hooked address is (bits: one address can be several). */
-enum site { SITE_WRMSR = 1, SITE_RDMSR = 2, SITE_RDTSC = 4, SITE_AFTER = 8, SITE_WRPKRU = 16 };
+enum site { SITE_WRMSR = 1, SITE_RDMSR = 2, SITE_RDTSC = 4, SITE_AFTER = 8, SITE_WRPKRU = 16,
+	    SITE_RDMSR_DEV = 32 /* c->after only: a device's value, c->msr_val */ };
 
 static void wr(struct cpu *c, int reg, uint64_t v)
 {
@@ -101,11 +102,36 @@ void cpu__msr_sites_free(struct cpu *c)
 	c->msr_sites = NULL;
 }
 
+/* #GP(0) for the RDMSR/WRMSR about to run: a RIP write leaves the block
+ * before the instruction runs; run.c delivers the exception. */
+static void msr_gp(struct cpu *c)
+{
+	uint64_t rip = cpu_reg(c, UC_X86_REG_RIP);
+
+	c->msr_gp = true;
+	c->n.emulated++;
+	uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
+	uc_emu_stop(c->uc);
+}
+
 static void wrmsr(struct cpu *c)
 {
 	uint32_t msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);
 	uint64_t v = (cpu_reg(c, UC_X86_REG_RDX) << 32) | (uint32_t)cpu_reg(c, UC_X86_REG_RAX);
 
+	/* A device's MSR (the local APIC's): the device takes it; QEMU's own
+	 * WRMSR then runs and changes nothing of ours. A refusal is #GP(0). */
+	int rc = dev_bus_wrmsr(&c->bus, msr, v);
+
+	if (rc == -EINVAL) {
+		msr_gp(c);
+		return;
+	}
+	if (rc != -ENOENT) {
+		c->n.emulated++;
+		c->irq_check = true;
+		return;
+	}
 	if (msr != MSR_IA32_PKRS || !(c->cfg.cpu.features & TM_FEAT_PKS) || c->cur_cpl)
 		return;
 	struct trc_event ev = { .kind = TRC_EV_MSR, .msr = { .index = msr, .value = v & UINT32_MAX } };
@@ -131,7 +157,11 @@ void cpu__msr_site(struct cpu *c, uint64_t addr)
 		wr(c, UC_X86_REG_RAX, (uint32_t)t);
 		wr(c, UC_X86_REG_RDX, t >> 32);
 		c->n.emulated++;
-	} else if ((key[1] & SITE_AFTER) && c->after == SITE_RDMSR) {
+	} else if ((key[1] & SITE_AFTER) && c->after == SITE_RDMSR_DEV) {
+		wr(c, UC_X86_REG_RAX, (uint32_t)c->msr_val);
+		wr(c, UC_X86_REG_RDX, c->msr_val >> 32);
+		c->n.emulated++;
+	}else if ((key[1] & SITE_AFTER) && c->after == SITE_RDMSR) {
 		wr(c, UC_X86_REG_RAX, (uint32_t)c->msr.pkrs);
 		wr(c, UC_X86_REG_RDX, c->msr.pkrs >> 32);
 		c->n.emulated++;
@@ -155,7 +185,13 @@ void cpu__msr_site(struct cpu *c, uint64_t addr)
 		wrmsr(c);
 	} else if (key[1] & SITE_RDMSR) {
 		msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);
-		if (msr == MSR_IA32_TSC)
+		int rc = dev_bus_rdmsr(&c->bus, msr, &c->msr_val);
+
+		if (rc == 0)
+			c->after = SITE_RDMSR_DEV;
+		else if (rc == -EINVAL)
+			msr_gp(c);
+		else if (msr == MSR_IA32_TSC)
 			c->after = SITE_RDTSC;
 		else if (msr == MSR_IA32_PKRS && (c->cfg.cpu.features & TM_FEAT_PKS))
 			c->after = SITE_RDMSR;

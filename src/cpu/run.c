@@ -59,6 +59,23 @@ static int deliver_irq(struct cpu *c)
 	return rc;
 }
 
+/* A device refused the RDMSR/WRMSR at RIP (msr.c): #GP(0), as the SDM
+ * says for a reserved or unimplemented MSR or a value it does not take. */
+static void msr_gp(struct cpu *c)
+{
+	struct cpu_event ev = {.vector = CPU_VEC_GP, .kind = CPU_EV_EXCEPTION, .has_error = true};
+	int rc;
+
+	c->msr_gp = false;
+	cpu__log_exception(c, CPU_VEC_GP, 0, 0, cpu_reg(c, UC_X86_REG_RIP));
+	cpu_reset_old_exception(c);
+	rc = cpu_deliver(c, &ev);
+	if (rc == CPU_TRIPLE_FAULT)
+		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault delivering #GP for an MSR");
+	else if (rc < 0)
+		cpu_run_stop(c, CPU_STOP_ERROR, "cannot deliver #GP: %s", cpu_deliver_chain(c)->why);
+}
+
 /* HLT: RIP is past it. */
 static void halted(struct cpu *c)
 {
@@ -147,6 +164,10 @@ int cpu_run(struct cpu *c)
 			deliver_irq(c);
 			continue;
 		}
+		if (c->msr_gp) {
+			msr_gp(c);
+			continue;
+		}
 		if (c->stop_hook)
 			continue;
 		if (after_hlt(c)) {
@@ -157,7 +178,8 @@ int cpu_run(struct cpu *c)
 			 cpu_reg(c, UC_X86_REG_RIP));
 	}
 	feed_insns(c);
-	if (c->stop == CPU_STOP_TRIPLE || c->stop == CPU_STOP_ERROR)
+	if (c->stop == CPU_STOP_TRIPLE || c->stop == CPU_STOP_ERROR ||
+	    (c->stop == CPU_STOP_RESET && !c->reboot))
 		cpu_report(c, c->report, c->stop_msg);
 	return c->stop;
 }

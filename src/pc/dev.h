@@ -27,6 +27,16 @@
 struct dev_bus;
 struct dev_pic;
 struct dev_fwcfg;
+struct dev_lapic;
+struct dev_ioapic;
+struct dev_rtc;
+
+/* What the CMOS holds across a machine reset (dev_rtc_save): its 128
+ * bytes and the clock's time. */
+struct dev_cmos {
+	uint8_t bytes[128];
+	int64_t time; /* Unix time the clock showed */
+};
 
 /* Which address space a descriptor claims. */
 enum dev_space {
@@ -94,7 +104,7 @@ struct dev_irq_listener {
 };
 
 #define DEV_MAX_ROMS	  4
-#define DEV_MAX_MSR_DEVS  4
+#define DEV_MAX_MSR_DEVS  8
 #define DEV_MAX_IRQ_LISTEN 4
 
 /* Unassigned accesses (no RAM, ROM or device): counted, and each written to
@@ -123,12 +133,23 @@ struct dev_bus {
 	int (*intr_ack)(void *opaque);
 	void *intr_opaque;
 	struct dev_fwcfg *fwcfg; /* QEMU's fw_cfg (the boot path fills its kernel items) */
+	struct dev_rtc *rtc;	   /* the CMOS RTC (NULL: none) */
+	struct dev_lapic *lapic;   /* the CPU's local APIC (NULL: none) */
+	struct dev_ioapic *ioapic; /* the I/O APIC (NULL: none) */
 	uint64_t now;		/* virtual time of the current access */
+	/* A device needs virtual time to advance block by block (the block
+	 * hook) from now on: a local APIC (interrupts can become pending
+	 * through any MMIO write, and stopping inside an MMIO write makes
+	 * Unicorn run its block again), or a guest polling a clock. */
+	bool want_blocks;
 	uint64_t next_deadline; /* min over devices' advance() results */
-	/* isa-debug-exit: the guest asked to stop; status = (value << 1) | 1
-	 * (the process exit status is its low 8 bits, as with QEMU's exit()). */
+	/* A device asked the machine to stop (dev_bus_stop): why, and for
+	 * isa-debug-exit the status (value << 1) | 1 (the process exit status
+	 * is its low 8 bits, as with QEMU's exit()); ACPI S5 gives 0. */
 	bool exit_requested;
+	uint8_t stop_kind; /* enum dev_stop */
 	int exit_status;
+	char stop_msg[160];
 	FILE *console;		  /* UART output (stdout by default); NULL drops it */
 	struct dev_unassigned un; /* accesses to nothing */
 	uint8_t post_code;	  /* last byte written to port 0x80 */
@@ -168,6 +189,18 @@ uint64_t dev_rom_peek(const struct dev_rom *r, uint64_t gpa, unsigned size);
 int dev_bus_add_msr(struct dev_bus *b, const struct dev_msr_desc *d, void *dev);
 int dev_bus_rdmsr(struct dev_bus *b, uint32_t msr, uint64_t *val);
 int dev_bus_wrmsr(struct dev_bus *b, uint32_t msr, uint64_t val);
+
+/* Why a device stops the machine. */
+enum dev_stop {
+	DEV_STOP_EXIT = 0,    /* isa-debug-exit: exit_status */
+	DEV_STOP_POWEROFF,    /* ACPI S5: exit status 0 */
+	DEV_STOP_RESET,	      /* a reset line (8042, 0xCF9): report, or reboot */
+	DEV_STOP_UNSUPPORTED, /* a guest action the platform does not model: report */
+};
+/* Ask the machine to stop at the next instruction boundary with a reason
+ * (the first request wins). */
+void dev_bus_stop(struct dev_bus *b, enum dev_stop kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Run device timers up to @now; cheap when now < next_deadline. */
 void dev_bus__advance(struct dev_bus *b, uint64_t now);
 static inline void dev_bus_advance(struct dev_bus *b, uint64_t now)
@@ -225,12 +258,21 @@ struct dev_pc_cfg {
 	uint64_t ram_below_4g, ram_above_4g;
 	unsigned ncpus;
 	int64_t rtc_base; /* the RTC's date at virtual time 0, Unix time (UTC) */
+	/* The CPU model, as the local APIC sees it. */
+	bool x2apic, tsc_deadline; /* CPUID.1:ECX[21], [24] */
+	uint64_t tsc_hz;	   /* TSC ticks per second of virtual time */
+	uint8_t maxphyaddr;	   /* width of IA32_APIC_BASE's base field */
+	/* After a reset: the CMOS as it was (rtc_base is then ignored). */
+	const struct dev_cmos *cmos;
 };
 
 /* The PC: 16550 UART at 0x3F8 (IRQ 4), isa-debug-exit at 0xF4, the 8259
- * pair (0x20/0xA0, ELCR 0x4D0), the 8254 PIT (0x40-0x43, channel 0 on IRQ
- * 0; 0x61 gate), port 0x80, the CMOS RTC (0x70/0x71, IRQ 8), fw_cfg and
- * the BIOS-area ROM. 0 or a negative errno. */
+ * pair (0x20/0xA0, ELCR 0x4D0), the local APIC (0xFEE00000) and I/O APIC
+ * (0xFEC00000), the 8254 PIT (0x40-0x43, channel 0 on IRQ 0; 0x61 gate),
+ * port 0x80, the CMOS RTC (0x70/0x71, IRQ 8), fw_cfg (0x510), pc-testdev,
+ * the 8042 (0x60/0x64), PCI configuration space (0xCF8) with the host
+ * bridge, ACPI (PM ports 0x600-0x60B, tables in the BIOS-area ROM). 0 or a
+ * negative errno. */
 int dev_pc_init(struct dev_bus *b, const struct dev_pc_cfg *cfg);
 
 /* The devices one by one (dev_pc_init calls these). The PIC comes first:
@@ -240,8 +282,11 @@ int dev_uart_add(struct dev_bus *b, uint16_t base, unsigned irq);
 int dev_debugexit_add(struct dev_bus *b, uint16_t base);
 int dev_pit_add(struct dev_bus *b);
 int dev_port80_add(struct dev_bus *b);
-/* The RTC is given the date and what NVRAM says about memory and CPUs. */
+/* The RTC is given the date and what NVRAM says about memory and CPUs
+ * (or, after a reset, the CMOS it had: cfg->cmos). */
 int dev_rtc_add(struct dev_bus *b, const struct dev_pc_cfg *cfg);
+/* The CMOS now, for the next boot of a reset machine. */
+void dev_rtc_save(const struct dev_rtc *r, struct dev_cmos *out);
 
 /* QEMU's fw_cfg at 0x510/0x511 (dev_fwcfg.c): item selectors
  * (docs/specs/fw_cfg.rst, QEMU's include/standard-headers/linux/qemu_fw_cfg.h). */
@@ -273,6 +318,32 @@ int dev_fwcfg_set_le(struct dev_fwcfg *f, uint16_t key, uint64_t v, unsigned n);
 /* Add a file (a copy); 0, -EEXIST, -EINVAL (name of 56 bytes or more) or
  * -ENOSPC. */
 int dev_fwcfg_add_file(struct dev_fwcfg *f, const char *name, const void *data, size_t len);
+
+/* The local APIC (dev_lapic.c): registers its MMIO page, IA32_APIC_BASE,
+ * IA32_TSC_DEADLINE and the x2APIC MSRs, and becomes the CPU's interrupt
+ * controller (dev_intr_set_controller). */
+int dev_lapic_add(struct dev_bus *b, const struct dev_pc_cfg *cfg);
+/* Does destination @dest (physical APIC ID, or a logical MDA) name it? */
+bool dev_lapic_is_dest(const struct dev_lapic *a, uint32_t dest, bool logical);
+/* An interrupt message (from the I/O APIC): 0 accepted or ignored as the
+ * SDM says, -ENOTSUP for a delivery mode not modelled (NMI, SMI, INIT,
+ * ExtINT). */
+int dev_lapic_deliver(struct dev_lapic *a, unsigned mode, uint8_t vec, bool level);
+/* The TSC at virtual time @now: tsc_hz ticks per second, exactly. */
+uint64_t dev_tsc_at(uint64_t now, uint64_t tsc_hz);
+
+/* The I/O APIC (dev_ioapic.c) at 0xFEC00000, listening to dev_irq_line. */
+int dev_ioapic_add(struct dev_bus *b);
+/* An EOI of level vector @vec (the local APIC's broadcast). */
+void dev_ioapic_eoi(struct dev_ioapic *io, uint8_t vec);
+
+/* QEMU's pc-testdev (dev_testdev.c), the 8042 (dev_i8042.c), PCI
+ * configuration space with the host bridge (dev_pci.c), and ACPI: the
+ * PM1/PM timer ports and the tables in the BIOS ROM (dev_acpi_pm.c). */
+int dev_testdev_add(struct dev_bus *b);
+int dev_i8042_add(struct dev_bus *b);
+int dev_pci_add(struct dev_bus *b);
+int dev_acpi_add(struct dev_bus *b);
 
 /* The 8254 input clock (Hz). PIT tick n happens at instruction count
  * floor(n * DEV_INSNS_PER_SEC / DEV_PIT_HZ): exact, no drift. */

@@ -13,6 +13,7 @@
 #include "dev.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include <glib.h>
@@ -383,8 +384,30 @@ int dev_bus_rdmsr(struct dev_bus *b, uint32_t msr, uint64_t *val)
 int dev_bus_wrmsr(struct dev_bus *b, uint32_t msr, uint64_t val)
 {
 	struct dev_msr_entry *e = msr_find(b, msr);
+	int rc;
 
 	if (!e)
 		return -ENOENT;
-	return e->d->wrmsr ? e->d->wrmsr(e->dev, msr, val) : -EINVAL;
+	rc = e->d->wrmsr ? e->d->wrmsr(e->dev, msr, val) : -EINVAL;
+	/* An MSR can arm a timer (TSC deadline): ask the device's timed
+	 * entries again, as after a port or MMIO write. */
+	for (unsigned i = 0; i < b->ndev; i++)
+		if (b->dev[i].dev == e->dev && b->dev[i].d->advance)
+			after_write(b, &b->dev[i]);
+	return rc;
+}
+
+void dev_bus_stop(struct dev_bus *b, enum dev_stop kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->exit_requested)
+		return;
+	b->exit_requested = true;
+	b->stop_kind = (uint8_t)kind;
+	if (kind == DEV_STOP_POWEROFF)
+		b->exit_status = 0;
+	va_start(ap, fmt);
+	g_vsnprintf(b->stop_msg, sizeof(b->stop_msg), fmt, ap);
+	va_end(ap);
 }

@@ -29,8 +29,8 @@ static void debugexit_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 
 	if (x->bus->exit_requested)
 		return;
-	x->bus->exit_requested = true;
 	x->bus->exit_status = (int)((val << 1) | 1);
+	dev_bus_stop(x->bus, DEV_STOP_EXIT, "isa-debug-exit: status %d", x->bus->exit_status);
 }
 
 static void debugexit_free(void *dev)

@@ -97,6 +97,10 @@ int dev_pc_init(struct dev_bus *b, const struct dev_pc_cfg *cfg)
 	/* The PIC first: it is the CPU's interrupt controller. */
 	if ((rc = dev_pic_add(b)))
 		return rc;
+	/* The local APIC takes the CPU's INTR and asks the PIC through LINT0;
+	 * the I/O APIC delivers to it. */
+	if ((rc = dev_lapic_add(b, cfg)) || (rc = dev_ioapic_add(b)))
+		return rc;
 	if ((rc = dev_pit_add(b)))
 		return rc;
 	if ((rc = dev_uart_add(b, 0x3f8, 4))) /* COM1 */
@@ -106,6 +110,9 @@ int dev_pc_init(struct dev_bus *b, const struct dev_pc_cfg *cfg)
 	if ((rc = dev_rtc_add(b, cfg)))
 		return rc;
 	if ((rc = dev_fwcfg_add(b, cfg)))
+		return rc;
+	if ((rc = dev_testdev_add(b)) || (rc = dev_i8042_add(b)) || (rc = dev_pci_add(b)) ||
+	    (rc = dev_acpi_add(b)))
 		return rc;
 	return dev_port80_add(b);
 }

@@ -36,6 +36,7 @@
 #include "dev.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include <glib.h>
 
@@ -423,6 +424,14 @@ static void rtc_nvram(struct dev_rtc *r, const struct dev_pc_cfg *c)
 	r->cmos[0x38] = 0x30; /* ... CD; floppy boot signature check on */
 }
 
+void dev_rtc_save(const struct dev_rtc *r, struct dev_cmos *out)
+{
+	memcpy(out->bytes, r->cmos, sizeof(out->bytes));
+	out->time = rtc_running(r) ? now_sec(r) : r->ref_sec;
+	if (!rtc_running(r))
+		load_time(r, &out->time);
+}
+
 int dev_rtc_add(struct dev_bus *b, const struct dev_pc_cfg *c)
 {
 	struct dev_rtc *r = g_try_new0(struct dev_rtc, 1);
@@ -447,8 +456,19 @@ int dev_rtc_add(struct dev_bus *b, const struct dev_pc_cfg *c)
 	r->done = b->now;
 	store_time(r, c->rtc_base);
 	r->cmos[RTC_PS2_CENTURY] = r->cmos[RTC_CENTURY];
+	if (c->cmos) {
+		/* A reset: the chip kept its bytes and kept counting. */
+		memcpy(r->cmos, c->cmos->bytes, sizeof(r->cmos));
+		r->cmos[RTC_REG_C] = 0;
+		r->ref_sec = c->cmos->time;
+		if (rtc_running(r))
+			store_time(r, r->ref_sec);
+	}
 	rc = dev_bus_add(b, &r->desc, r);
-	if (rc)
+	if (rc) {
 		g_free(r);
-	return rc;
+		return rc;
+	}
+	b->rtc = r;
+	return 0;
 }
