@@ -63,11 +63,11 @@ static int deliver_irq(struct cpu *c)
  * says for a reserved or unimplemented MSR or a value it does not take. */
 static void msr_gp(struct cpu *c)
 {
-	struct cpu_event ev = {.vector = CPU_VEC_GP, .kind = CPU_EV_EXCEPTION, .has_error = true};
+	struct cpu_event ev = {.vector = X86_VEC_GP, .kind = CPU_EV_EXCEPTION, .has_error = true};
 	int rc;
 
 	c->msr_gp = false;
-	cpu__log_exception(c, CPU_VEC_GP, 0, 0, cpu_reg(c, UC_X86_REG_RIP));
+	cpu__log_exception(c, X86_VEC_GP, 0, 0, cpu_reg(c, UC_X86_REG_RIP));
 	cpu_reset_old_exception(c);
 	rc = cpu_deliver(c, &ev);
 	if (rc == CPU_TRIPLE_FAULT)
