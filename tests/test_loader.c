@@ -191,7 +191,7 @@ static void test_elf32_multiboot(void)
 	g_autofree char *dir = g_dir_make_tmp("tdpsim-loader-XXXXXX", NULL);
 	g_autofree char *m1 = g_build_filename(dir, "initrd", NULL);
 	g_autofree char *m2 = g_build_filename(dir, "blob", NULL);
-	g_autofree char *m2s = g_strdup_printf("%s arg=1", m2);
+	const char *m2s = "blob arg=1"; /* modules are named by their base names */
 	uint8_t mod1[5000], zero[0x1ff0] = {0};
 	struct cpu_module mods[2] = {{m1, NULL}, {m2, "arg=1"}};
 	struct cpu_ram ram;
@@ -210,7 +210,8 @@ static void test_elf32_multiboot(void)
 	g_assert_cmpuint(boot.kind, ==, CPU_BOOT_MULTIBOOT);
 	g_assert_cmphex(boot.entry, ==, 0x10000c);
 	g_assert_cmphex(boot.eax, ==, 0x2BADB002);
-	g_assert_cmphex(boot.ebx, ==, 0x9000);
+	/* The information area starts at the first page after the image. */
+	g_assert_cmphex(boot.ebx, ==, 0x103000);
 	g_assert_cmphex(boot.image_lo, ==, 0x100000);
 	g_assert_cmphex(boot.image_hi, ==, 0x103000);
 	/* Segments at p_paddr; bss zeroed to p_memsz and not beyond. */
@@ -220,16 +221,16 @@ static void test_elf32_multiboot(void)
 	g_assert_cmpmem(ram.base + 0x101010, sizeof(zero), zero, sizeof(zero));
 	/* Information structure (spec 3.3): flags mem (0), cmdline (2),
 	 * mods (3), mmap (6), boot_loader_name (9) = 0x24D. */
-	g_assert_cmphex(rd32(&ram, 0x9000), ==, 0x24d);
-	g_assert_cmpuint(rd32(&ram, 0x9004), ==, 639);				/* 0x9FC00 / 1024 */
-	g_assert_cmpuint(rd32(&ram, 0x9008), ==, (RAM_SIZE - 0x100000) / 1024); /* 15360 */
-	g_assert_cmpuint(rd32(&ram, 0x9008), ==, 15360);
-	check_str(&ram, rd32(&ram, 0x9010), KPATH " mode=pae");
-	check_str(&ram, rd32(&ram, 0x9040), "tdpsim");
+	g_assert_cmphex(rd32(&ram, boot.ebx + 0x00), ==, 0x24d);
+	g_assert_cmpuint(rd32(&ram, boot.ebx + 0x04), ==, 639);				/* 0x9FC00 / 1024 */
+	g_assert_cmpuint(rd32(&ram, boot.ebx + 0x08), ==, (RAM_SIZE - 0x100000) / 1024); /* 15360 */
+	g_assert_cmpuint(rd32(&ram, boot.ebx + 0x08), ==, 15360);
+	check_str(&ram, rd32(&ram, boot.ebx + 0x10), KPATH " mode=pae");
+	check_str(&ram, rd32(&ram, boot.ebx + 0x40), "tdpsim");
 	/* Memory map: 4 entries of 24 bytes (size field 20 = the entry
 	 * without itself), like QEMU's e820. */
-	g_assert_cmpuint(rd32(&ram, 0x902c), ==, 96);
-	mmap = rd32(&ram, 0x9030);
+	g_assert_cmpuint(rd32(&ram, boot.ebx + 0x2c), ==, 96);
+	mmap = rd32(&ram, boot.ebx + 0x30);
 	{
 		static const uint64_t want[4][3] = {
 		    {0, 0x9fc00, 1},
@@ -246,24 +247,49 @@ static void test_elf32_multiboot(void)
 			g_assert_cmpuint(rd32(&ram, e + 20), ==, want[i][2]);
 		}
 	}
-	/* Modules: page-aligned after the image (0x103000), in order,
-	 * mod_end exclusive, each with its own string. */
-	g_assert_cmpuint(rd32(&ram, 0x9014), ==, 2);
-	mods_addr = rd32(&ram, 0x9018);
-	g_assert_cmphex(rd32(&ram, mods_addr), ==, 0x103000);
-	g_assert_cmphex(rd32(&ram, mods_addr + 4), ==, 0x103000 + 5000);
-	g_assert_cmpmem(ram.base + 0x103000, sizeof(mod1), mod1, sizeof(mod1));
-	g_assert_cmpuint(ram.base[0x103000 + 5000], ==, 0xcc); /* the gap is untouched */
-	check_str(&ram, rd32(&ram, mods_addr + 8), m1);
-	g_assert_cmphex(rd32(&ram, mods_addr + 16), ==, 0x105000); /* 0x104388 rounded up */
-	g_assert_cmphex(rd32(&ram, mods_addr + 20), ==, 0x10500a);
-	g_assert_cmpmem(ram.base + 0x105000, 10, "0123456789", 10);
+	/* Modules: page-aligned after the information area (0x103000-
+	 * 0x103fff), in order, mod_end exclusive, each with its own string. */
+	g_assert_cmpuint(rd32(&ram, boot.ebx + 0x14), ==, 2);
+	mods_addr = rd32(&ram, boot.ebx + 0x18);
+	g_assert_cmphex(rd32(&ram, mods_addr), ==, 0x104000);
+	g_assert_cmphex(rd32(&ram, mods_addr + 4), ==, 0x104000 + 5000);
+	g_assert_cmpmem(ram.base + 0x104000, sizeof(mod1), mod1, sizeof(mod1));
+	g_assert_cmpuint(ram.base[0x104000 + 5000], ==, 0xcc); /* the gap is untouched */
+	check_str(&ram, rd32(&ram, mods_addr + 8), "initrd");
+	g_assert_cmphex(rd32(&ram, mods_addr + 16), ==, 0x106000); /* 0x105388 rounded up */
+	g_assert_cmphex(rd32(&ram, mods_addr + 20), ==, 0x10600a);
+	g_assert_cmpmem(ram.base + 0x106000, 10, "0123456789", 10);
 	check_str(&ram, rd32(&ram, mods_addr + 24), m2s);
-	/* Everything the loader wrote in low memory stays below the EBDA. */
-	g_assert_cmpuint(rd32(&ram, 0x9010), <, 0x9fc00);
+	/* Everything the loader wrote is after the image. */
+	g_assert_cmpuint(rd32(&ram, boot.ebx + 0x10), >=, boot.image_hi);
+	g_assert_cmpuint(mmap, >=, boot.image_hi);
 	g_unlink(m1);
 	g_unlink(m2);
 	g_rmdir(dir);
+	cpu_ram_free(&ram);
+}
+
+/* A kernel linked at 0x8000 (segments 0x8000-0x8040 and 0x9000-0xb000):
+ * the Multiboot information goes after it, never over it. */
+static void test_low_link(void)
+{
+	struct cpu_ram ram;
+	struct cpu_boot boot;
+	struct img im;
+	char why[256];
+
+	build_elf32_mb(&im);
+	put32(&im, 0x34 + 12, 0x8000); /* 1st p_paddr */
+	put32(&im, 0x54 + 12, 0x9000); /* 2nd p_paddr */
+	ram_fill(&ram, 0xcc);
+	g_assert_cmpint(load(&ram, &im, "low", NULL, 0, &boot, why), ==, 0);
+	g_assert_cmphex(boot.image_lo, ==, 0x8000);
+	g_assert_cmphex(boot.image_hi, ==, 0xb000);
+	g_assert_cmphex(boot.entry, ==, 0x800c);
+	g_assert_cmphex(boot.ebx, ==, 0xb000);
+	g_assert_cmpmem(ram.base + 0x8000, 0x40, im.b + 0x100, 0x40);
+	g_assert_cmpmem(ram.base + 0x9000, 0x10, im.b + 0x140, 0x10);
+	check_str(&ram, rd32(&ram, boot.ebx + 0x10), KPATH " low");
 	cpu_ram_free(&ram);
 }
 
@@ -287,9 +313,9 @@ static void test_elf64_multiboot(void)
 	g_assert_cmpmem(ram.base + 0x200000, 0x80, im.b + 0x100, 0x80);
 	g_assert_cmpuint(ram.base[0x200080], ==, 0);
 	g_assert_cmpuint(ram.base[0x200fff], ==, 0);
-	g_assert_cmpuint(ram.base[0x201000], ==, 0xcc);
-	check_str(&ram, rd32(&ram, 0x9010), KPATH " "); /* QEMU: "<path> <append>" */
-	g_assert_cmpuint(rd32(&ram, 0x9014), ==, 0);
+	g_assert_cmphex(boot.ebx, ==, 0x201000); /* the information, after the bss */
+	check_str(&ram, rd32(&ram, boot.ebx + 0x10), KPATH " "); /* QEMU: "<path> <append>" */
+	g_assert_cmpuint(rd32(&ram, boot.ebx + 0x14), ==, 0);
 	cpu_ram_free(&ram);
 }
 
@@ -311,7 +337,7 @@ static void test_aout(void)
 	g_assert_cmpstr(boot.note, ==, "");
 	g_assert_cmpmem(ram.base + 0x100000, 0x80, im.b, 0x80);
 	g_assert_cmpmem(ram.base + 0x100080, sizeof(zero), zero, sizeof(zero));
-	g_assert_cmpuint(ram.base[0x101000], ==, 0xcc);
+	g_assert_cmphex(boot.ebx, ==, 0x101000); /* the information, right after the bss */
 	cpu_ram_free(&ram);
 
 	/* load_end_addr 0: the rest of the file; bss_end 0: no bss. */
@@ -330,7 +356,7 @@ static void test_aout(void)
 	ram_fill(&ram, 0xcc);
 	g_assert_cmpint(load(&ram, &im, "x", NULL, 0, &boot, why), ==, 0);
 	g_assert_nonnull(strstr(boot.note, "video mode request (header flag 2) ignored"));
-	g_assert_cmphex(rd32(&ram, 0x9000) & (1u << 11), ==, 0);
+	g_assert_cmphex(rd32(&ram, boot.ebx + 0x00) & (1u << 11), ==, 0);
 	cpu_ram_free(&ram);
 }
 
@@ -471,10 +497,6 @@ static void m_overlap64(struct img *im)
 {
 	put32(im, 0x40 + 24, 0x40000);
 } /* stack area */
-static void m_overlap_mb(struct img *im)
-{
-	put32(im, 0x34 + 12, 0x9000);
-} /* 1st p_paddr */
 static void m_checksum(struct img *im)
 {
 	put32(im, 0x108, 0x12345678);
@@ -545,8 +567,6 @@ static const struct bad_case bad[] = {
     {"filesz", build_e64, m_filesz, -ENOEXEC, "file size 0x80 > memory size 0x40"},
     {"outside-ram", build_e64, m_outside, -ENOEXEC, "outside RAM"},
     {"overlap-long64", build_e64, m_overlap64, -ENOEXEC, "overlaps the long-mode boot"},
-    {"overlap-mb", build_elf32_mb, m_overlap_mb, -ENOEXEC,
-     "overlaps the Multiboot information area"},
     {"checksum", build_elf32_mb, m_checksum, -ENOEXEC, "bad checksum"},
     {"aout-end", build_aout, m_aout_end, -ENOEXEC, "load_end_addr 0xfff00 is below"},
     {"aout-trunc", build_aout, m_aout_trunc, -ENOEXEC, "past the end of the file"},
@@ -623,12 +643,10 @@ static void test_files(void)
 	g_assert_cmpuint(ram.base[0x100000], ==, 0xcc); /* modules are read first */
 	g_assert_cmpint(cpu_load_kernel(&ram, k, "", NULL, 0, &boot, why, sizeof(why)), ==, 0);
 	{
-		g_autofree char *want = g_strdup_printf("%s ", k);
-
-		check_str(&ram, rd32(&ram, 0x9010), want);
+		check_str(&ram, rd32(&ram, boot.ebx + 0x10), "k.elf "); /* the base name */
 	}
-	/* Command lines beyond the boot areas: 4095 bytes for LONG64, the
-	 * 0x9000-0x9FC00 area for Multiboot. */
+	/* Command lines: 4095 bytes at most for LONG64; for Multiboot as
+	 * long as RAM after the image holds it. */
 	{
 		g_autofree char *longline = g_strnfill(700000, 'a');
 		struct img e64;
@@ -640,9 +658,9 @@ static void test_files(void)
 				-E2BIG);
 		g_assert_nonnull(strstr(why, "command line of 4096 bytes is longer than 4095"));
 		g_assert_cmpint(
-		    cpu_load_kernel(&ram, k, longline, NULL, 0, &boot, why, sizeof(why)), ==,
-		    -E2BIG);
-		g_assert_nonnull(strstr(why, "do not fit in the Multiboot area"));
+		    cpu_load_kernel(&ram, k, longline, NULL, 0, &boot, why, sizeof(why)), ==, 0);
+		g_assert_cmpuint(strlen((const char *)ram.base + rd32(&ram, boot.ebx + 0x10)), ==,
+				 6 + 700000);
 	}
 	cpu_ram_free(&ram);
 	/* Multiboot needs RAM above 1 MiB. */
@@ -727,6 +745,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/loader/elf32_multiboot", test_elf32_multiboot);
+	g_test_add_func("/loader/elf32_multiboot/low-link", test_low_link);
 	g_test_add_func("/loader/elf64_multiboot", test_elf64_multiboot);
 	g_test_add_func("/loader/aout_kludge", test_aout);
 	g_test_add_func("/loader/long64", test_long64);

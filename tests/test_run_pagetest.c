@@ -325,6 +325,42 @@ static gint64 json_member(const char *json, const char *obj, const char *key)
 	return v;
 }
 
+/* The same kernel from two folders (paths of different lengths): the
+ * Multiboot command line names it by its base name, so the runs are the
+ * same run, with byte-identical statistics and output. */
+static void test_two_paths(void)
+{
+	g_autofree gchar *d1 = g_build_filename(tmpdir, "p", NULL);
+	g_autofree gchar *d2 = g_build_filename(tmpdir, "a-much-longer-folder", "below", NULL);
+	g_autofree gchar *k1 = g_build_filename(d1, "pagetest", NULL);
+	g_autofree gchar *k2 = g_build_filename(d2, "pagetest", NULL);
+	gchar *img = NULL;
+	gsize len = 0;
+	struct spawn_result r[2];
+	const char *k[2] = {k1, k2};
+
+	g_assert_true(g_file_get_contents(PAGETEST_KERNEL, &img, &len, NULL));
+	g_assert_cmpint(g_mkdir_with_parents(d1, 0700), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(d2, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(k1, img, (gssize)len, NULL));
+	g_assert_true(g_file_set_contents(k2, img, (gssize)len, NULL));
+	for (unsigned i = 0; i < 2; i++) {
+		const char *argv[] = {TDPSIM_BIN, "run", "--kernel", k[i], "--append",
+				      "mode=4level", "--mem", "64", "--json", NULL};
+
+		r[i] = spawn_argv(argv, 120);
+		g_assert_cmpint(r[i].status, ==, 1);
+	}
+	g_assert_cmpint(json_member(r[0].out, "run", "instructions"), >, 0);
+	g_assert_cmpstr(r[0].out, ==, r[1].out);
+	g_assert_cmpstr(r[0].err, ==, r[1].err);
+	for (unsigned i = 0; i < 2; i++) {
+		spawn_free(&r[i]);
+		g_unlink(k[i]);
+	}
+	g_free(img);
+}
+
 /*
  * VPID (SDM Vol. 3C 29.1): with VPID off (--vpid 0) every VM exit and VM
  * entry invalidates the guest's linear and combined mappings, so the model
@@ -485,6 +521,7 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/run/host/ept4", "ept4:4level", test_host);
 	g_test_add_data_func("/run/host/ept5", "ept5:5level", test_host);
 	g_test_add_func("/run/deterministic", test_deterministic);
+	g_test_add_func("/run/two-paths", test_two_paths);
 	g_test_add_func("/run/vpid", test_vpid);
 	g_test_add_func("/run/default-job", test_default_job);
 	g_test_add_data_func("/run/storm/pae", "pae", test_storm);

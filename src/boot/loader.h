@@ -6,12 +6,14 @@
  *
  * Where things go (guest-physical):
  *   Multiboot: the image where its headers say (ELF p_paddr, or the a.out
- *     kludge addresses); the Multiboot information at 0x9000, as QEMU puts
- *     it, followed by the memory map, the module list and the strings
- *     (command line, module strings, boot loader name), all below 0x9FC00;
- *     modules page-aligned after the image (and after that area).
- *     The command line is "<kernel path> <cmdline>", as QEMU passes it; a
- *     module's string is "<path> <cmdline>" (or "<path>").
+ *     kludge addresses); in the first RAM after it (page-aligned, below
+ *     4 GiB) the Multiboot information, the memory map, the module list
+ *     and the strings (boot loader name, command line, module strings);
+ *     then the modules, page-aligned. Nothing the loader adds can overlap
+ *     a segment, wherever the kernel is linked (0x8000 included).
+ *     The command line is "<kernel base name> <cmdline>" (QEMU passes the
+ *     path as typed: the base name makes a run independent of the folder
+ *     the kernel is in); a module's string is "<base name> <cmdline>".
  *   LONG64: the image at p_paddr; identity page tables for the first 4 GiB
  *     (2 MiB pages) at 0x1000-0x6FFF (PML4 0x1000, PDPT 0x2000, four PDs
  *     0x3000-0x6FFF), the command line at 0x7000 (at most 4095 bytes), a
@@ -72,8 +74,6 @@ struct cpu_module {
 #define CPU_MB_HEADER_MAGIC 0x1BADB002u /* section 3.1.2 */
 #define CPU_MB_BOOT_MAGIC   0x2BADB002u /* EAX at entry, section 3.2 */
 #define CPU_MB_SEARCH	    8192u	/* the header lies in the first 8 KiB */
-#define CPU_MB_INFO_ADDR    0x9000u	/* the information structure (QEMU's place) */
-#define CPU_MB_AREA_END	    0x9FC00u	/* it and its data end below the EBDA */
 
 /* LONG64 boot structures. */
 #define CPU_L64_PML4	    0x1000u

@@ -17,7 +17,9 @@
  *   bit 16 the a.out kludge: header_addr, load_addr, load_end_addr,
  *          bss_end_addr, entry_addr (header offsets 12-28) replace the
  *          executable format's headers.
- * Information structure (section 3.3) at CPU_MB_INFO_ADDR, flags:
+ * Information structure (section 3.3) after the image, page-aligned, then
+ * the memory map, the module list and the strings, then the modules, each
+ * page-aligned (QEMU also puts them after the image); flags:
  *   0 mem_lower/mem_upper, 2 cmdline, 3 mods, 6 mmap, 9 boot_loader_name;
  *   boot_device (1) is absent: there is no BIOS disk.
  * Memory map (like QEMU's e820 for a PC): RAM 0-0x9FC00, reserved
@@ -174,12 +176,6 @@ static int mb_aout_load(struct cpu_ram *ram, const char *path, const uint8_t *da
 	return 0;
 }
 
-/* The module's string: "<path> <cmdline>", or "<path>". */
-static size_t mod_string_len(const struct cpu_module *m)
-{
-	return strlen(m->path) + (m->cmdline ? 1 + strlen(m->cmdline) : 0) + 1;
-}
-
 /* Put a NUL-terminated string at *@at and advance it. */
 static uint32_t put_str(struct cpu_ram *ram, uint64_t *at, const char *a, const char *b)
 {
@@ -197,6 +193,25 @@ static uint32_t put_str(struct cpu_ram *ram, uint64_t *at, const char *a, const 
 	return (uint32_t)start;
 }
 
+/* The lowest @size bytes of RAM at or above @from, below 4 GiB (a
+ * 32-bit kernel must reach them): 0 and *@at, or -ENOMEM. */
+static int place(const struct cpu_ram *ram, uint64_t from, uint64_t size, uint64_t *at)
+{
+	uint64_t lo, hi;
+
+	for (uint64_t pa = from; cpu_ram_range_from(ram, pa, &lo, &hi) == 0; pa = hi) {
+		if (lo < from)
+			lo = from;
+		if (lo + size > GIB4)
+			return -ENOMEM;
+		if (size <= hi - lo) {
+			*at = lo;
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
 static void mmap_entry(struct cpu_ram *ram, uint64_t at, uint64_t base, uint64_t len, uint32_t type)
 {
 	wr32(ram, at, MB_MMAP_ENTRY - 4);
@@ -209,14 +224,12 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 		 const char *cmdline, const struct cpu_module *mods, unsigned nmods,
 		 struct cpu_boot *boot, char *why, size_t why_len)
 {
-	const uint64_t mmap_at = CPU_MB_INFO_ADDR + MBI_SIZE,
-		       mods_at = mmap_at + MB_MMAP_MAX * MB_MMAP_ENTRY;
 	size_t search = MIN(len, (size_t)CPU_MB_SEARCH), hoff;
-	struct cpu__keepout keep = {CPU_MB_INFO_ADDR, 0, "Multiboot information area"};
+	const struct cpu__keepout keep = {0, 0, "nothing"};
 	struct cpu__image img;
-	gchar **mdata = NULL;
+	gchar **mdata = NULL, *kname = g_path_get_basename(path), **mname = NULL;
 	gsize *mlen = NULL;
-	uint64_t area_end, at, cursor, rlo = 0, rhi = 0;
+	uint64_t area_size, info_at, mmap_at, mods_at, at, cursor, rlo = 0, rhi = 0;
 	unsigned nmap;
 	uint32_t flags;
 	int rc = 1, cls;
@@ -257,19 +270,17 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 			 path, (unsigned long long)ram->size);
 		return -ENOMEM;
 	}
-	/* Size the information area first: the image must keep clear of it. */
-	area_end = mods_at + (uint64_t)nmods * MB_MOD_ENTRY + sizeof(loader_name) + strlen(path) +
-		   1 + strlen(cmdline) + 1;
-	for (unsigned i = 0; i < nmods && area_end <= CPU_MB_AREA_END; i++)
-		area_end += mod_string_len(&mods[i]);
-	if (area_end > CPU_MB_AREA_END) {
-		snprintf(why, why_len,
-			 "kernel '%s': command line and module strings do not fit "
-			 "in the Multiboot area below 0x%x",
-			 path, CPU_MB_AREA_END);
-		return -E2BIG;
+	/* The information area: the structure, the memory map, the module
+	 * list and the strings (section 3.3). The command line names the
+	 * kernel by its base name, so that the same kernel gives the same
+	 * run from any folder; so are the modules named. */
+	mname = g_new0(gchar *, nmods + 1);
+	area_size = MBI_SIZE + MB_MMAP_MAX * MB_MMAP_ENTRY + (uint64_t)nmods * MB_MOD_ENTRY +
+		    sizeof(loader_name) + strlen(kname) + 1 + strlen(cmdline) + 1;
+	for (unsigned i = 0; i < nmods; i++) {
+		mname[i] = g_path_get_basename(mods[i].path);
+		area_size += strlen(mname[i]) + (mods[i].cmdline ? 1 + strlen(mods[i].cmdline) : 0) + 1;
 	}
-	keep.hi = area_end;
 	/* Read every module before anything is written. */
 	mdata = g_new0(gchar *, nmods + 1);
 	mlen = g_new0(gsize, nmods + 1);
@@ -309,14 +320,27 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 		rc = -ENOEXEC;
 		goto out;
 	}
-	/* Modules, page-aligned after the image and the information area. */
-	cursor = page_up(MAX(img.hi, area_end));
+	/* After the image, as QEMU puts its Multiboot data: the information
+	 * area, then each module page-aligned, all in RAM below 4 GiB, so
+	 * that a kernel linked anywhere in low memory keeps its segments. */
+	if (place(ram, page_up(img.hi), area_size, &info_at)) {
+		snprintf(why, why_len,
+			 "kernel '%s': no room in RAM below 4 GiB after the image (which ends at "
+			 "0x%llx) for the %llu bytes of Multiboot information",
+			 path, (unsigned long long)img.hi, (unsigned long long)area_size);
+		rc = -ENOMEM;
+		goto out;
+	}
+	mmap_at = info_at + MBI_SIZE;
+	mods_at = mmap_at + MB_MMAP_MAX * MB_MMAP_ENTRY;
+	cursor = page_up(info_at + area_size);
 	at = mods_at;
 	for (unsigned i = 0; i < nmods; i++, at += MB_MOD_ENTRY) {
-		if (!cpu_ram_contains(ram, cursor, mlen[i]) || cursor + mlen[i] > GIB4) {
+		if (place(ram, cursor, mlen[i], &cursor)) {
 			snprintf(
 			    why, why_len,
-			    "kernel '%s': module '%s' (%zu bytes) does not fit in RAM at 0x%llx",
+			    "kernel '%s': module '%s' (%zu bytes) does not fit in RAM below 4 GiB "
+			    "after 0x%llx",
 			    path, mods[i].path, (size_t)mlen[i], (unsigned long long)cursor);
 			rc = -ENOMEM;
 			goto out;
@@ -328,13 +352,13 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 		cursor = page_up(cursor + mlen[i]);
 	}
 	/* The information structure, memory map and strings. */
-	memset(ram->base + CPU_MB_INFO_ADDR, 0, MBI_SIZE);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_FLAGS,
+	memset(ram->base + info_at, 0, MBI_SIZE);
+	wr32(ram, info_at + MBI_FLAGS,
 	     MBI_F_MEM | MBI_F_CMDLINE | MBI_F_MODS | MBI_F_MMAP | MBI_F_LOADER);
 	/* mem_upper: the RAM contiguous from 1 MiB (section 3.3). */
 	cpu_ram_range_from(ram, HIGH_RAM, &rlo, &rhi);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_MEM_LOWER, LOW_RAM_END / 1024);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_MEM_UPPER, (uint32_t)((MIN(rhi, GIB4) - HIGH_RAM) / 1024));
+	wr32(ram, info_at + MBI_MEM_LOWER, LOW_RAM_END / 1024);
+	wr32(ram, info_at + MBI_MEM_UPPER, (uint32_t)((MIN(rhi, GIB4) - HIGH_RAM) / 1024));
 	mmap_entry(ram, mmap_at, 0, LOW_RAM_END, MB_MMAP_RAM);
 	mmap_entry(ram, mmap_at + MB_MMAP_ENTRY, LOW_RAM_END, EBDA_END - LOW_RAM_END,
 		   MB_MMAP_RESERVED);
@@ -344,21 +368,21 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 	for (uint64_t pa = HIGH_RAM; nmap < MB_MMAP_MAX && !cpu_ram_range_from(ram, pa, &rlo, &rhi);
 	     pa = rhi)
 		mmap_entry(ram, mmap_at + nmap++ * MB_MMAP_ENTRY, rlo, rhi - rlo, MB_MMAP_RAM);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_MMAP_LEN, nmap * MB_MMAP_ENTRY);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_MMAP_ADDR, (uint32_t)mmap_at);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_MODS_COUNT, nmods);
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_MODS_ADDR, (uint32_t)mods_at);
+	wr32(ram, info_at + MBI_MMAP_LEN, nmap * MB_MMAP_ENTRY);
+	wr32(ram, info_at + MBI_MMAP_ADDR, (uint32_t)mmap_at);
+	wr32(ram, info_at + MBI_MODS_COUNT, nmods);
+	wr32(ram, info_at + MBI_MODS_ADDR, (uint32_t)mods_at);
 	at = mods_at + (uint64_t)nmods * MB_MOD_ENTRY;
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_LOADER, put_str(ram, &at, loader_name, NULL));
-	wr32(ram, CPU_MB_INFO_ADDR + MBI_CMDLINE, put_str(ram, &at, path, cmdline));
+	wr32(ram, info_at + MBI_LOADER, put_str(ram, &at, loader_name, NULL));
+	wr32(ram, info_at + MBI_CMDLINE, put_str(ram, &at, kname, cmdline));
 	for (unsigned i = 0; i < nmods; i++)
 		wr32(ram, mods_at + (uint64_t)i * MB_MOD_ENTRY + 8,
-		     put_str(ram, &at, mods[i].path, mods[i].cmdline));
-	g_assert(at == area_end);
+		     put_str(ram, &at, mname[i], mods[i].cmdline));
+	g_assert(at == info_at + area_size);
 	*boot = (struct cpu_boot){.kind = CPU_BOOT_MULTIBOOT,
 				  .entry = img.entry,
 				  .eax = CPU_MB_BOOT_MAGIC,
-				  .ebx = CPU_MB_INFO_ADDR,
+				  .ebx = (uint32_t)info_at,
 				  .image_lo = img.lo,
 				  .image_hi = img.hi};
 	if (flags & MB_HF_VIDEO)
@@ -368,9 +392,13 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 			 path);
 	rc = 0;
 out:
-	for (unsigned i = 0; i < nmods; i++)
+	for (unsigned i = 0; i < nmods; i++) {
 		g_free(mdata[i]);
+		g_free(mname ? mname[i] : NULL);
+	}
 	g_free(mdata);
+	g_free(mname);
 	g_free(mlen);
+	g_free(kname);
 	return rc;
 }
