@@ -32,6 +32,7 @@ int cmd_replay(int argc, char **argv);
 /* replay_champsim.c: `replay --format champsim` (is it that, and run it). */
 bool cli_replay_is_champsim(int argc, char **argv);
 int cmd_replay_champsim(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /*
  * Print "tdpsim <cmd>: error: <msg>" (or "tdpsim: error: <msg>" when @cmd is

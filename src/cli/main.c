@@ -16,6 +16,7 @@ static const struct cli_cmd commands[] = {
 	{ "synth", cmd_synth, "run a synthetic access stream through the timing model" },
 	{ "replay", cmd_replay, "replay a trace through the timing model (--format champsim)" },
 	{ "diff", cmd_diff, "compare two golden files; show the first divergence" },
+	{ "compare", cmd_compare, "one workload under several hypervisor-MMU strategies" },
 	{ "help", cmd_help, "list the commands, or show a command's options" },
 };
 

@@ -1,0 +1,296 @@
+/*
+ * Shadow page faults (KVM's FNAME(page_fault) and FNAME(fetch)), the
+ * write-protection path (mmu_try_to_unsync_pages) and emulated writes to
+ * guest tables (kvm_mmu_pte_write).
+ *
+ * A fault walks the guest's tables; a guest fault is injected. Otherwise
+ * the shadow path is built top down: each missing level gets the page
+ * keyed by the guest table it shadows (with the quadrant of a 32-bit guest
+ * table and the rights of the levels above in its role), a direct page
+ * under a guest large page, and finally a 4 KiB leaf carrying the guest's
+ * rights, read-only while its gfn holds a synced guest table.
+ */
+#include <string.h>
+
+#include "shadow_int.h"
+
+/* KVM's detect_write_flooding(): a page above level 1 written this many
+ * times without being used by a fault's walk is zapped instead of updated
+ * (a leaf page is not: it can go unsync instead). */
+#define HV_WRITE_FLOOD 3
+
+/* Rights of the guest's entries at levels >= @minlevel (KVM's pt_access). */
+unsigned hv__rights_of(const struct hv_model *h, const struct pg_walk *w, unsigned minlevel)
+{
+	unsigned acc = HV_ACC_ALL;
+
+	for (unsigned i = 0; i < w->nlevels; i++) {
+		const struct pg_walk_level *l = &w->lvl[i];
+
+		if (l->level < minlevel || !h->gmmu.fmt->lvl[l->level].has_perm)
+			continue;
+		if (!(l->entry & PTE_RW))
+			acc &= ~HV_ACC_W;
+		if (!(l->entry & PTE_US))
+			acc &= ~HV_ACC_U;
+		if (h->gmmu.nxe && (l->entry & PTE_XD))
+			acc &= ~HV_ACC_X;
+	}
+	return acc;
+}
+
+/* Key of a root-level page for the root @pgd: the guest's own root table
+ * (4-/5-level guests), the levels promoted above it, or the PAE root and
+ * the dummy levels over it (32-bit guests and paging off). */
+void hv__top_key(const struct hv_model *h, unsigned level, uint64_t pgd, struct hv_sp_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->gfn = h->glevels ? pgd >> 12 : 0;
+	k->sub = h->glevels == 3 ? (uint32_t)((pgd >> 5) & 0x7f) : 0;
+	k->role = h->base;
+	k->role.level = (uint8_t)level;
+	k->role.access = HV_ACC_ALL;
+	if (h->glevels >= 4) {
+		k->role.passthrough = level > h->glevels;
+	} else {
+		k->role.pae_root = level == 3;
+		k->role.passthrough = level > 3;
+	}
+}
+
+static const struct pg_walk_level *glevel(const struct pg_walk *w, unsigned level)
+{
+	for (unsigned i = 0; i < w->nlevels; i++)
+		if (w->lvl[i].level == level)
+			return &w->lvl[i];
+	return NULL;
+}
+
+/*
+ * The page an entry of shadow level @slevel points to for @va, after the
+ * successful guest walk @w (NULL for a direct guest).
+ */
+struct hv_sp *hv__child_for(struct hv_model *h, unsigned slevel, uint64_t va,
+			    const struct pg_walk *w, unsigned *rights)
+{
+	unsigned cl = slevel - 1;
+	struct hv_sp_key k;
+
+	*rights = HV_ACC_ALL;
+	if ((cl >= 3 && h->glevels <= 3) || (h->glevels >= 4 && cl > h->glevels)) {
+		hv__top_key(h, cl, h->cur.pgd, &k);
+		return hv__sp_get(h, &k, false);
+	}
+	memset(&k, 0, sizeof(k));
+	k.role = h->base;
+	k.role.level = (uint8_t)cl;
+	if (h->glevels == 0) {
+		k.gfn = (va >> 12) & ~((UINT64_C(1) << (9 * cl)) - 1);
+		k.role.access = HV_ACC_ALL;
+		return hv__sp_get(h, &k, false);
+	}
+	const struct pg_walk_level *e = glevel(w, cl + 1);
+	const struct pg_walk_level *t = glevel(w, cl);
+
+	if (!t) {
+		/* The guest entry at cl + 1 is a large leaf: a direct page. */
+		k.gfn = (w->pa >> 12) & ~((UINT64_C(1) << (9 * cl)) - 1);
+		k.role.direct = 1;
+		k.role.access = (uint8_t)hv__rights_of(h, w, 1);
+	} else {
+		k.gfn = t->table >> 12;
+		k.role.access = (uint8_t)(e ? hv__rights_of(h, w, cl + 1) : HV_ACC_ALL);
+		if (h->glevels == 2)
+			k.role.quadrant = (uint8_t)(cl == 1 ? (va >> 21) & 1 : (va >> 30) & 3);
+	}
+	*rights = k.role.access;
+	return hv__sp_get(h, &k, false);
+}
+
+/*
+ * May a leaf entry mapping @gfn be writable? Not while a synced guest
+ * table lives there; under the unsync policy, leaf-level pages of the gfn
+ * go unsync instead (mmu_try_to_unsync_pages: any page above level 1
+ * forbids it).
+ */
+bool hv__gfn_writable(struct hv_model *h, uint64_t gfn, bool *unsynced)
+{
+	struct hv_gfn *g = hv__gfn(h, gfn, false);
+
+	*unsynced = false;
+	if (!g || !g->sps->len)
+		return true;
+	if (!h->p.unsync)
+		return false;
+	for (guint i = 0; i < g->sps->len; i++)
+		if (((struct hv_sp *)g_ptr_array_index(g->sps, i))->key.role.level != 1)
+			return false;
+	for (guint i = 0; i < g->sps->len; i++) {
+		struct hv_sp *sp = g_ptr_array_index(g->sps, i);
+
+		if (!sp->unsync) {
+			sp->unsync = true;
+			g_ptr_array_add(h->unsync, sp);
+			h->st.sp_unsynced++;
+			*unsynced = true;
+		}
+	}
+	return true;
+}
+
+/*
+ * Handle a shadow fault on @va. Returns 1 if the guest faults (injected),
+ * 0 when the shadow now maps @va; *emulate is set when the access is a
+ * write the shadow keeps read-only (a write-protected guest table).
+ */
+int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *emulate,
+	      uint64_t *gpa)
+{
+	struct pg_walk w;
+	struct hv_sp *sp = h->cur.sp;
+	unsigned rights, work = 0;
+	bool unsynced;
+
+	*emulate = false;
+	if (hv__guest_walk(h, va, kind, cpl, &w) || w.fault.vector) {
+		hv__exit(h, HV_EXIT_PF_INJECT, 0);
+		return 1;
+	}
+	for (unsigned s = h->slevels; s > 1; s--) {
+		unsigned idx = hv__sindex(h, s, va);
+
+		sp->write_flood = 0;
+		if (!sp->child[idx]) {
+			struct hv_sp *c = hv__child_for(h, s, va, &w, &rights);
+
+			hv__link(h, sp, idx, c);
+			work += HV_COST_LINK;
+		}
+		sp = sp->child[idx];
+	}
+	sp->write_flood = 0;
+	rights = hv__rights_of(h, &w, 1);
+	*gpa = w.pa;
+
+	uint64_t gfn = w.pa >> 12;
+	uint64_t spte = (HV_SLOT_BASE + (gfn << 12)) | PTE_P | PTE_A;
+	/* Paging off: no guest entry, nothing to mark dirty. */
+	bool dirty = !w.nlevels || (w.lvl[w.nlevels - 1].entry & PTE_D);
+	bool user = h->p.kind == HV_NESTED || cpl == 3;
+	bool want_w = rights & HV_ACC_W;
+
+	/* CR0.WP=0: a supervisor write to a read-only page is allowed; KVM
+	 * maps it writable and supervisor-only (role.cr0_wp). */
+	if (!want_w && kind == PG_ACC_WRITE && !user && !h->gmmu.wp) {
+		want_w = true;
+		rights &= ~HV_ACC_U;
+	}
+	if (rights & HV_ACC_U)
+		spte |= PTE_US;
+	if (!(rights & HV_ACC_X))
+		spte |= PTE_XD;
+	/* Dirty logging of the guest: writable only once the guest's D is set. */
+	if (want_w && (dirty || kind == PG_ACC_WRITE) &&
+	    hv__gfn_writable(h, gfn, &unsynced))
+		spte |= PTE_RW | PTE_D;
+	hv__set_leaf(h, sp, hv__sindex(h, 1, va), spte);
+	if (kind == PG_ACC_WRITE && !(spte & PTE_RW))
+		*emulate = true;
+	hv__exit(h, HV_EXIT_PF_HIDDEN, work);
+	return 0;
+}
+
+/* Read the guest entry that shadow entry @idx of @sp shadows. */
+static int read_gpte(struct hv_model *h, const struct hv_sp *sp, unsigned idx, uint64_t *val)
+{
+	struct pg_ref r = { .kind = PG_REF_READ, .level = sp->key.role.level };
+	struct pg_fault f;
+
+	if (sp->key.role.has_4_byte_gpte) {
+		r.addr = (sp->key.gfn << 12) + (sp->key.role.quadrant * HV_SPTES + idx) * 4;
+		r.size = 4;
+	} else {
+		r.addr = (sp->key.gfn << 12) + idx * 8;
+		r.size = 8;
+	}
+	memset(&f, 0, sizeof(f));
+	int rc = h->gacc.ref(h->gacc.opaque, &r, &f);
+
+	*val = r.val;
+	return rc;
+}
+
+/*
+ * Sync leaf entry @idx of the unsync level-1 page @sp with the guest's
+ * entry (FNAME(sync_spte)): kept if it maps the same frame with no more
+ * rights than the guest now gives, else dropped (the next access
+ * refaults). Returns true if it was dropped.
+ */
+bool hv__sync_spte(struct hv_model *h, struct hv_sp *sp, unsigned idx)
+{
+	uint64_t spte = sp->spt[idx], g;
+	unsigned acc = sp->key.role.access;
+
+	if (!(spte & PTE_P))
+		return false;
+	if (read_gpte(h, sp, idx, &g) || !(g & PTE_P) ||
+	    ((g & h->gmmu.leaf_addr[1]) >> 12) != (((spte & GENMASK64(51, 12)) - HV_SLOT_BASE) >> 12) ||
+	    ((spte & PTE_US) && (!(g & PTE_US) || !(acc & HV_ACC_U))) ||
+	    ((spte & PTE_RW) && (!(g & PTE_RW) || !(g & PTE_D) || !(acc & HV_ACC_W))) ||
+	    (!(spte & PTE_XD) && ((h->gmmu.nxe && (g & PTE_XD)) || !(acc & HV_ACC_X)))) {
+		hv__zap_spte(h, sp, idx);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The guest wrote @size bytes at guest-physical @gpa, a write-protected
+ * guest table (kvm_mmu_pte_write): every shadow page of that gfn drops the
+ * entries the write covers, or is zapped when the write is misaligned or
+ * the page is being flooded with writes.
+ */
+void hv__guest_write(struct hv_model *h, uint64_t gpa, unsigned size)
+{
+	struct hv_gfn *g = hv__gfn(h, gpa >> 12, false);
+	unsigned off = gpa & 0xfff;
+	bool zapped = false;
+
+	if (!g)
+		return;
+	for (guint i = 0; i < g->sps->len;) {
+		struct hv_sp *sp = g_ptr_array_index(g->sps, i);
+		unsigned esz = sp->key.role.has_4_byte_gpte ? 4 : 8;
+		unsigned gi = off / esz, idx, n = 1;
+
+		bool flood = sp->key.role.level > 1 && ++sp->write_flood >= HV_WRITE_FLOOD;
+
+		if ((off % esz) + size > esz || flood) {
+			if ((off % esz) + size <= esz)
+				h->st.write_flooding_zaps++;
+			hv__sp_zap(h, sp);
+			continue; /* removed from g->sps */
+		}
+		i++;
+		if (esz == 4) {
+			unsigned per = sp->key.role.level == 1 ? HV_SPTES : HV_SPTES / 2;
+
+			if (gi / per != sp->key.role.quadrant)
+				continue;
+			idx = gi % per;
+			if (sp->key.role.level != 1) {
+				idx *= 2; /* a 4 MiB guest entry is two 2 MiB shadow entries */
+				n = 2;
+			}
+		} else {
+			idx = gi;
+		}
+		for (unsigned j = 0; j < n; j++)
+			if (sp->spt[idx + j] & PTE_P) {
+				hv__zap_spte(h, sp, idx + j);
+				zapped = true;
+			}
+	}
+	if (zapped)
+		hv__flush(h, true);
+}
