@@ -84,3 +84,17 @@ void spawn_free(struct spawn_result *r)
 	g_free(r->err);
 	r->out = r->err = NULL;
 }
+
+gint64 spawn_json_int(JsonObject *o, const char *key)
+{
+	if (!json_object_has_member(o, key))
+		g_error("JSON lacks %s", key);
+	return json_object_get_int_member(o, key);
+}
+
+double spawn_json_double(JsonObject *o, const char *key)
+{
+	if (!json_object_has_member(o, key))
+		g_error("JSON lacks %s", key);
+	return json_object_get_double_member(o, key);
+}

@@ -38,6 +38,10 @@ struct spawn_result spawn_tdpsim(const char *cmd, const char *first, ...);
  */
 JsonObject *spawn_json_object(const struct spawn_result *r, const char *what);
 
+/* Member @key of @o as an integer or a double; a missing key fails the test. */
+gint64 spawn_json_int(JsonObject *o, const char *key);
+double spawn_json_double(JsonObject *o, const char *key);
+
 void spawn_free(struct spawn_result *r);
 
 #endif

@@ -54,19 +54,8 @@ static JsonObject *strat(JsonObject *o, const char *name)
 	g_error("no strategy %s in the output", name);
 }
 
-static gint64 I(JsonObject *o, const char *key)
-{
-	if (!json_object_has_member(o, key))
-		g_error("JSON lacks %s", key);
-	return json_object_get_int_member(o, key);
-}
-
-static double D(JsonObject *o, const char *key)
-{
-	if (!json_object_has_member(o, key))
-		g_error("JSON lacks %s", key);
-	return json_object_get_double_member(o, key);
-}
+#define I spawn_json_int
+#define D spawn_json_double
 
 /* 30000 accesses, a switch every 100: 299 switches over 3 roots. The
  * model starts on process 0's root, so processes 1 and 2 miss once. */

@@ -33,19 +33,8 @@ static JsonObject *synth_json(const char *first, ...)
 	return o;
 }
 
-static gint64 I(JsonObject *o, const char *key)
-{
-	if (!json_object_has_member(o, key))
-		g_error("JSON lacks %s", key);
-	return json_object_get_int_member(o, key);
-}
-
-static double D(JsonObject *o, const char *key)
-{
-	if (!json_object_has_member(o, key))
-		g_error("JSON lacks %s", key);
-	return json_object_get_double_member(o, key);
-}
+#define I spawn_json_int
+#define D spawn_json_double
 
 /* Sequential accesses in address order: the first access to a page misses
  * the L1 DTLB, the following ones to the same page hit (the entry was just
