@@ -174,7 +174,7 @@ static int build_nested(struct hvw *w, char *why, unsigned len)
 	for (unsigned p = 0; p < w->o.processes; p++) {
 		struct hvw_proc *pr = &w->proc[p];
 		uint64_t vm_base = next + ntab * 4096;
-		struct cpu_ram view = { w->ram.base + vm_base, w->vm_size };
+		struct cpu_ram view = { .base = w->ram.base + vm_base, .size = w->vm_size };
 
 		/* L1's NPT for this L2: all of its guest-physical space. */
 		if ((rc = pg_synth_init(&n, &w->ram, nf, next)))
