@@ -11,6 +11,14 @@
  *
  * The replacement tests fill one set by hand and check the victim each
  * policy picks.
+ *
+ * The arrays' fast paths are checked against the plain definitions they
+ * replace, on fixed xorshift sequences: lookups (hash index of a single
+ * wide set, context keys, scan) against the reference scan; data-cache
+ * references (tlb_array_ref) against a reference LRU/FIFO array; and
+ * address-based invalidation of a level (only the sets that can hold the
+ * address or a splintered piece of its page) against a scan of every
+ * entry.
  */
 #include <glib.h>
 #include <string.h>
@@ -766,6 +774,232 @@ static void test_fkey_consistency(void)
 	}
 }
 
+/* ---- the arrays' fast paths against their plain definitions ---- */
+
+static uint64_t next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Lookups, fills (global and not, several PCIDs and VPIDs), context
+ * switches and invalidations on one array: every lookup agrees with the
+ * reference scan. The operation is chosen by table, so that each kind
+ * keeps its share whatever the shape. */
+enum op_kind { OP_FILL, OP_FILL_GLOBAL, OP_SWITCH, OP_INVAL, OP_LOOK };
+
+static void lookups(uint32_t entries, uint32_t ways, uint8_t policy)
+{
+	static const uint8_t mix[16] = { OP_FILL, OP_FILL, OP_FILL, OP_FILL, OP_FILL_GLOBAL,
+					 OP_SWITCH, OP_LOOK, OP_LOOK, OP_LOOK, OP_LOOK, OP_LOOK,
+					 OP_LOOK, OP_LOOK, OP_LOOK, OP_LOOK, OP_INVAL };
+	struct tlb_array a;
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	unsigned found = 0, looks = 0;
+
+	arr_init(&a, entries, ways, policy, 7);
+	for (unsigned i = 0; i < 40000; i++) {
+		uint64_t r = next(&x), key = (r >> 8) % (3 * entries);
+		uint32_t ctx = tlb_ctx((uint16_t)((r >> 20) % 3), (uint16_t)((r >> 24) % 2), 0);
+		struct tlb_match everything = { .ctx = ctx, .mask = TLB_CTX_ALL, .keep_global = true };
+		struct tlb_entry *e;
+		int want;
+
+		switch (mix[(r >> 40) % 16]) {
+		case OP_FILL:
+		case OP_FILL_GLOBAL:
+			tlb_array_insert(&a, key, key << 2, ctx, mix[(r >> 40) % 16] == OP_FILL_GLOBAL);
+			break;
+		case OP_SWITCH:
+			tlb_array_set_ctx(&a, ctx);
+			break;
+		case OP_INVAL: /* rarely: a context flush */
+			if (i % 8 == 0)
+				tlb_array_inval(&a, &everything);
+			break;
+		default:
+			want = ref_find(&a, key, key << 2, ctx);
+			e = tlb_array_find(&a, key, key << 2, ctx);
+			g_assert_cmpint(e ? (int)(e - a.e) : -1, ==, want);
+			found += want >= 0;
+			looks++;
+		}
+	}
+	g_assert_cmpuint(found, >, looks / 20);
+	g_assert_cmpuint(found, <, looks);
+	tlb_array_free(&a);
+}
+
+static void test_lookups(void)
+{
+	static const uint32_t shapes[][2] = {
+		{ 64, 64 }, { 16, 16 }, { 12, 12 }, { 128, 128 }, { 64, 4 }, { 96, 12 }, { 2048, 16 },
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(shapes); i++) {
+		lookups(shapes[i][0], shapes[i][1], TM_POLICY_LRU);
+		lookups(shapes[i][0], shapes[i][1], TM_POLICY_FIFO);
+		lookups(shapes[i][0], shapes[i][1], TM_POLICY_RANDOM);
+	}
+	lookups(64, 64, TM_POLICY_PLRU);
+	lookups(64, 8, TM_POLICY_PLRU);
+}
+
+/* A reference LRU/FIFO set-associative array: per set, the tags in ways
+ * and a use (LRU) or fill (FIFO) order. */
+struct ref_arr {
+	uint64_t tag[256];
+	uint64_t when[256];
+	uint64_t clock;
+	uint32_t sets, ways;
+	bool lru;
+};
+
+/* Reference of a context-0 reference: hit refreshes (LRU); miss fills the
+ * lowest empty way, else the oldest. */
+static bool ref_ref(struct ref_arr *r, uint64_t key, uint64_t tag)
+{
+	uint32_t base = (uint32_t)(key % r->sets) * r->ways, v = UINT32_MAX;
+
+	for (uint32_t w = 0; w < r->ways; w++)
+		if (r->tag[base + w] == tag) {
+			if (r->lru)
+				r->when[base + w] = ++r->clock;
+			return true;
+		}
+	for (uint32_t w = 0; w < r->ways && v == UINT32_MAX; w++)
+		if (r->tag[base + w] == TLB_TAG_NONE)
+			v = w;
+	if (v == UINT32_MAX) {
+		v = 0;
+		for (uint32_t w = 1; w < r->ways; w++)
+			if (r->when[base + w] < r->when[base + v])
+				v = w;
+	}
+	r->tag[base + v] = tag;
+	r->when[base + v] = ++r->clock;
+	return false;
+}
+
+/* tlb_array_ref() against the reference, for caches of 12 and 20 ways
+ * (the shapes of the shipped L1D/L2 models) and a 64-way single set. */
+static void test_data_cache_ref(void)
+{
+	static const uint32_t shapes[][2] = { { 48, 12 }, { 80, 20 }, { 64, 64 }, { 256, 4 } };
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(shapes); i++)
+		for (unsigned pol = 0; pol < 2; pol++) {
+			struct ref_arr r = { .sets = shapes[i][0] / shapes[i][1],
+					     .ways = shapes[i][1], .lru = pol == 0 };
+			struct tlb_array a;
+			uint64_t x = 88172645463325252ull;
+			unsigned hits = 0;
+
+			memset(r.tag, 0xff, sizeof(r.tag));
+			arr_init(&a, shapes[i][0], shapes[i][1],
+				 pol == 0 ? TM_POLICY_LRU : TM_POLICY_FIFO, 7);
+			for (unsigned n = 0; n < 30000; n++) {
+				uint64_t line = next(&x) % (2 * shapes[i][0]);
+				bool want = ref_ref(&r, line, line);
+
+				g_assert_cmpint(tlb_array_ref(&a, line, line), ==, want);
+				hits += want;
+			}
+			for (uint32_t w = 0; w < shapes[i][0]; w++)
+				g_assert_cmphex(a.e[w].tag, ==, r.tag[w]);
+			g_assert_cmpuint(hits, >, 1000);
+			tlb_array_free(&a);
+		}
+}
+
+/* A level with a 4 KiB + 2 MiB array of @entries / @ways and a 1 GiB
+ * array of 8 entries, filled with pages of every size, splintered where
+ * the level holds no array of their size. */
+static void level_init(struct tlb_level *l, uint32_t entries, uint32_t ways, uint8_t sizes)
+{
+	struct tm_tlb_cfg c = { 0 };
+	char why[120];
+
+	c.arr[0] = (struct tm_array_cfg){ entries, ways, TM_POLICY_LRU, sizes, 1 };
+	if (!(sizes & TM_SZ_1G))
+		c.arr[1] = (struct tm_array_cfg){ 8, 8, TM_POLICY_LRU, TM_SZ_1G, 1 };
+	g_assert_cmpint(tlb_level_init(l, &c, 1, "t", why, sizeof(why)), ==, 0);
+}
+
+/* The same fills into two levels; one is invalidated by address through
+ * tlb_level_inval(), the other by scanning every array whole
+ * (tlb_array_inval()): the same entries go. */
+static void by_address(uint32_t entries, uint32_t ways, uint8_t sizes, bool large)
+{
+	struct tlb_level a, b;
+	uint64_t x = 0x9e3779b97f4a7c15ull, filled[64] = { 0 };
+	unsigned removed = 0;
+
+	level_init(&a, entries, ways, sizes);
+	level_init(&b, entries, ways, sizes);
+	for (unsigned i = 0; i < 20000; i++) {
+		uint64_t r = next(&x);
+		/* 64 GiB of linear space: pages collide in sets and contexts. */
+		uint64_t va = (r >> 16) & (UINT64_C(0xf) << 32 | UINT64_C(0xfffff000));
+		unsigned kind = (unsigned)(r % 8), s, osh;
+		uint32_t ctx = tlb_ctx((uint16_t)((r >> 8) % 2), 0, 0);
+
+		/* Mostly 4 KiB pages; some 2 MiB, 4 MiB and 1 GiB ones. */
+		if (!large || kind < 5) {
+			s = TM_4K;
+			osh = 12;
+		} else if (kind < 6) {
+			s = TM_2M;
+			osh = 21;
+		} else if (kind < 7) {
+			s = TM_2M;
+			osh = 22;
+		} else {
+			s = TM_1G;
+			osh = 30;
+		}
+		if (i % 5 != 4) {
+			tlb_level_fill(&a, va, s, osh, ctx, (r >> 9) & 1, 0);
+			tlb_level_fill(&b, va, s, osh, ctx, (r >> 9) & 1, 0);
+			filled[i % 64] = va;
+		} else {
+			/* Near a recent fill: the page itself, or elsewhere in a
+			 * large page around it. */
+			struct tlb_match mt = { .ctx = ctx, .mask = TLB_CTX_ALL, .by_addr = true,
+						.va = filled[(r >> 32) % 64] ^
+						      ((r >> 40) & ((r >> 62) ? 0xfff : 0x3fffff)) };
+			unsigned na = tlb_level_inval(&a, &mt), nb = 0;
+
+			for (unsigned k = 0; k < b.narr; k++)
+				nb += tlb_array_inval(&b.arr[k], &mt);
+			g_assert_cmpuint(na, ==, nb);
+			removed += na;
+		}
+	}
+	for (unsigned k = 0; k < a.narr; k++)
+		for (uint32_t i = 0; i < a.arr[k].sets * a.arr[k].ways; i++)
+			g_assert_cmphex(a.arr[k].e[i].tag, ==, b.arr[k].e[i].tag);
+	g_assert_cmpuint(removed, >, 100);
+	tlb_level_free(&a);
+	tlb_level_free(&b);
+}
+
+static void test_inval_by_address(void)
+{
+	/* An STLB-like 4K+2M array (1 GiB pages splintered to 2 MiB). */
+	by_address(256, 8, TM_SZ_4K | TM_SZ_2M, true);
+	/* A 4 KiB-only array: every large page in 4 KiB pieces. */
+	by_address(64, 4, TM_SZ_4K, true);
+	/* More sets than a 2 MiB page has 4 KiB pieces: only their sets. */
+	by_address(4096, 4, TM_SZ_4K, true);
+	/* No large pages: only the address's own set. */
+	by_address(1024, 8, TM_SZ_4K, false);
+	/* One fully associative array of all sizes (zen2's L1 DTLB). */
+	by_address(64, 64, TM_SZ_4K | TM_SZ_2M | TM_SZ_1G, true);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -787,5 +1021,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/tlb/random", test_random);
 	g_test_add_func("/tlb/level-sizes", test_level_sizes);
 	g_test_add_func("/tlb/fkey-consistency", test_fkey_consistency);
+	g_test_add_func("/tlb/index-lookups", test_lookups);
+	g_test_add_func("/tlb/data-cache-ref", test_data_cache_ref);
+	g_test_add_func("/tlb/inval-by-address", test_inval_by_address);
 	return g_test_run();
 }

@@ -176,7 +176,7 @@ static uint32_t find_same(const struct tlb_array *a, uint64_t base, uint64_t tag
 {
 	const struct tlb_entry *e = a->e + base;
 	const uint64_t *fk = a->fkey + base;
-	uint64_t c = 0;
+	uint64_t c;
 
 	if (a->ways > 64 || ctx != a->fctx) {
 		for (uint32_t w = 0; w < a->ways; w++)
@@ -184,11 +184,7 @@ static uint32_t find_same(const struct tlb_array *a, uint64_t base, uint64_t tag
 				return w;
 		return a->ways;
 	}
-	if (a->hidx)
-		c = a->hidx[tlb__hash(a, tag)];
-	else
-		for (uint32_t w = 0; w < a->ways; w++)
-			c |= (uint64_t)(fk[w] == tag) << w;
+	c = a->hidx ? a->hidx[tlb__hash(a, tag)] : tlb__match_all(fk, a->ways, tag);
 	for (; c; c &= c - 1) {
 		uint32_t w = (uint32_t)__builtin_ctzll(c);
 
@@ -230,11 +226,16 @@ static uint32_t free_way(struct tlb_array *a, uint64_t set, uint64_t base)
 	}
 	case TM_POLICY_RANDOM:
 		return (uint32_t)(xorshift64(&a->rng) % a->ways);
-	default: /* LRU, FIFO: the oldest stamp (stamps of full sets differ) */
+	default: { /* LRU, FIFO: the oldest stamp (stamps of full sets differ) */
+		uint64_t min = st[0];
+
 		for (w = 1; w < a->ways; w++)
-			if (st[w] < st[best])
+			if (st[w] < min) {
+				min = st[w];
 				best = w;
+			}
 		return best;
+	}
 	}
 }
 
@@ -294,7 +295,7 @@ struct tlb_entry *tlb_array_insert(struct tlb_array *a, uint64_t key, uint64_t t
 
 bool tlb_array_ref(struct tlb_array *a, uint64_t key, uint64_t tag)
 {
-	uint64_t set, base, hit = 0;
+	uint64_t set, base, hit;
 	const uint64_t *fk;
 
 	if (!a->sets)
@@ -310,8 +311,7 @@ bool tlb_array_ref(struct tlb_array *a, uint64_t key, uint64_t tag)
 	fk = a->fkey + base;
 	/* One pass over the keys; a miss knows no entry holds the tag, so
 	 * the fill goes straight to the empty way or the victim. */
-	for (uint32_t w = 0; w < a->ways; w++)
-		hit |= (uint64_t)(fk[w] == tag) << w;
+	hit = tlb__match_all(fk, a->ways, tag);
 	if (hit) {
 		tlb_array_touch(a, base + (uint64_t)__builtin_ctzll(hit));
 		return true;

@@ -180,6 +180,20 @@ static inline uint64_t tlb__match4(const uint64_t *fk, uint64_t tag)
 	       (uint64_t)(fk[2] == tag) << 2 | (uint64_t)(fk[3] == tag) << 3;
 }
 
+/* Bit w set when fk[w] == @tag, for @ways <= 64 ways: four at a time, no
+ * branch per way. */
+static inline uint64_t tlb__match_all(const uint64_t *fk, uint32_t ways, uint64_t tag)
+{
+	uint64_t m = 0;
+	uint32_t w = 0;
+
+	for (; w + 4 <= ways; w += 4)
+		m |= tlb__match4(fk + w, tag) << w;
+	for (; w < ways; w++)
+		m |= (uint64_t)(fk[w] == tag) << w;
+	return m;
+}
+
 /* The hash index's bucket of @tag (Fibonacci hashing: tags are page
  * numbers shifted by two, whose low bits vary most). */
 static inline uint64_t tlb__hash(const struct tlb_array *a, uint64_t tag)
@@ -237,6 +251,18 @@ static inline struct tlb_entry *tlb_array_find(struct tlb_array *a, uint64_t key
 		base += (uint64_t)__builtin_ctzll(hit);
 		tlb_array_touch(a, base);
 		return a->e + base;
+	}
+	if (a->hidx) {
+		/* The bucket holds every way with this tag, in any context. */
+		for (uint64_t c = a->hidx[tlb__hash(a, tag)]; c; c &= c - 1) {
+			uint32_t w = (uint32_t)__builtin_ctzll(c);
+
+			if (e[w].tag == tag && !((e[w].ctx ^ ctx) & e[w].cmask)) {
+				tlb_array_touch(a, base + w);
+				return &e[w];
+			}
+		}
+		return NULL;
 	}
 	for (uint32_t w = 0; w < a->ways; w++)
 		if (e[w].tag == tag && !((e[w].ctx ^ ctx) & e[w].cmask)) {

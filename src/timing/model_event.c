@@ -48,12 +48,17 @@ void tm__update_ctx(struct tm_model *m)
 	 * (SDM Vol. 3C 29.4.2), tagged by the EP4TA alone. */
 	m->hot.ctx = !m->paging && m->has_host ? tlb_ctx_gphys(m->ept_id)
 					       : tlb_ctx(m->pcid, m->vpid, m->ept_id);
-	/* The hit-check keys of the L1 4 KiB and 2 MiB arrays (the ones the
-	 * inline check reads) follow the context (tlb.h). */
-	for (unsigned l = TM_L1I; l <= TM_L1D; l++)
-		for (unsigned s = TM_4K; s <= TM_2M; s++)
-			if (m->tlb[l].which[s] != TM_NSIZES)
-				tlb_array_set_ctx(&m->tlb[l].arr[m->tlb[l].which[s]], m->hot.ctx);
+	/* The hit-check keys (tlb.h: fkey) of every TLB array and of the
+	 * split PSCs follow the current context, so that their lookups and
+	 * fills compare keys; the nested TLB and host PSC are looked up in the
+	 * host context alone (pwc.h). The unified PWC holds both. */
+	for (unsigned l = 0; l < TM_NTLB_LEVELS; l++)
+		for (unsigned i = 0; i < m->tlb[l].narr; i++)
+			tlb_array_set_ctx(&m->tlb[l].arr[i], m->hot.ctx);
+	for (unsigned l = 0; l <= PG_LEVELS_MAX; l++)
+		tlb_array_set_ctx(&m->pwc.level[l], m->hot.ctx);
+	tlb_array_set_ctx(&m->pwc.ntlb, tlb_ctx(0, 0, m->ept_id));
+	tlb_array_set_ctx(&m->pwc.npwc, tlb_ctx(0, 0, m->ept_id));
 }
 
 /* allow[kind][user] (model.h): which cached rights permit the access. The
