@@ -398,6 +398,77 @@ static void test_acpi(void)
 	dev_bus_free(&f.b);
 }
 
+/* Random port, MMIO and MSR traffic to every device of the board, with
+ * random time steps and INTA cycles: nothing crashes, deadlines stay in
+ * the future, vectors are vectors, and the same seed gives the same run. */
+static uint64_t fuzz_run(guint32 seed, unsigned steps)
+{
+	static const uint16_t ports[] = {0x60, 0x64, 0x70, 0x71, 0xe0, 0xe4, 0xe8, 0x2003, 0x2009,
+					 0x200e, 0x510, 0x511, 0xcf8, 0xcf9, 0xcfc, 0xcfe, 0x600,
+					 0x602, 0x604, 0x608, 0x21, 0xa1, 0x43, 0x40};
+	static const uint64_t mmio[] = {0xfee00020, 0xfee00080, 0xfee000b0, 0xfee000f0,
+					0xfee00280, 0xfee00300, 0xfee00320, 0xfee00350,
+					0xfee00380, 0xfee00390, 0xfee003e0, 0xfec00000,
+					0xfec00010, 0xfec00040, 0xff000000, 0xff00fffc};
+	static const uint32_t msrs[] = {0x1b, 0x6e0, 0x802, 0x808, 0x80b, 0x80f, 0x828, 0x830,
+					0x832, 0x838, 0x83f, 0x8ff};
+	GRand *r = g_rand_new_with_seed(seed);
+	uint64_t now = 0, hash = 1469598103934665603ull, v = 0;
+	struct fx f;
+
+	fx_init(&f, true);
+	for (unsigned i = 0; i < steps; i++) {
+		unsigned k = (unsigned)g_rand_int_range(r, 0, 7);
+		unsigned sz = 1u << g_rand_int_range(r, 0, 3);
+		uint32_t val = g_rand_int(r);
+		int vec;
+
+		if (k == 0) {
+			uint16_t p = ports[g_rand_int_range(r, 0, G_N_ELEMENTS(ports))];
+
+			if (p == 0x604) /* not S5 every time: keep the machine up */
+				val &= ~(1u << 13);
+			dev_bus_out(&f.b, p, sz, val);
+		} else if (k == 1) {
+			v = dev_bus_in(&f.b, ports[g_rand_int_range(r, 0, G_N_ELEMENTS(ports))], sz);
+		} else if (k == 2) {
+			dev_mem_write(&f.b, mmio[g_rand_int_range(r, 0, G_N_ELEMENTS(mmio))], 4, val);
+		} else if (k == 3) {
+			v = dev_mem_read(&f.b, mmio[g_rand_int_range(r, 0, G_N_ELEMENTS(mmio))], 4);
+		} else if (k == 4) {
+			uint32_t m = msrs[g_rand_int_range(r, 0, G_N_ELEMENTS(msrs))];
+
+			if (g_rand_boolean(r))
+				v = (uint64_t)dev_bus_wrmsr(&f.b, m, m == 0x1b ? 0xfee00000u | (val & 0xc00)
+											: val);
+			else
+				v = (uint64_t)dev_bus_rdmsr(&f.b, m, &v) ^ v;
+		} else if (k == 5) {
+			vec = dev_intr_pending(&f.b);
+			g_assert_cmpint(vec, >=, -1);
+			g_assert_cmpint(vec, <=, 255);
+			v = (uint64_t)(vec < 0 ? 0x1ff : dev_intr_ack(&f.b));
+			g_assert_cmpuint(v, <=, 0x1ff);
+		} else {
+			now += (uint64_t)g_rand_int_range(r, 0, 3000000);
+			dev_bus_advance(&f.b, now);
+			g_assert_cmpuint(f.b.next_deadline, >, now);
+		}
+		hash = (hash ^ v ^ f.b.next_deadline) * 1099511628211ull;
+	}
+	g_rand_free(r);
+	dev_bus_free(&f.b);
+	return hash;
+}
+
+static void test_fuzz(void)
+{
+	unsigned steps = g_test_slow() ? 2000000 : 100000;
+
+	g_assert_cmphex(fuzz_run(7, steps), ==, fuzz_run(7, steps));
+	g_assert_cmphex(fuzz_run(7, steps), !=, fuzz_run(8, steps));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -412,5 +483,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/pcdev/i8042", test_i8042);
 	g_test_add_func("/pcdev/pci", test_pci);
 	g_test_add_func("/pcdev/acpi", test_acpi);
+	g_test_add_func("/pcdev/fuzz", test_fuzz);
 	return g_test_run();
 }

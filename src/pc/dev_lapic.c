@@ -251,13 +251,15 @@ static uint64_t lapic_advance(void *dev, uint64_t now)
 {
 	struct dev_lapic *a = dev;
 
-	while (a->next <= now) {
+	if (a->next <= now) {
+		/* Expiries missed since the last call coalesce into the one IRR
+		 * bit they would set. */
 		local_deliver(a, LVT_TIMER);
 		if (LVT_TIMER_MODE(a->lvt[LVT_TIMER]) == 2) {
 			a->deadline_tsc = 0; /* disarmed (SDM 11.5.4.1) */
 			a->next = UINT64_MAX;
 		} else {
-			a->next = timer_next(a, a->next);
+			a->next = timer_next(a, now);
 		}
 	}
 	return a->next;
