@@ -57,6 +57,8 @@
 
 #include <glib.h>
 
+#include "arch/x86.h"
+
 #define APIC_BASE_BSP	 (1u << 8)  /* SDM 11.4.4, Figure 11-5 */
 #define APIC_BASE_EXTD	 (1u << 10) /* x2APIC mode (SDM 11.12.1) */
 #define APIC_BASE_EN	 (1u << 11)
@@ -152,9 +154,10 @@ static bool x2apic(const struct dev_lapic *a)
 	return (a->base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
 }
 
+/* The APIC ID (the same 8 bits in both modes: one CPU, ID 0 at reset). */
 static uint32_t apic_id(const struct dev_lapic *a)
 {
-	return x2apic(a) ? a->id >> 24 : a->id >> 24;
+	return a->id >> 24;
 }
 
 /* PPR (SDM 11.8.3.1): TPR if its class is not below the highest in-service
@@ -624,7 +627,7 @@ static int x2_rdmsr(void *dev, uint32_t msr, uint64_t *val)
 {
 	struct dev_lapic *a = dev;
 
-	if (!x2apic(a) || !reg_read(a, msr - 0x800, val))
+	if (!x2apic(a) || !reg_read(a, msr - MSR_IA32_X2APIC_FIRST, val))
 		return -EINVAL;
 	return 0;
 }
@@ -632,7 +635,7 @@ static int x2_rdmsr(void *dev, uint32_t msr, uint64_t *val)
 static int x2_wrmsr(void *dev, uint32_t msr, uint64_t val)
 {
 	struct dev_lapic *a = dev;
-	unsigned idx = msr - 0x800;
+	unsigned idx = msr - MSR_IA32_X2APIC_FIRST;
 
 	if (!x2apic(a) || (idx != 0x30 && (val >> 32)) || !reg_write(a, idx, val))
 		return -EINVAL;
@@ -694,9 +697,12 @@ int dev_lapic_add(struct dev_bus *b, const struct dev_pc_cfg *cfg)
 				    .write = lapic_write,
 				    .advance = lapic_advance,
 				    .free = lapic_free};
-	a->msr[0] = (struct dev_msr_desc){0x1b, 0x1b, base_rdmsr, base_wrmsr};
-	a->msr[1] = (struct dev_msr_desc){0x6e0, 0x6e0, dl_rdmsr, dl_wrmsr};
-	a->msr[2] = (struct dev_msr_desc){0x800, 0x8ff, x2_rdmsr, x2_wrmsr};
+	a->msr[0] = (struct dev_msr_desc){MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, base_rdmsr,
+					  base_wrmsr};
+	a->msr[1] = (struct dev_msr_desc){MSR_IA32_TSC_DEADLINE, MSR_IA32_TSC_DEADLINE, dl_rdmsr,
+					  dl_wrmsr};
+	a->msr[2] = (struct dev_msr_desc){MSR_IA32_X2APIC_FIRST, MSR_IA32_X2APIC_LAST, x2_rdmsr,
+					  x2_wrmsr};
 	rc = dev_bus_add(b, &a->desc, a);
 	if (rc) {
 		g_free(a);
