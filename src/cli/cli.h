@@ -33,6 +33,8 @@ int cmd_replay(int argc, char **argv);
 bool cli_replay_is_champsim(int argc, char **argv);
 int cmd_replay_champsim(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_replay_trace(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /*
  * Print "tdpsim <cmd>: error: <msg>" (or "tdpsim: error: <msg>" when @cmd is

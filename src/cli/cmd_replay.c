@@ -9,6 +9,5 @@ int cmd_replay(int argc, char **argv)
 {
 	if (cli_replay_is_champsim(argc, argv))
 		return cmd_replay_champsim(argc, argv);
-	return cli_fail("replay", "tdpsim's own trace format is not in this build yet; "
-			"--format champsim FILE.xz replays a ChampSim trace");
+	return cmd_replay_trace(argc, argv);
 }

@@ -22,13 +22,15 @@
 #include "cpu/cpu.h"
 #include "boot/loader.h"
 #include "timing/model.h"
+#include "run_record.h"
 
 #define CMD "run"
 #define MAX_MODULES 16
 
 struct run_opts {
 	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw,
-	      *vpid, *log;
+	      *vpid, *log, *record, *guest_cpu;
+	gchar *cmdline; /* the command line, for the trace header */
 	gchar **modules, **sets;
 	gboolean json, unicorn_stats, reboot;
 };
@@ -252,6 +254,7 @@ static int run_kernel(const struct run_opts *o)
 	struct cpu_boot boot;
 	struct dev_cmos cmos;
 	struct cpu *c;
+	struct trc_recorder *rec = NULL;
 	FILE *flog = NULL;
 	char why[256];
 	int rc, status;
@@ -266,7 +269,11 @@ static int run_kernel(const struct run_opts *o)
 	rc = parse_machine(o, &mo);
 	if (rc)
 		return rc;
+	if (o->record && o->reboot)
+		return cli_fail(CMD, "--record records one boot: drop --reboot");
 	rc = cli_load_config(CMD, o->config, o->sets, &cfg, NULL);
+	if (!rc)
+		rc = run_guest_cpu(CMD, o->guest_cpu, &cfg);
 	if (rc)
 		return rc;
 	for (gchar **m = o->modules; m && *m; m++) {
@@ -295,16 +302,23 @@ static int run_kernel(const struct run_opts *o)
 			status = cli_fail(CMD, "%s", why);
 			goto out_free;
 		}
+		if (o->record &&
+		    (status = run_record_open(CMD, o->record, o->cmdline, c, &rec)) != 0) {
+			cpu_machine_free(c);
+			goto out_free;
+		}
 		rc = cpu_load_kernel(&c->ram, kernel, o->append ? o->append : "", mods, nmods,
 				     &boot, why, sizeof(why));
 		if (!rc)
 			rc = cpu_boot_enter(c, &boot, why, sizeof(why));
 		if (rc) {
+			run_record_close(CMD, rec);
 			cpu_machine_free(c);
 			status = cli_fail(CMD, "%s", why);
 			goto out_free;
 		}
 		cpu_run(c);
+		trc_end(&c->sink);
 		fflush(mo.console);
 		if (c->stop != CPU_STOP_RESET || !o->reboot || boots == MAX_REBOOTS ||
 		    (mo.max_insns && c->insns >= mo.max_insns))
@@ -321,6 +335,8 @@ static int run_kernel(const struct run_opts *o)
 		memset(c, 0, sizeof(*c));
 	}
 	status = c->stop == CPU_STOP_EXIT ? c->bus.exit_status : CLI_EXIT_USAGE;
+	if (run_record_close(CMD, rec))
+		status = CLI_EXIT_USAGE;
 	if (c->stop == CPU_STOP_RESET && o->reboot)
 		fprintf(stderr, "tdpsim run: the guest reset the machine %d times: stopping\n",
 			MAX_REBOOTS + 1);
@@ -374,6 +390,11 @@ int cmd_run(int argc, char **argv)
 		{ "reboot", 0, 0, G_OPTION_ARG_NONE, &o.reboot,
 		  "When the guest resets the machine (8042, 0xCF9), boot it again (default: stop "
 		  "with a report, exit status 2)", NULL },
+		{ "record", 0, 0, G_OPTION_ARG_FILENAME, &o.record,
+		  "Record the run as a trace (docs/trace-format.md) for tdpsim replay", "FILE" },
+		{ "guest-cpu", 0, 0, G_OPTION_ARG_STRING, &o.guest_cpu,
+		  "CPU model whose guest-visible part (CPUID, MAXPHYADDR, linear width) the "
+		  "guest sees; --config keeps the timing part", "FILE|NAME" },
 		{ "log", 0, 0, G_OPTION_ARG_STRING, &o.log,
 		  "Log events on stderr: unassigned (accesses to no RAM, ROM or device)", "WHAT" },
 		{ NULL },
@@ -384,6 +405,7 @@ int cmd_run(int argc, char **argv)
 				     "engine as its MMU.\nThe exit status is the guest's "
 				     "isa-debug-exit status ((value << 1) | 1); 2 otherwise.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	o.cmdline = g_strjoinv(" ", argv);
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);
 	if (!rc)
 		rc = run_kernel(&o);
@@ -400,6 +422,9 @@ int cmd_run(int argc, char **argv)
 	g_free(o.max_insns);
 	g_free(o.fault_log);
 	g_free(o.log);
+	g_free(o.record);
+	g_free(o.guest_cpu);
+	g_free(o.cmdline);
 	g_strfreev(o.modules);
 	g_strfreev(o.sets);
 	return rc;

@@ -15,6 +15,7 @@ static const struct cli_cmd commands[] = {
 	{ "run", cmd_run, "boot a guest kernel with tdpsim's engine as the MMU" },
 	{ "synth", cmd_synth, "run a synthetic access stream through the timing model" },
 	{ "replay", cmd_replay, "replay a trace through the timing model (--format champsim)" },
+	{ "trace", cmd_trace, "what a trace holds: trace info FILE, trace dump FILE [--csv]" },
 	{ "diff", cmd_diff, "compare two golden files; show the first divergence" },
 	{ "compare", cmd_compare, "one workload under several hypervisor-MMU strategies" },
 	{ "help", cmd_help, "list the commands, or show a command's options" },

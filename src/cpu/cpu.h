@@ -184,7 +184,7 @@ struct cpu {
 	struct cpu_watch {
 		struct pg_accessor inner;
 		struct cpu *c;
-	} watch[2];
+	} watch[3];
 };
 
 /* machine.c: build the machine (self-check, RAM, MMU, hooks, devices);

@@ -85,8 +85,6 @@ int cpu_feed_add(struct cpu *c, const struct trc_consumer *k)
 
 	if (rc)
 		return rc;
-	if (k->table_read)
-		cpu__watch_tables(c);
 	cpu_machine_sync_hooks(c);
 	return 0;
 }

@@ -76,7 +76,8 @@ static void tdx_flush(void *opaque, uint64_t alias_gpa)
 	struct cpu *c = opaque;
 
 	/* The other alias's translations are gone: so are Unicorn's. */
-	uc_ctl_flush_tlb(c->uc);
+	if (c->uc)
+		uc_ctl_flush_tlb(c->uc);
 }
 
 int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len)
@@ -275,7 +276,6 @@ int cpu_set_paging(struct cpu *c, const struct pg_regs *regs)
 	c->regs = r;
 	c->mmu_valid = false;
 	ev.mmu.regs = r;
-	trc_event(&c->sink, &ev);
 	rc = pg_mmu_init(&c->mmu, &r, &c->pgcpu, &why);
 	if (rc) {
 		cpu_run_stop(c, CPU_STOP_ERROR, "paging state the CPU model cannot hold: %s "
@@ -298,6 +298,8 @@ int cpu_set_paging(struct cpu *c, const struct pg_regs *regs)
 		}
 	}
 	c->mmu_valid = true;
+	/* Fed once built: the PDPTE load's table reads come first. */
+	trc_event(&c->sink, &ev);
 	return 1;
 }
 
@@ -539,13 +541,15 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 	return true;
 }
 
-/* Every table read of a functional walk, for the feed's table_read()
- * (guest RAM only: the host tables above it are the hypervisor model's). */
+/* Every table read of a walk (functional or the timing model's), for the
+ * feed's table_read() while a consumer wants it (guest RAM only: the host
+ * tables above it are the hypervisor model's). Installed before the timing
+ * model copies the accessors. */
 static int watch_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 {
 	struct cpu_watch *w = opaque;
 
-	if (r->addr < w->c->ram.size)
+	if (w->c->sink.want_table_reads && r->addr < w->c->ram.size)
 		trc_table_read(&w->c->sink, r->addr & ~UINT64_C(0xfff));
 	return w->inner.ref(w->inner.opaque, r, f);
 }
@@ -562,6 +566,7 @@ static void watch(struct cpu *c, struct cpu_watch *w, struct pg_accessor *acc)
 void cpu__watch_tables(struct cpu *c)
 {
 	watch(c, &c->watch[0], &c->gmem);
+	watch(c, &c->watch[2], &c->gpeek);
 	c->nested.mem = c->gmem;
 	if (c->hd)
 		watch(c, &c->watch[1], &c->hd->host.mem);

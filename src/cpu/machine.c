@@ -225,7 +225,8 @@ void cpu_run_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
 		vsnprintf(c->stop_msg, sizeof(c->stop_msg), fmt, ap);
 		va_end(ap);
 	}
-	uc_emu_stop(c->uc);
+	if (c->uc) /* a replay's CPU has no emulator */
+		uc_emu_stop(c->uc);
 }
 
 bool cpu__need_block_hook(const struct cpu *c)
@@ -337,6 +338,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	rc = cpu__host_init(c, mem, why, len); /* RAM (and host tables above it) */
 	if (rc)
 		goto out_free;
+	cpu__watch_tables(c);
 
 	ue = uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc);
 	if (ue != UC_ERR_OK) {

@@ -1,0 +1,426 @@
+/*
+ * `tdpsim replay FILE`: a tdpsim trace, decoded once and fed to one lane
+ * per configuration (trace/lane.h). Each lane keeps the trace's
+ * guest-visible CPU part and takes its configuration's timing part, host
+ * dimension and VPID; its statistics equal a live run under that
+ * configuration (`tdpsim run --config B --guest-cpu <the trace's>`).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cli.h"
+#include "timing/stats.h"
+#include "trace/header.h"
+#include "trace/lane.h"
+#include "trace/reader.h"
+#include "walk.h"
+
+#define CMD "replay"
+#define MAX_LANES 32
+
+struct replay_opts {
+	gchar **configs, **sets, **files, *configs_file, *host, *gpaw, *vpid, *warmup, *from, *to, *format;
+	gboolean json, csv, progress;
+};
+
+struct lane_spec {
+	char *name;      /* as given: config name or file, and its --set list */
+	struct tm_config cfg;
+	uint8_t host;
+	uint16_t vpid;
+};
+
+static int host_of(const struct replay_opts *o, const struct trc_header *h, uint8_t *host,
+		   uint16_t *vpid)
+{
+	struct host_dim hd;
+	bool tdx_trace = h->host_kind == CPU_HOST_TDX48 || h->host_kind == CPU_HOST_TDX52;
+	int rc;
+
+	*host = h->host_kind;
+	if (o->host || o->gpaw) {
+		rc = host_dim_parse(CMD, o->host, NULL, o->gpaw, false, &hd);
+		if (rc)
+			return rc;
+		*host = hd.gpaw ? (hd.gpaw == 48 ? CPU_HOST_TDX48 : CPU_HOST_TDX52)
+			: hd.hm ? (uint8_t)trc_host_kind_parse(host_mode_name(hd.hm)) : CPU_HOST_NONE;
+	}
+	/* A TD's guest read its GPAW and chose the shared bit itself: only
+	 * the same TD can run it; and no other guest knows of a shared bit. */
+	if (tdx_trace && *host != h->host_kind)
+		return cli_fail(CMD, "the trace was recorded in a TD with GPAW %d: it replays only "
+				"under --gpaw %d", h->host_kind == CPU_HOST_TDX48 ? 48 : 52,
+				h->host_kind == CPU_HOST_TDX48 ? 48 : 52);
+	if (!tdx_trace && (*host == CPU_HOST_TDX48 || *host == CPU_HOST_TDX52))
+		return cli_fail(CMD, "--gpaw: the trace's guest was not a TD (it chose no shared "
+				"bit); use --host");
+	*vpid = *host == CPU_HOST_NONE ? 0 : 1;
+	if (o->vpid) {
+		uint64_t id;
+
+		if (cli_parse_u64(o->vpid, &id) || id > 0xffff)
+			return cli_fail(CMD, "--vpid %s: expected 0 (VPID off) to 65535", o->vpid);
+		if (*host == CPU_HOST_NONE)
+			return cli_fail(CMD, "--vpid needs a host dimension (--host or --gpaw)");
+		*vpid = (uint16_t)id;
+	}
+	return 0;
+}
+
+/* Could configuration @b's hardware have run the recorded guest? */
+static int check_hardware(const char *name, const struct tm_config *b, unsigned modes,
+			  uint8_t host)
+{
+	if ((modes & (1u << PG_MODE_5LEVEL)) && !(b->cpu.features & TM_FEAT_LA57))
+		return cli_fail(CMD, "%s: the trace's guest used 5-level paging, and this CPU model "
+				"has no LA57", name);
+	if ((host == CPU_HOST_EPT5 || host == CPU_HOST_NPT5 || host == CPU_HOST_TDX52) &&
+	    !(b->cpu.features & TM_FEAT_LA57))
+		return cli_fail(CMD, "%s: a 5-level host dimension needs a CPU model with LA57",
+				name);
+	return 0;
+}
+
+static int load_specs(const struct replay_opts *o, struct lane_spec *s, unsigned *n)
+{
+	gchar **names = o->configs;
+	gchar **file_lines = NULL;
+	static gchar *dflt[] = { (gchar *)TM_CONFIG_DEFAULT, NULL };
+	int rc = 0;
+
+	*n = 0;
+	if (o->configs_file) {
+		gchar *text = NULL;
+		GError *e = NULL;
+
+		if (!g_file_get_contents(o->configs_file, &text, NULL, &e)) {
+			rc = cli_fail(CMD, "--configs-from %s: %s", o->configs_file, e->message);
+			g_error_free(e);
+			return rc;
+		}
+		file_lines = g_strsplit(text, "\n", -1);
+		g_free(text);
+	}
+	if (!names && !file_lines)
+		names = dflt;
+	for (unsigned pass = 0; pass < 2 && !rc; pass++) {
+		gchar **list = pass ? file_lines : names;
+
+		for (gchar **p = list; p && *p && !rc; p++) {
+			/* A line of --configs-from: NAME [GROUP.KEY=VALUE ...] */
+			gchar *line = g_strstrip(g_strdup(*p));
+			gchar **w = g_strsplit_set(line, " \t", -1);
+			GPtrArray *sets = g_ptr_array_new();
+
+			g_free(line);
+			if (!w[0] || !*w[0] || w[0][0] == '#') {
+				g_strfreev(w);
+				g_ptr_array_free(sets, TRUE);
+				continue;
+			}
+			for (gchar **q = o->sets; q && *q; q++)
+				g_ptr_array_add(sets, *q);
+			for (gchar **q = w + 1; *q; q++)
+				if (**q)
+					g_ptr_array_add(sets, *q);
+			g_ptr_array_add(sets, NULL);
+			if (*n == MAX_LANES) {
+				rc = cli_fail(CMD, "at most %d configurations in one pass", MAX_LANES);
+			} else {
+				rc = cli_load_config(CMD, w[0], (gchar **)sets->pdata, &s[*n].cfg, NULL);
+				s[*n].name = g_strjoinv(" ", w);
+				if (!rc)
+					(*n)++;
+				else
+					g_free(s[*n].name);
+			}
+			g_strfreev(w);
+			g_ptr_array_free(sets, TRUE);
+		}
+	}
+	g_strfreev(file_lines);
+	return rc;
+}
+
+/* Print one table: a row per statistic, a column per configuration. */
+static int print_table(struct trc_lane *l, const struct lane_spec *s, unsigned n, bool csv)
+{
+	gchar **keys = NULL, **vals[MAX_LANES] = { 0 };
+	int rc = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		tm_stats_write(l[i].c.tm, f, TM_FMT_CSV);
+		fclose(f);
+		gchar **lines = g_strsplit(buf, "\n", 3);
+
+		if (!keys)
+			keys = g_strsplit(lines[0], ",", -1);
+		vals[i] = g_strsplit(lines[1] ? lines[1] : "", ",", -1);
+		g_strfreev(lines);
+		free(buf);
+	}
+	if (csv) {
+		printf("key");
+		for (unsigned i = 0; i < n; i++)
+			printf(",\"%s\"", s[i].name);
+		printf("\n");
+	} else {
+		printf("%-40s", "");
+		for (unsigned i = 0; i < n; i++)
+			printf(" %20.20s", s[i].name);
+		printf("\n");
+	}
+	for (unsigned k = 0; keys && keys[k]; k++) {
+		if (!*keys[k])
+			continue;
+		printf(csv ? "%s" : "%-40s", keys[k]);
+		for (unsigned i = 0; i < n; i++) {
+			const char *v = k < g_strv_length(vals[i]) ? vals[i][k] : "";
+
+			printf(csv ? ",%s" : " %20s", v);
+		}
+		printf("\n");
+	}
+	if (fflush(stdout) || ferror(stdout))
+		rc = cli_fail(CMD, "cannot write the statistics: %s", g_strerror(errno));
+	g_strfreev(keys);
+	for (unsigned i = 0; i < n; i++)
+		g_strfreev(vals[i]);
+	return rc;
+}
+
+static int print_json(struct trc_lane *l, const struct lane_spec *s, unsigned n,
+		      const char *path)
+{
+	JsonBuilder *b = json_builder_new();
+	int rc = 0;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "replay");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "trace");
+	json_builder_add_string_value(b, path);
+	json_builder_end_object(b);
+	if (n == 1) {
+		json_builder_set_member_name(b, "stats");
+		json_builder_begin_object(b);
+		tm_stats_json(l[0].c.tm, b);
+		json_builder_end_object(b);
+	} else {
+		json_builder_set_member_name(b, "configs");
+		json_builder_begin_array(b);
+		for (unsigned i = 0; i < n; i++) {
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "config");
+			json_builder_add_string_value(b, s[i].name);
+			json_builder_set_member_name(b, "stats");
+			json_builder_begin_object(b);
+			tm_stats_json(l[i].c.tm, b);
+			json_builder_end_object(b);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+	}
+	json_builder_end_object(b);
+	if (tm_stats_print_builder(b, stdout))
+		rc = cli_fail(CMD, "cannot write the statistics: %s", g_strerror(errno));
+	g_object_unref(b);
+	return rc;
+}
+
+/* Windows: --warmup N instructions, --from/--to MARKER (text or port id). */
+struct window {
+	uint64_t warmup;
+	const char *from, *to;
+	bool counting, stopped;
+};
+
+static bool marker_is(const struct trc_event *ev, const char *name)
+{
+	char id[16];
+
+	snprintf(id, sizeof(id), "%u", ev->marker.id);
+	return name && (strcmp(ev->marker.text, name) == 0 || (ev->marker.id && !strcmp(id, name)));
+}
+
+static void reset(struct trc_lane *l, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		tm_stats_reset(l[i].c.tm);
+}
+
+static void progress(uint64_t insns, uint64_t accesses, uint64_t pos, uint64_t size,
+		     gint64 t0)
+{
+	double s = (double)(g_get_monotonic_time() - t0) / 1e6;
+
+	fprintf(stderr, "\rreplay: %" PRIu64 " instructions, %.1f M accesses/s, %3.0f%%",
+		insns, s > 0 ? (double)accesses / s / 1e6 : 0.0,
+		size ? 100.0 * (double)pos / (double)size : 0.0);
+}
+
+static int replay(const struct replay_opts *o, const char *path)
+{
+	struct trc_reader *r = NULL;
+	struct trc_header h;
+	struct tm_config guest;
+	struct lane_spec *s = g_new0(struct lane_spec, MAX_LANES);
+	struct trc_lane *l = NULL;
+	struct window w = { .from = o->from, .to = o->to };
+	struct trc_rec rec;
+	char why[400];
+	unsigned n = 0, modes = 0;
+	uint64_t accesses = 0, rel = 0;
+	gint64 t0 = g_get_monotonic_time();
+	bool tty = o->progress && isatty(STDERR_FILENO);
+	int rc;
+
+	if (o->warmup && cli_parse_u64(o->warmup, &w.warmup))
+		return cli_fail(CMD, "--warmup %s: expected a number of instructions", o->warmup);
+	if (trc_reader_open(path, &r, why, sizeof(why))) {
+		rc = cli_fail(CMD, "%s", why);
+		goto out;
+	}
+	if (trc_header_read(trc_reader_header(r), &h, why, sizeof(why))) {
+		rc = cli_fail(CMD, "%s: %s", path, why);
+		goto out;
+	}
+	if (trc_reader_index(r))
+		modes = (unsigned)g_key_file_get_integer(trc_reader_index(r), "guest", "modes", NULL);
+	trc_header_guest_cfg(&h, &guest);
+	if ((rc = load_specs(o, s, &n)))
+		goto out;
+	l = g_new0(struct trc_lane, n);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t host = 0;
+		uint16_t vpid = 0;
+
+		if ((rc = host_of(o, &h, &host, &vpid)) ||
+		    (rc = check_hardware(s[i].name, &s[i].cfg, modes, host)))
+			goto out;
+		trc_config_guest_part(&s[i].cfg, &guest);
+		if (trc_lane_init(&l[i], &s[i].cfg, host, vpid, h.ram_bytes, why, sizeof(why))) {
+			rc = cli_fail(CMD, "%s: %s", s[i].name, why);
+			goto out;
+		}
+	}
+	w.counting = !w.from && !w.warmup;
+	while ((rc = trc_reader_next(r, &rec)) > 0 && !w.stopped) {
+		if (rec.type == TRC_REC_EVENT && rec.ev.kind == TRC_EV_MARKER) {
+			if (!w.counting && w.from && marker_is(&rec.ev, w.from)) {
+				reset(l, n);
+				w.counting = true;
+			} else if (w.to && w.counting && marker_is(&rec.ev, w.to)) {
+				w.stopped = true;
+			}
+		}
+		for (unsigned i = 0; i < n; i++)
+			trc_lane_apply(&l[i], &rec);
+		if (rec.type == TRC_REC_ACCESS)
+			accesses++;
+		if (rec.type == TRC_REC_INSNS && w.warmup && !w.from && !w.counting &&
+		    l[0].c.sink.insns >= w.warmup) {
+			reset(l, n);
+			w.counting = true;
+		}
+		if (tty && ++rel % (1u << 22) == 0)
+			progress(l[0].c.sink.insns, accesses, 0, 0, t0);
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	if (rc < 0) {
+		rc = cli_fail(CMD, "%s: %s", path, trc_reader_error(r));
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (l[i].err) {
+			rc = cli_fail(CMD, "%s: %s: %s", path, s[i].name, l[i].why);
+			goto out;
+		}
+	if (w.from && !w.counting) {
+		rc = cli_fail(CMD, "--from %s: no such marker in the trace", w.from);
+		goto out;
+	}
+	if (o->json)
+		rc = print_json(l, s, n, path);
+	else if (n == 1 && !o->csv)
+		rc = tm_stats_write(l[0].c.tm, stdout, TM_FMT_TEXT) || fflush(stdout)
+			     ? cli_fail(CMD, "cannot write the statistics: %s", g_strerror(errno)) : 0;
+	else
+		rc = print_table(l, s, n, o->csv);
+out:
+	for (unsigned i = 0; l && i < n; i++)
+		trc_lane_free(&l[i]);
+	for (unsigned i = 0; i < MAX_LANES; i++)
+		g_free(s[i].name);
+	g_free(s);
+	g_free(l);
+	trc_reader_close(r);
+	return rc;
+}
+
+int cmd_replay_trace(int argc, char **argv)
+{
+	struct replay_opts o = { 0 };
+	int rc;
+	const GOptionEntry entries[] = {
+		{ "config", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.configs,
+		  "CPU model (timing part); repeat for several configurations in one pass "
+		  "(default: " TM_CONFIG_DEFAULT ")", "FILE|NAME" },
+		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sets,
+		  "Override a CPU-model key in every configuration (repeatable)", "GROUP.KEY=VALUE" },
+		{ "configs-from", 0, 0, G_OPTION_ARG_FILENAME, &o.configs_file,
+		  "Configurations, one a line: NAME [GROUP.KEY=VALUE ...]", "FILE" },
+		{ "host", 0, 0, G_OPTION_ARG_STRING, &o.host,
+		  "Host dimension: none, npt2..npt5, ept4, ept5 (default: the trace's)", "MODE" },
+		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
+		  "TD with this GPA width (48 or 52): only for traces recorded in that TD", "BITS" },
+		{ "vpid", 0, 0, G_OPTION_ARG_STRING, &o.vpid,
+		  "VPID/ASID under a host dimension (default 1; 0: VPID off)", "N" },
+		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &o.warmup,
+		  "Warm the TLBs and caches for N instructions, then count", "N" },
+		{ "from", 0, 0, G_OPTION_ARG_STRING, &o.from,
+		  "Count from this marker (its text, or its port value)", "MARKER" },
+		{ "to", 0, 0, G_OPTION_ARG_STRING, &o.to, "Stop at this marker", "MARKER" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Statistics as JSON", NULL },
+		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "Statistics as CSV", NULL },
+		{ "format", 0, 0, G_OPTION_ARG_STRING, &o.format,
+		  "Trace format: tdpsim (default) or champsim", "FMT" },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.files, NULL, "FILE" },
+		{ NULL },
+	};
+	GOptionContext *ctx = g_option_context_new("FILE - replay a trace");
+
+	o.progress = TRUE;
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	rc = cli_parse_options(CMD, ctx, &argc, &argv);
+	if (!rc && (!o.files || !o.files[0] || o.files[1]))
+		rc = cli_fail(CMD, "expected one trace FILE");
+	if (!rc && o.json && o.csv)
+		rc = cli_fail(CMD, "--json and --csv: choose one");
+	if (!rc)
+		rc = replay(&o, o.files[0]);
+	g_option_context_free(ctx);
+	g_strfreev(o.configs);
+	g_strfreev(o.sets);
+	g_strfreev(o.files);
+	g_free(o.configs_file);
+	g_free(o.host);
+	g_free(o.gpaw);
+	g_free(o.vpid);
+	g_free(o.warmup);
+	g_free(o.from);
+	g_free(o.to);
+	g_free(o.format);
+	return rc;
+}

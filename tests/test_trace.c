@@ -1,0 +1,257 @@
+/*
+ * Traces end to end (issue 10's acceptance): `tdpsim run --record`, then
+ * `tdpsim replay`, against the live run the replay stands for.
+ *
+ *  - For every guest mode of pagetest, replaying under the recording
+ *    configuration gives the live run's statistics, byte for byte.
+ *  - A trace recorded under the default configuration, replayed under a
+ *    configuration B, gives the statistics of a live run under B with the
+ *    trace's guest-visible CPU part (`run --config B --guest-cpu
+ *    icelake-sp`): three CPU models' timing parts, TLB and PWC sizes,
+ *    hosts none/npt4/ept4/ept5, VPID off.
+ *  - A TD's trace replays under other CPU models' timing parts.
+ *  - Several configurations in one pass equal the single replays.
+ *  - A B whose hardware could not have run the guest is refused.
+ *
+ * The expectation is always an independent live run of the emulated CPU,
+ * never the replayer's own output.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "spawn.h"
+
+static gchar *dir;
+
+/* The "stats" member of the JSON a command printed (status @want). */
+static gchar *stats_of(struct spawn_result *r, int want, const char *what)
+{
+	JsonParser *p = json_parser_new();
+	JsonObject *o;
+	JsonNode *n;
+	gchar *s;
+
+	if (r->status != want)
+		g_error("%s: exit status %d (expected %d): %s", what, r->status, want, r->err);
+	g_assert_true(json_parser_load_from_data(p, r->out, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(p));
+	g_assert_true(json_object_has_member(o, "stats"));
+	n = json_object_get_member(o, "stats");
+	s = json_to_string(n, TRUE);
+	g_object_unref(p);
+	spawn_free(r);
+	return s;
+}
+
+static gchar *path_of(const char *name)
+{
+	return g_build_filename(dir, name, NULL);
+}
+
+/* `run ARGS --record TRACE --json`: the live statistics. */
+static gchar *record(const char *trace, const char *const *args)
+{
+	GPtrArray *a = g_ptr_array_new();
+	const char *cmd[] = { TDPSIM_BIN, "run", "--kernel", PAGETEST_KERNEL, "--json" };
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(cmd); i++)
+		g_ptr_array_add(a, (gpointer)cmd[i]);
+	for (const char *const *p = args; *p; p++)
+		g_ptr_array_add(a, (gpointer)*p);
+	if (trace) {
+		g_ptr_array_add(a, (gpointer) "--record");
+		g_ptr_array_add(a, (gpointer)trace);
+	}
+	g_ptr_array_add(a, NULL);
+	struct spawn_result r = spawn_argv((const char *const *)a->pdata, 600);
+
+	g_ptr_array_free(a, TRUE);
+	return stats_of(&r, 1 /* pagetest: every check passed */, "tdpsim run");
+}
+
+static struct spawn_result replay_v(const char *trace, const char *const *args)
+{
+	GPtrArray *a = g_ptr_array_new();
+
+	g_ptr_array_add(a, (gpointer)TDPSIM_BIN);
+	g_ptr_array_add(a, (gpointer) "replay");
+	g_ptr_array_add(a, (gpointer)trace);
+	g_ptr_array_add(a, (gpointer) "--json");
+	for (const char *const *p = args; *p; p++)
+		g_ptr_array_add(a, (gpointer)*p);
+	g_ptr_array_add(a, NULL);
+	struct spawn_result r = spawn_argv((const char *const *)a->pdata, 600);
+
+	g_ptr_array_free(a, TRUE);
+	return r;
+}
+
+static gchar *replay(const char *trace, const char *const *args)
+{
+	struct spawn_result r = replay_v(trace, args);
+
+	return stats_of(&r, 0, "tdpsim replay");
+}
+
+static void test_modes(void)
+{
+	static const char *const modes[] = { "mode=2level", "mode=2level-pse", "mode=pae",
+					     "mode=4level", "mode=5level" };
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(modes); i++) {
+		gchar *trace = path_of("mode.trc");
+		const char *args[] = { "--append", modes[i], NULL };
+		const char *none[] = { NULL };
+		gchar *live = record(trace, args), *rep = replay(trace, none);
+
+		g_test_message("%s", modes[i]);
+		g_assert_cmpstr(rep, ==, live);
+		g_free(live);
+		g_free(rep);
+		g_unlink(trace);
+		g_free(trace);
+	}
+}
+
+/* Each B: its replay options; the live run adds --guest-cpu icelake-sp
+ * (the recording's CPU model) to the same options. */
+static const char *const configs[][5] = {
+	{ "--config", "skylake-sp", NULL },
+	{ "--config", "zen2", NULL },
+	{ "--config", "icelake-sp", NULL },
+	{ "--set", "tlb.l1d.entries=32", NULL },
+	{ "--set", "tlb.stlb.entries=512", NULL },
+	{ "--set", "pwc.pml4.entries=0", NULL },
+	{ "--host", "none", NULL },
+	{ "--host", "npt4", NULL },
+	{ "--host", "ept4", NULL },
+	{ "--host", "ept5", NULL },
+	{ "--host", "ept4", "--vpid", "0", NULL },
+	{ "--config", "zen2", "--host", "npt4", NULL },
+};
+
+static void test_configs(void)
+{
+	gchar *trace = path_of("default.trc");
+	const char *none[] = { NULL };
+
+	g_free(record(trace, none));
+	for (unsigned i = 0; i < G_N_ELEMENTS(configs); i++) {
+		const char *args[8] = { 0 };
+		unsigned n = 0;
+
+		for (const char *const *p = configs[i]; *p; p++)
+			args[n++] = *p;
+		gchar *rep = replay(trace, args);
+
+		args[n++] = "--guest-cpu";
+		args[n++] = "icelake-sp";
+		gchar *live = record(NULL, args);
+
+		g_test_message("B = %s %s", configs[i][0], configs[i][1]);
+		g_assert_cmpstr(rep, ==, live);
+		g_free(rep);
+		g_free(live);
+	}
+	g_unlink(trace);
+	g_free(trace);
+}
+
+/* Several configurations in one pass: a column each, equal to the single
+ * replays. */
+static void test_multi(void)
+{
+	gchar *trace = path_of("multi.trc");
+	const char *none[] = { NULL }, *two[] = { "--config", "icelake-sp", "--config", "zen2",
+						   NULL };
+	const char *z[] = { "--config", "zen2", NULL };
+	struct spawn_result r;
+	JsonParser *p = json_parser_new();
+	JsonArray *a;
+
+	g_free(record(trace, none));
+	gchar *one = replay(trace, none), *zen = replay(trace, z);
+
+	r = replay_v(trace, two);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_true(json_parser_load_from_data(p, r.out, -1, NULL));
+	a = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)), "configs");
+	g_assert_cmpuint(json_array_get_length(a), ==, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		JsonNode *s = json_object_get_member(json_array_get_object_element(a, i), "stats");
+		gchar *t = json_to_string(s, TRUE);
+
+		g_assert_cmpstr(t, ==, i ? zen : one);
+		g_free(t);
+	}
+	g_object_unref(p);
+	spawn_free(&r);
+	g_free(one);
+	g_free(zen);
+	g_unlink(trace);
+	g_free(trace);
+}
+
+static void test_tdx(void)
+{
+	gchar *trace = path_of("tdx.trc");
+	const char *rec[] = { "--append", "mode=4level tdx", "--gpaw", "48", NULL };
+	const char *b[] = { "--config", "zen2", NULL };
+	const char *live_b[] = { "--append", "mode=4level tdx", "--gpaw", "48", "--config", "zen2",
+				 "--guest-cpu", "icelake-sp", NULL };
+
+	g_free(record(trace, rec));
+	gchar *rep = replay(trace, b), *live = record(NULL, live_b);
+
+	g_assert_cmpstr(rep, ==, live);
+	/* A TD chose its shared bit from its GPAW: no other host runs it. */
+	const char *other[] = { "--host", "ept4", NULL };
+	struct spawn_result r = replay_v(trace, other);
+
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_nonnull(strstr(r.err, "GPAW 48"));
+	spawn_free(&r);
+	g_free(rep);
+	g_free(live);
+	g_unlink(trace);
+	g_free(trace);
+}
+
+/* A 5-level guest cannot run on a CPU without LA57 (Skylake-SP): one line,
+ * exit 2. */
+static void test_refuse_la57(void)
+{
+	gchar *trace = path_of("la57.trc");
+	const char *rec[] = { "--append", "mode=5level", NULL };
+	const char *b[] = { "--config", "skylake-sp", NULL };
+	struct spawn_result r;
+
+	g_free(record(trace, rec));
+	r = replay_v(trace, b);
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_nonnull(strstr(r.err, "LA57"));
+	g_assert_cmpuint(strchr(r.err, '\n') - r.err + 1, ==, strlen(r.err));
+	spawn_free(&r);
+	g_unlink(trace);
+	g_free(trace);
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	dir = g_dir_make_tmp("tdpsim-trace-XXXXXX", NULL);
+	g_assert_nonnull(dir);
+	g_test_add_func("/trace/modes", test_modes);
+	g_test_add_func("/trace/configs", test_configs);
+	g_test_add_func("/trace/multi", test_multi);
+	g_test_add_func("/trace/tdx", test_tdx);
+	g_test_add_func("/trace/refuse-la57", test_refuse_la57);
+	rc = g_test_run();
+	g_rmdir(dir);
+	g_free(dir);
+	return rc;
+}
