@@ -8,7 +8,9 @@
  * on how fast the emulator got here). Checks:
  *  - registers A, B and D as firmware leaves them (0x26, 0x02, VRT);
  *  - the NVRAM memory-size bytes against the RAM size fw_cfg reports;
- *  - the periodic interrupt at 1024 Hz: 64 interrupts, each with PF;
+ *  - the periodic interrupt at 1024 Hz: 64 interrupts, each with PF; PF
+ *    also with PIE clear (the data sheet; QEMU 7.2 runs the periodic flag
+ *    only while PIE or SQWE is set: a DEVIATION line there);
  *  - the alarm interrupt at a chosen second (hours and minutes "don't
  *    care": 0xC0-0xFF), with AF;
  *  - SET stops the clock, a time written in binary 12-hour mode is held,
@@ -108,6 +110,39 @@ static void check_periodic(void)
 	(void)cmos_read(REG_C);
 }
 
+static volatile unsigned npit;
+
+static void pit_irq(struct pc_frame *f)
+{
+	npit++;
+	pic_eoi(0);
+}
+
+/* PF is set at the periodic rate whether or not PIE is (data sheet,
+ * "Register C": the flag bits are set "independent of the state of the
+ * corresponding enable bits"). 10 ms on the PIT, then look. */
+static void check_pf_without_pie(void)
+{
+	uint8_t c;
+
+	cmos_write(REG_B, B_24H);
+	(void)cmos_read(REG_C);
+	pc_set_handler(0x20, pit_irq);
+	pic_unmask(0);
+	npit = 0;
+	outb(0x43, 0x30); /* channel 0, mode 0 */
+	outb(0x40, 0x9c);
+	outb(0x40, 0x2e); /* 11932 ticks: 10 ms */
+	pc_wait(&npit, 1, 100000);
+	outb(0x21, inb(0x21) | 1);
+	c = cmos_read(REG_C);
+	if (c & C_PF)
+		pc_check(!(c & C_IRQF), "rtc-pf-without-pie", "IRQF set: %02x", c);
+	else
+		pc_deviation("rtc-pf-without-pie",
+			     "QEMU runs the periodic flag only while PIE (or SQWE) is set");
+}
+
 static void check_alarm(void)
 {
 	unsigned s = bcd(read_stable(0x00)), want = (s + 2) % 60;
@@ -192,6 +227,7 @@ void test_main(void)
 		   bcd(read_stable(0x06)));
 	check_nvram();
 	check_periodic();
+	check_pf_without_pie();
 	check_alarm();
 	check_rollover();
 }
