@@ -23,13 +23,14 @@
 #include "boot/loader.h"
 #include "timing/model.h"
 #include "run_record.h"
+#include "trace/marker.h"
 
 #define CMD "run"
 #define MAX_MODULES 16
 
 struct run_opts {
 	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw,
-	      *vpid, *log, *record, *guest_cpu;
+	      *vpid, *log, *record, *guest_cpu, *marker_prefix;
 	gchar *cmdline; /* the command line, for the trace header */
 	gchar **modules, **sets;
 	gboolean json, unicorn_stats, reboot;
@@ -255,6 +256,7 @@ static int run_kernel(const struct run_opts *o)
 	struct dev_cmos cmos;
 	struct cpu *c;
 	struct trc_recorder *rec = NULL;
+	FILE *con = NULL;
 	FILE *flog = NULL;
 	char why[256];
 	int rc, status;
@@ -292,10 +294,19 @@ static int run_kernel(const struct run_opts *o)
 			return cli_fail(CMD, "--fault-log %s: %s", o->fault_log, g_strerror(errno));
 	}
 	mo.console = o->json ? stderr : stdout;
+	c = g_new0(struct cpu, 1);
+	if (o->marker_prefix) {
+		/* Console lines with the prefix are markers on c's feed. */
+		con = trc_marker_console(mo.console, o->marker_prefix, &c->sink);
+		if (!con) {
+			g_free(c);
+			return cli_fail(CMD, "--marker-prefix: %s", g_strerror(errno));
+		}
+		mo.console = con;
+	}
 	mo.fault_log = flog;
 	mo.report = stderr;
 	mo.reboot = o->reboot;
-	c = g_new0(struct cpu, 1);
 	for (unsigned boots = 0;; boots++) {
 		rc = cpu_machine_init(c, &cfg, &mo, why, sizeof(why));
 		if (rc) {
@@ -349,6 +360,8 @@ static int run_kernel(const struct run_opts *o)
 		stats_text(c, stderr, status, o->unicorn_stats);
 	cpu_machine_free(c);
 out_free:
+	if (con && fclose(con))
+		status = cli_fail(CMD, "cannot write the console: %s", g_strerror(errno));
 	g_free(c);
 	if (flog)
 		fclose(flog);
@@ -392,6 +405,9 @@ int cmd_run(int argc, char **argv)
 		  "with a report, exit status 2)", NULL },
 		{ "record", 0, 0, G_OPTION_ARG_FILENAME, &o.record,
 		  "Record the run as a trace (docs/trace-format.md) for tdpsim replay", "FILE" },
+		{ "marker-prefix", 0, 0, G_OPTION_ARG_STRING, &o.marker_prefix,
+		  "Console lines starting with STR are markers (with the marker port 0x4E0)",
+		  "STR" },
 		{ "guest-cpu", 0, 0, G_OPTION_ARG_STRING, &o.guest_cpu,
 		  "CPU model whose guest-visible part (CPUID, MAXPHYADDR, linear width) the "
 		  "guest sees; --config keeps the timing part", "FILE|NAME" },
@@ -424,6 +440,7 @@ int cmd_run(int argc, char **argv)
 	g_free(o.log);
 	g_free(o.record);
 	g_free(o.guest_cpu);
+	g_free(o.marker_prefix);
 	g_free(o.cmdline);
 	g_strfreev(o.modules);
 	g_strfreev(o.sets);

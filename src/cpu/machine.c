@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "trace/marker.h"
 #include "cpu/cpu.h"
 #include "cpu/ctx.h"
 #include "cpu/deliver.h"
@@ -392,6 +393,8 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	c->bus.un.log = o->unassigned_log;
 	board.cmos = o->cmos;
 	rc = dev_pc_init(&c->bus, &board);
+	if (!rc)
+		rc = trc_marker_port_add(&c->bus, &c->sink);
 	if (rc) {
 		snprintf(why, len, "cannot build the PC devices: %s", strerror(-rc));
 		goto out_free;

@@ -44,7 +44,7 @@ struct trc_recorder {
 	int cpl, code_bits;       /* -1: none yet */
 	GArray *index;            /* struct idx_ent */
 	GString *markers;         /* "record insns id text\n" */
-	uint64_t counts[TRC_EV_COUNT], accesses, blocks, writes, pages, stales;
+	uint64_t counts[TRC_EV_COUNT], accesses, fetches, blocks, writes, pages, stales;
 	uint8_t modes;            /* bit pg_mode_of() of every MMU context */
 };
 
@@ -189,6 +189,7 @@ static void on_block(void *o, const struct trc_block *b)
 	r->len += n;
 	r->last_pc_end = b->pc + b->size;
 	r->blocks++;
+	r->fetches += b->size ? ((b->pc + b->size - 1) >> 12) - (b->pc >> 12) + 1 : 0;
 }
 
 static unsigned size_code(uint8_t size)
@@ -415,6 +416,7 @@ static void write_index(struct trc_recorder *r)
 	g_key_file_set_string(k, "index", "markers", r->markers->str);
 	g_key_file_set_uint64(k, "counts", "records", r->nrec);
 	g_key_file_set_uint64(k, "counts", "accesses", r->accesses);
+	g_key_file_set_uint64(k, "counts", "fetches", r->fetches);
 	g_key_file_set_uint64(k, "counts", "blocks", r->blocks);
 	g_key_file_set_uint64(k, "counts", "writes", r->writes);
 	g_key_file_set_uint64(k, "counts", "pages", r->pages);
