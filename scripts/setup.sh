@@ -28,7 +28,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 PKGS=(build-essential cmake pkg-config ninja-build
       libglib2.0-dev libjson-glib-dev libcapstone-dev libzstd-dev
       gcc-multilib nasm          # the guest kernels (32-bit code, boot stubs)
-      qemu-system-x86)           # a second reference CPU for the guest kernels
+      qemu-system-x86            # a second reference CPU for the guest kernels
+      chromium python3)          # renders `compare --html` for its test (label chromium)
 UNICORN_PKGS=(libunicorn-dev libunicorn2t64)
 UNICORN_MIN=2.1
 

@@ -1,7 +1,7 @@
 /*
  * The `tdpsim compare --html` report: one self-contained page (no script,
- * no network) with an SVG bar chart per headline metric, the metric table
- * and seed 000's root table. Colours are fixed per strategy position so
+ * no network) with an SVG bar chart per headline metric, seed 000's root
+ * table and the metric table. Colours are fixed per strategy position so
  * that slides stay consistent.
  */
 #include <errno.h>
@@ -95,22 +95,7 @@ int cmp_write_html(FILE *f, const char *title, const struct cmp_result *r, unsig
 	fputs("</p>\n<div id=\"charts\">\n", f);
 	for (unsigned c = 0; c < sizeof(charts) / sizeof(charts[0]); c++)
 		chart(f, charts[c][0], charts[c][1], r, n);
-	fputs("</div>\n<h2>Counters</h2>\n<table id=\"metrics\"><tr><th class=\"l\">metric</th>", f);
-	for (unsigned i = 0; i < n; i++) {
-		fputs("<th>", f);
-		esc(f, r[i].strat.name);
-		fputs("</th>", f);
-	}
-	fputs("</tr>\n", f);
-	for (const struct cmp_metric *m = cmp_metrics(); m->key; m++) {
-		fputs("<tr><td class=\"l\">", f);
-		esc(f, m->key);
-		fputs("</td>", f);
-		for (unsigned i = 0; i < n; i++)
-			fprintf(f, m->ratio ? "<td>%.4f</td>" : "<td>%.0f</td>", m->get(&r[i], m->arg));
-		fputs("</tr>\n", f);
-	}
-	fputs("</table>\n", f);
+	fputs("</div>\n", f);
 	if (nrows) {
 		fputs("<h2>Seed 000: special and promoted roots</h2>\n<p>Each case ran a "
 		      "round-robin over three address spaces (three L2 guests when nested). "
@@ -138,6 +123,22 @@ int cmp_write_html(FILE *f, const char *title, const struct cmp_result *r, unsig
 		}
 		fputs("</table>\n", f);
 	}
+	fputs("<h2>Counters</h2>\n<table id=\"metrics\"><tr><th class=\"l\">metric</th>", f);
+	for (unsigned i = 0; i < n; i++) {
+		fputs("<th>", f);
+		esc(f, r[i].strat.name);
+		fputs("</th>", f);
+	}
+	fputs("</tr>\n", f);
+	for (const struct cmp_metric *m = cmp_metrics(); m->key; m++) {
+		fputs("<tr><td class=\"l\">", f);
+		esc(f, m->key);
+		fputs("</td>", f);
+		for (unsigned i = 0; i < n; i++)
+			fprintf(f, m->ratio ? "<td>%.4f</td>" : "<td>%.0f</td>", m->get(&r[i], m->arg));
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
 	fputs("</body></html>\n", f);
 	return ferror(f) ? -EIO : 0;
 }
