@@ -17,8 +17,8 @@
  * Where QEMU departs from the manuals, the kernel prints "DEVIATION name:
  * why" in place of "PASS name" and expected/NAME.qemu.txt holds QEMU's
  * text; it must differ from NAME.txt in those lines only.
- * The acpi kernel ends with ACPI S5 (exit status 0). With reset=kbd or
- * reset=pci it first resets the machine once: QEMU (rebooting) and
+ * The acpi kernel ends with ACPI S5 (exit status 0). With reset=kbd,
+ * reset=pci or reset=triple it first resets the machine once: QEMU (rebooting) and
  * `tdpsim run --reboot` must print expected/acpi.reset-KIND.txt and power
  * off; without --reboot tdpsim stops at the reset with a report, status 2.
  *
@@ -176,7 +176,8 @@ static void test_reset(gconstpointer data)
 	r = spawn_argv(boot, 120);
 	first = g_strndup(want, (gsize)(strstr(want, "\ncpus:") + 1 - want));
 	check_result("tdpsim, no --reboot", &r, r.out, first, 2);
-	g_assert_nonnull(strstr(r.err, "the guest reset the machine"));
+	g_assert_nonnull(strstr(r.err, strcmp(kind, "triple") ? "the guest reset the machine"
+							      : "triple fault"));
 	g_assert_nonnull(strstr(r.err, "registers"));
 	spawn_free(&r);
 	g_free(first);
@@ -265,6 +266,7 @@ int main(int argc, char **argv)
 	g_dir_close(d);
 	g_test_add_data_func("/guest-pc/acpi/reset-kbd", "kbd", test_reset);
 	g_test_add_data_func("/guest-pc/acpi/reset-pci", "pci", test_reset);
+	g_test_add_data_func("/guest-pc/acpi/reset-triple", "triple", test_reset);
 	g_free(dir);
 	return g_test_run();
 }

@@ -14,8 +14,11 @@
  * with SLP_EN to PM1a_CNT. The emulator powers off: exit status 0 (QEMU
  * and tdpsim alike). A failure exits through isa-debug-exit with 1.
  *
- * Options: reset=kbd|pci instead asks for a machine reset (i8042 command
- * 0xFE, or 6 to the reset control register 0xCF9) after writing a mark in
+ * Options: reset=kbd|pci|triple instead asks for a machine reset (i8042
+ * command 0xFE, 6 to the reset control register 0xCF9, or a triple fault:
+ * an empty IDT and INT3; SDM Vol. 3A 6.15, "Interrupt 8": a fault while
+ * delivering #DF shuts the processor down, and a PC's chipset turns the
+ * shutdown cycle into a reset) after writing a mark in
  * CMOS NVRAM byte 0x50; a boot that finds the mark clears it, says so, and
  * goes on with the checks (a reset keeps NVRAM, as on a PC).
  */
@@ -185,6 +188,15 @@ static void maybe_reset(void)
 		cmos_write(NV_MARK, MARK);
 		con_printf("reset through 0xcf9\n");
 		outb(0xcf9, 0x06);
+	} else if (opt_is("reset", "triple")) {
+		static const struct {
+			uint16_t limit;
+			uint32_t base;
+		} __attribute__((packed)) none = {0, 0};
+
+		cmos_write(NV_MARK, MARK);
+		con_printf("reset through a triple fault\n");
+		__asm__ volatile("lidt %0; int3" : : "m"(none));
 	} else {
 		return;
 	}

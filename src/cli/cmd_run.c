@@ -331,7 +331,8 @@ static int run_kernel(const struct run_opts *o)
 		cpu_run(c);
 		trc_end(&c->sink);
 		fflush(mo.console);
-		if (c->stop != CPU_STOP_RESET || !o->reboot || boots == MAX_REBOOTS ||
+		if ((c->stop != CPU_STOP_RESET && c->stop != CPU_STOP_TRIPLE) || !o->reboot ||
+		    boots == MAX_REBOOTS ||
 		    (mo.max_insns && c->insns >= mo.max_insns))
 			break;
 		/* A PC reset: the CPU and the devices start again, the CMOS
@@ -348,7 +349,7 @@ static int run_kernel(const struct run_opts *o)
 	status = c->stop == CPU_STOP_EXIT ? c->bus.exit_status : CLI_EXIT_USAGE;
 	if (run_record_close(CMD, rec))
 		status = CLI_EXIT_USAGE;
-	if (c->stop == CPU_STOP_RESET && o->reboot)
+	if ((c->stop == CPU_STOP_RESET || c->stop == CPU_STOP_TRIPLE) && o->reboot)
 		fprintf(stderr, "tdpsim run: the guest reset the machine %d times: stopping\n",
 			MAX_REBOOTS + 1);
 	if (c->stop != CPU_STOP_EXIT && c->stop != CPU_STOP_TRIPLE && c->stop != CPU_STOP_ERROR &&
@@ -401,8 +402,8 @@ int cmd_run(int argc, char **argv)
 		{ "fault-log", 0, 0, G_OPTION_ARG_FILENAME, &o.fault_log,
 		  "Log every guest-visible exception: vector error_code cr2 rip (hex)", "FILE" },
 		{ "reboot", 0, 0, G_OPTION_ARG_NONE, &o.reboot,
-		  "When the guest resets the machine (8042, 0xCF9), boot it again (default: stop "
-		  "with a report, exit status 2)", NULL },
+		  "When the guest resets the machine (8042, 0xCF9, a triple fault), boot it again "
+		  "(default: stop with a report, exit status 2)", NULL },
 		{ "record", 0, 0, G_OPTION_ARG_FILENAME, &o.record,
 		  "Record the run as a trace (docs/trace-format.md) for tdpsim replay", "FILE" },
 		{ "marker-prefix", 0, 0, G_OPTION_ARG_STRING, &o.marker_prefix,

@@ -80,7 +80,7 @@ struct cpu_opts {
 	 * (NVRAM and the clock, at the date it had reached). NULL: a cold
 	 * start at platform.rtc_date. */
 	const struct dev_cmos *cmos;
-	bool reboot;          /* a guest reset boots again: no report for it */
+	bool reboot;          /* a guest reset or triple fault boots again: no report for it */
 };
 
 /* Run counters (the timing model has its own). */

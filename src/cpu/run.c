@@ -178,8 +178,8 @@ int cpu_run(struct cpu *c)
 			 cpu_reg(c, UC_X86_REG_RIP));
 	}
 	feed_insns(c);
-	if (c->stop == CPU_STOP_TRIPLE || c->stop == CPU_STOP_ERROR ||
-	    (c->stop == CPU_STOP_RESET && !c->reboot))
+	if (c->stop == CPU_STOP_ERROR ||
+	    ((c->stop == CPU_STOP_RESET || c->stop == CPU_STOP_TRIPLE) && !c->reboot))
 		cpu_report(c, c->report, c->stop_msg);
 	return c->stop;
 }
