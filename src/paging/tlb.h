@@ -210,7 +210,10 @@ static inline uint64_t tlb__hash(const struct tlb_array *a, uint64_t tag)
  * set looks in its hash index: the ways of one bucket, lowest first. Other
  * wide sets scan with an early exit. @a->ways <= 64.
  */
-static inline uint64_t tlb_array_fmatch(const struct tlb_array *a, uint64_t base, uint64_t tag)
+/* Always inlined: it is most of the inline hit check (model.h), and the
+ * wide-set branches it carries would keep the compiler from inlining it. */
+static inline __attribute__((always_inline)) uint64_t
+tlb_array_fmatch(const struct tlb_array *a, uint64_t base, uint64_t tag)
 {
 	const uint64_t *fk = a->fkey + base;
 
