@@ -244,6 +244,31 @@ static void test_bad_input(void)
 	bad("l1 without nested", "--strategy", "kvm-6.1", "--l1", "pae", NULL);
 }
 
+/* `synth --processes`: the timing model sees every CR3 write as a flush
+ * (no PCIDs): 299 switches; with KPTI 3 CR3 writes each; every PTE write
+ * is followed by one INVLPG (399 of them). */
+static void test_synth_processes(void)
+{
+	struct spawn_result r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "200",
+					     "--accesses", "30000", "--processes", "3",
+					     "--switch-every", "100", "--json", NULL);
+	JsonObject *o = spawn_json_object(&r, "tdpsim synth --processes");
+
+	g_assert_cmpint(I(o, "flushes.cr3"), ==, 299);
+	json_object_unref(o);
+	spawn_free(&r);
+	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "200", "--accesses", "20000",
+			 "--processes", "3", "--switch-every", "100", "--kpti", "--pte-writes", "50",
+			 "--guest", "pae", "--json", NULL);
+	o = spawn_json_object(&r, "tdpsim synth --kpti");
+	/* 199 switches x 3, and 2 more per PTE write (to the kernel CR3 and
+	 * back): 399 PTE writes. */
+	g_assert_cmpint(I(o, "flushes.cr3"), ==, 199 * 3 + 2 * 399);
+	g_assert_cmpint(I(o, "flushes.invlpg"), ==, 399);
+	json_object_unref(o);
+	spawn_free(&r);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -253,5 +278,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/hv/seed000", test_seed000);
 	g_test_add_func("/hv/deterministic", test_deterministic);
 	g_test_add_func("/hv/bad-input", test_bad_input);
+	g_test_add_func("/hv/synth-processes", test_synth_processes);
 	return g_test_run();
 }

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "golden_cli.h"
+#include "synth_procs.h"
 #include "synth_cli.h"
 #include "timing/model.h"
 #include "trace/sink.h"
@@ -29,8 +30,9 @@
 struct synth_opts {
 	gchar *pattern, *pages, *accesses, *page_size, *stride, *zipf_s, *seed;
 	gchar *guest, *host, *host_page_size, *gpaw, *config, *insns;
+	gchar *processes, *every, *pte_writes;
 	gchar **set;
-	gboolean json, csv, shared;
+	gboolean json, csv, shared, kpti;
 	struct golden_cli golden;
 };
 
@@ -224,6 +226,61 @@ static int golden_open(struct synth_opts *o, const struct synth_run *r, const st
 	return 0;
 }
 
+/* --processes, --switch-every, --kpti, --pte-writes: the address-space
+ * workload (synth_procs.c), its own tables, no host dimension. */
+static int run_procs(struct synth_opts *o, struct synth_run *r)
+{
+	struct hvw_opts wo = { .gm = r->gm, .pat = r->pat, .pages = r->pages,
+			       .accesses = r->accesses, .seed = r->seed, .insns = r->insns,
+			       .processes = 1 };
+	struct tm_model *m = NULL;
+	struct hvw w;
+	char why[512];
+	uint64_t v;
+	int rc;
+
+	if (r->hd.hm || r->page_size != 4096 || o->golden.f || o->stride || o->zipf_s)
+		return cli_fail(CMD, "--processes, --switch-every, --kpti and --pte-writes build "
+				"their own 4 KiB guest tables: no --host, --gpaw, --page-size, "
+				"--stride, --zipf-s or --golden with them (tdpsim compare --hv "
+				"nested models nested paging)");
+	if (o->processes) {
+		if ((rc = parse_u64_opt("processes", o->processes, 1, HVW_MAX_PROCS, &v)))
+			return rc;
+		wo.processes = (unsigned)v;
+	}
+	if (o->every) {
+		if ((rc = parse_u64_opt("switch-every", o->every, 1, UINT32_MAX, &v)))
+			return rc;
+		wo.switch_every = (unsigned)v;
+	}
+	if (o->pte_writes) {
+		if ((rc = parse_u64_opt("pte-writes", o->pte_writes, 1, UINT32_MAX, &v)))
+			return rc;
+		wo.pte_writes = (unsigned)v;
+	}
+	wo.kpti = o->kpti;
+	if (synth_procs_run(&wo, &r->cfg, &w, &m, why, sizeof(why)))
+		return cli_fail(CMD, "%s", why);
+	rc = CLI_EXIT_OK;
+	if (o->json) {
+		print_json(r, m);
+	} else if (o->csv) {
+		rc = print_csv(r, m);
+	} else {
+		printf("tdpsim synth: %s over %u process%s of %" PRIu64 " pages, a switch every %u "
+		       "accesses%s, %" PRIu64 " accesses, seed %" PRIu64 "\nguest %s (%" PRIu64
+		       " table pages), %" PRIu64 " context switches; config %s\n",
+		       synth_pattern_names[r->pat], wo.processes, wo.processes == 1 ? "" : "es",
+		       r->pages, wo.switch_every, wo.kpti ? " (KPTI)" : "", r->accesses, r->seed,
+		       r->gm->name, w.guest_tables, w.switches, r->cfg_path);
+		tm_stats_write(m, stdout, TM_FMT_TEXT);
+	}
+	tm_model_free(m);
+	hvw_free(&w);
+	return rc;
+}
+
 /* Build, run, print. */
 static int run(struct synth_opts *o, struct synth_run *r)
 {
@@ -235,6 +292,8 @@ static int run(struct synth_opts *o, struct synth_run *r)
 	char why[512];
 	int rc;
 
+	if (o->processes || o->every || o->kpti || o->pte_writes)
+		return run_procs(o, r);
 	tm_config_pg_cpu(&r->cfg, &cpu);
 	/* A TD's MAXPHYADDR is its GPAW (hv/tdx.h): the shared bit is an
 	 * address bit of its entries, not a reserved one. */
@@ -323,6 +382,14 @@ int cmd_synth(int argc, char **argv)
 		{ "shared", 0, 0, G_OPTION_ARG_NONE, &o.shared,
 		  "TDX (--gpaw): the data pages are shared, mapped through the shared alias", NULL },
 		CLI_CONFIG_ENTRIES(&o.config, &o.set, TM_CONFIG_DEFAULT),
+		{ "processes", 0, 0, G_OPTION_ARG_STRING, &o.processes,
+		  "address spaces, each with its own page tables (default 1)", "N" },
+		{ "switch-every", 0, 0, G_OPTION_ARG_STRING, &o.every,
+		  "a context switch (CR3 write) every K accesses, round-robin", "K" },
+		{ "kpti", 0, 0, G_OPTION_ARG_NONE, &o.kpti,
+		  "a user and a kernel CR3 per process (page-table isolation)", NULL },
+		{ "pte-writes", 0, 0, G_OPTION_ARG_STRING, &o.pte_writes,
+		  "the kernel remaps a page (PTE write + INVLPG) every R accesses", "R" },
 		{ "insns-per-access", 0, 0, G_OPTION_ARG_STRING, &o.insns,
 		  "instructions retired per access (default 1)", "K" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "print one JSON object", NULL },
@@ -357,6 +424,9 @@ int cmd_synth(int argc, char **argv)
 	g_free(o.gpaw);
 	g_free(o.config);
 	g_free(o.insns);
+	g_free(o.processes);
+	g_free(o.every);
+	g_free(o.pte_writes);
 	g_strfreev(o.set);
 	return rc;
 }
