@@ -29,7 +29,8 @@ PKGS=(build-essential cmake pkg-config ninja-build
       libglib2.0-dev libjson-glib-dev libcapstone-dev libzstd-dev
       gcc-multilib nasm          # the guest kernels (32-bit code, boot stubs)
       qemu-system-x86            # a second reference CPU for the guest kernels
-      chromium python3)          # renders `compare --html` for its test (label chromium)
+      chromium python3           # renders `compare --html` for its test (label chromium)
+      universal-ctags cscope)    # scripts/check-layers.sh (CI: src/cpu has no cycle)
 UNICORN_PKGS=(libunicorn-dev libunicorn2t64)
 UNICORN_MIN=2.1
 

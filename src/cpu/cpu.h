@@ -29,6 +29,7 @@
 struct tm_model;
 struct tm_event;
 struct cpu_ctx;
+struct cpu_chain;
 struct cpu_bcache;
 struct cpu_hostdim;
 
@@ -116,6 +117,7 @@ struct cpu {
 	struct pg_walk2d last_walk;  /* the last walk that faulted: for reports */
 	struct cpu_msrs msr;
 	struct cpu_ctx *ctx;         /* context blob access (ctx.c) */
+	struct cpu_chain *chain;     /* the last delivery's chain of events (deliver.c) */
 	struct dev_bus bus;
 	struct tm_model *tm;         /* NULL with --model functional */
 	uint64_t insns;              /* virtual time: instructions retired */
@@ -165,6 +167,7 @@ struct cpu {
 	uint64_t retired;            /* instructions retired (no idle time) */
 	uint64_t tm_insns_pending;   /* retired, not yet given to tm_insns() */
 	bool ud_pending;             /* UC_HOOK_INSN_INVALID fired; INTR 6 follows */
+	void *msr_site_cb;           /* machine.c's code hook for those sites (msr.c adds it) */
 	void *msr_sites;             /* GHashTable: hooked RDMSR/WRMSR/RDTSC addresses (msr.c) */
 	uint8_t after;               /* msr.c: fix EDX:EAX at the next site ... */
 	uint64_t msr_val;            /* ... with a device MSR's value */
@@ -250,7 +253,6 @@ void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, 
 int cpu__bcache_init(struct cpu *c);                                       /* events.c */
 void cpu__bcache_free(struct cpu *c);
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size);
-void cpu__event(struct cpu *c, const struct trc_event *ev);
 bool cpu__need_block_hook(const struct cpu *c);
 int cpu__fix_cr3(struct cpu *c);
 void cpu__block_abort(struct cpu *c, uint64_t rip);
@@ -271,6 +273,28 @@ void cpu__tm_free(struct cpu *c);
 /* c->rev[physical page]: the linear page of the last fill, and flags. */
 #define CPU_REV_VALID    UINT64_C(1)
 #define CPU_REV_IMPLICIT UINT64_C(2) /* filled as an implicit supervisor access */
+
+/* A paging event to every consumer (the feed), counted. */
+static inline void cpu__event(struct cpu *c, const struct trc_event *ev)
+{
+	c->n.events++;
+	trc_event(&c->sink, ev);
+}
+
+/*
+ * tdpsim changed paging state that QEMU does not see change (PKRS, PKRU),
+ * or emulated an invalidation (INVPCID): Unicorn's TLB caches answers of
+ * our fills made under the old state, so it is flushed; with @regs the
+ * engine's context is rebuilt at the next fill; and the consumers hear of
+ * it. The one way to do all three, so that none is forgotten.
+ */
+static inline void cpu__paging_changed(struct cpu *c, const struct trc_event *ev, bool regs)
+{
+	if (regs)
+		c->mmu_valid = false;
+	uc_ctl_flush_tlb(c->uc);
+	cpu__event(c, ev);
+}
 
 static inline void cpu__mem(struct cpu *c, int type, uint64_t addr, int size, int64_t value)
 {
@@ -303,8 +327,7 @@ int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, con
 		   unsigned n, void *cb);
 void cpu__msr_sites_free(struct cpu *c);
 void cpu__msr_site(struct cpu *c, uint64_t addr);
-int cpu__hook_msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind,
-			const uint8_t *len, unsigned n);                    /* machine.c */
+/* machine.c */
 
 /*
  * Linear-address access with supervisor rights (implicit: IDT, GDT, TSS,

@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/deliver.h"
-#include "cpu/sysent.h"
 
 #define CTX_DATA_OFF 20 /* offsetof(struct uc_context, data) */
 
@@ -46,7 +44,6 @@ struct cpu_ctx {
 	uc_context *uctx;
 	uint8_t *data;
 	size_t size;		/* CPUX86State bytes in the blob */
-	struct cpu_chain chain; /* delivery chain (deliver.c) */
 };
 
 /* ---- raw blob access ---- */
@@ -451,10 +448,6 @@ int32_t cpu_ctx_old_exception(const struct cpu *c)
 	return (int32_t)get32(c->ctx, E_OLDEXC);
 }
 
-struct cpu_chain *cpu__ctx_chain(struct cpu *c)
-{
-	return &c->ctx->chain;
-}
 
 /* ---- self-contained wrappers ---- */
 
@@ -490,4 +483,31 @@ int cpu_get_seg(struct cpu *c, enum cpu_seg s, struct cpu_seg_cache *out)
 		return ret;
 	cpu_ctx_get_seg(c, s, out);
 	return 0;
+}
+
+/* The code segment's default operand size, from QEMU's hflags. */
+uint8_t cpu__code_bits(struct cpu *c)
+{
+	uint32_t hf = cpu_ctx_begin(c) == 0 ? cpu_ctx_hflags(c) : CPU_HF_CS64;
+
+	return (hf & CPU_HF_CS64) ? 64 : (hf & CPU_HF_CS32) ? 32 : 16;
+}
+
+bool cpu__code64(struct cpu *c)
+{
+	return cpu_ctx_begin(c) == 0 && (cpu_ctx_hflags(c) & CPU_HF_CS64);
+}
+
+/* Unicorn's own copy of an MSR (the context layer, as cpu_reg). */
+uint64_t cpu_rdmsr(struct cpu *c, uint32_t msr)
+{
+	uc_x86_msr m = {.rid = msr, .value = 0};
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &m);
+	return m.value;
+}
+
+int cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val)
+{
+	uc_x86_msr m = {.rid = msr, .value = val};
+	return uc_reg_write(c->uc, UC_X86_REG_MSR, &m) == UC_ERR_OK ? 0 : -EIO;
 }

@@ -128,8 +128,9 @@ int cpu_get_seg(struct cpu *c, enum cpu_seg s, struct cpu_seg_cache *out);
  * bits) and returns the value. */
 uint64_t cpu_reg(struct cpu *c, int uc_reg);
 
-/* Internal (deliver.c, report.c): the delivery chain kept with the blob. */
-struct cpu_chain;
-struct cpu_chain *cpu__ctx_chain(struct cpu *c);
+/* Read / write an MSR of the Unicorn CPU (uc_reg_* UC_X86_REG_MSR): what
+ * QEMU itself keeps, beside the MSRs tdpsim models (msr.c). */
+uint64_t cpu_rdmsr(struct cpu *c, uint32_t msr);
+int cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val);
 
 #endif

@@ -30,6 +30,8 @@
  * or an earlier exception, not INT n/INT3/INTO), bit 1 IDT = the index
  * refers to a gate, bits 15:3 the index.
  */
+#include <glib.h>
+
 #include "cpu/deliver.h"
 
 #include <errno.h>
@@ -555,9 +557,18 @@ static void feed_delivered(struct cpu *c, const struct cpu_event *ev, uint64_t r
 	trc_event(&c->sink, &t);
 }
 
+/* The chain lives beside the machine, made at the first delivery (freed
+ * with the machine). */
+static struct cpu_chain *chain_of(struct cpu *c)
+{
+	if (!c->chain)
+		c->chain = g_new0(struct cpu_chain, 1);
+	return c->chain;
+}
+
 int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 {
-	struct cpu_chain *ch = cpu__ctx_chain(c);
+	struct cpu_chain *ch = chain_of(c);
 	struct cpu_event ev = *ev0;
 	int rc;
 
@@ -647,5 +658,18 @@ int cpu_deliver(struct cpu *c, const struct cpu_event *ev0)
 
 const struct cpu_chain *cpu_deliver_chain(const struct cpu *c)
 {
-	return cpu__ctx_chain((struct cpu *)c);
+	static const struct cpu_chain none;
+
+	return c->chain ? c->chain : &none;
+}
+
+/* A guest-visible exception: counted, and in --fault-log. */
+void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, uint64_t rip)
+{
+	c->n.exceptions[vec]++;
+	if (vec == X86_VEC_PF)
+		c->last_cr2 = cr2;
+	if (c->fault_log)
+		fprintf(c->fault_log, "%02x %x %" PRIx64 " %" PRIx64 "\n", vec, err,
+			vec == X86_VEC_PF ? cr2 : 0, rip);
 }

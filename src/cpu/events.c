@@ -39,7 +39,6 @@
 
 #include "cpu/cpu.h"
 #include "cpu/ctx.h"
-#include "cpu/sysent.h"
 #include "paging/bits.h"
 #include "timing/model.h"
 
@@ -295,7 +294,7 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	if (b->last == LAST_MOV_CR0 || b->last == LAST_CR0_OTHER)
 		b->far = true;
 	b->ninsns = (uint16_t)(n ? n : 1);
-	if (ns && cpu__hook_msr_sites(c, sa, sk, sl, ns))
+	if (ns && cpu__msr_sites(c, sa, sk, sl, ns, c->msr_site_cb))
 		b->restart = true;
 }
 
@@ -336,11 +335,6 @@ void cpu__stale(struct cpu *c)
 	c->irq_check = true;
 }
 
-void cpu__event(struct cpu *c, const struct trc_event *ev)
-{
-	c->n.events++;
-	trc_event(&c->sink, ev);
-}
 
 static uint64_t addr_width_mask(struct cpu *c)
 {
@@ -599,14 +593,4 @@ int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out)
 	return 0;
 }
 
-uint8_t cpu__code_bits(struct cpu *c)
-{
-	uint32_t hf = cpu_ctx_begin(c) == 0 ? cpu_ctx_hflags(c) : CPU_HF_CS64;
 
-	return (hf & CPU_HF_CS64) ? 64 : (hf & CPU_HF_CS32) ? 32 : 16;
-}
-
-bool cpu__code64(struct cpu *c)
-{
-	return cpu_ctx_begin(c) == 0 && (cpu_ctx_hflags(c) & CPU_HF_CS64);
-}

@@ -162,15 +162,6 @@ int cpu_calibrate_invalid_addr(size_t *off, char *why, size_t len)
 
 /* --- delivery ----------------------------------------------------------- */
 
-void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, uint64_t rip)
-{
-	c->n.exceptions[vec]++;
-	if (vec == X86_VEC_PF)
-		c->last_cr2 = cr2;
-	if (c->fault_log)
-		fprintf(c->fault_log, "%02x %x %" PRIx64 " %" PRIx64 "\n", vec, err,
-			vec == X86_VEC_PF ? cr2 : 0, rip);
-}
 
 /* Deliver and turn the result into a stop if the CPU shut down. */
 static int deliver(struct cpu *c, const struct cpu_event *ev)

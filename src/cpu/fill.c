@@ -40,7 +40,6 @@
 
 #include "cpu/cpu.h"
 #include "cpu/ctx.h"
-#include "cpu/sysent.h"
 #include "ept/ept.h"
 #include "hv/tdx.h"
 #include "npt/npt.h"
@@ -575,4 +574,25 @@ void cpu__watch_tables(struct cpu *c)
 struct hv_tdx *cpu__tdx(struct cpu *c)
 {
 	return c->hd && c->hd->tdx_on ? &c->hd->tdx : NULL;
+}
+
+/*
+ * Unicorn 2.1.1 calls memory hooks with the PHYSICAL address (checked: a
+ * store to linear 0x40000010 mapped to 0x500010 reported 0x500010). The
+ * timing model needs the linear address. Every access Unicorn makes goes
+ * through an entry of its TLB, and every entry came from our fill
+ * (fill.c), which records physical page -> linear page in c->rev and keeps
+ * that one-to-one: when a second linear page maps a physical page that
+ * already has one, Unicorn's TLB is flushed first (cpu__rev_fill). So
+ * the physical page names exactly one live linear page.
+ */
+void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit)
+{
+	uint64_t *r = &c->rev[pa_page >> 12];
+
+	if ((*r & CPU_REV_VALID) && (*r & ~UINT64_C(0xfff)) != va_page) {
+		c->alias_flushes++;
+		uc_ctl_flush_tlb(c->uc);
+	}
+	*r = va_page | CPU_REV_VALID | (implicit ? CPU_REV_IMPLICIT : 0);
 }

@@ -150,8 +150,7 @@ static int invpcid(struct cpu *c, cs_insn *in)
 
 	struct trc_event ev = { .kind = TRC_EV_INVPCID,
 				.invpcid = { .type = (uint8_t)type, .pcid = pcid, .la = desc[1] } };
-	cpu__event(c, &ev);
-	uc_ctl_flush_tlb(c->uc);
+	cpu__paging_changed(c, &ev, false);
 	wr(c, UC_X86_REG_RIP, in->address + in->size);
 	c->n.emulated++;
 	return 0;

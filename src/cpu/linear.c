@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "cpu/ctx.h"
-#include "cpu/sysent.h"
 #include "paging/walk.h"
 #include "timing/model.h"
 

@@ -16,6 +16,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "trace/marker.h"
 #include "cpu/cpu.h"
 #include "cpu/ctx.h"
@@ -70,11 +72,6 @@ static void hook_msr_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opa
 	cpu__msr_site(opaque, addr);
 }
 
-int cpu__hook_msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind,
-			const uint8_t *len, unsigned n)
-{
-	return cpu__msr_sites(c, addr, kind, len, n, (void *)hook_msr_site);
-}
 
 static bool hook_invalid(uc_engine *uc, void *opaque)
 {
@@ -216,18 +213,14 @@ static void hook_sysenter(uc_engine *uc, void *opaque)
 	after_sysent(opaque, cpu_sysenter(opaque, true), "SYSENTER");
 }
 
-void cpu_run_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
+int cpu_feed_add(struct cpu *c, const struct trc_consumer *k)
 {
-	va_list ap;
+	int rc = trc_sink_add(&c->sink, k);
 
-	if (!c->stop) {
-		c->stop = (uint8_t)why;
-		va_start(ap, fmt);
-		vsnprintf(c->stop_msg, sizeof(c->stop_msg), fmt, ap);
-		va_end(ap);
-	}
-	if (c->uc) /* a replay's CPU has no emulator */
-		uc_emu_stop(c->uc);
+	if (rc)
+		return rc;
+	cpu_machine_sync_hooks(c);
+	return 0;
 }
 
 bool cpu__need_block_hook(const struct cpu *c)
@@ -313,6 +306,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	if (o->no_tlb_grow)
 		c->grow_steps = UINT32_MAX;
 	c->report = o->report ? o->report : stderr;
+	c->msr_site_cb = (void *)hook_msr_site;
 	c->reboot = o->reboot;
 	c->fault_log = o->fault_log;
 	/* A TD's guest-physical width is its GPAW: the guest sees it as
@@ -430,6 +424,8 @@ void cpu_machine_free(struct cpu *c)
 		dev_bus_free(&c->bus);
 	if (c->ctx)
 		cpu_ctx_free(c);
+	g_free(c->chain);
+	c->chain = NULL;
 	if (c->uc)
 		uc_close(c->uc);
 	c->uc = NULL;

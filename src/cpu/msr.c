@@ -137,10 +137,8 @@ static void wrmsr(struct cpu *c)
 	struct trc_event ev = { .kind = TRC_EV_MSR, .msr = { .index = msr, .value = v & UINT32_MAX } };
 
 	c->msr.pkrs = v & UINT32_MAX;
-	c->mmu_valid = false;
-	uc_ctl_flush_tlb(c->uc);
 	c->n.emulated++;
-	cpu__event(c, &ev);
+	cpu__paging_changed(c, &ev, true);
 }
 
 void cpu__msr_site(struct cpu *c, uint64_t addr)
@@ -177,9 +175,7 @@ void cpu__msr_site(struct cpu *c, uint64_t addr)
 
 			c->pkru = (uint32_t)cpu_reg(c, UC_X86_REG_EAX);
 			ev.reg.value = c->pkru;
-			c->mmu_valid = false;
-			uc_ctl_flush_tlb(c->uc);
-			cpu__event(c, &ev);
+			cpu__paging_changed(c, &ev, true);
 		}
 	} else if (key[1] & SITE_WRMSR) {
 		wrmsr(c);

@@ -18,7 +18,6 @@
 #include "cpu/ctx.h"
 #include "cpu/deliver.h"
 #include "cpu/linear.h"
-#include "cpu/sysent.h"
 #include "paging/decode.h"
 
 static const char *const vec_names[32] = {

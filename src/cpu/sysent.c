@@ -33,18 +33,7 @@
 #define FLAT_DATA (CPU_DESC_G | CPU_DESC_B | CPU_DESC_P | CPU_DESC_S | CPU_DESC_W | CPU_DESC_A)
 #define INSN_LEN  2 /* 0F 05 and 0F 34 */
 
-uint64_t cpu_rdmsr(struct cpu *c, uint32_t msr)
-{
-	uc_x86_msr m = {.rid = msr, .value = 0};
-	uc_reg_read(c->uc, UC_X86_REG_MSR, &m);
-	return m.value;
-}
 
-int cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val)
-{
-	uc_x86_msr m = {.rid = msr, .value = val};
-	return uc_reg_write(c->uc, UC_X86_REG_MSR, &m) == UC_ERR_OK ? 0 : -EIO;
-}
 
 /* The instruction's address, whichever way we were called. */
 static uint64_t insn_addr(struct cpu *c, bool in_hook)

@@ -28,8 +28,5 @@
 int cpu_syscall(struct cpu *c, bool in_hook);
 int cpu_sysenter(struct cpu *c, bool in_hook);
 
-/* Read / write an MSR of the Unicorn CPU (uc_reg_* UC_X86_REG_MSR). */
-uint64_t cpu_rdmsr(struct cpu *c, uint32_t msr);
-int cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val);
 
 #endif
