@@ -237,8 +237,10 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 	for (hoff = 0; hoff + 12 <= search; hoff += 4)
 		if (rd32(data + hoff) == CPU_MB_HEADER_MAGIC)
 			break;
-	if (hoff + 12 > search)
+	if (hoff + 12 > search) {
+		g_free(kname);
 		return 1; /* not a Multiboot image */
+	}
 	flags = rd32(data + hoff + MB_H_FLAGS);
 	if ((uint32_t)(CPU_MB_HEADER_MAGIC + flags + rd32(data + hoff + MB_H_CHECKSUM)) != 0) {
 		snprintf(

@@ -45,6 +45,14 @@ static int decode(struct trc_reader *r, const char *path)
 	return 0;
 }
 
+static void print_key(GKeyFile *k, const char *group, const char *key)
+{
+	gchar *v = g_key_file_get_value(k, group, key, NULL);
+
+	printf("%s = %s\n", key, v ? v : "");
+	g_free(v);
+}
+
 static int info(const char *path, bool full)
 {
 	struct trc_reader *r;
@@ -66,12 +74,12 @@ static int info(const char *path, bool full)
 
 		printf("\n# counts\n");
 		for (gchar **k = keys; k && *k; k++)
-			printf("%s = %s\n", *k, g_key_file_get_value(idx, "counts", *k, NULL));
+			print_key(idx, "counts", *k);
 		g_strfreev(keys);
 		keys = g_key_file_get_keys(idx, "events", NULL, NULL);
 		printf("\n# events by kind\n");
 		for (gchar **k = keys; k && *k; k++)
-			printf("%s = %s\n", *k, g_key_file_get_value(idx, "events", *k, NULL));
+			print_key(idx, "events", *k);
 		g_strfreev(keys);
 		text = g_key_file_get_string(idx, "index", "markers", NULL);
 		printf("\n# markers (record instructions id text)\n%s", text ? text : "");

@@ -64,7 +64,7 @@ static void flush(struct trc_recorder *r)
 
 	if (!r->len)
 		return;
-	z = ZSTD_compressCCtx(r->z, r->zbuf, r->zcap, r->buf, r->len, TRC_ZSTD_LEVEL);
+	z = ZSTD_compress2(r->z, r->zbuf, r->zcap, r->buf, r->len);
 	if (ZSTD_isError(z)) {
 		r->err = -EIO;
 		return;
@@ -364,6 +364,14 @@ int trc_recorder_open(const char *path, GKeyFile *header, const struct cpu_ram *
 	r->zcap = ZSTD_compressBound(TRC_SECTION_TARGET);
 	r->zbuf = malloc(r->zcap);
 	r->z = ZSTD_createCCtx();
+	/* Each frame carries its content checksum: a damaged section is
+	 * reported, never decoded into other records. */
+	if (r->z && (ZSTD_isError(ZSTD_CCtx_setParameter(r->z, ZSTD_c_compressionLevel,
+							   TRC_ZSTD_LEVEL)) ||
+		     ZSTD_isError(ZSTD_CCtx_setParameter(r->z, ZSTD_c_checksumFlag, 1)))) {
+		ZSTD_freeCCtx(r->z);
+		r->z = NULL;
+	}
 	r->index = g_array_new(FALSE, FALSE, sizeof(struct idx_ent));
 	r->markers = g_string_new(NULL);
 	r->f = fopen(path, "wb");
