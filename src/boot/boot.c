@@ -33,12 +33,16 @@
 	 CPU_HF_EM | CPU_HF_TS | CPU_HF_LMA | CPU_HF_CS64 | CPU_HF_VM | CPU_HF_OSFXSR |            \
 	 CPU_HF_SMAP | (1u << 3) /* INHIBIT_IRQ */)
 
-static void load_flat(struct cpu *c, uint32_t code_flags)
+static void load_flat(struct cpu *c, const struct cpu_boot *b, uint32_t code_flags)
 {
-	struct cpu_seg_cache cs = {
-	    .sel = BOOT_CS, .base = 0, .limit = 0xffffffff, .flags = code_flags};
-	struct cpu_seg_cache ds = {
-	    .sel = BOOT_DS, .base = 0, .limit = 0xffffffff, .flags = FLAT_DATA};
+	struct cpu_seg_cache cs = {.sel = b->cs_sel ? b->cs_sel : BOOT_CS,
+				   .base = 0,
+				   .limit = 0xffffffff,
+				   .flags = code_flags};
+	struct cpu_seg_cache ds = {.sel = b->ds_sel ? b->ds_sel : BOOT_DS,
+				   .base = 0,
+				   .limit = 0xffffffff,
+				   .flags = FLAT_DATA};
 	/* SS first: CS's hflags update reads SS32. */
 	cpu_ctx_load_seg(c, CPU_SEG_SS, &ds);
 	cpu_ctx_load_seg(c, CPU_SEG_DS, &ds);
@@ -54,14 +58,14 @@ int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t le
 				   UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP,
 				   UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
 				   UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
-	bool lm = b->kind == CPU_BOOT_LONG64;
+	bool lm = b->kind == CPU_BOOT_LONG64 || b->kind == CPU_BOOT_LINUX64;
 
-	if (b->kind != CPU_BOOT_MULTIBOOT && !lm) {
+	if (b->kind != CPU_BOOT_MULTIBOOT && b->kind != CPU_BOOT_LINUX32 && !lm) {
 		snprintf(why, len, "boot: unknown entry kind %u", b->kind);
 		return -EINVAL;
 	}
 	if (!lm && b->entry > 0xffffffffull) {
-		snprintf(why, len, "boot: Multiboot entry point %#llx is above 4 GiB",
+		snprintf(why, len, "boot: 32-bit entry point %#llx is above 4 GiB",
 			 (unsigned long long)b->entry);
 		return -EINVAL;
 	}
@@ -80,7 +84,8 @@ int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t le
 		cpu_ctx_set_efer(c, EFER_LME | EFER_LMA);
 		hf |= CPU_HF_PE | CPU_HF_LMA;
 	} else {
-		/* Multiboot 0.6.96 section 3.2: PE=1, PG=0; EFER = 0. */
+		/* Multiboot 0.6.96 section 3.2 and Linux's 32-bit boot
+		 * protocol: PE=1, PG=0; EFER = 0. */
 		cpu_ctx_set_cr(c, 0, CR0_PE | CR0_ET);
 		cpu_ctx_set_cr(c, 3, 0);
 		cpu_ctx_set_cr(c, 4, 0);
@@ -92,14 +97,12 @@ int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t le
 	/* Multiboot: "GDTR may be invalid"; the kernel loads its own GDT and
 	 * IDT before it reloads a segment register or enables interrupts. A
 	 * 64-bit ELF gets the loader's GDT (CS 0x08, DS/SS 0x10), so that an
-	 * interrupt frame's CS/SS reload finds real descriptors; its IDT is
-	 * still its own business. */
-	if (lm)
-		cpu_ctx_set_dt(c, false, b->gdt_base, b->gdt_limit);
-	else
-		cpu_ctx_set_dt(c, false, 0, 0);
+	 * interrupt frame's CS/SS reload finds real descriptors; Linux reloads
+	 * its segments from the loader's GDT (__BOOT_CS/__BOOT_DS) before it
+	 * loads its own. The IDT is the kernel's business. */
+	cpu_ctx_set_dt(c, false, b->gdt_base, b->gdt_limit);
 	cpu_ctx_set_dt(c, true, 0, 0);
-	load_flat(c, lm ? FLAT_CODE64 : FLAT_CODE32);
+	load_flat(c, b, lm ? FLAT_CODE64 : FLAT_CODE32);
 	cpu_ctx_reset_old_exception(c);
 	if (cpu_ctx_commit(c))
 		goto out_io;
@@ -109,7 +112,11 @@ int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t le
 		if (uc_reg_write(c->uc, gprs[i], &zero))
 			goto out_io;
 	uint64_t eax = b->eax, ebx = b->ebx;
-	if (lm) {
+	if (b->kind == CPU_BOOT_LINUX32 || b->kind == CPU_BOOT_LINUX64) {
+		/* boot.rst: ESI/RSI = boot_params; EBP, EDI and EBX zero. */
+		if (uc_reg_write(c->uc, UC_X86_REG_RSI, &b->rsi))
+			goto out_io;
+	} else if (lm) {
 		if (uc_reg_write(c->uc, UC_X86_REG_RSP, &b->rsp) ||
 		    uc_reg_write(c->uc, UC_X86_REG_RDI, &b->rdi))
 			goto out_io;

@@ -20,6 +20,9 @@
  * the kernel loads its own before it reloads a segment register.
  * CPU_BOOT_LONG64: long mode, CR0 = PE|ET|PG, CR4 = PAE, EFER = LME|LMA,
  * CR3 = b->cr3, CS 64-bit at CPL 0, RSP = b->rsp, RDI = b->rdi.
+ * CPU_BOOT_LINUX32/64: as MULTIBOOT/LONG64 with the loader's GDT and
+ * selectors (b->cs_sel, b->ds_sel) and ESI/RSI = b->rsi, every other
+ * general register zero (Linux's boot.rst).
  * Returns 0, or a negative errno with a one-line reason in @why.
  */
 int cpu_boot_enter(struct cpu *c, const struct cpu_boot *b, char *why, size_t len);

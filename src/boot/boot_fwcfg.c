@@ -57,15 +57,24 @@ int cpu_boot_fwcfg(struct dev_fwcfg *f, const struct cpu_ram *ram, const struct 
 		dev_fwcfg_set_le(f, DEV_FWCFG_INITRD_SIZE, MB_INFO_SIZE, 4);
 		return set_ram(f, ram, DEV_FWCFG_INITRD_DATA, b->ebx, MB_INFO_SIZE);
 	}
-	for (uint64_t n = 0; b->rdi + n < ram->size; n++) {
+	if (b->initrd_hi > b->initrd_lo) {
+		dev_fwcfg_set_le(f, DEV_FWCFG_INITRD_ADDR, b->initrd_lo, 4);
+		dev_fwcfg_set_le(f, DEV_FWCFG_INITRD_SIZE, b->initrd_hi - b->initrd_lo, 4);
+		rc = set_ram(f, ram, DEV_FWCFG_INITRD_DATA, b->initrd_lo,
+			     b->initrd_hi - b->initrd_lo);
+		if (rc)
+			return rc;
+	}
+	uint64_t cmd = b->cmdline_pa ? b->cmdline_pa : b->rdi;
+	for (uint64_t n = 0; cmd + n < ram->size; n++) {
 		uint8_t ch;
 
-		if (cpu_ram_read(ram, b->rdi + n, &ch, 1))
+		if (cpu_ram_read(ram, cmd + n, &ch, 1))
 			break;
 		if (!ch) {
-			dev_fwcfg_set_le(f, DEV_FWCFG_CMDLINE_ADDR, b->rdi, 4);
+			dev_fwcfg_set_le(f, DEV_FWCFG_CMDLINE_ADDR, cmd, 4);
 			dev_fwcfg_set_le(f, DEV_FWCFG_CMDLINE_SIZE, n + 1, 4);
-			return set_ram(f, ram, DEV_FWCFG_CMDLINE_DATA, b->rdi, n + 1);
+			return set_ram(f, ram, DEV_FWCFG_CMDLINE_DATA, cmd, n + 1);
 		}
 	}
 	return 0;

@@ -48,13 +48,32 @@ enum cpu_boot_kind {
 	 * (boot.cr3), RSP = boot.rsp, RDI = physical address of the command
 	 * line (NUL-terminated). */
 	CPU_BOOT_LONG64,
+	/* A Linux bzImage through its 32-bit entry (Documentation/arch/x86/
+	 * boot.rst, "32-bit Boot Protocol"): protected mode with paging off,
+	 * CS = __BOOT_CS (0x10) and DS/ES/SS = __BOOT_DS (0x18), both flat
+	 * 4 GiB in a GDT the loader built, ESI = boot_params, EBP/EDI/EBX = 0,
+	 * interrupts off. */
+	CPU_BOOT_LINUX32,
+	/* A Linux bzImage through its 64-bit entry ("64-bit Boot Protocol"):
+	 * long mode, the loader's identity map of the first 4 GiB (as LONG64),
+	 * CS = __BOOT_CS (64-bit) and DS/ES/SS = __BOOT_DS in the loader's
+	 * GDT, RSI = boot_params, interrupts off. */
+	CPU_BOOT_LINUX64,
 };
 
 struct cpu_boot {
 	uint8_t kind;		     /* enum cpu_boot_kind */
 	uint64_t entry;		     /* physical = linear entry point */
 	uint32_t eax, ebx;	     /* MULTIBOOT */
-	uint64_t cr3, rsp, rdi;	     /* LONG64 */
+	uint64_t cr3, rsp, rdi;	     /* LONG64 (cr3 also LINUX64) */
+	uint64_t rsi;		     /* LINUX32/64: boot_params */
+	/* The selectors of the flat code and data segments in the loader's GDT
+	 * (0: 0x08 and 0x10, as MULTIBOOT and LONG64 use). */
+	uint16_t cs_sel, ds_sel;
+	/* Where the loader put the command line and the initrd (0/0: none);
+	 * fw_cfg's kernel items describe them. */
+	uint64_t cmdline_pa;
+	uint64_t initrd_lo, initrd_hi;
 	uint64_t image_lo, image_hi; /* guest-physical range the image occupies */
 	/* LONG64: the GDT the loader built (GDTR base and limit); CS = 0x08,
 	 * DS/ES/SS = 0x10 are its descriptors. 0/0 for MULTIBOOT. */
@@ -75,7 +94,7 @@ struct cpu_module {
 #define CPU_MB_BOOT_MAGIC   0x2BADB002u /* EAX at entry, section 3.2 */
 #define CPU_MB_SEARCH	    8192u	/* the header lies in the first 8 KiB */
 
-/* LONG64 boot structures. */
+/* LONG64 boot structures (LINUX64 shares the page tables). */
 #define CPU_L64_PML4	    0x1000u
 #define CPU_L64_PDPT	    0x2000u
 #define CPU_L64_PD	    0x3000u /* four PDs: 0x3000-0x6FFF */
@@ -107,7 +126,15 @@ int cpu_load_kernel_buf(struct cpu_ram *ram, const char *path, const uint8_t *da
 			const char *cmdline, const struct cpu_module *mods, unsigned nmods,
 			struct cpu_boot *boot, char *why, size_t why_len);
 
-/* Internal, between loader_elf.c and loader_multiboot.c. */
+/* Linux bzImage (loader_linux.c): where the loader puts what the kernel's
+ * boot protocol needs, below the EBDA and clear of the LONG64 tables. */
+#define CPU_LX_GDT	   0x8000u  /* null, null, __BOOT_CS 0x10, __BOOT_DS 0x18 */
+#define CPU_LX_BOOT_PARAMS 0x9000u  /* the zero page, 4 KiB */
+#define CPU_LX_CMDLINE	   0x20000u /* up to the kernel's cmdline_size */
+#define CPU_LX_CMDLINE_MAX 0xffffu
+#define CPU_LX_KERNEL	   0x100000u /* the protected-mode kernel (code32_start) */
+
+/* Internal, between the loaders. */
 struct cpu__image {
 	uint64_t lo, hi; /* guest-physical range loaded (bss included) */
 	uint64_t entry;
@@ -126,6 +153,20 @@ int cpu__elf_load(struct cpu_ram *ram, const char *path, const uint8_t *data, si
 		  size_t why_len);
 /* The ELF class byte if @data starts with an ELF identification, else -1. */
 int cpu__elf_class(const uint8_t *data, size_t len);
+/* The LONG64 identity map of the first 4 GiB (2 MiB pages) at
+ * CPU_L64_PML4..CPU_L64_CMDLINE. */
+void cpu__l64_tables(struct cpu_ram *ram);
+/* Flat segment descriptors (SDM Vol. 3A 3.4.5): base 0, limit 0xFFFFF with
+ * G=1, P=1, DPL 0, S=1. Code: type 0xA (execute/read); 64-bit: L=1, D=0
+ * (5.2.1); 32-bit: D=1. Data: type 0x2 (read/write), D/B=1. */
+#define CPU__DESC_CODE64 UINT64_C(0x00af9a000000ffff)
+#define CPU__DESC_CODE32 UINT64_C(0x00cf9a000000ffff)
+#define CPU__DESC_DATA	 UINT64_C(0x00cf92000000ffff)
+/* Linux: 1 if @data is not a bzImage (no "HdrS" boot header), 0 loaded,
+ * or a negative errno with @why set. @mods: at most one, the initrd. */
+int cpu__linux_load(struct cpu_ram *ram, const char *path, const uint8_t *data, size_t len,
+		    const char *cmdline, const struct cpu_module *mods, unsigned nmods,
+		    struct cpu_boot *boot, char *why, size_t why_len);
 /* Multiboot: 1 if no Multiboot header (magic) is found, 0 loaded, or a
  * negative errno with @why set (a header was found but is bad, or the
  * image is). */

@@ -224,7 +224,7 @@ int cpu__elf_load(struct cpu_ram *ram, const char *path, const uint8_t *data, si
 /* Identity-map the first 4 GiB with 2 MiB pages (SDM Vol. 3A 4.5.4):
  * PML4[0] -> PDPT, PDPT[0..3] -> four PDs, PD entries PS=1. Supervisor,
  * writable, executable: the kernel replaces them as it likes. */
-static void long64_tables(struct cpu_ram *ram)
+void cpu__l64_tables(struct cpu_ram *ram)
 {
 	memset(ram->base + CPU_L64_PML4, 0, CPU_L64_CMDLINE - CPU_L64_PML4);
 	cpu_ram_write_le(ram, CPU_L64_PML4, 8, CPU_L64_PDPT | PTE_P | PTE_RW);
@@ -243,8 +243,6 @@ static void long64_tables(struct cpu_ram *ram)
 /* Segment descriptors (SDM Vol. 3A 3.4.5): base 0, limit 0xFFFFF with
  * G=1, P=1, DPL 0, S=1. Code: type 0xA (execute/read), L=1 and D=0 (64-bit,
  * 5.2.1); data: type 0x2 (read/write), D/B=1. */
-#define DESC_CODE64 UINT64_C(0x00af9a000000ffff)
-#define DESC_DATA   UINT64_C(0x00cf92000000ffff)
 
 static int long64_load(struct cpu_ram *ram, const char *path, const uint8_t *data, size_t len,
 		       const char *cmdline, struct cpu_boot *boot, char *why, size_t why_len)
@@ -277,12 +275,12 @@ static int long64_load(struct cpu_ram *ram, const char *path, const uint8_t *dat
 			 path, (unsigned long long)img.hi);
 		return -ENOEXEC;
 	}
-	long64_tables(ram);
+	cpu__l64_tables(ram);
 	memset(ram->base + CPU_L64_CMDLINE, 0, CPU_L64_CMDLINE_MAX + 1);
 	memcpy(ram->base + CPU_L64_CMDLINE, cmdline, clen);
 	cpu_ram_write_le(ram, CPU_L64_GDT, 8, 0);
-	cpu_ram_write_le(ram, CPU_L64_GDT + CPU_L64_CS, 8, DESC_CODE64);
-	cpu_ram_write_le(ram, CPU_L64_GDT + CPU_L64_DS, 8, DESC_DATA);
+	cpu_ram_write_le(ram, CPU_L64_GDT + CPU_L64_CS, 8, CPU__DESC_CODE64);
+	cpu_ram_write_le(ram, CPU_L64_GDT + CPU_L64_DS, 8, CPU__DESC_DATA);
 	*boot = (struct cpu_boot){.kind = CPU_BOOT_LONG64,
 				  .entry = img.entry,
 				  .cr3 = CPU_L64_PML4,
@@ -310,6 +308,9 @@ int cpu_load_kernel_buf(struct cpu_ram *ram, const char *path, const uint8_t *da
 	rc = cpu__mb_load(ram, path, data, len, cmdline, mods, nmods, boot, why, why_len);
 	if (rc <= 0)
 		return rc;
+	rc = cpu__linux_load(ram, path, data, len, cmdline, mods, nmods, boot, why, why_len);
+	if (rc <= 0)
+		return rc;
 	cls = cpu__elf_class(data, len);
 	if (cls == ELFCLASS64)
 		return long64_load(ram, path, data, len, cmdline, boot, why, why_len);
@@ -325,8 +326,8 @@ int cpu_load_kernel_buf(struct cpu_ram *ram, const char *path, const uint8_t *da
 		return -ENOEXEC;
 	}
 	snprintf(why, why_len,
-		 "kernel '%s' is neither an ELF executable nor a Multiboot image "
-		 "(no header in its first %u bytes)",
+		 "kernel '%s' is neither an ELF executable, a Multiboot image "
+		 "(no header in its first %u bytes) nor a Linux bzImage",
 		 path, CPU_MB_SEARCH);
 	return -ENOEXEC;
 }

@@ -29,8 +29,8 @@
 #define MAX_MODULES 16
 
 struct run_opts {
-	gchar *kernel, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log, *gpaw,
-	      *vpid, *log, *record, *guest_cpu, *marker_prefix;
+	gchar *kernel, *initrd, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log,
+	      *gpaw, *vpid, *log, *record, *guest_cpu, *marker_prefix;
 	gchar *cmdline; /* the command line, for the trace header */
 	gchar **modules, **sets;
 	gboolean json, unicorn_stats, reboot;
@@ -288,6 +288,12 @@ static int run_kernel(const struct run_opts *o)
 			*comma = '\0';
 		mods[nmods++].path = *m;
 	}
+	/* A Linux kernel's initrd travels to the loader as its one module. */
+	if (o->initrd && nmods)
+		return cli_fail(CMD, "--initrd is for a Linux kernel and --module for a Multiboot "
+				     "kernel: not both");
+	if (o->initrd)
+		mods[nmods++] = (struct cpu_module){.path = o->initrd};
 	if (o->fault_log) {
 		flog = fopen(o->fault_log, "w");
 		if (!flog)
@@ -320,6 +326,21 @@ static int run_kernel(const struct run_opts *o)
 		}
 		rc = cpu_load_kernel(&c->ram, kernel, o->append ? o->append : "", mods, nmods,
 				     &boot, why, sizeof(why));
+		bool linux = !rc && (boot.kind == CPU_BOOT_LINUX32 ||
+				     boot.kind == CPU_BOOT_LINUX64);
+		if (!rc && o->initrd && !linux) {
+			snprintf(why, sizeof(why),
+				 "--initrd: '%s' is not a Linux bzImage (a Multiboot kernel "
+				 "takes --module)",
+				 kernel);
+			rc = -EINVAL;
+		} else if (linux && o->modules && *o->modules) {
+			snprintf(why, sizeof(why),
+				 "--module: '%s' is a Linux bzImage, which takes its initrd "
+				 "with --initrd",
+				 kernel);
+			rc = -EINVAL;
+		}
 		if (!rc)
 			rc = cpu_boot_enter(c, &boot, why, sizeof(why));
 		if (rc) {
@@ -378,6 +399,8 @@ int cmd_run(int argc, char **argv)
 		  "Kernel: Multiboot v1 (ELF32/ELF64/a.out kludge) or a 64-bit ELF (default: the "
 		  "built pagetest)", "FILE" },
 		{ "append", 0, 0, G_OPTION_ARG_STRING, &o.append, "Kernel command line", "STR" },
+		{ "initrd", 0, 0, G_OPTION_ARG_FILENAME, &o.initrd,
+		  "Initial RAM disk of a Linux bzImage (as qemu -initrd)", "FILE" },
 		{ "module", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.modules,
 		  "Multiboot module, with an optional command line (repeatable)",
 		  "FILE[,CMDLINE]" },
@@ -428,6 +451,7 @@ int cmd_run(int argc, char **argv)
 		rc = run_kernel(&o);
 	g_option_context_free(ctx);
 	g_free(o.kernel);
+	g_free(o.initrd);
 	g_free(o.append);
 	g_free(o.config);
 	g_free(o.host);
