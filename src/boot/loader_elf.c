@@ -326,8 +326,8 @@ int cpu_load_kernel_buf(struct cpu_ram *ram, const char *path, const uint8_t *da
 		return -ENOEXEC;
 	}
 	snprintf(why, why_len,
-		 "kernel '%s' is neither an ELF executable, a Multiboot image "
-		 "(no header in its first %u bytes) nor a Linux bzImage",
+		 "kernel '%s' is neither an ELF executable nor a Multiboot image "
+		 "(no header in its first %u bytes), nor a Linux bzImage",
 		 path, CPU_MB_SEARCH);
 	return -ENOEXEC;
 }
