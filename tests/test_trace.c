@@ -238,6 +238,47 @@ static void test_refuse_la57(void)
 	g_free(trace);
 }
 
+/* synth --record: the replay's statistics are the synth run's (its JSON
+ * holds them at the top level, beside its own keys). */
+static void test_synth(void)
+{
+	gchar *trace = path_of("synth.trc");
+	const char *argv[] = { TDPSIM_BIN, "synth", "--pattern", "random", "--pages", "10000",
+			       "--accesses", "200000", "--json", "--record", trace, NULL };
+	const char *none[] = { NULL };
+	struct spawn_result r = spawn_argv(argv, 600);
+	JsonObject *live = spawn_json_object(&r, "tdpsim synth");
+	JsonParser *p = json_parser_new();
+	gchar *rep = replay(trace, none);
+	GList *keys;
+	unsigned n = 0;
+
+	g_assert_true(json_parser_load_from_data(p, rep, -1, NULL));
+	keys = json_object_get_members(json_node_get_object(json_parser_get_root(p)));
+	for (GList *k = keys; k; k = k->next) {
+		JsonNode *a = json_object_get_member(json_node_get_object(json_parser_get_root(p)),
+						     k->data);
+		gchar *x, *y;
+
+		if (!json_object_has_member(live, k->data))
+			continue;
+		x = json_to_string(a, FALSE);
+		y = json_to_string(json_object_get_member(live, k->data), FALSE);
+		g_assert_cmpstr(x, ==, y);
+		g_free(x);
+		g_free(y);
+		n++;
+	}
+	g_assert_cmpuint(n, >, 50);
+	g_list_free(keys);
+	g_object_unref(p);
+	json_object_unref(live);
+	spawn_free(&r);
+	g_free(rep);
+	g_unlink(trace);
+	g_free(trace);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -250,6 +291,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/trace/multi", test_multi);
 	g_test_add_func("/trace/tdx", test_tdx);
 	g_test_add_func("/trace/refuse-la57", test_refuse_la57);
+	g_test_add_func("/trace/synth", test_synth);
 	rc = g_test_run();
 	g_rmdir(dir);
 	g_free(dir);

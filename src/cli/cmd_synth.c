@@ -23,6 +23,9 @@
 #include "synth_cli.h"
 #include "timing/model.h"
 #include "trace/sink.h"
+#include "cpu/cpu.h"
+#include "trace/header.h"
+#include "trace/record.h"
 #include "timing/stats.h"
 
 #define CMD "synth"
@@ -30,7 +33,8 @@
 struct synth_opts {
 	gchar *pattern, *pages, *accesses, *page_size, *stride, *zipf_s, *seed;
 	gchar *guest, *host, *host_page_size, *gpaw, *config, *insns;
-	gchar *processes, *every, *pte_writes;
+	gchar *processes, *every, *pte_writes, *record;
+	gchar *cmdline; /* for a trace's header */
 	gchar **set;
 	gboolean json, csv, shared, kpti;
 	struct golden_cli golden;
@@ -282,16 +286,55 @@ static int run_procs(struct synth_opts *o, struct synth_run *r)
 }
 
 /* Build, run, print. */
+/* synth --record: the recorder on the stream's feed. The tables are
+ * built whole before the start (the snapshot holds them); a host
+ * dimension's tables are not faulted in, so a replay could not rebuild
+ * them: only guest-only streams are recorded. */
+static int synth_record_open(const struct synth_opts *o, const struct synth_run *r,
+			     struct synth_layout *l, struct trc_sink *sink,
+			     struct trc_recorder **rec)
+{
+	GKeyFile *k;
+	struct trc_consumer cons;
+	char why[320];
+	int rc;
+
+	if (l->has_host)
+		return cli_fail(CMD, "--record: a stream with a host dimension is not recorded "
+				"(its tables are built whole, not by faults a replay could make "
+				"again); record without --host and replay with --host");
+	k = g_key_file_new();
+	g_key_file_set_string(k, "trace", "producer", "synth");
+	g_key_file_set_string(k, "trace", "command", o->cmdline ? o->cmdline : "synth");
+	trc_header_cpu(k, &r->cfg);
+	trc_header_machine(k, l->gram.size, CPU_HOST_NONE, 0);
+	rc = trc_recorder_open(o->record, k, &l->gram, rec, why, sizeof(why));
+	g_key_file_unref(k);
+	if (rc)
+		return cli_fail(CMD, "--record %s", why);
+	trc_recorder_consumer(*rec, &cons);
+	if ((rc = trc_sink_add(sink, &cons)) != 0) {
+		trc_recorder_close(*rec, NULL, 0);
+		*rec = NULL;
+		return cli_fail(CMD, "--record: %s", g_strerror(-rc));
+	}
+	return 0;
+}
+
 static int run(struct synth_opts *o, struct synth_run *r)
 {
 	struct synth_layout l;
 	struct synth_stream s;
 	struct tm_model *m = NULL;
 	struct trc_sink sink;
+	struct trc_recorder *rec = NULL;
 	struct pg_cpu cpu;
 	char why[512];
 	int rc;
 
+	if (o->record && (o->processes || o->every || o->kpti || o->pte_writes))
+		return cli_fail(CMD, "--record takes the single-stream form (no --processes, "
+				"--switch-every, --kpti, --pte-writes)");
 	if (o->processes || o->every || o->kpti || o->pte_writes)
 		return run_procs(o, r);
 	tm_config_pg_cpu(&r->cfg, &cpu);
@@ -323,7 +366,10 @@ static int run(struct synth_opts *o, struct synth_run *r)
 		rc = cli_fail(CMD, "cannot feed the model: %s", g_strerror(-rc));
 		goto out_model;
 	}
-	trc_start(&sink, &(struct trc_start){ .regs = l.regs, .cpl = 3, .code_bits = 64 });
+	if (o->record && (rc = synth_record_open(o, r, &l, &sink, &rec)) != 0)
+		goto out_model;
+	trc_start(&sink, &(struct trc_start){ .regs = l.regs, .cpl = 3, .code_bits = 64,
+					      .ram_bytes = l.gram.size });
 	for (uint64_t i = 0; i < r->accesses; i++) {
 		if (o->golden.f) /* a synthetic stream has no RIPs */
 			trc_golden_pos(&o->golden.g, i * r->insns, 0, false);
@@ -332,6 +378,12 @@ static int run(struct synth_opts *o, struct synth_run *r)
 			trc_insns(&sink, r->insns);
 	}
 	trc_end(&sink);
+	if (rec && trc_recorder_close(rec, why, sizeof(why))) {
+		rec = NULL;
+		rc = cli_fail(CMD, "%s", why);
+		goto out_model;
+	}
+	rec = NULL;
 	if ((rc = golden_cli_close(CMD, &o->golden, tm_model_stats(m))))
 		goto out_model;
 
@@ -346,6 +398,8 @@ static int run(struct synth_opts *o, struct synth_run *r)
 	}
 	rc = CLI_EXIT_OK;
 out_model:
+	if (rec)
+		trc_recorder_close(rec, NULL, 0);
 	tm_model_free(m);
 out_stream:
 	synth_stream_free(&s);
@@ -394,6 +448,8 @@ int cmd_synth(int argc, char **argv)
 		  "instructions retired per access (default 1)", "K" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "print one JSON object", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "print a CSV header and row", NULL },
+		{ "record", 0, 0, G_OPTION_ARG_FILENAME, &o.record,
+		  "record the stream as a trace (docs/trace-format.md; no --host)", "FILE" },
 		GOLDEN_CLI_ENTRIES(&o.golden),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
@@ -403,6 +459,7 @@ int cmd_synth(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_summary(ctx, "Feed the timing model a synthetic stream over N pages "
 				     "and print its statistics (docs/cli-synth.md).");
+	o.cmdline = g_strjoinv(" ", argv);
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);
 	if (!rc)
 		rc = parse(&o, &r);
@@ -424,6 +481,8 @@ int cmd_synth(int argc, char **argv)
 	g_free(o.gpaw);
 	g_free(o.config);
 	g_free(o.insns);
+	g_free(o.record);
+	g_free(o.cmdline);
 	g_free(o.processes);
 	g_free(o.every);
 	g_free(o.pte_writes);

@@ -282,7 +282,7 @@ static int replay(const struct replay_opts *o, const char *path)
 	unsigned n = 0, modes = 0;
 	uint64_t accesses = 0, rel = 0;
 	gint64 t0 = g_get_monotonic_time();
-	bool tty = o->progress && isatty(STDERR_FILENO);
+	bool tty = o->progress && isatty(STDERR_FILENO), synth = false;
 	int rc;
 
 	if (o->warmup && cli_parse_u64(o->warmup, &w.warmup))
@@ -298,6 +298,17 @@ static int replay(const struct replay_opts *o, const char *path)
 	if (trc_reader_index(r))
 		modes = (unsigned)g_key_file_get_integer(trc_reader_index(r), "guest", "modes", NULL);
 	trc_header_guest_cfg(&h, &guest);
+	{
+		gchar *p = g_key_file_get_string(trc_reader_header(r), "trace", "producer", NULL);
+
+		synth = p && strcmp(p, "synth") == 0;
+		g_free(p);
+	}
+	if (synth && (o->host || o->gpaw)) {
+		rc = cli_fail(CMD, "a synth trace replays without a host dimension (synth builds "
+			      "host tables whole; use synth --host)");
+		goto out;
+	}
 	if ((rc = load_specs(o, s, &n)))
 		goto out;
 	l = g_new0(struct trc_lane, n);
@@ -309,7 +320,8 @@ static int replay(const struct replay_opts *o, const char *path)
 		    (rc = check_hardware(s[i].name, &s[i].cfg, modes, host)))
 			goto out;
 		trc_config_guest_part(&s[i].cfg, &guest);
-		if (trc_lane_init(&l[i], &s[i].cfg, host, vpid, h.ram_bytes, why, sizeof(why))) {
+		if (trc_lane_init(&l[i], &s[i].cfg, host, vpid, h.ram_bytes, synth, why,
+				  sizeof(why))) {
 			rc = cli_fail(CMD, "%s: %s", s[i].name, why);
 			goto out;
 		}

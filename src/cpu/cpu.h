@@ -182,6 +182,9 @@ struct cpu {
 	 * consumer (recorder, golden writer, tests) hear the run through it. */
 	struct trc_sink sink;
 	bool started;                /* the start state was fed (run.c) */
+	/* The timing model's walks set A/D bits: only when replaying a stream
+	 * that has no functional CPU to set them (synth). */
+	bool tm_sets_ad;
 	/* Table-read watchers around the functional walks' accessors, while a
 	 * consumer wants table_read() (fill.c: guest, host memory). */
 	struct cpu_watch {

@@ -22,8 +22,9 @@
 
 int cpu__tm_init(struct cpu *c, char *why, size_t len)
 {
-	struct tm_env env = { .cpu = &c->pgcpu, .host = c->host, .mem = c->gpeek,
-			      .set_ad = false };
+	struct tm_env env = { .cpu = &c->pgcpu, .host = c->host, .mem = c->tm_sets_ad ? c->gmem : c->gpeek,
+			      .set_ad = c->tm_sets_ad, /* a replay of synth: no CPU sets them */
+			      };
 
 	if (c->host)
 		env.mem = c->host->mem;

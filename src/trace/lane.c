@@ -52,7 +52,7 @@ static void on_table_read(void *o, uint64_t gpa_page)
 }
 
 int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_kind,
-		  uint16_t vpid, uint64_t ram_bytes, char *why, size_t why_len)
+		  uint16_t vpid, uint64_t ram_bytes, bool model_sets_ad, char *why, size_t why_len)
 {
 	struct cpu *c = &l->c;
 	struct trc_consumer k = { .table_read = on_table_read, .opaque = l };
@@ -64,6 +64,7 @@ int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_
 	c->vpid = vpid;
 	c->mmu_kind = CPU_MMU_TDPSIM;
 	c->model_kind = CPU_MODEL_TIMING;
+	c->tm_sets_ad = model_sets_ad;
 	c->prev_block = c->cur_block = -1;
 	if (host_kind == CPU_HOST_TDX48 || host_kind == CPU_HOST_TDX52)
 		c->cfg.cpu.maxphyaddr = host_kind == CPU_HOST_TDX48 ? 48 : 52;

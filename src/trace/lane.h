@@ -28,7 +28,7 @@ struct trc_lane {
  * host @host_kind (enum cpu_host_kind) and @vpid, over @ram_bytes of RAM.
  * 0, or a negative errno with a reason. */
 int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_kind,
-		  uint16_t vpid, uint64_t ram_bytes, char *why, size_t why_len);
+		  uint16_t vpid, uint64_t ram_bytes, bool model_sets_ad, char *why, size_t why_len);
 void trc_lane_free(struct trc_lane *l);
 
 /* Apply one decoded record. Errors stick in l->err / l->why. */
