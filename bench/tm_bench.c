@@ -99,7 +99,7 @@ static double time_invlpg(struct tm_model *m, struct synth_stream *s, uint64_t v
 static int run(const struct scenario *sc, const struct tm_config *cfg, unsigned reps,
 	       double scale)
 {
-	const struct host_mode *hm = NULL;
+	const struct hv_host_mode *hm = NULL;
 	uint64_t n = (uint64_t)((double)sc->accesses * scale), hps = 4096;
 	double tb[64], tm[64], walks;
 	struct synth_layout l;

@@ -40,13 +40,6 @@ struct run_opts {
  * loop would otherwise never end). */
 #define MAX_REBOOTS 64
 
-/* host_mode names (walk_host.c) to the machine's host kinds. */
-static const struct { const char *name; enum cpu_host_kind k; } hosts[] = {
-	{ "npt2", CPU_HOST_NPT2 }, { "npt3", CPU_HOST_NPT3 },
-	{ "npt4", CPU_HOST_NPT4 }, { "npt5", CPU_HOST_NPT5 }, { "ept4", CPU_HOST_EPT4 },
-	{ "ept5", CPU_HOST_EPT5 },
-};
-
 static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 {
 	uint64_t v;
@@ -88,13 +81,8 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 
 	if (rc)
 		return rc;
-	mo->host_kind = CPU_HOST_NONE;
-	if (hd.gpaw)
-		mo->host_kind = hd.gpaw == 48 ? CPU_HOST_TDX48 : CPU_HOST_TDX52;
-	else if (hd.hm)
-		for (size_t i = 0; i < G_N_ELEMENTS(hosts); i++)
-			if (strcmp(host_mode_name(hd.hm), hosts[i].name) == 0)
-				mo->host_kind = hosts[i].k;
+	mo->host_kind = hd.gpaw ? hv_host_mode_tdx(hd.gpaw)->kind
+			: hd.hm ? hd.hm->kind : HV_HOST_NONE;
 	/* KVM gives every vCPU a VPID when the CPU has them; --vpid 0 models
 	 * VPID off (a TLB flush at every VM exit and entry). */
 	mo->vpid = 1;
@@ -103,11 +91,11 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 
 		if (cli_parse_u64(o->vpid, &id) || id > 0xffff)
 			return cli_fail(CMD, "--vpid %s: expected 0 (VPID off) to 65535", o->vpid);
-		if (mo->host_kind == CPU_HOST_NONE)
+		if (mo->host_kind == HV_HOST_NONE)
 			return cli_fail(CMD, "--vpid needs a host dimension (--host or --gpaw)");
 		mo->vpid = (uint16_t)id;
 	}
-	if (mo->mmu_kind == CPU_MMU_REFERENCE && mo->host_kind != CPU_HOST_NONE)
+	if (mo->mmu_kind == CPU_MMU_REFERENCE && mo->host_kind != HV_HOST_NONE)
 		return cli_fail(CMD, "--mmu reference has no host dimension: drop --host/--gpaw");
 	return 0;
 }

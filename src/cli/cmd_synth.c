@@ -127,7 +127,7 @@ static void print_header(const struct synth_run *r, const struct synth_layout *l
 	printf("guest %s (%" PRIu64 " table pages)", r->gm->name, l->guest_tables);
 	if (r->hd.hm)
 		printf(", host %s with %" PRIu64 " KiB pages (%" PRIu64 " table pages)",
-		       host_mode_name(r->hd.hm), r->hd.page_size >> 10, l->host_tables);
+		       r->hd.hm->name, r->hd.page_size >> 10, l->host_tables);
 	if (r->hd.gpaw)
 		printf(", TDX GPAW %u (%s pages)", r->hd.gpaw, r->hd.shared ? "shared" : "private");
 	printf("; config %s\n", r->cfg_path);
@@ -149,7 +149,7 @@ static void synth_params(const struct synth_run *r, struct synth_param p[SYNTH_N
 	p[2] = (struct synth_param){ "synth.page_size", NULL, (gint64)r->page_size };
 	p[3] = (struct synth_param){ "synth.seed", NULL, (gint64)r->seed };
 	p[4] = (struct synth_param){ "synth.guest", r->gm->name, 0 };
-	p[5] = (struct synth_param){ "synth.host", r->hd.hm ? host_mode_name(r->hd.hm) : "none",
+	p[5] = (struct synth_param){ "synth.host", r->hd.hm ? r->hd.hm->name : "none",
 				     0 };
 	p[6] = (struct synth_param){ "synth.host_page_size", NULL,
 				     r->hd.hm ? (gint64)r->hd.page_size : 0 };
@@ -307,7 +307,7 @@ static int synth_record_open(const struct synth_opts *o, const struct synth_run 
 	g_key_file_set_string(k, "trace", "producer", "synth");
 	g_key_file_set_string(k, "trace", "command", o->cmdline ? o->cmdline : "synth");
 	trc_header_cpu(k, &r->cfg);
-	trc_header_machine(k, l->gram.size, CPU_HOST_NONE, 0);
+	trc_header_machine(k, l->gram.size, HV_HOST_NONE, 0);
 	rc = trc_recorder_open(o->record, k, &l->gram, rec, why, sizeof(why));
 	g_key_file_unref(k);
 	if (rc)

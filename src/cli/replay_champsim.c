@@ -136,7 +136,7 @@ static void print_json(struct tm_model *m, const char *path, const char *guest,
 	json_builder_set_member_name(b, "champsim.guest");
 	json_builder_add_string_value(b, guest);
 	json_builder_set_member_name(b, "champsim.host");
-	json_builder_add_string_value(b, hd->hm ? host_mode_name(hd->hm) : "none");
+	json_builder_add_string_value(b, hd->hm ? hd->hm->name : "none");
 	json_builder_set_member_name(b, "champsim.gpaw");
 	json_builder_add_int_value(b, hd->gpaw);
 	tm_stats_json(m, b);
@@ -199,7 +199,7 @@ static int run(struct cs_opts *o, const char *path)
 		goto out;
 	if (o->golden.f) {
 		trc_golden_meta(&o->golden.g, "champsim.guest", gm->name);
-		trc_golden_meta(&o->golden.g, "champsim.host", hd.hm ? host_mode_name(hd.hm) : "none");
+		trc_golden_meta(&o->golden.g, "champsim.host", hd.hm ? hd.hm->name : "none");
 	}
 	golden_cli_attach(&o->golden, m);
 	if (trc_champsim_rewind(r, why, sizeof(why))) {
@@ -222,7 +222,7 @@ static int run(struct cs_opts *o, const char *path)
 		printf("tdpsim replay: ChampSim trace %s, %" PRIu64 " records over %u pages; guest %s",
 		       path, nrec, p.vas->len, gm->name);
 		if (hd.hm)
-			printf(", host %s", host_mode_name(hd.hm));
+			printf(", host %s", hd.hm->name);
 		if (hd.gpaw)
 			printf(", TDX GPAW %u", hd.gpaw);
 		printf("\n");

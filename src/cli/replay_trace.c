@@ -40,7 +40,7 @@ static int host_of(const struct replay_opts *o, const struct trc_header *h, uint
 		   uint16_t *vpid)
 {
 	struct host_dim hd;
-	bool tdx_trace = h->host_kind == CPU_HOST_TDX48 || h->host_kind == CPU_HOST_TDX52;
+	bool tdx_trace = h->host_kind < HV_HOST_KINDS && hv_host_modes[h->host_kind].gpaw;
 	int rc;
 
 	*host = h->host_kind;
@@ -48,25 +48,25 @@ static int host_of(const struct replay_opts *o, const struct trc_header *h, uint
 		rc = host_dim_parse(CMD, o->host, NULL, o->gpaw, false, &hd);
 		if (rc)
 			return rc;
-		*host = hd.gpaw ? (hd.gpaw == 48 ? CPU_HOST_TDX48 : CPU_HOST_TDX52)
-			: hd.hm ? (uint8_t)trc_host_kind_parse(host_mode_name(hd.hm)) : CPU_HOST_NONE;
+		*host = hd.gpaw ? hv_host_mode_tdx(hd.gpaw)->kind
+			: hd.hm ? hd.hm->kind : HV_HOST_NONE;
 	}
 	/* A TD's guest read its GPAW and chose the shared bit itself: only
 	 * the same TD can run it; and no other guest knows of a shared bit. */
 	if (tdx_trace && *host != h->host_kind)
-		return cli_fail(CMD, "the trace was recorded in a TD with GPAW %d: it replays only "
-				"under --gpaw %d", h->host_kind == CPU_HOST_TDX48 ? 48 : 52,
-				h->host_kind == CPU_HOST_TDX48 ? 48 : 52);
-	if (!tdx_trace && (*host == CPU_HOST_TDX48 || *host == CPU_HOST_TDX52))
+		return cli_fail(CMD, "the trace was recorded in a TD with GPAW %u: it replays only "
+				"under --gpaw %u", hv_host_modes[h->host_kind].gpaw,
+				hv_host_modes[h->host_kind].gpaw);
+	if (!tdx_trace && hv_host_modes[*host].gpaw)
 		return cli_fail(CMD, "--gpaw: the trace's guest was not a TD (it chose no shared "
 				"bit); use --host");
-	*vpid = *host == CPU_HOST_NONE ? 0 : 1;
+	*vpid = *host == HV_HOST_NONE ? 0 : 1;
 	if (o->vpid) {
 		uint64_t id;
 
 		if (cli_parse_u64(o->vpid, &id) || id > 0xffff)
 			return cli_fail(CMD, "--vpid %s: expected 0 (VPID off) to 65535", o->vpid);
-		if (*host == CPU_HOST_NONE)
+		if (*host == HV_HOST_NONE)
 			return cli_fail(CMD, "--vpid needs a host dimension (--host or --gpaw)");
 		*vpid = (uint16_t)id;
 	}
@@ -80,7 +80,7 @@ static int check_hardware(const char *name, const struct tm_config *b, unsigned 
 	if ((modes & (1u << PG_MODE_5LEVEL)) && !(b->cpu.features & TM_FEAT_LA57))
 		return cli_fail(CMD, "%s: the trace's guest used 5-level paging, and this CPU model "
 				"has no LA57", name);
-	if ((host == CPU_HOST_EPT5 || host == CPU_HOST_NPT5 || host == CPU_HOST_TDX52) &&
+	if (host < HV_HOST_KINDS && hv_host_modes[host].levels == 5 &&
 	    !(b->cpu.features & TM_FEAT_LA57))
 		return cli_fail(CMD, "%s: a 5-level host dimension needs a CPU model with LA57",
 				name);

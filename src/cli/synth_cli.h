@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "cpu/ram.h"
-#include "hv/tdx.h"
+#include "hv/host.h"
 #include "paging/mmu.h"
 #include "paging/nested.h"
 #include "guest_modes.h"
@@ -114,11 +114,10 @@ struct synth_layout {
 	struct cpu_ram hram;       /* host-physical memory (owns the buffer) */
 	struct cpu_ram gram;       /* the guest-physical view of the tables */
 	bool has_host;
-	struct host_tables host;
-	struct hv_tdx tdx;         /* gpaw != 0: TDX, secure and shared EPTs */
+	struct hv_host host;       /* gpaw != 0: a TD, secure and shared EPTs */
+	uint64_t hpa_offset;       /* guest-physical memory's place in host memory */
 	unsigned gpaw;
 	uint64_t shared_bit;       /* TDX --shared: the shared bit, else 0 */
-	struct pg_host pg_host;
 };
 
 /*
@@ -133,7 +132,7 @@ struct synth_layout {
  */
 int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
-		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
+		       const struct hv_host_mode *hm, uint64_t host_page_size, unsigned gpaw,
 		       bool shared, char *why, unsigned why_len);
 void synth_layout_free(struct synth_layout *l);
 
@@ -145,7 +144,7 @@ void synth_layout_free(struct synth_layout *l);
  */
 int synth_layout_build_pages(struct synth_layout *l, const struct guest_mode *gm,
 			     const struct pg_cpu *cpu, const uint64_t *vas, uint64_t pages,
-			     const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
+			     const struct hv_host_mode *hm, uint64_t host_page_size, unsigned gpaw,
 			     char *why, unsigned why_len);
 
 /*

@@ -28,7 +28,6 @@
 #include "paging/bits.h"
 #include "paging/synth.h"
 #include "paging/walk.h"
-#include "hv/tdx.h"
 #include "timing/model.h"
 
 #define GUEST_TABLE_BASE UINT64_C(0x100000)
@@ -59,10 +58,10 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 
 void synth_layout_free(struct synth_layout *l)
 {
-	if (l->gpaw && l->tdx.ram)
-		hv_tdx_destroy(&l->tdx);
-	if (l->has_host)
+	if (l->has_host) {
+		hv_host_destroy(&l->host);
 		cpu_ram_free(&l->hram);
+	}
 	else if (l->gram.base)
 		cpu_ram_free(&l->gram);
 	memset(l, 0, sizeof(*l));
@@ -121,78 +120,62 @@ static int build_guest(struct synth_layout *l, char *why, unsigned len)
 	return 0;
 }
 
-/* The host tables: the guest table pages and the data pages. */
-static int build_host(struct synth_layout *l, const struct pg_cpu *cpu, char *why,
-		      unsigned len)
+/* The host tables: the guest table pages and the data pages. A TD
+ * (@l->gpaw): both EPT roots from hv_tdx, the slot covering every GPA in use
+ * (hpa_offset is its base, so the guest-physical view is where it is without
+ * TDX), each GFN mapped through its private alias, or with --shared the data
+ * pages converted to shared first (GHCI MapGPA: converts and maps). */
+static int build_host(struct synth_layout *l, const struct hv_host_mode *hm,
+		      uint64_t host_page_size, uint64_t table_bytes, const struct pg_cpu *cpu,
+		      char *why, unsigned len)
 {
-	struct host_tables *t = &l->host;
+	struct hv_host *h = &l->host;
 	const char *reason = NULL;
-	uint64_t hps = t->page_size, end = l->pa_base + l->pages * l->page_size;
+	uint64_t end = l->pa_base + l->pages * l->page_size;
+	const struct hv_host_layout hl = {
+		.table_base = HOST_TABLE_BASE,
+		.table_bytes = l->gpaw ? table_bytes : l->hpa_offset - HOST_TABLE_BASE,
+		.hpa_offset = l->hpa_offset,
+		.page_size = host_page_size,
+		.slot_pages = end >> 12,
+	};
 	int rc;
 
-	rc = host_tables_init(t, t->hm, hps, &l->hram, HOST_TABLE_BASE, t->hpa_offset, cpu,
-			      &reason);
+	rc = hv_host_init(h, l->gpaw ? hv_host_mode_tdx(l->gpaw) : hm, &l->hram, &hl, cpu,
+			  &reason);
 	if (rc) {
-		snprintf(why, len, "cannot set up --host %s: %s", host_mode_name(t->hm),
-			 reason ? reason : g_strerror(-rc));
+		if (l->gpaw)
+			snprintf(why, len, "cannot set up TDX (GPAW %u): %s", l->gpaw,
+				 reason ? reason : g_strerror(-rc));
+		else
+			snprintf(why, len, "cannot set up --host %s: %s", hm->name,
+				 reason ? reason : g_strerror(-rc));
 		return rc;
 	}
 	for (uint64_t g = GUEST_TABLE_BASE; g < l->gram.size && !rc; g += 4096)
-		rc = host_tables_map(t, g);
-	for (uint64_t g = l->pa_base & ~(hps - 1); g < end && !rc; g += hps)
-		rc = host_tables_map(t, g);
+		rc = hv_host_map(h, g);
+	if (!rc && l->shared_bit)
+		rc = hv_tdx_convert(&h->tdx, l->pa_base, end - l->pa_base, true);
+	for (uint64_t g = l->pa_base & ~(host_page_size - 1); g < end && !rc && !l->shared_bit;
+	     g += host_page_size)
+		rc = hv_host_map(h, g);
 	if (rc) {
-		snprintf(why, len, "cannot map the guest's %" PRIu64 " MiB of guest-physical "
-			 "memory in --host %s: %s", end >> 20, host_mode_name(t->hm),
-			 rc == -EINVAL ? "GPAs beyond the host format's reach" : g_strerror(-rc));
+		if (l->gpaw)
+			snprintf(why, len, "cannot map the TD's memory: %s", g_strerror(-rc));
+		else
+			snprintf(why, len, "cannot map the guest's %" PRIu64 " MiB of guest-physical "
+				 "memory in --host %s: %s", end >> 20, hm->name,
+				 rc == -EINVAL ? "GPAs beyond the host format's reach"
+					       : g_strerror(-rc));
 		return rc;
 	}
-	l->host_tables = t->s.tables;
-	host_tables_host(t, &l->pg_host);
-	return 0;
-}
-
-/* TDX: both EPT roots from hv_tdx; the slot covers every GPA in use and
- * each GFN is mapped through its (private) alias. hpa_offset is the slot's
- * base, so the guest-physical view is where it is without TDX. */
-static int build_tdx(struct synth_layout *l, uint64_t slot_pages, uint64_t table_bytes,
-		     char *why, unsigned len)
-{
-	const struct hv_tdx_cfg cfg = {
-		.gpaw = l->gpaw,
-		.table_base = { HOST_TABLE_BASE, HOST_TABLE_BASE + table_bytes },
-		.table_bytes = table_bytes,
-		.slot_base = l->host.hpa_offset,
-		.slot_pages = slot_pages,
-	};
-	const char *reason = NULL;
-	uint64_t data = l->pa_base >> 12, end = (l->pa_base + l->pages * l->page_size) >> 12;
-	int rc;
-
-	rc = hv_tdx_init(&l->tdx, &l->hram, &cfg, &reason);
-	if (rc) {
-		snprintf(why, len, "cannot set up TDX (GPAW %u): %s", l->gpaw,
-			 reason ? reason : g_strerror(-rc));
-		return rc;
-	}
-	for (uint64_t g = GUEST_TABLE_BASE >> 12; g < l->gram.size >> 12 && !rc; g++)
-		rc = hv_tdx_map(&l->tdx, g);
-	if (l->shared_bit) /* GHCI MapGPA to shared: converts and maps the alias */
-		rc = hv_tdx_convert(&l->tdx, data << 12, (end - data) << 12, true);
-	for (uint64_t g = data; g < end && !rc && !l->shared_bit; g++)
-		rc = hv_tdx_map(&l->tdx, g);
-	if (rc) {
-		snprintf(why, len, "cannot map the TD's memory: %s", g_strerror(-rc));
-		return rc;
-	}
-	l->host_tables = l->tdx.synth[HV_TDX_SECURE].tables + l->tdx.synth[HV_TDX_SHARED].tables;
-	hv_tdx_host(&l->tdx, &l->pg_host);
+	l->host_tables = hv_host_table_pages(h);
 	return 0;
 }
 
 static int layout_build(struct synth_layout *l, const struct guest_mode *gm,
 			const struct pg_cpu *cpu, const uint64_t *vas, uint64_t pages,
-			uint64_t page_size, const struct host_mode *hm, uint64_t host_page_size,
+			uint64_t page_size, const struct hv_host_mode *hm, uint64_t host_page_size,
 			unsigned gpaw, bool shared, char *why, unsigned why_len)
 {
 	uint64_t gsize, span, host_pages = 0, limit;
@@ -247,8 +230,6 @@ static int layout_build(struct synth_layout *l, const struct guest_mode *gm,
 
 	if (hm) {
 		l->has_host = true;
-		l->host.hm = hm;
-		l->host.page_size = host_page_size;
 		host_pages = (l->pa_base + span) / host_page_size + 2 + gsize / 4096;
 		if (host_pages > HOST_PAGES_MAX) {
 			snprintf(why, why_len, "--host-page-size %" PRIu64 "k: %" PRIu64 " host pages "
@@ -258,14 +239,14 @@ static int layout_build(struct synth_layout *l, const struct guest_mode *gm,
 			return -EINVAL;
 		}
 		l->gpaw = gpaw;
-		l->host.hpa_offset =
+		l->hpa_offset =
 			align_up(HOST_TABLE_BASE + (gpaw ? 2 : 1) * table_bound(host_pages) * 4096,
 				 SZ_1G);
 		/* TDX backs the whole slot (lazily: untouched pages cost nothing). */
-		rc = cpu_ram_init(&l->hram, l->host.hpa_offset +
+		rc = cpu_ram_init(&l->hram, l->hpa_offset +
 						    (gpaw ? align_up(l->pa_base + span, 4096) : gsize));
 		if (!rc) {
-			l->gram.base = l->hram.base + l->host.hpa_offset;
+			l->gram.base = l->hram.base + l->hpa_offset;
 			l->gram.size = gsize;
 		}
 	} else {
@@ -276,11 +257,9 @@ static int layout_build(struct synth_layout *l, const struct guest_mode *gm,
 		goto out_free;
 	}
 	rc = build_guest(l, why, why_len);
-	if (!rc && gpaw)
-		rc = build_tdx(l, (l->pa_base + span) >> 12, table_bound(host_pages) * 4096, why,
-			       why_len);
-	else if (!rc && hm)
-		rc = build_host(l, cpu, why, why_len);
+	if (!rc && hm)
+		rc = build_host(l, hm, host_page_size, table_bound(host_pages) * 4096, cpu, why,
+				why_len);
 	if (rc)
 		goto out_free;
 	/* The final state, with CR3 at the root the builder allocated. */
@@ -297,7 +276,7 @@ out_free:
 
 int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 		       const struct pg_cpu *cpu, uint64_t pages, uint64_t page_size,
-		       const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
+		       const struct hv_host_mode *hm, uint64_t host_page_size, unsigned gpaw,
 		       bool shared, char *why, unsigned why_len)
 {
 	return layout_build(l, gm, cpu, NULL, pages, page_size, hm, host_page_size, gpaw, shared,
@@ -306,7 +285,7 @@ int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 
 int synth_layout_build_pages(struct synth_layout *l, const struct guest_mode *gm,
 			     const struct pg_cpu *cpu, const uint64_t *vas, uint64_t pages,
-			     const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw,
+			     const struct hv_host_mode *hm, uint64_t host_page_size, unsigned gpaw,
 			     char *why, unsigned why_len)
 {
 	return layout_build(l, gm, cpu, vas, pages, 4096, hm, host_page_size, gpaw, false, why,
@@ -317,7 +296,7 @@ int synth_layout_model(struct synth_layout *l, const struct tm_config *cfg,
 		       const struct pg_cpu *cpu, struct tm_model **out, char *why,
 		       unsigned why_len)
 {
-	struct tm_env env = { .cpu = cpu, .host = l->has_host ? &l->pg_host : NULL,
+	struct tm_env env = { .cpu = cpu, .host = l->has_host ? &l->host.host : NULL,
 			      .set_ad = true };
 
 	if (!l->has_host)

@@ -16,17 +16,18 @@
 
 #include "guest_modes.h"
 #include "cpu/ram.h"
+#include "hv/host.h"
 #include "paging/nested.h"
 #include "paging/synth.h"
 #include "paging/walk.h"
 
 #define WALK_CMD "walk" /* cli_fail()'s command name */
 
-struct host_mode;
+struct hv_host_mode;
 
 /* The host dimension the options ask for (host_opts.c). */
 struct host_dim {
-	const struct host_mode *hm; /* NULL: no host dimension */
+	const struct hv_host_mode *hm; /* NULL: no host dimension */
 	uint64_t page_size;         /* host leaf size, with @hm */
 	unsigned gpaw;              /* TDX: 48 or 52 (then @hm is ept4 or ept5); else 0 */
 	bool shared;                /* TDX --shared */
@@ -119,31 +120,10 @@ void walk_host_fault_text(const struct walk_ctx *c, char *buf, size_t n);
 void walk_host_free(struct walk_ctx *c);
 struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c); /* guest-physical view */
 
-/*
- * Synthetic host tables (walk_host.c), shared by `tdpsim walk --host` and
- * `tdpsim synth --host`: a host mode by name (npt2..npt5, ept4, ept5), and
- * tables in @hram at @table_base that map each host page holding a GPA to
- * GPA + @hpa_offset.
- */
-struct host_tables {
-	const struct host_mode *hm;
-	uint64_t page_size, hpa_offset;
-	struct cpu_ram *hram;
-	struct pg_synth s;
-	struct pg_mmu mmu;  /* the host format's context (EPTP or host CR3) */
-	uint64_t leaf, table;
-};
-/* Look up --host @name and check --host-page-size @page_size (NULL: 4k)
- * against it; 0, or cli_fail()'s exit code with the error printed. */
+/* Look up --host @name (hv/host.h's mode table) and check --host-page-size
+ * @page_size (NULL: 4k) against it; 0, or cli_fail()'s exit code with the
+ * error printed. */
 int host_mode_parse(const char *cmd, const char *name, const char *page_size,
-		    const struct host_mode **hm, uint64_t *size);
-const char *host_mode_name(const struct host_mode *hm);
-int host_tables_init(struct host_tables *t, const struct host_mode *hm, uint64_t page_size,
-		     struct cpu_ram *hram, uint64_t table_base, uint64_t hpa_offset,
-		     const struct pg_cpu *cpu, const char **why);
-/* Map the host page holding @gpa (once); 0 or a negative errno. */
-int host_tables_map(struct host_tables *t, uint64_t gpa);
-/* The pg_host for 2D walks over @t (points into @t). */
-void host_tables_host(struct host_tables *t, struct pg_host *host);
+		    const struct hv_host_mode **hm, uint64_t *size);
 
 #endif

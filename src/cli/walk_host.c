@@ -9,9 +9,9 @@
  * draws the reference grid (guest levels by host levels, each reference
  * numbered in the order the hardware makes it).
  *
- * The host-mode table and the host-table builder (host_mode_parse,
- * host_tables_*) are shared with `tdpsim synth --host` (synth_layout.c);
- * the options' rules are host_opts.c's.
+ * The host modes and the host tables are the hypervisor's (hv/host.h), the
+ * same for every command; host_mode_parse() is the --host lookup that
+ * `tdpsim synth` shares; the options' rules are host_opts.c's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,40 +34,20 @@
 #define HOST_TABLE_BASE  UINT64_C(0x200000)
 #define GUEST_RAM_SIZE   UINT64_C(0x200000)   /* the guest view (as without --host) */
 
-enum host_kind { HOST_NPT, HOST_EPT };
-
-struct host_mode {
-	const char *name;
-	enum host_kind kind;
-	uint64_t cr0, cr4, efer; /* NPT: the host paging registers */
-	unsigned ept_levels;     /* EPT: page-walk length */
-	uint64_t sizes;          /* allowed host page sizes, as a mask of size bits */
-};
-
-
-#define SZ_4K (UINT64_C(1) << 12)
-#define SZ_2M (UINT64_C(1) << 21)
-#define SZ_4M (UINT64_C(1) << 22)
-#define SZ_1G (UINT64_C(1) << 30)
-
-static const struct host_mode host_modes[] = {
-	{ "npt2", HOST_NPT, CR0_PE | CR0_PG, CR4_PSE, 0, 0, SZ_4K | SZ_4M },
-	{ "npt3", HOST_NPT, CR0_PE | CR0_PG, CR4_PAE, EFER_NXE, 0, SZ_4K | SZ_2M },
-	{ "npt4", HOST_NPT, CR0_PE | CR0_PG, CR4_PAE, EFER_LME | EFER_LMA | EFER_NXE, 0,
-	  SZ_4K | SZ_2M | SZ_1G },
-	{ "npt5", HOST_NPT, CR0_PE | CR0_PG, CR4_PAE | CR4_LA57, EFER_LME | EFER_LMA | EFER_NXE,
-	  0, SZ_4K | SZ_2M | SZ_1G },
-	{ "ept4", HOST_EPT, 0, 0, 0, 4, SZ_4K | SZ_2M | SZ_1G },
-	{ "ept5", HOST_EPT, 0, 0, 0, 5, SZ_4K | SZ_2M | SZ_1G },
-};
+#define SZ_4K HV_SZ_4K
+#define SZ_2M HV_SZ_2M
+#define SZ_4M HV_SZ_4M
+#define SZ_1G HV_SZ_1G
 
 struct walk_host {
-	const struct host_mode *hm;
+	const struct hv_host_mode *hm;
 	uint64_t page_size;
+	unsigned gpaw;            /* --gpaw: TDX, two EPT roots */
 	struct cpu_ram hram;      /* host-physical memory */
-	struct pg_mmu mmu;        /* the host tables (TDX: the secure EPT) */
-	struct hv_tdx *tdx;       /* --gpaw: TDX, two EPT roots */
-	struct pg_host host;
+	struct hv_host hv;        /* the host tables the hypervisor builds */
+	bool built;               /* hv is set up */
+	struct pg_mmu mmu;        /* the host format's context (TDX: the secure EPT) */
+	struct hv_tdx *tdx;       /* --gpaw: &hv.tdx once built */
 	struct pg_nested nested;
 	struct pg_ref_log log;
 	struct pg_walk2d r;
@@ -112,23 +92,17 @@ int walk_host_parse(struct walk_ctx *c)
 	c->host = h;
 	h->hm = hd->hm;
 	h->page_size = hd->page_size;
-	if (hd->gpaw) {
-		h->tdx = g_new0(struct hv_tdx, 1);
-		h->tdx->gpaw = hd->gpaw;
-	}
+	h->gpaw = hd->gpaw;
 	return 0;
 }
 
 int host_mode_parse(const char *cmd, const char *name, const char *page_size,
-		    const struct host_mode **out, uint64_t *size)
+		    const struct hv_host_mode **out, uint64_t *size)
 {
-	const struct host_mode *hm = NULL;
+	const struct hv_host_mode *hm = hv_host_mode_find(name);
 	uint64_t v = SZ_4K;
 	int rc;
 
-	for (size_t i = 0; i < G_N_ELEMENTS(host_modes); i++)
-		if (strcmp(host_modes[i].name, name) == 0)
-			hm = &host_modes[i];
 	if (!hm)
 		return cli_fail(cmd, "--host %s: expected none, npt2, npt3, npt4, npt5, ept4 or "
 				"ept5", name);
@@ -145,11 +119,6 @@ int host_mode_parse(const char *cmd, const char *name, const char *page_size,
 	return 0;
 }
 
-const char *host_mode_name(const struct host_mode *hm)
-{
-	return hm->name;
-}
-
 struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c)
 {
 	struct walk_host *h = c->host;
@@ -157,7 +126,7 @@ struct cpu_ram *walk_host_guest_ram(struct walk_ctx *c)
 	/* TDX: the slot must reach the synthetic page at 0x40000000 too; the
 	 * host buffer is allocated lazily by the OS, untouched pages cost
 	 * nothing. */
-	uint64_t size = GUEST_HPA_OFFSET + (h->tdx ? GUEST_HPA_OFFSET : 0) + GUEST_RAM_SIZE;
+	uint64_t size = GUEST_HPA_OFFSET + (h->gpaw ? GUEST_HPA_OFFSET : 0) + GUEST_RAM_SIZE;
 
 	if (cpu_ram_init(&h->hram, size))
 		return NULL;
@@ -170,10 +139,8 @@ void walk_host_free(struct walk_ctx *c)
 {
 	if (!c->host)
 		return;
-	if (c->host->tdx) {
-		hv_tdx_destroy(c->host->tdx);
-		g_free(c->host->tdx);
-	}
+	if (c->host->built)
+		hv_host_destroy(&c->host->hv);
 	if (c->host->hram.base) {
 		cpu_ram_free(&c->host->hram);
 		c->ram = (struct cpu_ram){ 0 }; /* the guest view pointed into it */
@@ -182,110 +149,46 @@ void walk_host_free(struct walk_ctx *c)
 	c->host = NULL;
 }
 
-int host_tables_map(struct host_tables *t, uint64_t gpa)
-{
-	uint64_t base = gpa & ~(t->page_size - 1), hpa = base + t->hpa_offset;
-	int rc;
-
-	/* A 32-bit host entry holds a 32-bit address: wrap the offset there
-	 * (only pages the walk never reads can wrap; tables sit below 4 GiB). */
-	if (t->s.fmt->addr_bits == 32)
-		hpa &= UINT32_MAX;
-	rc = pg_synth_map(&t->s, base, hpa, t->page_size, t->leaf, t->table);
-
-	return rc == -EEXIST ? 0 : rc;
-}
-
-int host_tables_init(struct host_tables *t, const struct host_mode *hm, uint64_t page_size,
-		     struct cpu_ram *hram, uint64_t table_base, uint64_t hpa_offset,
-		     const struct pg_cpu *cpu, const char **why)
-{
-	const struct pg_format *fmt;
-	int rc;
-
-	memset(t, 0, sizeof(*t));
-	t->hm = hm;
-	t->page_size = page_size;
-	t->hpa_offset = hpa_offset;
-	t->hram = hram;
-	if (hm->kind == HOST_EPT) {
-		struct ept_caps caps;
-		uint64_t eptp = table_base | ((uint64_t)(hm->ept_levels - 1) << EPTP_PWL_SHIFT) |
-				X86_MT_WB;
-
-		ept_caps_all(&caps);
-		caps.maxphyaddr = cpu->maxphyaddr;
-		fmt = hm->ept_levels == 5 ? &ept_fmt5 : &ept_fmt4;
-		t->leaf = EPTE_RWX | ((uint64_t)X86_MT_WB << EPTE_MT_SHIFT);
-		t->table = EPTE_RWX;
-		rc = pg_synth_init(&t->s, hram, fmt, table_base);
-		if (!rc)
-			rc = ept_mmu_init(&t->mmu, eptp, &caps, false, why);
-	} else {
-		struct pg_regs hr = { .cr0 = hm->cr0, .cr4 = hm->cr4, .efer = hm->efer,
-				      .cr3 = table_base };
-
-		fmt = pg_format_of(pg_mode_of(&hr));
-		t->leaf = PTE_P | PTE_RW | PTE_US;
-		t->table = t->leaf;
-		rc = pg_synth_init(&t->s, hram, fmt, table_base);
-		if (!rc)
-			rc = npt_mmu_init(&t->mmu, &hr, cpu, why);
-	}
-	return rc;
-}
-
-void host_tables_host(struct host_tables *t, struct pg_host *host)
-{
-	memset(host, 0, sizeof(*host));
-	host->mmu = &t->mmu;
-	pg_ram_accessor(&host->mem, t->hram);
-	/* AMD reads a PAE guest's PDPTEs through the nested tables on every
-	 * walk (APM Vol. 2 15.25.10); EPT loads them at CR3 load. */
-	host->guest_pdpte_in_walk = t->hm->kind == HOST_NPT;
-}
-
 /* TDX: both EPT roots from hv_tdx; every GFN used is mapped through the
  * alias of its state; --shared converts the final page first. */
 static int build_tdx(struct walk_ctx *c, uint64_t table_end, uint64_t final_gpa)
 {
 	struct walk_host *h = c->host;
-	struct hv_tdx *t = h->tdx;
-	const struct hv_tdx_cfg cfg = {
-		.gpaw = t->gpaw,
-		.table_base = { HOST_TABLE_BASE, 2 * HOST_TABLE_BASE },
+	struct hv_tdx *t;
+	const struct hv_host_layout l = {
+		.table_base = HOST_TABLE_BASE,
 		.table_bytes = HOST_TABLE_BASE,
-		.slot_base = GUEST_HPA_OFFSET,
+		.hpa_offset = GUEST_HPA_OFFSET,
+		.page_size = SZ_4K,
 		.slot_pages = (GUEST_HPA_OFFSET + GUEST_RAM_SIZE) >> 12,
 	};
 	const char *why = NULL;
-	unsigned gpaw = t->gpaw;
+	unsigned gpaw = h->gpaw;
 	int rc;
 
 	/* walk_host_parse() refused --shared for guests without 8-byte entries. */
-	if (((final_gpa & ~(UINT64_C(1) << (gpaw - 1))) >> 12) >= cfg.slot_pages ||
+	if (((final_gpa & ~(UINT64_C(1) << (gpaw - 1))) >> 12) >= l.slot_pages ||
 	    (final_gpa >> gpaw))
 		return cli_fail(CMD, "--gpaw: the final GPA 0x%" PRIx64 " is outside the TD's "
 				"memory slot (GPAs below 0x%" PRIx64 ")", final_gpa,
-				cfg.slot_pages << 12);
-	memset(t, 0, sizeof(*t));
-	rc = hv_tdx_init(t, &h->hram, &cfg, &why);
+				l.slot_pages << 12);
+	rc = hv_host_init(&h->hv, hv_host_mode_tdx(gpaw), &h->hram, &l, &c->cpu, &why);
 	if (rc)
 		return cli_fail(CMD, "cannot set up TDX (GPAW %u): %s", gpaw,
 				why ? why : g_strerror(-rc));
+	h->built = true;
+	t = h->tdx = &h->hv.tdx;
 	for (uint64_t g = c->mmu.fmt->levels ? c->mmu.root & ~UINT64_C(0xfff) : table_end;
 	     g < table_end && !rc; g += 4096)
-		rc = hv_tdx_map(t, hv_tdx_gfn(t, g));
+		rc = hv_host_map(&h->hv, g);
 	if (!rc && c->o->shared)
 		rc = hv_tdx_convert(t, final_gpa & ~t->shared_mask & ~UINT64_C(0xfff), 4096, true);
 	if (!rc)
-		rc = hv_tdx_map(t, hv_tdx_gfn(t, final_gpa));
+		rc = hv_host_map(&h->hv, final_gpa);
 	if (rc)
 		return cli_fail(CMD, "cannot map the TDX layout: %s", g_strerror(-rc));
-	hv_tdx_host(t, &h->host);
 	h->mmu = t->ept[HV_TDX_SECURE];
-	pg_ram_accessor(&h->host.mem, &h->hram);
-	h->nested.host = &h->host;
+	h->nested.host = &h->hv.host;
 	h->nested.log = &h->log;
 	return 0;
 }
@@ -293,40 +196,43 @@ static int build_tdx(struct walk_ctx *c, uint64_t table_end, uint64_t final_gpa)
 int walk_host_build(struct walk_ctx *c, uint64_t table_end)
 {
 	struct walk_host *h = c->host;
-	const struct host_mode *hm = h->hm;
-	struct host_tables t;
+	const struct hv_host_mode *hm = h->hm;
+	const struct hv_host_layout l = {
+		.table_base = HOST_TABLE_BASE,
+		.table_bytes = GUEST_HPA_OFFSET - HOST_TABLE_BASE,
+		.hpa_offset = GUEST_HPA_OFFSET,
+		.page_size = h->page_size,
+	};
 	uint64_t final_gpa;
 	const char *why = NULL;
 	int rc;
 
-	if (h->tdx)
+	if (h->gpaw)
 		return build_tdx(c, table_end,
 				 c->mmu.fmt->levels ? c->pa_base | (c->rq.va & (c->page_size - 1))
 						    : c->rq.va);
-	rc = host_tables_init(&t, hm, h->page_size, &h->hram, HOST_TABLE_BASE, GUEST_HPA_OFFSET,
-			      &c->cpu, &why);
+	rc = hv_host_init(&h->hv, hm, &h->hram, &l, &c->cpu, &why);
 	if (rc)
 		return cli_fail(CMD, "cannot set up --host %s: %s", hm->name,
 				why ? why : g_strerror(-rc));
+	h->built = true;
 
 	/* Every guest table page, then the final page. */
 	for (uint64_t g = c->mmu.fmt->levels ? c->mmu.root & ~UINT64_C(0xfff) : table_end;
 	     g < table_end; g += 4096) {
-		rc = host_tables_map(&t, g);
+		rc = hv_host_map(&h->hv, g);
 		if (rc)
 			return cli_fail(CMD, "cannot map GPA 0x%" PRIx64 " in --host %s: %s", g,
 					hm->name, g_strerror(-rc));
 	}
 	final_gpa = c->mmu.fmt->levels ? c->pa_base | (c->rq.va & (c->page_size - 1)) : c->rq.va;
-	rc = host_tables_map(&t, final_gpa);
+	rc = hv_host_map(&h->hv, final_gpa);
 	if (rc)
 		return cli_fail(CMD, "cannot map the final GPA 0x%" PRIx64 " in --host %s: %s",
 				final_gpa, hm->name, g_strerror(-rc));
 
-	h->mmu = t.mmu;
-	host_tables_host(&t, &h->host);
-	h->host.mmu = &h->mmu;
-	h->nested.host = &h->host;
+	h->mmu = h->hv.mmu;
+	h->nested.host = &h->hv.host;
 	h->nested.log = &h->log;
 	return 0;
 }
@@ -337,7 +243,7 @@ int walk_host_run(struct walk_ctx *c)
 	int rc;
 
 	if (c->mmu.fmt->top_in_regs) {
-		if (h->host.guest_pdpte_in_walk) {
+		if (h->hv.host.guest_pdpte_in_walk) {
 			/* AMD: PDPTEs are read through the nested tables on every
 			 * walk, not loaded at CR3 (APM Vol. 2 15.25.10). */
 			c->mmu.pdpte_in_walk = true;

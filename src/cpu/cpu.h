@@ -31,7 +31,7 @@ struct tm_event;
 struct cpu_ctx;
 struct cpu_chain;
 struct cpu_bcache;
-struct cpu_hostdim;
+struct hv_host;
 
 /* The MSRs tdpsim keeps itself (Unicorn's are not the CPU model's). */
 struct cpu_msrs {
@@ -41,14 +41,6 @@ struct cpu_msrs {
 
 enum cpu_mmu_kind { CPU_MMU_TDPSIM = 0, CPU_MMU_REFERENCE };
 enum cpu_model_kind { CPU_MODEL_TIMING = 0, CPU_MODEL_FUNCTIONAL };
-
-/* The host dimension under the guest (--host, --gpaw). */
-enum cpu_host_kind {
-	CPU_HOST_NONE = 0,
-	CPU_HOST_NPT2, CPU_HOST_NPT3, CPU_HOST_NPT4, CPU_HOST_NPT5,
-	CPU_HOST_EPT4, CPU_HOST_EPT5,
-	CPU_HOST_TDX48, CPU_HOST_TDX52, /* a TD: secure + shared EPT (--gpaw) */
-};
 
 /* Why cpu_run() returned. */
 enum cpu_stop {
@@ -66,7 +58,7 @@ struct cpu_opts {
 	uint64_t mem_bytes;
 	uint8_t mmu_kind;     /* enum cpu_mmu_kind */
 	uint8_t model_kind;   /* enum cpu_model_kind */
-	uint8_t host_kind;    /* enum cpu_host_kind */
+	uint8_t host_kind;    /* enum hv_host_kind (hv/host.h): --host, --gpaw */
 	/* The VPID (Intel) / ASID (AMD) the hypervisor model gives the guest:
 	 * with 0 (VPID off), every VM exit and entry flushes the guest's
 	 * linear and combined TLB entries (SDM Vol. 3C 29.1). */
@@ -126,9 +118,9 @@ struct cpu {
 	bool reboot;                 /* cpu_opts.reboot */
 
 	/* --- machine core (machine.c, fill.c, fault.c, events.c, run.c) --- */
-	uint8_t host_kind;           /* enum cpu_host_kind */
+	uint8_t host_kind;           /* enum hv_host_kind */
 	uint16_t vpid;               /* cpu_opts.vpid */
-	struct cpu_hostdim *hd;      /* host tables and the hypervisor model (fill.c) */
+	struct hv_host *hv;          /* the host dimension the hypervisor built (NULL: none) */
 	struct cpu_ram hram;         /* host-physical memory: ram's buffer is its prefix */
 	struct pg_accessor gmem;     /* guest-physical accessor (phys.c) */
 	struct pg_accessor gpeek;    /* the same without device effects (timing walks) */

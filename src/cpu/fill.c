@@ -5,8 +5,8 @@
  * is the engine's walk: the guest dimension (pg_walk2d, A/D set as the
  * hardware does), then the host dimension (--host) or a TD's secure and
  * shared EPTs (--gpaw). A guest fault refuses the fill (fault.c delivers
- * it); a host-dimension fault is a VM exit handled here by the hypervisor
- * model and never reaches the guest.
+ * it); a host-dimension fault is a VM exit, fed here and handled by the
+ * hypervisor model (hv/host.c), and never reaches the guest.
  *
  * Unicorn's answer has three rights (UC_PROT_READ/WRITE/EXEC) and QEMU
  * keeps it per MMU index (user, supervisor with/without SMAP), so the
@@ -40,35 +40,10 @@
 
 #include "cpu/cpu.h"
 #include "cpu/ctx.h"
-#include "ept/ept.h"
-#include "hv/tdx.h"
-#include "npt/npt.h"
+#include "hv/host.h"
 #include "paging/access_ram.h"
 #include "paging/bits.h"
-#include "paging/synth.h"
 #include "timing/model.h"
-
-struct cpu_hostdim {
-	struct pg_mmu mmu;       /* NPT or EPT */
-	struct pg_host host;
-	struct pg_synth synth;
-	struct hv_tdx tdx;
-	bool tdx_on;
-	uint64_t leaf, table;    /* flags of host entries written */
-	uint64_t populated;      /* pages mapped on demand */
-	uint64_t conversions;    /* implicit TDX conversions */
-};
-
-/* Host register state for the NPT modes (APM Vol. 2 15.25.3: nested paging
- * uses the host's own format). */
-static const struct pg_regs npt_regs[] = {
-	[CPU_HOST_NPT2] = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PSE },
-	[CPU_HOST_NPT3] = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PAE, .efer = EFER_NXE },
-	[CPU_HOST_NPT4] = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PAE,
-			    .efer = EFER_LME | EFER_LMA | EFER_NXE },
-	[CPU_HOST_NPT5] = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PAE | CR4_LA57,
-			    .efer = EFER_LME | EFER_LMA | EFER_NXE },
-};
 
 static void tdx_flush(void *opaque, uint64_t alias_gpa)
 {
@@ -79,12 +54,19 @@ static void tdx_flush(void *opaque, uint64_t alias_gpa)
 		uc_ctl_flush_tlb(c->uc);
 }
 
+/*
+ * Guest-physical memory (the PC's RAM layout, holes included) is the
+ * prefix of host-physical memory; host tables follow at the next 2 MiB, in
+ * room for every table of a full 4 KiB mapping of it (one PT per 512 pages,
+ * plus the upper levels) per root: a TD has two roots, the other hosts one
+ * region of both sizes.
+ */
 int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len)
 {
 	struct cpu_ram layout;
 	uint64_t pages, tbytes, tbase;
-	bool tdx = c->host_kind == CPU_HOST_TDX48 || c->host_kind == CPU_HOST_TDX52;
-	struct cpu_hostdim *h;
+	const struct hv_host_mode *mode = &hv_host_modes[c->host_kind];
+	struct hv_host_layout l = { .hpa_offset = 0, .page_size = HV_SZ_4K };
 	const char *w = NULL;
 	int rc;
 
@@ -93,13 +75,11 @@ int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len)
 		snprintf(why, len, "--mem: %" PRIu64 " bytes: not a PC memory size", ram_bytes);
 		return rc;
 	}
-	/* Room for every table of a full 4 KiB mapping of RAM, per root:
-	 * one PT per 512 pages, plus the upper levels. */
 	pages = layout.size >> 12;
 	tbytes = (pages / 512 + 64) * 4096;
 	tbase = (layout.size + 0x1fffff) & ~UINT64_C(0x1fffff);
-	rc = cpu_ram_init(&c->hram, c->host_kind == CPU_HOST_NONE ? layout.size
-								   : tbase + 2 * tbytes);
+	rc = cpu_ram_init(&c->hram, c->host_kind == HV_HOST_NONE ? layout.size
+								 : tbase + 2 * tbytes);
 	if (rc) {
 		snprintf(why, len, "cannot allocate %" PRIu64 " MiB of guest RAM", ram_bytes >> 20);
 		return rc;
@@ -109,116 +89,55 @@ int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len)
 	cpu__phys_accessor(c, &c->gmem, true);
 	cpu__phys_accessor(c, &c->gpeek, false);
 	c->nested.mem = c->gmem;
-	if (c->host_kind == CPU_HOST_NONE)
+	if (c->host_kind == HV_HOST_NONE)
 		return 0;
 
-	h = calloc(1, sizeof(*h));
-	if (!h)
+	c->hv = calloc(1, sizeof(*c->hv));
+	if (!c->hv)
 		return -ENOMEM;
-	c->hd = h;
-	if (tdx) {
-		const struct hv_tdx_cfg cfg = {
-			.gpaw = c->host_kind == CPU_HOST_TDX48 ? 48 : 52,
-			.table_base = { tbase, tbase + tbytes },
-			.table_bytes = tbytes,
-			.slot_base = 0,
-			.slot_pages = pages,
-		};
-
-		rc = hv_tdx_init(&h->tdx, &c->hram, &cfg, &w);
-		if (rc)
-			goto out_fail;
-		h->tdx.flush = tdx_flush;
-		h->tdx.flush_opaque = c;
-		hv_tdx_host(&h->tdx, &h->host);
-		h->tdx_on = true;
-	} else if (c->host_kind >= CPU_HOST_EPT4) {
-		struct ept_caps caps;
-		unsigned lv = c->host_kind == CPU_HOST_EPT5 ? 5 : 4;
-		uint64_t eptp = tbase | ((uint64_t)(lv - 1) << EPTP_PWL_SHIFT) | X86_MT_WB;
-
-		ept_caps_all(&caps);
-		caps.maxphyaddr = c->cfg.cpu.maxphyaddr;
-		rc = pg_synth_init(&h->synth, &c->hram, lv == 5 ? &ept_fmt5 : &ept_fmt4, tbase);
-		if (!rc)
-			rc = ept_mmu_init(&h->mmu, eptp, &caps, false, &w);
-		h->leaf = EPTE_RWX | ((uint64_t)X86_MT_WB << EPTE_MT_SHIFT);
-		h->table = EPTE_RWX;
-		h->host.mmu = &h->mmu;
-	} else {
-		struct pg_regs hr = npt_regs[c->host_kind];
-
-		hr.cr3 = tbase;
-		rc = pg_synth_init(&h->synth, &c->hram, pg_format_of(pg_mode_of(&hr)), tbase);
-		if (!rc)
-			rc = npt_mmu_init(&h->mmu, &hr, &c->pgcpu, &w);
-		h->leaf = h->table = PTE_P | PTE_RW | PTE_US;
-		h->host.mmu = &h->mmu;
-		/* AMD: a PAE guest's PDPTEs are read through the nested
-		 * tables on every walk (APM Vol. 2 15.25.10). */
-		h->host.guest_pdpte_in_walk = true;
+	l.table_base = tbase;
+	l.table_bytes = mode->gpaw ? tbytes : 2 * tbytes;
+	l.slot_pages = pages;
+	rc = hv_host_init(c->hv, mode, &c->hram, &l, &c->pgcpu, &w);
+	if (rc) {
+		snprintf(why, len, "cannot set up the host dimension: %s", w ? w : strerror(-rc));
+		return rc;
 	}
-	if (rc)
-		goto out_fail;
-	pg_ram_accessor(&h->host.mem, &c->hram);
-	c->host = &h->host;
-	c->nested.host = &h->host;
+	if (mode->gpaw) {
+		c->hv->tdx.flush = tdx_flush;
+		c->hv->tdx.flush_opaque = c;
+	}
+	c->host = &c->hv->host;
+	c->nested.host = &c->hv->host;
 	return 0;
-
-out_fail:
-	snprintf(why, len, "cannot set up the host dimension: %s", w ? w : strerror(-rc));
-	return rc;
 }
 
 void cpu__host_free(struct cpu *c)
 {
-	if (c->hd) {
-		if (c->hd->tdx_on)
-			hv_tdx_destroy(&c->hd->tdx);
-		free(c->hd);
-		c->hd = NULL;
+	if (c->hv) {
+		hv_host_destroy(c->hv);
+		free(c->hv);
+		c->hv = NULL;
 	}
 	c->host = NULL;
 	cpu_ram_free(&c->hram);
 	c->ram = (struct cpu_ram){ 0 };
 }
 
-/* The hypervisor model's answer to a host-dimension fault on @f->gpa:
- * populate the page (or convert a TD page to the accessed alias). 0 if
- * the access can be retried, -EFAULT if the GPA is not guest RAM. */
+/* A host-dimension fault on @f->gpa is a VM exit, handled by the
+ * hypervisor model (hv/host.h). 0 if the access can be retried, -EFAULT
+ * if the GPA is not guest RAM. */
 static int host_fault(struct cpu *c, const struct pg_fault *f)
 {
-	struct cpu_hostdim *h = c->hd;
-	uint64_t gpa = f->gpa;
-	int rc;
-
 	struct trc_event ev = { .kind = TRC_EV_VMEXIT,
 				.vmexit = { .reason = f->exit_reason, .cause = TRC_EXIT_HOST_FAULT,
-					    .gpa = gpa } };
+					    .gpa = f->gpa } };
 
 	c->n.vmexits++;
 	trc_event(&c->sink, &ev);
-	if (!h)
+	if (!c->hv)
 		return -EFAULT;
-	if (h->tdx_on) {
-		uint64_t gfn = hv_tdx_gfn(&h->tdx, gpa);
-		bool shared = hv_tdx_gpa_shared(&h->tdx, gpa);
-
-		if (gfn >= h->tdx.slot_pages || (gpa & ~h->tdx.gpa_mask) ||
-		    !cpu_ram_contains(&c->ram, gfn << 12, 4096))
-			return -EFAULT;
-		if (hv_tdx_is_shared(&h->tdx, gfn) != shared) {
-			h->conversions++;
-			return hv_tdx_convert(&h->tdx, gfn << 12, 4096, shared);
-		}
-		return hv_tdx_map(&h->tdx, gfn);
-	}
-	if (!cpu_ram_contains(&c->ram, gpa & ~UINT64_C(0xfff), 4096))
-		return -EFAULT;
-	rc = pg_synth_map(&h->synth, gpa & ~UINT64_C(0xfff), gpa & ~UINT64_C(0xfff), 4096,
-			  h->leaf, h->table);
-	h->populated++;
-	return rc == -EEXIST ? 0 : rc;
+	return hv_host_fault(c->hv, f, &c->ram);
 }
 
 /* The registers a fill needs, in one Unicorn call (a fill happens once
@@ -516,8 +435,8 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 	}
 	/* Unicorn's physical space is the guest's (HPA == GPA for RAM). */
 	e->paddr = r->hpa & ~UINT64_C(0xfff);
-	if (c->hd && c->hd->tdx_on)
-		e->paddr &= ~c->hd->tdx.shared_mask;
+	if (c->hv && c->hv->mode->gpaw)
+		e->paddr &= ~c->hv->tdx.shared_mask;
 	e->perms = rights(c, r, va, cpl, implicit, access);
 	if (!cpu_ram_contains(&c->ram, e->paddr, 4096)) {
 		/* MMIO, ROM or unassigned: the board answers each access
@@ -567,13 +486,13 @@ void cpu__watch_tables(struct cpu *c)
 	watch(c, &c->watch[0], &c->gmem);
 	watch(c, &c->watch[2], &c->gpeek);
 	c->nested.mem = c->gmem;
-	if (c->hd)
-		watch(c, &c->watch[1], &c->hd->host.mem);
+	if (c->hv)
+		watch(c, &c->watch[1], &c->hv->host.mem);
 }
 
 struct hv_tdx *cpu__tdx(struct cpu *c)
 {
-	return c->hd && c->hd->tdx_on ? &c->hd->tdx : NULL;
+	return c->hv ? hv_host_tdx(c->hv) : NULL;
 }
 
 /*

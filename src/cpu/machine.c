@@ -23,6 +23,7 @@
 #include "cpu/ctx.h"
 #include "cpu/deliver.h"
 #include "cpu/sysent.h"
+#include "hv/host.h"
 #include "timing/model.h"
 
 #define KIB UINT64_C(1024)
@@ -312,8 +313,8 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	/* A TD's guest-physical width is its GPAW: the guest sees it as
 	 * MAXPHYADDR (CPUID 80000008H), and the shared bit (GPAW - 1) is a
 	 * legal address bit in its entries (TDX module spec, GPAW). */
-	if (o->host_kind == CPU_HOST_TDX48 || o->host_kind == CPU_HOST_TDX52)
-		c->cfg.cpu.maxphyaddr = o->host_kind == CPU_HOST_TDX48 ? 48 : 52;
+	if (o->host_kind < HV_HOST_KINDS && hv_host_modes[o->host_kind].gpaw)
+		c->cfg.cpu.maxphyaddr = (uint8_t)hv_host_modes[o->host_kind].gpaw;
 	tm_config_pg_cpu(&c->cfg, &c->pgcpu);
 
 	if (mem <= DEV_PC_BIOS_HI || (mem & 0xfff) || mem > (UINT64_C(1) << 36)) {
@@ -322,7 +323,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 			 "whole 4 KiB pages", mem);
 		return -EINVAL;
 	}
-	if (o->mmu_kind == CPU_MMU_REFERENCE && o->host_kind != CPU_HOST_NONE) {
+	if (o->mmu_kind == CPU_MMU_REFERENCE && o->host_kind != HV_HOST_NONE) {
 		snprintf(why, len, "--mmu reference runs on QEMU's walker: it has no host "
 			 "dimension (use --host none)");
 		return -EINVAL;

@@ -207,11 +207,16 @@ int hv_table_link(struct hv_tables *ts, uint64_t entry_hpa, struct hv_table *chi
 		flags = ts->fmt->present;
 	if ((rc = hv_entry_write(ts, entry_hpa, child->hpa | flags)))
 		return rc;
+	hv_table_adopt(child, entry_hpa);
+	return 0;
+}
+
+void hv_table_adopt(struct hv_table *child, uint64_t entry_hpa)
+{
 	if (!child->parent_ptes)
 		child->parent_ptes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	g_array_append_val(child->parent_ptes, entry_hpa);
 	child->parents++;
-	return 0;
 }
 
 static bool unreachable(const struct hv_table *t)

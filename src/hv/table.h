@@ -140,6 +140,9 @@ uint64_t hv_entry_child(const struct hv_tables *ts, uint64_t e);
  */
 int hv_table_link(struct hv_tables *ts, uint64_t entry_hpa, struct hv_table *child,
 		  uint64_t flags);
+/* Count @entry_hpa, already written by a table builder (pg_synth), as a
+ * parent of @child. */
+void hv_table_adopt(struct hv_table *child, uint64_t entry_hpa);
 /* Clear the present entry at @entry_hpa (level @level): a non-leaf entry's
  * child loses the parent and is zapped if that leaves it unreachable
  * (unhashed, no parent, no pin). 0 or -EFAULT. */

@@ -56,10 +56,18 @@ void pg_synth_forget_path(struct pg_synth *s)
 	s->path_mask = 0;
 }
 
-static int alloc_table(struct pg_synth *s, uint64_t *out)
+static int alloc_table(struct pg_synth *s, unsigned level, uint64_t va, uint64_t entry_pa,
+		       uint64_t *out)
 {
 	uint64_t t = s->next;
 
+	if (s->alloc) {
+		int rc = s->alloc(s->alloc_opaque, level, va, entry_pa, out);
+
+		if (!rc)
+			s->tables++;
+		return rc;
+	}
 	if (!cpu_ram_contains(s->ram, t, PG_SYNTH_TABLE_SIZE) || t > GENMASK64(addr_top(s->fmt), 0))
 		return -ENOSPC;
 	memset(s->ram->base + t, 0, PG_SYNTH_TABLE_SIZE);
@@ -83,7 +91,25 @@ int pg_synth_init(struct pg_synth *s, struct cpu_ram *ram, const struct pg_forma
 	/* The root must be expressible in CR3 (32-bit CR3 outside IA-32e). */
 	if (table_base & ~fmt->cr3_addr)
 		return -EINVAL;
-	return alloc_table(s, &s->root);
+	return alloc_table(s, fmt->levels, 0, PG_SYNTH_ROOT, &s->root);
+}
+
+int pg_synth_init_alloc(struct pg_synth *s, struct cpu_ram *ram, const struct pg_format *fmt,
+			pg_synth_alloc_fn alloc, void *opaque)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->ram = ram;
+	s->fmt = fmt;
+	s->alloc = alloc;
+	s->alloc_opaque = opaque;
+	if (fmt->levels == 0)
+		return 0;
+	rc = alloc_table(s, fmt->levels, 0, PG_SYNTH_ROOT, &s->root);
+	if (!rc && (s->root & ~fmt->cr3_addr))
+		rc = -EINVAL;
+	return rc;
 }
 
 int pg_synth_map(struct pg_synth *s, uint64_t va, uint64_t pa, uint64_t page_size,
@@ -135,7 +161,7 @@ int pg_synth_map(struct pg_synth *s, uint64_t va, uint64_t pa, uint64_t page_siz
 		if (e == 0) {
 			uint64_t t;
 
-			rc = alloc_table(s, &t);
+			rc = alloc_table(s, l - 1, va, eaddr, &t);
 			if (rc)
 				return rc;
 			e = t | (L->has_perm ? table_flags : PTE_P);

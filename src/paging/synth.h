@@ -9,10 +9,14 @@
  *
  * Mapping is allocation-free on the host and remembers the table path of the
  * previous call, so mapping consecutive pages costs a few stores each. The
- * builder owns the tables it wrote: it never frees or moves a table, which is
- * what keeps that path cache valid. Code that rewrites table entries behind
- * its back (other than the A/D updates of a walk) must call
- * pg_synth_forget_path() before mapping again.
+ * builder never frees or moves a table, which is what keeps that path cache
+ * valid. Code that rewrites or frees table entries behind its back (other
+ * than the A/D updates of a walk) must call pg_synth_forget_path() before
+ * mapping again.
+ *
+ * Table pages come from the bump allocator, or from an allocator the owner
+ * gives (pg_synth_init_alloc: the hypervisor's table objects, hv/table.h),
+ * which learns the level and address each new table serves.
  */
 #ifndef TDPSIM_PAGING_SYNTH_H
 #define TDPSIM_PAGING_SYNTH_H
@@ -24,8 +28,17 @@
 
 #define PG_SYNTH_TABLE_SIZE 4096u
 
+/* Give a zeroed 4 KiB table for level @level that serves linear address
+ * @va, at *@pa; the builder then points the entry at @entry_pa to it
+ * (PG_SYNTH_ROOT for the root). 0 or a negative errno (-ENOSPC: no room). */
+#define PG_SYNTH_ROOT UINT64_MAX
+typedef int (*pg_synth_alloc_fn)(void *opaque, unsigned level, uint64_t va, uint64_t entry_pa,
+				 uint64_t *pa);
+
 struct pg_synth {
 	struct cpu_ram *ram;
+	pg_synth_alloc_fn alloc; /* NULL: the bump allocator */
+	void *alloc_opaque;
 	const struct pg_format *fmt;
 	uint64_t root;   /* address of the top table: the address part of CR3 */
 	uint64_t next;   /* next free table page */
@@ -46,6 +59,12 @@ struct pg_synth {
  */
 int pg_synth_init(struct pg_synth *s, struct cpu_ram *ram, const struct pg_format *fmt,
 		  uint64_t table_base);
+
+/* The same with tables from @alloc (the root first, for level
+ * fmt->levels and address 0). 0, -EINVAL (root not expressible in CR3) or
+ * @alloc's error. */
+int pg_synth_init_alloc(struct pg_synth *s, struct cpu_ram *ram, const struct pg_format *fmt,
+			pg_synth_alloc_fn alloc, void *opaque);
 
 /*
  * The level whose entries map pages of @page_size in @fmt (1 for 4 KiB, 2 for

@@ -3,6 +3,7 @@
  * "Header"): the CPU's guest-visible part, which a replay keeps, and the
  * machine the guest ran on.
  */
+#include "hv/host.h"
 #include "header.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@ void trc_header_cpu(GKeyFile *k, const struct tm_config *cfg)
 void trc_header_machine(GKeyFile *k, uint64_t ram_bytes, uint8_t host_kind, uint16_t vpid)
 {
 	g_key_file_set_uint64(k, "machine", "ram_bytes", ram_bytes);
-	g_key_file_set_string(k, "machine", "host", trc_host_kind_name(host_kind));
+	g_key_file_set_string(k, "machine", "host", hv_host_kind_name(host_kind));
 	g_key_file_set_uint64(k, "machine", "vpid", vpid);
 }
 
@@ -98,7 +99,7 @@ int trc_header_read(GKeyFile *k, struct trc_header *h, char *why, size_t len)
 	snprintf(h->cpu.brand, sizeof(h->cpu.brand), "%s", s ? s : "");
 	g_free(s);
 	s = g_key_file_get_string(k, "machine", "host", NULL);
-	rc = trc_host_kind_parse(s);
+	rc = hv_host_kind_parse(s);
 	g_free(s);
 	if (rc < 0) {
 		snprintf(why, len, "the header's [machine] host is not a host dimension");

@@ -20,7 +20,7 @@ struct trc_header {
 		uint64_t tsc_hz;
 	} cpu;
 	uint64_t ram_bytes;
-	uint8_t host_kind;     /* enum cpu_host_kind */
+	uint8_t host_kind;     /* enum hv_host_kind */
 	uint16_t vpid;
 };
 

@@ -9,26 +9,8 @@
 #include <string.h>
 
 #include "format.h"
+#include "hv/host.h"
 #include "hv/tdx.h"
-
-static const char *const host_names[] = {
-	[CPU_HOST_NONE] = "none", [CPU_HOST_NPT2] = "npt2", [CPU_HOST_NPT3] = "npt3",
-	[CPU_HOST_NPT4] = "npt4", [CPU_HOST_NPT5] = "npt5", [CPU_HOST_EPT4] = "ept4",
-	[CPU_HOST_EPT5] = "ept5", [CPU_HOST_TDX48] = "tdx48", [CPU_HOST_TDX52] = "tdx52",
-};
-
-int trc_host_kind_parse(const char *name)
-{
-	for (unsigned i = 0; i < sizeof(host_names) / sizeof(host_names[0]); i++)
-		if (name && strcmp(name, host_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *trc_host_kind_name(uint8_t kind)
-{
-	return kind < sizeof(host_names) / sizeof(host_names[0]) ? host_names[kind] : "?";
-}
 
 void trc_config_guest_part(struct tm_config *cfg, const struct tm_config *guest)
 {
@@ -66,8 +48,8 @@ int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_
 	c->model_kind = CPU_MODEL_TIMING;
 	c->tm_sets_ad = model_sets_ad;
 	c->prev_block = c->cur_block = -1;
-	if (host_kind == CPU_HOST_TDX48 || host_kind == CPU_HOST_TDX52)
-		c->cfg.cpu.maxphyaddr = host_kind == CPU_HOST_TDX48 ? 48 : 52;
+	if (host_kind < HV_HOST_KINDS && hv_host_modes[host_kind].gpaw)
+		c->cfg.cpu.maxphyaddr = (uint8_t)hv_host_modes[host_kind].gpaw;
 	tm_config_pg_cpu(&c->cfg, &c->pgcpu);
 	if (ram_bytes < TRC_PAGE || (ram_bytes & (TRC_PAGE - 1)) || ram_bytes > (UINT64_C(1) << 36)) {
 		snprintf(why, why_len, "the trace's RAM size %" PRIu64 " is not 4 KiB to 64 GiB in "

@@ -25,7 +25,7 @@ struct trc_lane {
 };
 
 /* Build a lane for @cfg (the trace's guest-visible part, B's timing part),
- * host @host_kind (enum cpu_host_kind) and @vpid, over @ram_bytes of RAM.
+ * host @host_kind (enum hv_host_kind, hv/host.h) and @vpid, over @ram_bytes of RAM.
  * 0, or a negative errno with a reason. */
 int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_kind,
 		  uint16_t vpid, uint64_t ram_bytes, bool model_sets_ad, char *why, size_t why_len);
@@ -33,11 +33,6 @@ void trc_lane_free(struct trc_lane *l);
 
 /* Apply one decoded record. Errors stick in l->err / l->why. */
 void trc_lane_apply(struct trc_lane *l, const struct trc_rec *rec);
-
-/* The host kinds by name ("none", "npt2".."npt5", "ept4", "ept5",
- * "tdx48", "tdx52"): -1 if unknown. */
-int trc_host_kind_parse(const char *name);
-const char *trc_host_kind_name(uint8_t kind);
 
 /* Keep @guest's guest-visible part (CPUID vendor, identity and features,
  * MAXPHYADDR, linear width, TSC rate) in @cfg, whose timing part stays. */
