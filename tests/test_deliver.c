@@ -243,6 +243,8 @@ static void tb_init(struct tb *t)
 
 static void tb_free(struct tb *t)
 {
+	g_free(t->c.chain); /* made at the first delivery (deliver.c) */
+	t->c.chain = NULL;
 	cpu_ctx_free(&t->c);
 	uc_close(t->c.uc);
 	cpu_ram_free(&t->c.ram);

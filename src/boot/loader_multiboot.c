@@ -227,7 +227,7 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 	size_t search = MIN(len, (size_t)CPU_MB_SEARCH), hoff;
 	const struct cpu__keepout keep = {0, 0, "nothing"};
 	struct cpu__image img;
-	gchar **mdata = NULL, *kname = g_path_get_basename(path), **mname = NULL;
+	gchar **mdata = NULL, *kname = NULL, **mname = NULL;
 	gsize *mlen = NULL;
 	uint64_t area_size, info_at, mmap_at, mods_at, at, cursor, rlo = 0, rhi = 0;
 	unsigned nmap;
@@ -237,10 +237,8 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 	for (hoff = 0; hoff + 12 <= search; hoff += 4)
 		if (rd32(data + hoff) == CPU_MB_HEADER_MAGIC)
 			break;
-	if (hoff + 12 > search) {
-		g_free(kname);
+	if (hoff + 12 > search)
 		return 1; /* not a Multiboot image */
-	}
 	flags = rd32(data + hoff + MB_H_FLAGS);
 	if ((uint32_t)(CPU_MB_HEADER_MAGIC + flags + rd32(data + hoff + MB_H_CHECKSUM)) != 0) {
 		snprintf(
@@ -276,6 +274,7 @@ int cpu__mb_load(struct cpu_ram *ram, const char *path, const uint8_t *data, siz
 	 * list and the strings (section 3.3). The command line names the
 	 * kernel by its base name, so that the same kernel gives the same
 	 * run from any folder; so are the modules named. */
+	kname = g_path_get_basename(path);
 	mname = g_new0(gchar *, nmods + 1);
 	area_size = MBI_SIZE + MB_MMAP_MAX * MB_MMAP_ENTRY + (uint64_t)nmods * MB_MOD_ENTRY +
 		    sizeof(loader_name) + strlen(kname) + 1 + strlen(cmdline) + 1;
