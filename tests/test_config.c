@@ -14,7 +14,7 @@
 
 #include "timing/config.h"
 
-static char why[512];
+static char why[4096];
 
 /* Write @text to a temporary .ini and return its path (caller frees). */
 static char *temp_ini(const char *text)
@@ -120,7 +120,9 @@ static void test_every_key(void)
  * group.key and (for values) the value. */
 static void expect_bad_file(const char *text, const char *needle1, const char *needle2)
 {
-	char *path = temp_ini(text);
+	/* Partial files start from a shipped model: only @text's fault remains. */
+	char *full = g_strconcat("[cpu]\nbase = skylake-sp\n", text, NULL);
+	char *path = temp_ini(full);
 	struct tm_config c;
 
 	tm_config_defaults(&c);
@@ -133,6 +135,7 @@ static void expect_bad_file(const char *text, const char *needle1, const char *n
 	g_assert_null(strchr(why, '\n'));
 	g_unlink(path);
 	g_free(path);
+	g_free(full);
 }
 
 static void test_bad_files(void)
@@ -157,10 +160,147 @@ static void test_bad_files(void)
 	expect_bad_file("[cache.l2]\nways = 3\n", "cache.l2.ways", NULL);
 	expect_bad_file("[cpu]\nlinear_bits = 57\n", "cpu.linear_bits", "la57");
 	expect_bad_file("this is not a key file\n", "", NULL);
+	/* An invalid escape: GLib hands back the raw text AND an error. A
+	 * second one must not land on the first's GError (a GLib-WARNING,
+	 * fatal under GTest). */
+	expect_bad_file("[cpu]\nbrand = a\\qb\n", "cpu.brand = 'a\\qb'", "interpreted");
+	expect_bad_file("[cpu]\nbrand = a\\qb\nname = x\\q\n", "cpu.brand", "interpreted");
+	expect_bad_file("[tlb.l1d]\npolicy = lr\\zu\n", "tlb.l1d.policy", "interpreted");
 
 	tm_config_defaults(&c);
 	g_assert_cmpint(tm_config_load(&c, "/nonexistent/x.ini", why, sizeof(why)), ==, -ENOENT);
 	g_assert_nonnull(strstr(why, "/nonexistent/x.ini"));
+}
+
+/* A range in an error is printed in the form --set reads back: both ends
+ * of it are accepted (1e+11 was printed for cpu.tsc_hz, whose parser takes
+ * whole numbers only). */
+static void test_range_form(void)
+{
+	const char *keys[] = { "cpu.tsc_hz", "tlb.l1d.entries", "cache.l2.size_kb",
+			       "cost.base_cpi" };
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const char *big = strcmp(keys[i], "cost.base_cpi") == 0 ? "1e300"
+									 : "0xffffffffffffffff";
+		char *set = g_strdup_printf("%s=%s", keys[i], big);
+		struct tm_config c;
+		gchar **ends;
+		char *open;
+
+		tm_config_defaults(&c);
+		g_assert_cmpint(tm_config_set(&c, set, why, sizeof(why)), ==, -EINVAL);
+		g_test_message("%s", why);
+		open = strstr(why, "out of range (");
+		g_assert_nonnull(open);
+		*strchr(open, ')') = '\0';
+		ends = g_strsplit(open + strlen("out of range ("), "..", 2);
+		g_assert_nonnull(ends[1]);
+		for (unsigned e = 0; e < 2; e++) {
+			char *ok = g_strdup_printf("%s=%s", keys[i], ends[e]);
+
+			if (tm_config_set(&c, ok, why, sizeof(why)))
+				g_error("%s: %s", ok, why);
+			g_free(ok);
+		}
+		g_strfreev(ends);
+		g_free(set);
+	}
+}
+
+/* A model file is complete or starts from a base; else the missing keys. */
+static void test_complete_or_base(void)
+{
+	struct tm_config c, sky;
+	char *dir, *p, *p2, *sky_path = tm_config_find("skylake-sp"), *text = NULL;
+	gsize len;
+
+	char key[128], *want;
+	unsigned nkeys = 0;
+
+	/* Empty: refused, every key listed in table order (but [cpu] name). */
+	p = temp_ini("");
+	tm_config_defaults(&c);
+	g_assert_cmpint(tm_config_load(&c, p, why, sizeof(why)), ==, -EINVAL);
+	g_assert_nonnull(strstr(why, p));
+	while (tm_config_key_name(nkeys, key, sizeof(key)) == 0)
+		nkeys++;
+	want = g_strdup_printf("%u of its %u keys missing: cpu.vendor, ", nkeys - 1, nkeys - 1);
+	g_assert_nonnull(strstr(why, want));
+	g_free(want);
+	g_assert_true(g_str_has_suffix(why, key)); /* the last key */
+	g_assert_null(strstr(why, "cpu.name"));
+	g_unlink(p);
+	g_free(p);
+
+	/* Skylake-SP with two keys taken out: exactly those two. */
+	g_assert_true(g_file_get_contents(sky_path, &text, &len, NULL));
+	{
+		GString *s = g_string_new(NULL);
+		gchar **lines = g_strsplit(text, "\n", -1);
+		bool in_cost = false;
+
+		for (gchar **l = lines; *l; l++) {
+			if (**l == '[')
+				in_cost = strcmp(*l, "[cost]") == 0;
+			if (g_str_has_prefix(*l, "tsc_hz") || (in_cost && g_str_has_prefix(*l, "flush")))
+				continue;
+			g_string_append_printf(s, "%s\n", *l);
+		}
+		g_strfreev(lines);
+		p = temp_ini(s->str);
+		g_string_free(s, TRUE);
+	}
+	tm_config_defaults(&c);
+	g_assert_cmpint(tm_config_load(&c, p, why, sizeof(why)), ==, -EINVAL);
+	g_test_message("%s", why);
+	want = g_strdup_printf("2 of its %u keys missing: cpu.tsc_hz, cost.flush", nkeys - 1);
+	g_assert_nonnull(strstr(why, want));
+	g_free(want);
+	g_unlink(p);
+	g_free(p);
+
+	/* A base and one override: the base's model with that key changed. */
+	tm_config_defaults(&sky);
+	g_assert_cmpint(tm_config_load(&sky, sky_path, why, sizeof(why)), ==, 0);
+	dir = g_dir_make_tmp("tdpsim-cfgbase-XXXXXX", NULL);
+	p = g_build_filename(dir, "mine.ini", NULL);
+	g_assert_true(g_file_set_contents(p, "[cpu]\nbase = skylake-sp\n[tlb.l1d]\nentries = 128\n",
+					  -1, NULL));
+	tm_config_defaults(&c);
+	g_assert_cmpint(tm_config_load(&c, p, why, sizeof(why)), ==, 0);
+	g_assert_cmpstr(c.name, ==, "mine");
+	g_assert_cmpuint(c.l1d.arr[0].entries, ==, 128);
+	c.l1d.arr[0].entries = sky.l1d.arr[0].entries;
+	g_strlcpy(c.name, sky.name, sizeof(c.name));
+	g_assert_true(memcmp(&c, &sky, sizeof(c)) == 0);
+
+	/* A relative base path is taken from the file's directory, and chains. */
+	p2 = g_build_filename(dir, "child.ini", NULL);
+	g_assert_true(g_file_set_contents(p2, "[cpu]\nbase = ./mine.ini\nwalkers = 3\n", -1, NULL));
+	tm_config_defaults(&c);
+	g_assert_cmpint(tm_config_load(&c, p2, why, sizeof(why)), ==, 0);
+	g_assert_cmpuint(c.l1d.arr[0].entries, ==, 128);
+	g_assert_cmpuint(c.cpu.walkers, ==, 3);
+	g_assert_cmpstr(c.name, ==, "child");
+
+	/* A cycle, and a base that does not exist. */
+	g_assert_true(g_file_set_contents(p, "[cpu]\nbase = child.ini\n", -1, NULL));
+	g_assert_cmpint(tm_config_load(&c, p2, why, sizeof(why)), ==, -EINVAL);
+	g_assert_nonnull(strstr(why, "a cycle?"));
+	g_assert_true(g_file_set_contents(p, "[cpu]\nbase = no-such-cpu\n", -1, NULL));
+	g_assert_cmpint(tm_config_load(&c, p, why, sizeof(why)), ==, -EINVAL);
+	g_assert_nonnull(strstr(why, "cpu.base = 'no-such-cpu': no such model"));
+	g_assert_nonnull(strstr(why, p));
+
+	g_unlink(p);
+	g_unlink(p2);
+	g_rmdir(dir);
+	g_free(p);
+	g_free(p2);
+	g_free(dir);
+	g_free(text);
+	g_free(sky_path);
 }
 
 static void test_set(void)
@@ -253,6 +393,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/every-key", test_every_key);
 	g_test_add_func("/config/bad-files", test_bad_files);
 	g_test_add_func("/config/set", test_set);
+	g_test_add_func("/config/range-form", test_range_form);
+	g_test_add_func("/config/complete-or-base", test_complete_or_base);
 	g_test_add_func("/config/find", test_find);
 	return g_test_run();
 }

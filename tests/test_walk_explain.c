@@ -214,6 +214,17 @@ static void test_config(void)
 			"tdpsim walk: error: --config no-such-model: no such file, "
 			"and no configs/no-such-model.ini\n");
 	spawn_free(&r);
+	/* A path is only a path: no configs/ name is made of it. */
+	r = spawn_tdpsim("walk", "--synthetic", "--config", "/nonexistent.ini", NULL);
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_cmpstr(r.err, ==, "tdpsim walk: error: --config /nonexistent.ini: no such file\n");
+	spawn_free(&r);
+	r = spawn_tdpsim("walk", "--synthetic", "--config", "no-such-model.ini", NULL);
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_cmpstr(r.err, ==,
+			"tdpsim walk: error: --config no-such-model.ini: no such file, "
+			"and no configs/no-such-model.ini\n");
+	spawn_free(&r);
 	/* A device is not a config (reading /dev/zero whole would not end). */
 	r = spawn_tdpsim("walk", "--synthetic", "--config", "/dev/zero", NULL);
 	g_assert_cmpint(r.status, ==, 2);

@@ -203,7 +203,7 @@ int cli_load_config(const char *cmd, const char *config, char *const *sets,
 		    struct tm_config *out, char **path)
 {
 	const char *name = config ? config : TM_CONFIG_DEFAULT;
-	char why[512];
+	char why[4096]; /* an incomplete model lists its missing keys */
 	char *file;
 	int rc = 0;
 
@@ -211,9 +211,12 @@ int cli_load_config(const char *cmd, const char *config, char *const *sets,
 	file = tm_config_find(name);
 	if (!file && g_file_test(name, G_FILE_TEST_EXISTS))
 		return cli_fail(cmd, "--config %s: not a regular file", name);
+	/* A path is only a path (tm_config_find); a name may be a model. */
+	if (!file && strchr(name, '/'))
+		return cli_fail(cmd, "--config %s: no such file", name);
 	if (!file)
-		return cli_fail(cmd, "--config %s: no such file, and no configs/%s.ini", name,
-				name);
+		return cli_fail(cmd, "--config %s: no such file, and no configs/%s%s", name, name,
+				g_str_has_suffix(name, ".ini") ? "" : ".ini");
 	if (tm_config_load(out, file, why, sizeof(why))) {
 		rc = cli_fail(cmd, "--config: %s", why);
 		goto out_free;

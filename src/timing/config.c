@@ -172,7 +172,11 @@ bad:
 	g_snprintf(why, len, "not a%s number", k->type == TMC_DOUBLE ? "" : "n unsigned whole");
 	return -EINVAL;
 range:
-	g_snprintf(why, len, "out of range (%g..%g)", k->min, k->max);
+	/* The range in the form the parser reads: whole numbers in full. */
+	if (k->type == TMC_DOUBLE)
+		g_snprintf(why, len, "out of range (%g..%g)", k->min, k->max);
+	else
+		g_snprintf(why, len, "out of range (%.0f..%.0f)", k->min, k->max);
 	return -EINVAL;
 }
 
@@ -359,51 +363,169 @@ int tm_config_check(const struct tm_config *c, char *why, unsigned len)
 
 /* ---- files and overrides --------------------------------------------------- */
 
-int tm_config_load(struct tm_config *c, const char *path, char *why, unsigned why_len)
+/* A model file either starts from another model ([cpu] base = NAME|PATH)
+ * or gives every key: a key silently left at tm_config_defaults() would make
+ * a model that is neither the file's nor any shipped one. Bases nest up to
+ * this depth (deeper is taken for a cycle). */
+#define TMC_MAX_BASE_DEPTH 8
+
+/* The base a file names, as a path: a name is looked up like --config; a
+ * relative path (with a slash or ending in .ini) is taken from the
+ * directory of the file that names it. */
+static char *find_base(const char *path, const char *base)
 {
+	gchar *dir, *p, *found;
+
+	if (g_path_is_absolute(base) || (!strchr(base, '/') && !g_str_has_suffix(base, ".ini")))
+		return tm_config_find(base);
+	dir = g_path_get_dirname(path);
+	p = g_build_filename(dir, base, NULL);
+	found = tm_config_find(p);
+	g_free(p);
+	g_free(dir);
+	return found;
+}
+
+/* The keys of tmc_keys[] that no file of the chain set, as "a, b, c". */
+static void list_missing(const bool *seen, unsigned *n, char *buf, unsigned len)
+{
+	unsigned k = 0;
+
+	*n = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < tmc_nkeys; i++) {
+		/* [cpu] name defaults to the file's name. */
+		if (seen[i] || (strcmp(tmc_keys[i].group, "cpu") == 0 &&
+				strcmp(tmc_keys[i].key, "name") == 0))
+			continue;
+		(*n)++;
+		if (k < len)
+			k += (unsigned)g_snprintf(buf + k, len - k, "%s%s.%s", k ? ", " : "",
+						  tmc_keys[i].group, tmc_keys[i].key);
+	}
+}
+
+/* Every value of group @g; keys seen are marked in @seen. */
+static int load_group(struct tm_config *c, GKeyFile *kf, const char *path, const char *g,
+		      bool *seen, char *why, unsigned why_len)
+{
+	gchar **keys = g_key_file_get_keys(kf, g, NULL, NULL);
+	GError *err = NULL;
+	int rc = 0;
+
+	if ((!keys || !keys[0]) && !group_known(g)) {
+		g_snprintf(why, why_len, "%s: unknown group [%s]", path, g);
+		rc = -EINVAL;
+	}
+	for (gchar **k = keys; k && *k && !rc; k++) {
+		const struct tmc_key *key = find_key(g, *k);
+		gchar *val;
+
+		if (strcmp(g, "cpu") == 0 && strcmp(*k, "base") == 0)
+			continue; /* read first, by load_file() */
+		/* GLib returns the raw text AND sets @err for a bad escape
+		 * ("a\qb"): the error decides, not the return value. */
+		val = g_key_file_get_string(kf, g, *k, &err);
+		if (err) {
+			gchar *raw = g_key_file_get_value(kf, g, *k, NULL);
+
+			g_snprintf(why, why_len, "%s: %s.%s = '%s': %s", path, g, *k,
+				   raw ? raw : "", err->message);
+			g_clear_error(&err);
+			g_free(raw);
+			g_free(val);
+			rc = -EINVAL;
+			break;
+		}
+		g_strstrip(val);
+		rc = assign(c, path, g, *k, val, why, why_len);
+		if (!rc && key)
+			seen[key - tmc_keys] = true;
+		g_free(val);
+	}
+	g_strfreev(keys);
+	return rc;
+}
+
+static int load_file(struct tm_config *c, const char *path, unsigned depth, char *why,
+		     unsigned why_len)
+{
+	bool *seen = g_new0(bool, tmc_nkeys);
 	GKeyFile *kf = g_key_file_new();
 	GError *err = NULL;
-	gchar **groups = NULL, *base;
+	gchar **groups = NULL, *name, *base = NULL;
 	int rc = 0;
 
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
 		rc = g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : -EINVAL;
 		g_snprintf(why, why_len, "%s: %s", path, err->message);
-		g_error_free(err);
+		g_clear_error(&err);
 		goto out_kf;
 	}
+	if (g_key_file_has_key(kf, "cpu", "base", NULL)) {
+		gchar *file;
+
+		base = g_key_file_get_string(kf, "cpu", "base", &err);
+		if (err) {
+			g_snprintf(why, why_len, "%s: cpu.base: %s", path, err->message);
+			g_clear_error(&err);
+			rc = -EINVAL;
+			goto out_kf;
+		}
+		g_strstrip(base);
+		file = *base ? find_base(path, base) : NULL;
+		if (!file) {
+			g_snprintf(why, why_len, "%s: cpu.base = '%s': no such model (a name in "
+				   "configs/, or a path from this file's directory)", path, base);
+			rc = -EINVAL;
+			goto out_kf;
+		}
+		if (depth >= TMC_MAX_BASE_DEPTH) {
+			g_snprintf(why, why_len, "%s: cpu.base = '%s': more than %d bases in a "
+				   "chain (a cycle?)", path, base, TMC_MAX_BASE_DEPTH);
+			g_free(file);
+			rc = -EINVAL;
+			goto out_kf;
+		}
+		rc = load_file(c, file, depth + 1, why, why_len);
+		g_free(file);
+		if (rc)
+			goto out_kf;
+	}
 	/* A model without [cpu] name is named after its file. */
-	base = g_path_get_basename(path);
-	if (g_str_has_suffix(base, ".ini"))
-		base[strlen(base) - 4] = '\0';
-	g_strlcpy(c->name, base, sizeof(c->name));
-	g_free(base);
+	name = g_path_get_basename(path);
+	if (g_str_has_suffix(name, ".ini"))
+		name[strlen(name) - 4] = '\0';
+	g_strlcpy(c->name, name, sizeof(c->name));
+	g_free(name);
 
 	groups = g_key_file_get_groups(kf, NULL);
-	for (gchar **g = groups; *g && !rc; g++) {
-		gchar **keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+	for (gchar **g = groups; *g && !rc; g++)
+		rc = load_group(c, kf, path, *g, seen, why, why_len);
+	if (!rc && !base) {
+		char missing[2048];
+		unsigned n;
 
-		if (!keys || !keys[0]) {
-			if (!group_known(*g)) {
-				g_snprintf(why, why_len, "%s: unknown group [%s]", path, *g);
-				rc = -EINVAL;
-			}
+		list_missing(seen, &n, missing, sizeof(missing));
+		if (n) {
+			g_snprintf(why, why_len, "%s: not a complete CPU model, and no [cpu] base = "
+				   "MODEL to start from: %u of its %u keys missing: %s", path, n,
+				   tmc_nkeys - 1, missing);
+			rc = -EINVAL;
 		}
-		for (gchar **k = keys; k && *k && !rc; k++) {
-			gchar *val = g_key_file_get_string(kf, *g, *k, &err);
-
-			if (!val) {
-				g_snprintf(why, why_len, "%s: %s.%s: %s", path, *g, *k, err->message);
-				g_clear_error(&err);
-				rc = -EINVAL;
-				break;
-			}
-			g_strstrip(val);
-			rc = assign(c, path, *g, *k, val, why, why_len);
-			g_free(val);
-		}
-		g_strfreev(keys);
 	}
+	g_strfreev(groups);
+out_kf:
+	g_free(base);
+	g_free(seen);
+	g_key_file_free(kf);
+	return rc;
+}
+
+int tm_config_load(struct tm_config *c, const char *path, char *why, unsigned why_len)
+{
+	int rc = load_file(c, path, 0, why, why_len);
+
 	if (!rc) {
 		char reason[320];
 
@@ -411,9 +533,6 @@ int tm_config_load(struct tm_config *c, const char *path, char *why, unsigned wh
 		if (rc)
 			g_snprintf(why, why_len, "%s: %s", path, reason);
 	}
-	g_strfreev(groups);
-out_kf:
-	g_key_file_free(kf);
 	return rc;
 }
 

@@ -137,8 +137,13 @@ struct tm_config {
 /* Defaults (a generic Intel 4-level part); every field set. */
 void tm_config_defaults(struct tm_config *c);
 
-/* Load a key file over @c. 0, or -EINVAL/-ENOENT with a one-line reason in
- * @why (names the file, the group.key and the bad value). */
+/* Load a key file over @c. The file is a complete model (every key but
+ * [cpu] name, which defaults to the file's name), or names the model it
+ * starts from in [cpu] base = NAME|PATH (a name as tm_config_find() takes
+ * it, a relative path from the file's directory) and overrides keys of it.
+ * 0, or -EINVAL/-ENOENT with a one-line reason in @why (names the file, the
+ * group.key and the reason; for an incomplete file, the missing keys: give
+ * @why a few KiB). */
 int tm_config_load(struct tm_config *c, const char *path, char *why, unsigned why_len);
 
 /* Apply one "group.key=value" override. 0, or -EINVAL with a reason. */
