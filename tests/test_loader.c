@@ -391,6 +391,15 @@ static void test_long64(void)
 
 	build_elf64(&im, 0x100000, 0x100000, 0x100020, false);
 	ram_fill(&ram, 0xcc);
+	/* Modules are Multiboot's: a plain ELF64 refuses them (it used to
+	 * ignore them, even one that does not exist), and loads nothing. */
+	{
+		const struct cpu_module m = { .path = "/nonexistent", .cmdline = "" };
+
+		g_assert_cmpint(load(&ram, &im, "", &m, 1, &boot, why), ==, -EINVAL);
+		g_assert_nonnull(strstr(why, "--module '/nonexistent'"));
+		g_assert_cmphex(ram.base[0x100000], ==, 0xcc);
+	}
 	g_assert_cmpint(load(&ram, &im, "console=ttyS0 quiet", NULL, 0, &boot, why), ==, 0);
 	g_assert_cmpuint(boot.kind, ==, CPU_BOOT_LONG64);
 	g_assert_cmphex(boot.entry, ==, 0x100020);

@@ -312,6 +312,15 @@ int cpu_load_kernel_buf(struct cpu_ram *ram, const char *path, const uint8_t *da
 	if (rc <= 0)
 		return rc;
 	cls = cpu__elf_class(data, len);
+	/* Modules are Multiboot's: a plain ELF64 entry has nowhere to say
+	 * where they are (RDI holds only the command line). */
+	if (cls == ELFCLASS64 && nmods) {
+		snprintf(why, why_len,
+			 "kernel '%s' is a 64-bit ELF without a Multiboot header: it cannot "
+			 "take --module '%s' (modules need a Multiboot kernel)",
+			 path, mods[0].path);
+		return -EINVAL;
+	}
 	if (cls == ELFCLASS64)
 		return long64_load(ram, path, data, len, cmdline, boot, why, why_len);
 	if (cls == ELFCLASS32) {

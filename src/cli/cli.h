@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <glib.h>
 
@@ -42,6 +43,43 @@ int cmd_trace(int argc, char **argv);
  * message are flattened so that every error stays on one line.
  */
 int cli_fail(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/*
+ * Finish the output stream @f after its last write: flush it (and fclose
+ * it, unless it is stdout or stderr). A write that failed, now or earlier
+ * (ferror), is one line "cannot write @what: reason" and CLI_EXIT_USAGE;
+ * 0 otherwise. Every file a command writes results to goes through this
+ * (@what names it: "--fault-log FILE"); main() does stdout for every
+ * command through cli_finish_stdout().
+ */
+int cli_output_close(const char *cmd, FILE *f, const char *what);
+
+/* @rc, or CLI_EXIT_USAGE (after one line) when stdout did not take every
+ * byte: a failed write of results overrides even a guest's exit status. */
+int cli_finish_stdout(const char *cmd, int rc);
+
+/*
+ * Memory budgets (budget.c). A command adds up what it will allocate from
+ * its input (tables, guest RAM, the CPU model's arrays) and checks it
+ * before allocating; --max-memory SIZE (CLI_BUDGET_ENTRY) sets the budget.
+ */
+#define CLI_MEM_BUDGET_DEFAULT (UINT64_C(2) << 30)
+#define CLI_BUDGET_ENTRY(p)                                                                  \
+	{ "max-memory", 0, 0, G_OPTION_ARG_STRING, (p),                                     \
+	  "Memory budget: refuse a run whose tables, RAM and model arrays need more "        \
+	  "(default 2g)", "SIZE" }
+
+/* *@budget from --max-memory @s (NULL: the default). 0, or cli_fail()'s. */
+int cli_budget_parse(const char *cmd, const char *s, uint64_t *budget);
+
+/*
+ * Check the sum of the (name, uint64_t bytes) pairs after @what (a
+ * NULL-terminated list: "page tables", n, "timing model", m, NULL) against
+ * @budget: 0, or one line naming the total, each part and the option that
+ * raises the budget, and CLI_EXIT_USAGE.
+ */
+int cli_budget_check(const char *cmd, uint64_t budget, const char *what, ...)
+	G_GNUC_NULL_TERMINATED;
 
 /*
  * g_option_context_parse() with the CLI's error convention: a bad option or

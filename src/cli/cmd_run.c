@@ -31,6 +31,7 @@
 struct run_opts {
 	gchar *kernel, *initrd, *append, *config, *host, *mmu, *model, *mem, *max_insns, *fault_log,
 	      *gpaw, *vpid, *log, *record, *guest_cpu, *marker_prefix;
+	gchar *max_memory; /* the budget (budget.c) */
 	gchar *cmdline; /* the command line, for the trace header */
 	gchar **modules, **sets;
 	gboolean json, unicorn_stats, reboot;
@@ -56,8 +57,10 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 			return cli_fail(CMD, "--log %s: expected unassigned", o->log);
 		mo->unassigned_log = stderr;
 	}
-	if (o->max_insns && cli_parse_u64(o->max_insns, &mo->max_insns))
-		return cli_fail(CMD, "--max-insns %s: expected a number", o->max_insns);
+	/* 0 would read as "no limit" inside the machine (max_insns == 0). */
+	if (o->max_insns && (cli_parse_u64(o->max_insns, &mo->max_insns) || mo->max_insns == 0))
+		return cli_fail(CMD, "--max-insns %s: expected a number of instructions, 1 or more "
+				"(without --max-insns there is no limit)", o->max_insns);
 	if (!o->mmu || strcmp(o->mmu, "tdpsim") == 0)
 		mo->mmu_kind = CPU_MMU_TDPSIM;
 	else if (strcmp(o->mmu, "reference") == 0)
@@ -246,6 +249,7 @@ static int run_kernel(const struct run_opts *o)
 	struct trc_recorder *rec = NULL;
 	FILE *con = NULL;
 	FILE *flog = NULL;
+	uint64_t budget;
 	char why[256];
 	int rc, status;
 
@@ -264,6 +268,17 @@ static int run_kernel(const struct run_opts *o)
 	rc = cli_load_config(CMD, o->config, o->sets, &cfg, NULL);
 	if (!rc)
 		rc = run_guest_cpu(CMD, o->guest_cpu, &cfg);
+	if (!rc)
+		rc = cli_budget_parse(CMD, o->max_memory, &budget);
+	/* Before anything is allocated: RAM, the host tables (fill.c sizes
+	 * them for a full 4 KiB mapping of RAM, two roots) and the model. */
+	if (!rc)
+		rc = cli_budget_check(CMD, budget, "guest RAM (--mem)", mo.mem_bytes,
+				      "host tables (--host)", mo.host_kind == CPU_HOST_NONE ? 0
+				      : 2 * ((mo.mem_bytes >> 21) + 64) * 4096,
+				      "timing model (--config/--set)",
+				      mo.model_kind == CPU_MODEL_TIMING ? tm_model_bytes(&cfg) : 0,
+				      NULL);
 	if (rc)
 		return rc;
 	for (gchar **m = o->modules; m && *m; m++) {
@@ -373,8 +388,13 @@ out_free:
 	if (con && fclose(con))
 		status = cli_fail(CMD, "cannot write the console: %s", g_strerror(errno));
 	g_free(c);
-	if (flog)
-		fclose(flog);
+	if (flog) {
+		char *what = g_strdup_printf("--fault-log %s", o->fault_log);
+
+		if (cli_output_close(CMD, flog, what))
+			status = CLI_EXIT_USAGE;
+		g_free(what);
+	}
 	return status;
 }
 
@@ -425,6 +445,7 @@ int cmd_run(int argc, char **argv)
 		  "guest sees; --config keeps the timing part", "FILE|NAME" },
 		{ "log", 0, 0, G_OPTION_ARG_STRING, &o.log,
 		  "Log events on stderr: unassigned (accesses to no RAM, ROM or device)", "WHAT" },
+		CLI_BUDGET_ENTRY(&o.max_memory),
 		{ NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("- run a guest kernel");
@@ -455,6 +476,7 @@ int cmd_run(int argc, char **argv)
 	g_free(o.guest_cpu);
 	g_free(o.marker_prefix);
 	g_free(o.cmdline);
+	g_free(o.max_memory);
 	g_strfreev(o.modules);
 	g_strfreev(o.sets);
 	return rc;

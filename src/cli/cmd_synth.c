@@ -35,6 +35,7 @@ struct synth_opts {
 	gchar *guest, *host, *host_page_size, *gpaw, *config, *insns;
 	gchar *processes, *every, *pte_writes, *record;
 	gchar *cmdline; /* for a trace's header */
+	gchar *max_memory; /* the budget (budget.c) */
 	gchar **set;
 	gboolean json, csv, shared, kpti;
 	struct golden_cli golden;
@@ -42,7 +43,7 @@ struct synth_opts {
 
 struct synth_run {
 	enum synth_pattern pat;
-	uint64_t pages, accesses, page_size, stride, seed, insns;
+	uint64_t pages, accesses, page_size, stride, seed, insns, budget;
 	double zipf_s;
 	const struct guest_mode *gm;
 	struct host_dim hd;
@@ -114,9 +115,16 @@ static int parse(const struct synth_opts *o, struct synth_run *r)
 	r->gm = guest_mode_find(o->guest ? o->guest : "4level");
 	if (!r->gm)
 		return cli_fail(CMD, "--guest %s: expected %s", o->guest, guest_mode_list);
-	if ((rc = host_dim_parse(CMD, o->host, o->host_page_size, o->gpaw, o->shared, &r->hd)))
+	if ((rc = host_dim_parse(CMD, o->host, o->host_page_size, o->gpaw, o->shared, &r->hd)) ||
+	    (rc = cli_budget_parse(CMD, o->max_memory, &r->budget)) ||
+	    (rc = cli_load_config(CMD, o->config, o->set, &r->cfg, &r->cfg_path)))
 		return rc;
-	return cli_load_config(CMD, o->config, o->set, &r->cfg, &r->cfg_path);
+	/* Before anything is allocated. */
+	return cli_budget_check(CMD, r->budget, "page tables",
+				synth_layout_bytes(r->gm, r->pages, r->page_size, r->hd.hm,
+						   r->hd.page_size, r->hd.gpaw),
+				"access stream", synth_stream_bytes(r->pat, r->pages),
+				"timing model (--config/--set)", tm_model_bytes(&r->cfg), NULL);
 }
 
 static void print_header(const struct synth_run *r, const struct synth_layout *l)
@@ -451,6 +459,7 @@ int cmd_synth(int argc, char **argv)
 		{ "record", 0, 0, G_OPTION_ARG_FILENAME, &o.record,
 		  "record the stream as a trace (docs/trace-format.md; no --host)", "FILE" },
 		GOLDEN_CLI_ENTRIES(&o.golden),
+		CLI_BUDGET_ENTRY(&o.max_memory),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("- run a synthetic access stream");
@@ -486,6 +495,7 @@ int cmd_synth(int argc, char **argv)
 	g_free(o.processes);
 	g_free(o.every);
 	g_free(o.pte_writes);
+	g_free(o.max_memory);
 	g_strfreev(o.set);
 	return rc;
 }

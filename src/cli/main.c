@@ -72,10 +72,11 @@ int main(int argc, char **argv)
 		return cli_fail(NULL, "no command given (see 'tdpsim --help')");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
-		return CLI_EXIT_OK;
+		return cli_finish_stdout(NULL, CLI_EXIT_OK);
 	}
 	c = find_command(argv[1]);
 	if (!c)
 		return cli_fail(NULL, "unknown command '%s' (see 'tdpsim --help')", argv[1]);
-	return c->run(argc - 1, argv + 1);
+	/* Every command's stdout is checked here, once (cli_output_close()). */
+	return cli_finish_stdout(c->name, c->run(argc - 1, argv + 1));
 }

@@ -60,6 +60,10 @@ int synth_stream_init(struct synth_stream *s, enum synth_pattern pat, uint64_t p
 		      uint64_t seed);
 void synth_stream_free(struct synth_stream *s);
 
+/* What synth_stream_init() allocates for @pat over @pages (zipf's CDF,
+ * chase's permutation), in bytes. */
+uint64_t synth_stream_bytes(enum synth_pattern pat, uint64_t pages);
+
 /* The Zipf rank for a uniform draw (binary search of the CDF). */
 uint64_t synth__zipf_rank(const struct synth_stream *s, double u);
 
@@ -135,6 +139,12 @@ int synth_layout_build(struct synth_layout *l, const struct guest_mode *gm,
 		       const struct hv_host_mode *hm, uint64_t host_page_size, unsigned gpaw,
 		       bool shared, char *why, unsigned why_len);
 void synth_layout_free(struct synth_layout *l);
+
+/* The table memory synth_layout_build() will write for the same request
+ * (an upper bound: every guest and host table page), for a memory budget
+ * checked before building. */
+uint64_t synth_layout_bytes(const struct guest_mode *gm, uint64_t pages, uint64_t page_size,
+			    const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw);
 
 /*
  * The same tables over @pages scattered 4 KiB pages: page i at linear

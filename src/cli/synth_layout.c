@@ -173,6 +173,22 @@ static int build_host(struct synth_layout *l, const struct hv_host_mode *hm,
 	return 0;
 }
 
+uint64_t synth_layout_bytes(const struct guest_mode *gm, uint64_t pages, uint64_t page_size,
+			    const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw)
+{
+	const bool paging = guest_mode_format(gm)->levels != 0;
+	uint64_t gsize = paging ? table_bound(pages) * 4096 : 0, host_pages;
+
+	if (!hm)
+		return gsize;
+	/* As synth_layout_build() counts them; past HOST_PAGES_MAX it refuses. */
+	host_pages = (align_up(GUEST_TABLE_BASE + gsize, page_size > SZ_2M ? page_size : SZ_2M) +
+		      pages * page_size) / host_page_size + 2 + (GUEST_TABLE_BASE + gsize) / 4096;
+	if (host_pages > HOST_PAGES_MAX)
+		host_pages = HOST_PAGES_MAX;
+	return gsize + (gpaw ? 2 : 1) * table_bound(host_pages) * 4096;
+}
+
 static int layout_build(struct synth_layout *l, const struct guest_mode *gm,
 			const struct pg_cpu *cpu, const uint64_t *vas, uint64_t pages,
 			uint64_t page_size, const struct hv_host_mode *hm, uint64_t host_page_size,

@@ -14,6 +14,15 @@ const char *const synth_pattern_names[SP_NPATTERNS] = {
 	"sequential", "strided", "random", "zipf", "chase",
 };
 
+uint64_t synth_stream_bytes(enum synth_pattern pat, uint64_t pages)
+{
+	if (pat == SP_ZIPF)
+		return pages * sizeof(double);
+	if (pat == SP_CHASE)
+		return pages * 2 * sizeof(uint32_t); /* the permutation and next[] */
+	return 0;
+}
+
 /* Zipf over ranks 0..n-1: P(rank k) proportional to 1 / (k + 1)^s. The CDF
  * is normalised so that the last entry is exactly 1. */
 static int zipf_init(struct synth_stream *s, double exponent)

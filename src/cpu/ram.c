@@ -27,7 +27,10 @@ int cpu_ram_init(struct cpu_ram *ram, uint64_t size)
 
 void cpu_ram_free(struct cpu_ram *ram)
 {
-	g_free(ram->base);
+	if (ram->map)
+		g_mapped_file_unref(ram->map);
+	else
+		g_free(ram->base);
 	*ram = (struct cpu_ram){0};
 }
 
@@ -71,33 +74,70 @@ int cpu_ram_range_from(const struct cpu_ram *ram, uint64_t pa, uint64_t *lo, uin
 	return 0;
 }
 
+/* The checks cpu_read_file() makes, for a file that is mapped instead. */
+static int check_file(const char *path, const char *what, uint64_t max, uint64_t *size,
+		      char *why, size_t why_len)
+{
+	GStatBuf st;
+
+	if (g_stat(path, &st) != 0) {
+		int e = errno;
+
+		snprintf(why, why_len, "%s '%s': %s", what, path, g_strerror(e));
+		return e == ENOENT ? -ENOENT : -EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "%s '%s': not a regular file", what, path);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		snprintf(why, why_len, "%s '%s': %llu bytes, more than the %llu it can be", what,
+			 path, (unsigned long long)st.st_size, (unsigned long long)max);
+		return -EFBIG;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
 int cpu_ram_load_image(struct cpu_ram *ram, const char *path, uint64_t min_size, char *why,
 		       size_t why_len)
 {
-	char *data = NULL;
-	size_t len = 0;
-	uint64_t size;
+	GMappedFile *map;
+	GError *err = NULL;
+	uint64_t len;
 	int rc;
 
-	rc = cpu_read_file(path, "image", UINT64_C(1) << 40, &data, &len, why, why_len);
+	memset(ram, 0, sizeof(*ram));
+	rc = check_file(path, "image", RAM_MAX, &len, why, why_len);
 	if (rc)
 		return rc;
 	if (len == 0) {
 		snprintf(why, why_len, "image '%s' is empty", path);
-		rc = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	size = len > min_size ? len : min_size;
-	size = (size + 4095) & ~UINT64_C(4095);
-	rc = cpu_ram_init(ram, size);
-	if (rc) {
+	map = g_mapped_file_new(path, TRUE, &err);
+	if (!map) {
+		snprintf(why, why_len, "image '%s': %s", path, err->message);
+		g_clear_error(&err);
+		return -EIO;
+	}
+	if (min_size <= len) {
+		ram->map = map;
+		ram->base = (uint8_t *)g_mapped_file_get_contents(map);
+		/* Zero-padded to 4 KiB as before: mmap fills the rest of the
+		 * last page with zeros (POSIX mmap), and x86 hosts have 4 KiB
+		 * pages. */
+		ram->size = (len + 4095) & ~UINT64_C(4095);
+		return 0;
+	}
+	/* RAM larger than the file: the file's bytes at its start. */
+	rc = cpu_ram_init(ram, (min_size + 4095) & ~UINT64_C(4095));
+	if (rc)
 		snprintf(why, why_len, "cannot allocate %llu bytes for image '%s'",
-			 (unsigned long long)size, path);
-		goto out;
-	}
-	memcpy(ram->base, data, len);
-out:
-	g_free(data);
+			 (unsigned long long)min_size, path);
+	else
+		memcpy(ram->base, g_mapped_file_get_contents(map), g_mapped_file_get_length(map));
+	g_mapped_file_unref(map);
 	return rc;
 }
 
@@ -145,25 +185,13 @@ int cpu_ram_write_le(struct cpu_ram *ram, uint64_t pa, unsigned size, uint64_t v
 int cpu_read_file(const char *path, const char *what, uint64_t max, char **data, size_t *len,
 		  char *why, size_t why_len)
 {
-	GStatBuf st;
 	GError *err = NULL;
+	uint64_t size;
 	gsize n = 0;
+	int rc = check_file(path, what, max, &size, why, why_len);
 
-	if (g_stat(path, &st) != 0) {
-		int e = errno;
-
-		snprintf(why, why_len, "%s '%s': %s", what, path, g_strerror(e));
-		return e == ENOENT ? -ENOENT : -EIO;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, why_len, "%s '%s': not a regular file", what, path);
-		return -EINVAL;
-	}
-	if ((uint64_t)st.st_size > max) {
-		snprintf(why, why_len, "%s '%s': %llu bytes, more than the %llu it can be", what,
-			 path, (unsigned long long)st.st_size, (unsigned long long)max);
-		return -EFBIG;
-	}
+	if (rc)
+		return rc;
 	if (!g_file_get_contents(path, data, &n, &err)) {
 		snprintf(why, why_len, "%s '%s': %s", what, path, err->message);
 		g_error_free(err);

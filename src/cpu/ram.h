@@ -30,6 +30,7 @@ struct cpu_ram {
 	uint64_t size;
 	unsigned nholes;
 	struct cpu_ram_hole hole[CPU_RAM_MAX_HOLES];
+	void *map; /* a GMappedFile when base maps an image (cpu_ram_load_image) */
 };
 
 /* Zero-filled RAM of @size bytes. 0 or -ENOMEM / -EINVAL. */
@@ -45,9 +46,13 @@ uint64_t cpu_ram_bytes(const struct cpu_ram *ram);
 int cpu_ram_range_from(const struct cpu_ram *ram, uint64_t pa, uint64_t *lo, uint64_t *hi);
 
 /*
- * Load a raw guest-physical image (byte i of the file at GPA i) into new RAM
- * of max(file size, @min_size) bytes, rounded up to 4 KiB. Returns 0, or a
- * negative errno with a one-line reason in @why (caller-provided buffer).
+ * A raw guest-physical image (byte i of the file at GPA i) as RAM of
+ * max(file size, @min_size) bytes, rounded up to 4 KiB (zeros past the
+ * end of the file). The file is mapped, not copied
+ * (private: writes such as A/D updates stay in this process), unless
+ * @min_size is larger than the file; cpu_ram_free() unmaps it. Returns 0,
+ * or a negative errno with a one-line reason in @why (caller-provided
+ * buffer).
  */
 int cpu_ram_load_image(struct cpu_ram *ram, const char *path, uint64_t min_size, char *why,
 		       size_t why_len);

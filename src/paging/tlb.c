@@ -86,6 +86,15 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 	return 0;
 }
 
+uint64_t tlb_array_bytes(const struct tm_array_cfg *c, uint64_t entries)
+{
+	uint64_t n = entries * (sizeof(struct tlb_entry) + sizeof(uint64_t));
+
+	if (c->policy == TM_POLICY_PLRU && c->ways)
+		n += entries / c->ways * sizeof(uint64_t);
+	return n;
+}
+
 void tlb_array_free(struct tlb_array *a)
 {
 	free(a->e);

@@ -143,6 +143,10 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 void tlb_array_free(struct tlb_array *a);
 void tlb_array_clear(struct tlb_array *a);
 
+/* The bytes tlb_array_init() allocates for an array of @entries entries
+ * with @c's ways and policy (a memory budget is checked before any). */
+uint64_t tlb_array_bytes(const struct tm_array_cfg *c, uint64_t entries);
+
 static inline uint64_t tlb_array_set(const struct tlb_array *a, uint64_t key)
 {
 	return a->pow2 ? (key & a->set_mask) : (key % a->sets);

@@ -105,6 +105,31 @@ out_free:
 	return rc;
 }
 
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+uint64_t tm_model_bytes(const struct tm_config *c)
+{
+	const struct tm_tlb_cfg *tlbs[] = { &c->l1i, &c->l1d, &c->stlb };
+	const struct tm_cache_cfg *caches[] = { &c->cache.l1d, &c->cache.l2, &c->cache.llc };
+	uint64_t n = sizeof(struct tm_model);
+
+	for (unsigned t = 0; t < NELEMS(tlbs); t++)
+		for (unsigned i = 0; i < NELEMS(tlbs[t]->arr); i++)
+			n += tlb_array_bytes(&tlbs[t]->arr[i], tlbs[t]->arr[i].entries);
+	for (unsigned l = 0; l < NELEMS(c->pwc_level); l++)
+		n += tlb_array_bytes(&c->pwc_level[l], c->pwc_level[l].entries);
+	n += tlb_array_bytes(&c->pwc_unified, c->pwc_unified.entries);
+	n += tlb_array_bytes(&c->ntlb, c->ntlb.entries);
+	n += tlb_array_bytes(&c->npwc, c->npwc.entries);
+	for (unsigned i = 0; i < NELEMS(caches); i++) {
+		const struct tm_array_cfg a = { .ways = caches[i]->ways,
+						.policy = caches[i]->policy };
+
+		n += tlb_array_bytes(&a, (uint64_t)caches[i]->size_kb * 1024 >> TM_LINE_SHIFT);
+	}
+	return n;
+}
+
 void tm_model_free(struct tm_model *m)
 {
 	if (!m)

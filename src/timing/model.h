@@ -83,6 +83,11 @@ void tm_model_free(struct tm_model *m);
  * boot enters with paging on). Nothing is counted: the TLBs are empty. */
 void tm_set_regs(struct tm_model *m, const struct pg_regs *regs);
 
+/* What tm_model_new() allocates for @cfg, in bytes (every TLB, walk-cache
+ * and cache array; an upper bound): callers check it against a memory
+ * budget before building a model. */
+uint64_t tm_model_bytes(const struct tm_config *cfg);
+
 /* The VPID (Intel) / ASID (AMD) that tags guest entries; 0 = VPID off
  * (entries are flushed at every VM entry and exit, SDM Vol. 3C 29.1). */
 void tm_set_vpid(struct tm_model *m, uint16_t vpid);
