@@ -59,6 +59,7 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 	a->set_mask = a->sets - 1;
 	a->way_shift = is_pow2(ways) ? (uint8_t)__builtin_ctz(ways) : 0;
 	a->rng = seed ? seed : UINT64_C(0x9e3779b97f4a7c15);
+	/* tlb_array_bytes() adds these up for memory budgets: keep in step. */
 	a->e = malloc(sizeof(*a->e) * c->entries);
 	a->fkey = malloc(sizeof(*a->fkey) * c->entries);
 	a->stamp = malloc(sizeof(*a->stamp) * c->entries);
@@ -86,12 +87,18 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 	return 0;
 }
 
+/* Mirrors tlb_array_init()'s allocations (an upper bound for hidx). */
 uint64_t tlb_array_bytes(const struct tm_array_cfg *c, uint64_t entries)
 {
-	uint64_t n = entries * (sizeof(struct tlb_entry) + sizeof(uint64_t));
+	const struct tlb_array *a = NULL;
+	uint64_t ways = c->ways && c->ways < entries ? c->ways : entries;
+	uint64_t sets = ways ? entries / ways : 0;
+	uint64_t n = entries * (sizeof(*a->e) + sizeof(*a->fkey) + sizeof(*a->stamp));
 
-	if (c->policy == TM_POLICY_PLRU && c->ways)
-		n += entries / c->ways * sizeof(uint64_t);
+	if (ways <= 64)
+		n += sets * sizeof(*a->valid) + (sets == 1 ? 4 * ways * sizeof(*a->hidx) : 0);
+	if (c->policy == TM_POLICY_PLRU)
+		n += sets * sizeof(*a->plru);
 	return n;
 }
 
