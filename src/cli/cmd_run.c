@@ -274,7 +274,7 @@ static int run_kernel(const struct run_opts *o)
 	 * them for a full 4 KiB mapping of RAM, two roots) and the model. */
 	if (!rc)
 		rc = cli_budget_check(CMD, budget, "guest RAM (--mem)", mo.mem_bytes,
-				      "host tables (--host)", mo.host_kind == CPU_HOST_NONE ? 0
+				      "host tables (--host)", mo.host_kind == HV_HOST_NONE ? 0
 				      : 2 * ((mo.mem_bytes >> 21) + 64) * 4096,
 				      "timing model (--config/--set)",
 				      mo.model_kind == CPU_MODEL_TIMING ? tm_model_bytes(&cfg) : 0,

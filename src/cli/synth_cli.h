@@ -144,7 +144,7 @@ void synth_layout_free(struct synth_layout *l);
  * (an upper bound: every guest and host table page), for a memory budget
  * checked before building. */
 uint64_t synth_layout_bytes(const struct guest_mode *gm, uint64_t pages, uint64_t page_size,
-			    const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw);
+			    const struct hv_host_mode *hm, uint64_t host_page_size, unsigned gpaw);
 
 /*
  * The same tables over @pages scattered 4 KiB pages: page i at linear

@@ -174,7 +174,7 @@ static int build_host(struct synth_layout *l, const struct hv_host_mode *hm,
 }
 
 uint64_t synth_layout_bytes(const struct guest_mode *gm, uint64_t pages, uint64_t page_size,
-			    const struct host_mode *hm, uint64_t host_page_size, unsigned gpaw)
+			    const struct hv_host_mode *hm, uint64_t host_page_size, unsigned gpaw)
 {
 	const bool paging = guest_mode_format(gm)->levels != 0;
 	uint64_t gsize = paging ? table_bound(pages) * 4096 : 0, host_pages;
