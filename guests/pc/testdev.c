@@ -89,9 +89,19 @@ static void check_port61(void)
 	outb(0x42, 0xe8);
 	outb(0x42, 0x03); /* 1000 */
 	pc_check(!(inb(0x61) & 0x20), "port61-out2-low-after-load", "port 61 %02x", inb(0x61));
+	/* A count of 2 (1.7 us) that the loop outlasts many times over: a
+	 * counter that ignores GATE reaches terminal count on any machine
+	 * and under any load, so the outcome never depends on real time. */
+	outb(0x42, 0x02);
+	outb(0x42, 0x00);
 	for (volatile unsigned i = 0; i < 100000; i++)
 		;
-	pc_check(!(inb(0x61) & 0x20), "port61-gate-off-holds", "port 61 %02x", inb(0x61));
+	if (inb(0x61) & 0x20)
+		/* 8254 data sheet, mode 0: GATE = 0 disables counting. */
+		pc_deviation("port61-gate-off-holds",
+			     "QEMU's i8254 counts in mode 0 with GATE low (pit_set_gate ignores it)");
+	else
+		pc_check(true, "port61-gate-off-holds", "port 61 %02x", inb(0x61));
 	outb(0x61, p | 1); /* gate on */
 	while (!(inb(0x61) & 0x20) && spins < 100000000)
 		spins++;
