@@ -5,6 +5,8 @@
 
 #include <sys/wait.h>
 
+#include <glib/gstdio.h>
+
 struct spawn_result spawn_argv(const char *const *argv, unsigned secs)
 {
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
@@ -97,4 +99,19 @@ double spawn_json_double(JsonObject *o, const char *key)
 	if (!json_object_has_member(o, key))
 		g_error("JSON lacks %s", key);
 	return json_object_get_double_member(o, key);
+}
+
+void spawn_rmtree(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+
+	for (const char *n; d && (n = g_dir_read_name(d));) {
+		gchar *f = g_build_filename(dir, n, NULL);
+
+		g_unlink(f);
+		g_free(f);
+	}
+	if (d)
+		g_dir_close(d);
+	g_rmdir(dir);
 }

@@ -44,4 +44,7 @@ double spawn_json_double(JsonObject *o, const char *key);
 
 void spawn_free(struct spawn_result *r);
 
+/* Remove a test's flat temporary folder: its files, then itself. */
+void spawn_rmtree(const char *dir);
+
 #endif

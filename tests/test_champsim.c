@@ -247,16 +247,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/champsim/damage", test_damage);
 	g_test_add_func("/champsim/errors", test_errors);
 	rc = g_test_run();
-	GDir *d = g_dir_open(tmpdir, 0, NULL);
-	for (const char *n; d && (n = g_dir_read_name(d));) {
-		gchar *f = g_build_filename(tmpdir, n, NULL);
-
-		g_unlink(f);
-		g_free(f);
-	}
-	if (d)
-		g_dir_close(d);
-	g_rmdir(tmpdir);
+	spawn_rmtree(tmpdir);
 	g_free(tmpdir);
 	return rc;
 }
