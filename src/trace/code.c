@@ -68,22 +68,22 @@ static int translate(const struct cpu_ram *ram, const struct pg_regs *regs,
 }
 
 int trc_code_read(const struct cpu_ram *ram, const struct pg_regs *regs,
-		  const struct pg_cpu *cpu, unsigned code_bits, uint64_t rip, uint8_t buf[15],
-		  unsigned *n, unsigned *bits)
+		  const struct pg_cpu *cpu, unsigned code_bits, uint64_t rip, unsigned max,
+		  uint8_t *buf, unsigned *n, unsigned *bits)
 {
 	unsigned got = 0;
 
 	*n = 0;
 	if (!ram || !ram->base)
 		return -ENOENT;
-	/* An instruction may cross a page: each page is translated alone. */
-	while (got < 15) {
+	/* Code may cross a page: each page is translated alone. */
+	while (got < max) {
 		uint64_t pa, end, va = rip + got;
 		unsigned k;
 
 		if (translate(ram, regs, cpu, va, &pa, &end) || pa >= ram->size)
 			break;
-		k = (unsigned)(end - pa < 15 - got ? end - pa : 15 - got);
+		k = (unsigned)(end - pa < max - got ? end - pa : max - got);
 		if (pa + k > ram->size)
 			k = (unsigned)(ram->size - pa);
 		memcpy(buf + got, ram->base + pa, k);
@@ -97,8 +97,23 @@ int trc_code_read(const struct cpu_ram *ram, const struct pg_regs *regs,
 	return 0;
 }
 
+/* Does @in touch memory: an explicit memory operand, or the stack? */
+static bool touches_memory(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	for (unsigned i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM)
+			return true;
+	for (unsigned i = 0; i < in->detail->regs_read_count; i++)
+		if (in->detail->regs_read[i] == X86_REG_RSP || in->detail->regs_read[i] == X86_REG_ESP ||
+		    in->detail->regs_read[i] == X86_REG_SP)
+			return true;
+	return false;
+}
+
 int trc_disasm(const uint8_t *buf, unsigned n, unsigned bits, uint64_t rip, char *out,
-	       unsigned len, unsigned *insn_len)
+	       unsigned len, unsigned *insn_len, bool *mem)
 {
 	cs_mode mode = bits == 64 ? CS_MODE_64 : bits == 32 ? CS_MODE_32 : CS_MODE_16;
 	csh cs;
@@ -107,10 +122,14 @@ int trc_disasm(const uint8_t *buf, unsigned n, unsigned bits, uint64_t rip, char
 
 	if (cs_open(CS_ARCH_X86, mode, &cs) != CS_ERR_OK)
 		return -EINVAL;
+	if (mem)
+		cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	if (cs_disasm(cs, buf, n, rip, 1, &in) == 1) {
 		snprintf(out, len, "%s%s%s", in->mnemonic, in->op_str[0] ? " " : "", in->op_str);
 		if (insn_len)
 			*insn_len = in->size;
+		if (mem)
+			*mem = touches_memory(in);
 		cs_free(in, 1);
 		rc = 0;
 	}

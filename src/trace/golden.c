@@ -60,14 +60,17 @@ static void head(struct trc_golden *g, const char *kind)
 		fputs(" rip=-", g->f);
 }
 
-/* " code=BYTES/BITS" for the instruction at RIP, when it can be read. */
-static void code(struct trc_golden *g)
+/* " code=BYTES/BITS": the code at @rip (@max bytes at most), when it can
+ * be read. */
+static void code(struct trc_golden *g, uint64_t rip, unsigned max)
 {
-	uint8_t buf[15];
+	uint8_t buf[TRC_CODE_MAX];
 	unsigned n, bits;
 
-	if (!g->has_rip || !g->ram || !g->cpu.maxphyaddr ||
-	    trc_code_read(g->ram, &g->regs, &g->cpu, g->code_bits, g->rip, buf, &n, &bits))
+	if (max > TRC_CODE_MAX)
+		max = TRC_CODE_MAX;
+	if (!g->has_rip || !g->ram || !g->cpu.maxphyaddr || !max ||
+	    trc_code_read(g->ram, &g->regs, &g->cpu, g->code_bits, rip, max, buf, &n, &bits))
 		return;
 	fputs(" code=", g->f);
 	for (unsigned i = 0; i < n; i++)
@@ -161,7 +164,10 @@ void trc_golden_walk(void *opaque, const struct tm_walk_info *w)
 	head(g, "walk");
 	fprintf(f, " va=0x%" PRIx64 " %s cpl=%u", w->va, w->kind < 3 ? trc_golden_kinds[w->kind] : "?",
 		w->cpl);
-	code(g);
+	/* The whole block (up to TRC_CODE_MAX bytes): its accesses are placed
+	 * by block, so `tdpsim diff` shows every instruction that could have
+	 * made this one. */
+	code(g, g->rip, g->block_bytes ? g->block_bytes : 15);
 	outcome(f, w);
 	fprintf(f, " refs=%u skipped=%u cycles=%" PRIu64, w->refs, w->skipped, w->cycles);
 	fputs(" path=", f);
@@ -237,7 +243,7 @@ void trc_golden_fault(struct trc_golden *g, uint8_t vector, bool has_error, uint
 		fprintf(g->f, " err=0x%x", error);
 	if (vector == X86_VEC_PF)
 		fprintf(g->f, " cr2=0x%" PRIx64, cr2);
-	code(g);
+	code(g, g->rip, 15);
 	fputc('\n', g->f);
 }
 

@@ -42,7 +42,8 @@ struct trc_golden {
 	uint64_t index;        /* next event index */
 	uint64_t nwalks;       /* walks seen, sampled or not */
 	uint64_t insns;        /* instructions retired before the current one */
-	uint64_t rip;
+	uint64_t rip;          /* the running block's first instruction */
+	uint32_t block_bytes;  /* its size (0: unknown) */
 	bool has_rip;          /* the producer gives RIPs (synth does not) */
 	/* Where the instruction bytes come from (optional): the guest's
 	 * guest-physical memory as it is now, and the paging registers the
@@ -99,20 +100,24 @@ int trc_golden_finish(struct trc_golden *g, const struct tm_stats *s);
 extern const char *const trc_golden_kinds[3];
 extern const char *const trc_golden_fates[7];
 
+#define TRC_CODE_MAX 48 /* bytes of code a golden line holds */
+
 /*
- * The instruction at @rip: up to 15 bytes into @buf (*@n of them), read
- * through the guest's tables in @regs over @ram without changing any A/D
- * bit, and its code size in *@bits (from @code_bits, else EFER.LMA/CR0.PE).
- * 0, or -ENOENT when it cannot be read.
+ * The code at @rip: up to @max bytes into @buf (*@n of them), read through
+ * the guest's tables in @regs over @ram without changing any A/D bit, and
+ * its code size in *@bits (from @code_bits, else EFER.LMA/CR0.PE). 0, or
+ * -ENOENT when not even its first byte can be read.
  */
 int trc_code_read(const struct cpu_ram *ram, const struct pg_regs *regs,
-		  const struct pg_cpu *cpu, unsigned code_bits, uint64_t rip, uint8_t buf[15],
-		  unsigned *n, unsigned *bits);
+		  const struct pg_cpu *cpu, unsigned code_bits, uint64_t rip, unsigned max,
+		  uint8_t *buf, unsigned *n, unsigned *bits);
 
 /* Disassemble the first instruction of @buf (@n bytes, code size @bits) at
- * @rip with Capstone into @out ("mov rax, cr3"); 0, or -EINVAL. */
+ * @rip with Capstone into @out ("mov rax, cr3"); 0, or -EINVAL. With
+ * @mem non-NULL, *@mem tells whether it has a memory operand (explicit or
+ * the stack's: push, pop, call, ret). */
 int trc_disasm(const uint8_t *buf, unsigned n, unsigned bits, uint64_t rip, char *out,
-	       unsigned len, unsigned *insn_len);
+	       unsigned len, unsigned *insn_len, bool *mem);
 
 /* ---- reading golden files (golden_read.c) ------------------------------- */
 

@@ -158,20 +158,26 @@ static void report_meta(const struct trc_gfile *a, const struct trc_gfile *b, FI
 	}
 }
 
-/* The instruction of @e, from its code= field, disassembled. */
+/* The code of @e, from its code= field, disassembled. A fault names its
+ * instruction exactly; a walk names the block that made the access: every
+ * instruction of it is listed, and the ones that could have made the
+ * access marked (a fetch: the one at va; a read or write: those with a
+ * memory operand). */
 static void report_insn(const struct trc_gline *e, FILE *out)
 {
-	char code[64], text[160];
-	uint8_t buf[15];
-	unsigned n = 0, bits = 0, len = 0;
+	char code[2 * TRC_CODE_MAX + 8], text[160], f[32];
+	uint8_t buf[TRC_CODE_MAX];
+	unsigned n = 0, bits;
 	const char *slash;
+	bool walk = strcmp(e->kind, "walk") == 0, fetch = false;
+	uint64_t va = 0;
 
 	if (!e->has_rip) {
-		fprintf(out, "  instruction: (the producer has no RIPs: a synthetic stream)\n");
+		fprintf(out, "  code: none (the producer has no RIPs: a synthetic stream)\n");
 		return;
 	}
 	if (!trc_gfield(e->body, "code", code, sizeof(code)) || !(slash = strchr(code, '/'))) {
-		fprintf(out, "  instruction: at 0x%" PRIx64 " (its bytes were not readable)\n",
+		fprintf(out, "  code: at 0x%" PRIx64 ", not readable when the golden was written\n",
 			e->rip);
 		return;
 	}
@@ -183,13 +189,32 @@ static void report_insn(const struct trc_gline *e, FILE *out)
 			break;
 		buf[n++] = (uint8_t)v;
 	}
-	if (trc_disasm(buf, n, bits, e->rip, text, sizeof(text), &len)) {
-		fprintf(out, "  instruction: 0x%" PRIx64 ": %.*s (not decodable)\n", e->rip,
-			(int)(slash - code), code);
-		return;
+	if (walk) {
+		fetch = strstr(e->body, " X cpl=") != NULL;
+		if (trc_gfield(e->body, "va", f, sizeof(f)))
+			va = strtoull(f, NULL, 16);
+		fprintf(out, "  code: the block at 0x%" PRIx64 " that made the access (%u-bit; %s):\n",
+			e->rip, bits, fetch ? "> fetched from va" : "> has a memory operand");
+	} else {
+		fprintf(out, "  code (%u-bit):\n", bits);
 	}
-	fprintf(out, "  instruction: 0x%" PRIx64 ": %-24.*s %s   (%u-bit code)\n", e->rip,
-		(int)len * 2, code, text, bits);
+	for (unsigned off = 0, k = 0; off < n && k < (walk ? 16u : 1u); k++) {
+		unsigned len = 0;
+		bool mem = false, mark;
+		uint64_t at = e->rip + off;
+
+		if (trc_disasm(buf + off, n - off, bits, at, text, sizeof(text), &len, &mem)) {
+			/* The rest was cut at TRC_CODE_MAX bytes, or is not code. */
+			if (!k)
+				fprintf(out, "    0x%" PRIx64 ": %.*s (not decodable)\n", at,
+					(int)(slash - code), code);
+			break;
+		}
+		mark = walk && (fetch ? va >= at && va < at + len : mem);
+		fprintf(out, "  %c 0x%" PRIx64 ": %-22.*s %s\n", mark ? '>' : ' ', at, (int)len * 2,
+			code + 2 * off, text);
+		off += len;
+	}
 }
 
 /* One reference of a path: "LABEL@HPA[=ENTRY]:FATE". */
