@@ -137,6 +137,71 @@ static void test_perturbed(void)
 	g_free(q);
 }
 
+static guint count_prefix(const struct trc_gfile *g, const char *kind, const char *has)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < g->ev->len; i++) {
+		const struct trc_gline *e = &g_array_index(g->ev, struct trc_gline, i);
+
+		n += strcmp(e->kind, kind) == 0 && (!has || strstr(e->body, has));
+	}
+	return n;
+}
+
+/* A live run: the golden's lines agree with the CPU's own counters (run's
+ * JSON), every walk and fault names its code, and a second run writes the
+ * same bytes. */
+static void test_run(void)
+{
+	gchar *p = g_build_filename(tmpdir, "run.golden", NULL);
+	gchar *q = g_build_filename(tmpdir, "run2.golden", NULL), *a = NULL, *b = NULL;
+	struct spawn_result r = spawn_tdpsim("run", "--append", "mode=pae", "--json", "--golden",
+					     p, NULL);
+	struct spawn_result r2 = spawn_tdpsim("run", "--append", "mode=pae", "--golden", q, NULL);
+	JsonParser *jp = json_parser_new();
+	JsonObject *o, *run, *st, *exc;
+	struct trc_gfile g;
+	gint64 nexc = 0;
+
+	g_assert_cmpint(r.status, ==, 1); /* pagetest: every check passed */
+	g_assert_cmpint(r2.status, ==, 1);
+	g_assert_true(json_parser_load_from_data(jp, r.out, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(jp));
+	run = json_object_get_object_member(o, "run");
+	st = json_object_get_object_member(o, "stats");
+	exc = json_object_get_object_member(run, "exceptions");
+	GList *members = json_object_get_members(exc);
+
+	for (GList *k = members; k; k = k->next)
+		nexc += json_object_get_int_member(exc, k->data);
+	g_list_free(members);
+	g = load(p);
+	g_assert_cmpuint(count_prefix(&g, "walk", NULL), ==,
+			 json_object_get_int_member(st, "walks"));
+	g_assert_cmpuint(count_prefix(&g, "walk", " code="), ==, count_prefix(&g, "walk", NULL));
+	g_assert_cmpuint(count_prefix(&g, "fault", " exception"), ==, nexc);
+	g_assert_cmpuint(count_prefix(&g, "fault", " interrupt"), ==,
+			 json_object_get_int_member(run, "interrupts"));
+	g_assert_cmpuint(count_prefix(&g, "fault", " software"), ==,
+			 json_object_get_int_member(run, "software_interrupts"));
+	g_assert_cmpuint(count_prefix(&g, "event", NULL), ==,
+			 json_object_get_int_member(run, "paging_events"));
+	g_assert_cmpuint(count_prefix(&g, "walk", NULL), >, 10);
+	g_assert_cmpuint(stat_of(&g, "walks"), ==, json_object_get_int_member(st, "walks"));
+	g_assert_true(g_file_get_contents(p, &a, NULL, NULL));
+	g_assert_true(g_file_get_contents(q, &b, NULL, NULL));
+	g_assert_cmpstr(a, ==, b);
+	trc_golden_free(&g);
+	g_object_unref(jp);
+	spawn_free(&r);
+	spawn_free(&r2);
+	g_free(a);
+	g_free(b);
+	g_free(p);
+	g_free(q);
+}
+
 static void expect_error(const char *a, const char *b, const char *msg)
 {
 	struct spawn_result r = spawn_tdpsim("diff", a, b, NULL);
@@ -195,6 +260,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/golden/identical", test_identical);
 	g_test_add_func("/golden/perturbed", test_perturbed);
 	g_test_add_func("/golden/bad-files", test_bad_files);
+	g_test_add_func("/golden/run", test_run);
 	rc = g_test_run();
 	spawn_rmtree(tmpdir);
 	g_free(tmpdir);

@@ -17,6 +17,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
+#include "golden_cli.h"
 #include "walk.h"
 #include "boot/boot.h"
 #include "cpu/cpu.h"
@@ -35,6 +36,7 @@ struct run_opts {
 	gchar *cmdline; /* the command line, for the trace header */
 	gchar **modules, **sets;
 	gboolean json, unicorn_stats, reboot;
+	struct golden_cli golden;
 };
 
 /* --reboot: at most this many resets in one run (a guest that resets in a
@@ -237,7 +239,7 @@ static void stats_json(struct cpu *c, FILE *f, int status, bool unicorn)
 	g_object_unref(b);
 }
 
-static int run_kernel(const struct run_opts *o)
+static int run_kernel(struct run_opts *o)
 {
 	struct cpu_module mods[MAX_MODULES];
 	unsigned nmods = 0;
@@ -327,6 +329,11 @@ static int run_kernel(const struct run_opts *o)
 			cpu_machine_free(c);
 			goto out_free;
 		}
+		if ((status = golden_cli_cpu(CMD, &o->golden, c, cfg.name, o->sets, o->append))) {
+			run_record_close(CMD, rec);
+			cpu_machine_free(c);
+			goto out_free;
+		}
 		rc = cpu_load_kernel(&c->ram, kernel, o->append ? o->append : "", mods, nmods,
 				     &boot, why, sizeof(why));
 		bool linux = !rc && (boot.kind == CPU_BOOT_LINUX32 ||
@@ -383,6 +390,11 @@ static int run_kernel(const struct run_opts *o)
 		stats_json(c, stdout, status, o->unicorn_stats);
 	else
 		stats_text(c, stderr, status, o->unicorn_stats);
+	/* A guest's own failure still has a golden; tdpsim's errors do not. */
+	rc = golden_cli_close(CMD, &o->golden, c->stop != CPU_STOP_ERROR,
+			      c->tm ? tm_model_stats(c->tm) : NULL);
+	if (rc)
+		status = rc;
 	cpu_machine_free(c);
 out_free:
 	if (con && fclose(con))
@@ -446,6 +458,7 @@ int cmd_run(int argc, char **argv)
 		{ "log", 0, 0, G_OPTION_ARG_STRING, &o.log,
 		  "Log events on stderr: unassigned (accesses to no RAM, ROM or device)", "WHAT" },
 		CLI_BUDGET_ENTRY(&o.max_memory),
+		GOLDEN_CLI_ENTRIES(&o.golden),
 		{ NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("- run a guest kernel");
@@ -477,6 +490,7 @@ int cmd_run(int argc, char **argv)
 	g_free(o.marker_prefix);
 	g_free(o.cmdline);
 	g_free(o.max_memory);
+	golden_cli_close(CMD, &o.golden, false, NULL);
 	g_strfreev(o.modules);
 	g_strfreev(o.sets);
 	return rc;

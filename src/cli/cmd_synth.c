@@ -49,7 +49,6 @@ struct synth_run {
 	struct host_dim hd;
 	struct tm_config cfg;
 	char *cfg_path;
-	struct pg_regs regs0;      /* the layout's paging registers */
 };
 
 static int parse_u64_opt(const char *opt, const char *s, uint64_t min, uint64_t max,
@@ -234,7 +233,6 @@ static int golden_open(struct synth_opts *o, const struct synth_run *r, const st
 			snprintf(v, sizeof(v), "%" G_GINT64_FORMAT, p[i].i);
 		trc_golden_meta(&o->golden.g, p[i].key, p[i].s ? p[i].s : v);
 	}
-	trc_golden_regs(&o->golden.g, &r->regs0);
 	return 0;
 }
 
@@ -364,13 +362,14 @@ static int run(struct synth_opts *o, struct synth_run *r)
 		rc = cli_fail(CMD, "%s", why);
 		goto out_stream;
 	}
-	r->regs0 = l.regs;
 	if ((rc = golden_open(o, r, &cpu)))
 		goto out_model;
-	golden_cli_attach(&o->golden, m);
 
 	trc_sink_init(&sink);
-	if ((rc = trc_sink_add_timing(&sink, m)) != 0) {
+	struct trc_consumer gk;
+
+	if ((rc = trc_sink_add_timing(&sink, m)) != 0 ||
+	    (golden_cli_consumer(&o->golden, &sink, NULL, &gk) && (rc = trc_sink_add(&sink, &gk)))) {
 		rc = cli_fail(CMD, "cannot feed the model: %s", g_strerror(-rc));
 		goto out_model;
 	}
@@ -379,8 +378,6 @@ static int run(struct synth_opts *o, struct synth_run *r)
 	trc_start(&sink, &(struct trc_start){ .regs = l.regs, .cpl = 3, .code_bits = 64,
 					      .ram_bytes = l.gram.size });
 	for (uint64_t i = 0; i < r->accesses; i++) {
-		if (o->golden.f) /* a synthetic stream has no RIPs */
-			trc_golden_pos(&o->golden.g, i * r->insns, 0, false);
 		trc_access(&sink, l.va_base + synth_stream_next(&s), 8, TRC_READ, 3, false);
 		if (r->insns)
 			trc_insns(&sink, r->insns);
@@ -392,7 +389,7 @@ static int run(struct synth_opts *o, struct synth_run *r)
 		goto out_model;
 	}
 	rec = NULL;
-	if ((rc = golden_cli_close(CMD, &o->golden, tm_model_stats(m))))
+	if ((rc = golden_cli_close(CMD, &o->golden, true, tm_model_stats(m))))
 		goto out_model;
 
 	if (o->json) {
@@ -475,7 +472,7 @@ int cmd_synth(int argc, char **argv)
 	if (!rc)
 		rc = run(&o, &r);
 	g_free(r.cfg_path);
-	golden_cli_close(CMD, &o.golden, NULL);
+	golden_cli_close(CMD, &o.golden, false, NULL);
 	g_option_context_free(ctx);
 	g_free(o.pattern);
 	g_free(o.pages);

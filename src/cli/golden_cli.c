@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cpu/cpu.h"
 
 int golden_cli_open(const char *cmd, struct golden_cli *gc, const char *producer,
 		    const char *config, char *const *sets, const struct pg_cpu *cpu)
@@ -38,17 +39,40 @@ int golden_cli_open(const char *cmd, struct golden_cli *gc, const char *producer
 	return 0;
 }
 
-void golden_cli_attach(struct golden_cli *gc, struct tm_model *m)
+bool golden_cli_consumer(struct golden_cli *gc, const struct trc_sink *s,
+			 const struct cpu_ram *ram, struct trc_consumer *out)
 {
-	if (gc->f)
-		tm_set_walk_hook(m, trc_golden_walk, &gc->g);
+	if (!gc->f)
+		return false;
+	trc_golden_consumer(&gc->g, s, ram, out);
+	return true;
 }
 
-int golden_cli_close(const char *cmd, struct golden_cli *gc, const struct tm_stats *s)
+int golden_cli_cpu(const char *cmd, struct golden_cli *gc, struct cpu *c, const char *config,
+		   char *const *sets, const char *append)
+{
+	struct trc_consumer k;
+	int rc;
+
+	/* Opened once; after a --reboot the new machine feeds the same file. */
+	if (!gc->f) {
+		rc = golden_cli_open(cmd, gc, "run", config, sets, &c->pgcpu);
+		if (rc || !gc->f)
+			return rc;
+		trc_golden_meta(&gc->g, "append", append ? append : "");
+	}
+	golden_cli_consumer(gc, &c->sink, &c->ram, &k);
+	rc = cpu_feed_add(c, &k);
+	if (rc)
+		return cli_fail(cmd, "--golden: cannot add it to the feed: %s", g_strerror(-rc));
+	return 0;
+}
+
+int golden_cli_close(const char *cmd, struct golden_cli *gc, bool ok, const struct tm_stats *s)
 {
 	int rc = 0;
 
-	if (gc->f && !s) {
+	if (gc->f && !ok) {
 		/* The run failed: no half-written file that looks complete. */
 		fclose(gc->f);
 		remove(gc->path);

@@ -31,11 +31,21 @@ struct golden_cli {
  */
 int golden_cli_open(const char *cmd, struct golden_cli *gc, const char *producer,
 		    const char *config, char *const *sets, const struct pg_cpu *cpu);
-/* The walk hook's target on @m, when --golden is on. */
-void golden_cli_attach(struct golden_cli *gc, struct tm_model *m);
-/* Write the statistics @s and close: 0, or cli_fail()'s code on a failed
- * write. @s NULL: the run failed, the file is removed. Frees the options.
- * Safe without --golden, and twice. */
-int golden_cli_close(const char *cmd, struct golden_cli *gc, const struct tm_stats *s);
+/* With --golden: the consumer of the feed of @s (its timing model added
+ * first) into *@out, for trc_sink_add or cpu_feed_add; false without. */
+bool golden_cli_consumer(struct golden_cli *gc, const struct trc_sink *s,
+			 const struct cpu_ram *ram, struct trc_consumer *out);
+/* `tdpsim run`: open --golden (producer "run", the kernel's command line
+ * @append as an "@" line) unless it is open (a --reboot), and add its
+ * consumer to the feed of @c. */
+struct cpu;
+int golden_cli_cpu(const char *cmd, struct golden_cli *gc, struct cpu *c, const char *config,
+		   char *const *sets, const char *append);
+
+/* Write the statistics @s (NULL: a run without a timing model has none)
+ * and close: 0, or cli_fail()'s code on a failed write. @ok false: the run
+ * failed, the file is removed. Frees the options. Safe without --golden,
+ * and twice. */
+int golden_cli_close(const char *cmd, struct golden_cli *gc, bool ok, const struct tm_stats *s);
 
 #endif

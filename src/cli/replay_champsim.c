@@ -28,7 +28,9 @@
 #include "cli.h"
 #include "golden_cli.h"
 #include "synth_cli.h"
+#include "paging/bits.h"
 #include "trace/champsim.h"
+#include "trace/sink.h"
 #include "timing/model.h"
 #include "timing/stats.h"
 
@@ -82,20 +84,20 @@ static uint64_t linear(struct cs_pages *p, const struct synth_layout *l, uint64_
 	return l->pa_base + page_index(p, la) * 4096 + (la & 0xfff);
 }
 
-static void feed(struct tm_model *m, struct golden_cli *g, struct cs_pages *p,
-		 const struct synth_layout *l, const struct trc_champsim_rec *rec,
-		 uint64_t insns)
+/* One record: a one-instruction block at ip (its 1-byte fetch), the
+ * reads, the writes, one instruction retired. */
+static void feed(struct trc_sink *s, struct cs_pages *p, const struct synth_layout *l,
+		 const struct trc_champsim_rec *rec, uint8_t code_bits)
 {
-	if (g->f)
-		trc_golden_pos(&g->g, insns, rec->ip, true);
-	tm_access(m, linear(p, l, rec->ip), 1, TM_FETCH, 3);
+	trc_block(s, &(struct trc_block){ .pc = linear(p, l, rec->ip), .size = 1, .ninsns = 1,
+					  .cpl = 3, .code_bits = code_bits });
 	for (unsigned i = 0; i < TRC_CHAMPSIM_NSRC; i++)
 		if (rec->src_mem[i])
-			tm_access(m, linear(p, l, rec->src_mem[i]), 1, TM_READ, 3);
+			trc_access(s, linear(p, l, rec->src_mem[i]), 1, TRC_READ, 3, false);
 	for (unsigned i = 0; i < TRC_CHAMPSIM_NDST; i++)
 		if (rec->dst_mem[i])
-			tm_access(m, linear(p, l, rec->dst_mem[i]), 1, TM_WRITE, 3);
-	tm_insns(m, 1);
+			trc_access(s, linear(p, l, rec->dst_mem[i]), 1, TRC_WRITE, 3, false);
+	trc_insns(s, 1);
 }
 
 /* Pass 1: every page, and the record count. */
@@ -156,7 +158,10 @@ static int run(struct cs_opts *o, const char *path)
 	struct tm_config cfg;
 	struct host_dim hd;
 	struct pg_cpu cpu;
-	uint64_t nrec = 0, n = 0, vpid = 1;
+	struct trc_sink sink;
+	struct trc_consumer gk;
+	uint64_t nrec = 0, vpid = 1;
+	uint8_t bits;
 	char why[512];
 	int rc;
 
@@ -201,18 +206,27 @@ static int run(struct cs_opts *o, const char *path)
 		trc_golden_meta(&o->golden.g, "champsim.guest", gm->name);
 		trc_golden_meta(&o->golden.g, "champsim.host", hd.hm ? hd.hm->name : "none");
 	}
-	golden_cli_attach(&o->golden, m);
+	trc_sink_init(&sink);
+	if ((rc = trc_sink_add_timing(&sink, m)) != 0 ||
+	    (golden_cli_consumer(&o->golden, &sink, NULL, &gk) && (rc = trc_sink_add(&sink, &gk)))) {
+		rc = cli_fail(CMD, "cannot feed the model: %s", g_strerror(-rc));
+		goto out;
+	}
 	if (trc_champsim_rewind(r, why, sizeof(why))) {
 		rc = cli_fail(CMD, "%s", why);
 		goto out;
 	}
+	/* The code size the mode runs (no code bytes: RIPs only). */
+	bits = (l.regs.efer & EFER_LMA) ? 64 : 32;
+	trc_start(&sink, &(struct trc_start){ .regs = l.regs, .cpl = 3, .code_bits = bits });
 	while ((rc = trc_champsim_next(r, &rec, why, sizeof(why))) == 1)
-		feed(m, &o->golden, &p, &l, &rec, n++);
+		feed(&sink, &p, &l, &rec, bits);
+	trc_end(&sink);
 	if (rc < 0) {
 		rc = cli_fail(CMD, "%s", why);
 		goto out;
 	}
-	if ((rc = golden_cli_close(CMD, &o->golden, tm_model_stats(m))))
+	if ((rc = golden_cli_close(CMD, &o->golden, true, tm_model_stats(m))))
 		goto out;
 	if (o->json) {
 		print_json(m, path, gm->name, &hd, nrec, p.vas->len);
@@ -231,7 +245,7 @@ static int run(struct cs_opts *o, const char *path)
 	rc = fflush(stdout) || ferror(stdout) ? cli_fail(CMD, "cannot write the statistics")
 					      : CLI_EXIT_OK;
 out:
-	golden_cli_close(CMD, &o->golden, NULL);
+	golden_cli_close(CMD, &o->golden, false, NULL);
 	tm_model_free(m);
 	if (l.pages)
 		synth_layout_free(&l);
@@ -298,7 +312,7 @@ int cmd_replay_champsim(int argc, char **argv)
 		rc = run(&o, argv[1]);
 	}
 	g_option_context_free(ctx);
-	golden_cli_close(CMD, &o.golden, NULL);
+	golden_cli_close(CMD, &o.golden, false, NULL);
 	g_free(o.format);
 	g_free(o.guest);
 	g_free(o.host);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -39,21 +40,11 @@ void trc_golden_meta(struct trc_golden *g, const char *key, const char *value)
 	fputc('\n', g->f);
 }
 
-void trc_golden_memory(struct trc_golden *g, const struct cpu_ram *ram, unsigned code_bits)
-{
-	g->ram = ram;
-	g->code_bits = code_bits;
-}
-
-void trc_golden_regs(struct trc_golden *g, const struct pg_regs *regs)
-{
-	g->regs = *regs;
-}
-
 /* "KIND INDEX i=N rip=0x..": the part every event line starts with. */
 static void head(struct trc_golden *g, const char *kind)
 {
-	fprintf(g->f, "%s %" PRIu64 " i=%" PRIu64, kind, g->index++, g->insns);
+	fprintf(g->f, "%s %" PRIu64 " i=%" PRIu64, kind, g->index++,
+		g->sink ? g->sink->insns : g->insns);
 	if (g->has_rip)
 		fprintf(g->f, " rip=0x%" PRIx64, g->rip);
 	else
@@ -152,120 +143,246 @@ static void outcome(FILE *f, const struct tm_walk_info *w)
 		size_name(r->guest.page_size), r->guest.perms);
 }
 
-void trc_golden_walk(void *opaque, const struct tm_walk_info *w)
-{
-	struct trc_golden *g = opaque;
-	FILE *f = g->f;
+/* A walk line without its head and code: "va=... cpl=N" and the rest. */
+struct held_walk {
+	gchar *pre, *post;
+	bool skip;              /* sampled out by --golden-every */
+};
 
-	if (g->nwalks++ % g->every) {
+static void emit_walk(struct trc_golden *g, const struct held_walk *h)
+{
+	if (h->skip) {
 		g->index++;
 		return;
 	}
 	head(g, "walk");
-	fprintf(f, " va=0x%" PRIx64 " %s cpl=%u", w->va, w->kind < 3 ? trc_golden_kinds[w->kind] : "?",
-		w->cpl);
+	fprintf(g->f, " %s", h->pre);
 	/* The whole block (up to TRC_CODE_MAX bytes): its accesses are placed
 	 * by block, so `tdpsim diff` shows every instruction that could have
 	 * made this one. */
 	code(g, g->rip, g->block_bytes ? g->block_bytes : 15);
-	outcome(f, w);
-	fprintf(f, " refs=%u skipped=%u cycles=%" PRIu64, w->refs, w->skipped, w->cycles);
-	fputs(" path=", f);
-	if (!w->log || !w->log->n)
-		fputc('-', f);
-	for (unsigned i = 0; w->log && i < w->log->n; i++) {
-		if (i)
-			fputc(',', f);
-		ref(f, w->r, &w->log->rec[i], w->fate[i]);
-	}
-	fputc('\n', f);
+	fprintf(g->f, "%s\n", h->post);
 }
 
-static const char *const event_names[] = {
-	[TM_EV_CR0] = "cr0",       [TM_EV_CR3] = "cr3",       [TM_EV_CR4] = "cr4",
-	[TM_EV_EFER] = "efer",     [TM_EV_INVLPG] = "invlpg", [TM_EV_INVPCID] = "invpcid",
-	[TM_EV_INVEPT] = "invept", [TM_EV_INVVPID] = "invvpid", [TM_EV_VMEXIT] = "vmexit",
-	[TM_EV_VMENTRY] = "vmentry", [TM_EV_PKRU] = "pkru",   [TM_EV_MSR] = "msr",
-	[TM_EV_RFLAGS] = "rflags",
+void trc_golden_walk(void *opaque, const struct tm_walk_info *w)
+{
+	struct trc_golden *g = opaque;
+	struct held_walk h = { .skip = g->nwalks++ % g->every != 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!h.skip) {
+		h.pre = g_strdup_printf("va=0x%" PRIx64 " %s cpl=%u", w->va,
+					w->kind < 3 ? trc_golden_kinds[w->kind] : "?", w->cpl);
+		f = open_memstream(&buf, &len);
+		if (!f) {
+			g_free(h.pre);
+			h.pre = g_strdup("(out of memory)");
+			h.post = g_strdup("");
+		} else {
+			outcome(f, w);
+			fprintf(f, " refs=%u skipped=%u cycles=%" PRIu64, w->refs, w->skipped,
+				w->cycles);
+			fputs(" path=", f);
+			if (!w->log || !w->log->n)
+				fputc('-', f);
+			for (unsigned i = 0; w->log && i < w->log->n; i++) {
+				if (i)
+					fputc(',', f);
+				ref(f, w->r, &w->log->rec[i], w->fate[i]);
+			}
+			fclose(f);
+			h.post = g_strdup(buf);
+			free(buf);
+		}
+	}
+	/* The sink fetches a block before its consumers hear of it: hold its
+	 * fetch walks until trc_golden's block() names the block. */
+	if (w->kind == TM_FETCH && g->sink && g->held) {
+		struct held_walk *copy = g_new(struct held_walk, 1);
+
+		*copy = h;
+		g_ptr_array_add(g->held, copy);
+		return;
+	}
+	emit_walk(g, &h);
+	g_free(h.pre);
+	g_free(h.post);
+}
+
+static void release_held(struct trc_golden *g)
+{
+	for (guint i = 0; g->held && i < g->held->len; i++) {
+		struct held_walk *h = g_ptr_array_index(g->held, i);
+
+		emit_walk(g, h);
+		g_free(h->pre);
+		g_free(h->post);
+		g_free(h);
+	}
+	if (g->held)
+		g_ptr_array_set_size(g->held, 0);
+}
+
+static const char *const event_names[TRC_EV_COUNT] = {
+	[TRC_EV_CR0] = "cr0",       [TRC_EV_CR3] = "cr3",         [TRC_EV_CR4] = "cr4",
+	[TRC_EV_EFER] = "efer",     [TRC_EV_PKRU] = "pkru",       [TRC_EV_RFLAGS] = "rflags",
+	[TRC_EV_MSR] = "msr",       [TRC_EV_INVLPG] = "invlpg",   [TRC_EV_INVPCID] = "invpcid",
+	[TRC_EV_INVEPT] = "invept", [TRC_EV_INVVPID] = "invvpid", [TRC_EV_VMENTRY] = "vmentry",
+	[TRC_EV_MAPGPA] = "mapgpa",
 };
 
-void trc_golden_event(struct trc_golden *g, const struct tm_event *ev)
+/* The paging registers the instruction bytes are read through. */
+static void track_regs(struct trc_golden *g, const struct trc_event *ev)
 {
-	FILE *f = g->f;
-	const char *name = ev->kind < G_N_ELEMENTS(event_names) && event_names[ev->kind]
-				   ? event_names[ev->kind] : "unknown";
-
 	switch (ev->kind) {
-	case TM_EV_CR0: g->regs.cr0 = ev->val; break;
-	case TM_EV_CR3: g->regs.cr3 = ev->val; break;
-	case TM_EV_CR4: g->regs.cr4 = ev->val; break;
-	case TM_EV_EFER: g->regs.efer = ev->val; break;
+	case TRC_EV_CR0: g->regs.cr0 = ev->reg.value; break;
+	case TRC_EV_CR3: g->regs.cr3 = ev->cr3.operand; break;
+	case TRC_EV_CR4: g->regs.cr4 = ev->reg.value; break;
+	case TRC_EV_EFER: g->regs.efer = ev->reg.value; break;
+	case TRC_EV_MMU: g->regs = ev->mmu.regs; break;
 	default: break;
 	}
-	/* VM exits have lines of their own kind: CI logs search for them. */
-	head(g, ev->kind == TM_EV_VMEXIT ? "vmexit" : "event");
-	if (ev->kind != TM_EV_VMEXIT)
-		fprintf(f, " %s", name);
+}
+
+static void fault_line(struct trc_golden *g, const struct trc_event *ev)
+{
+	static const char *const types[] = { "exception", "interrupt", "software" };
+	uint64_t block = g->rip;
+
+	/* A delivery names its own instruction exactly. */
+	head(g, "fault");
+	fprintf(g->f, " vec=%u %s", ev->deliver.vector,
+		ev->deliver.type < 3 ? types[ev->deliver.type] : "?");
+	if (ev->deliver.has_error)
+		fprintf(g->f, " err=0x%x", ev->deliver.error);
+	if (ev->deliver.vector == X86_VEC_PF && ev->deliver.type == TRC_DELIVER_EXCEPTION)
+		fprintf(g->f, " cr2=0x%" PRIx64, ev->deliver.cr2);
+	fprintf(g->f, " at=0x%" PRIx64, ev->deliver.rip);
+	g->rip = ev->deliver.rip;
+	code(g, ev->deliver.rip, 15);
+	g->rip = block;
+	fputc('\n', g->f);
+}
+
+void trc_golden_event(struct trc_golden *g, const struct trc_event *ev)
+{
+	FILE *f = g->f;
+
+	track_regs(g, ev);
 	switch (ev->kind) {
-	case TM_EV_INVLPG:
-		fprintf(f, " addr=0x%" PRIx64, ev->addr);
-		break;
-	case TM_EV_INVPCID:
-		fprintf(f, " type=%u pcid=0x%x addr=0x%" PRIx64, ev->type, ev->pcid, ev->addr);
-		break;
-	case TM_EV_INVVPID:
-		fprintf(f, " type=%u vpid=0x%x addr=0x%" PRIx64, ev->type, ev->pcid, ev->addr);
-		break;
-	case TM_EV_INVEPT:
-		fprintf(f, " type=%u eptp=0x%" PRIx64, ev->type, ev->val);
-		break;
-	case TM_EV_VMEXIT:
-		fprintf(f, " reason=%" PRIu64, ev->val);
-		break;
-	case TM_EV_VMENTRY:
-		break;
-	case TM_EV_MSR:
-		fprintf(f, " msr=0x%x val=0x%" PRIx64, ev->msr, ev->val);
-		break;
+	case TRC_EV_MMU:
+	case TRC_EV_XLATE:
+		/* The functional CPU's own steps: their effects reach the
+		 * golden as walks, faults and exits. */
+		return;
+	case TRC_EV_DELIVER:
+		fault_line(g, ev);
+		return;
+	case TRC_EV_VMEXIT:
+		head(g, "vmexit");
+		fprintf(f, " reason=%u cause=%s gpa=0x%" PRIx64 "\n", ev->vmexit.reason,
+			ev->vmexit.cause == TRC_EXIT_GUEST ? "guest" : "host-fault", ev->vmexit.gpa);
+		return;
+	case TRC_EV_MARKER:
+		head(g, "marker");
+		fprintf(f, " id=%u text=", ev->marker.id);
+		/* Printable ASCII stays; the rest (blanks included) is \xNN, so
+		 * that a marker is one token and every line splits on blanks. */
+		for (const unsigned char *p = (const unsigned char *)(ev->marker.text ? ev->marker.text
+										    : "");
+		     *p; p++) {
+			if (*p > ' ' && *p < 0x7f && *p != '\\')
+				fputc(*p, f);
+			else
+				fprintf(f, "\\x%02x", *p);
+		}
+		fputc('\n', f);
+		return;
 	default:
-		fprintf(f, " val=0x%" PRIx64, ev->val);
+		break;
+	}
+	head(g, "event");
+	fprintf(f, " %s", ev->kind < TRC_EV_COUNT && event_names[ev->kind] ? event_names[ev->kind]
+									   : "unknown");
+	switch (ev->kind) {
+	case TRC_EV_CR3:
+		fprintf(f, " val=0x%" PRIx64, ev->cr3.operand);
+		break;
+	case TRC_EV_MSR:
+		fprintf(f, " msr=0x%x val=0x%" PRIx64, ev->msr.index, ev->msr.value);
+		break;
+	case TRC_EV_INVLPG:
+		fprintf(f, " addr=0x%" PRIx64, ev->invlpg.la);
+		break;
+	case TRC_EV_INVPCID:
+		fprintf(f, " type=%u pcid=0x%x addr=0x%" PRIx64, ev->invpcid.type, ev->invpcid.pcid,
+			ev->invpcid.la);
+		break;
+	case TRC_EV_INVEPT:
+		fprintf(f, " type=%u eptp=0x%" PRIx64, ev->invept.type, ev->invept.eptp);
+		break;
+	case TRC_EV_INVVPID:
+		fprintf(f, " type=%u vpid=0x%x addr=0x%" PRIx64, ev->invvpid.type, ev->invvpid.vpid,
+			ev->invvpid.la);
+		break;
+	case TRC_EV_VMENTRY:
+		break;
+	case TRC_EV_MAPGPA:
+		fprintf(f, " gpa=0x%" PRIx64 " bytes=0x%" PRIx64 " to=%s ok=%u", ev->mapgpa.gpa,
+			ev->mapgpa.bytes, ev->mapgpa.shared ? "shared" : "private", ev->mapgpa.ok);
+		break;
+	default: /* CR0, CR4, EFER, PKRU, RFLAGS */
+		fprintf(f, " val=0x%" PRIx64, ev->reg.value);
 		break;
 	}
 	fputc('\n', f);
 }
 
-void trc_golden_fault(struct trc_golden *g, uint8_t vector, bool has_error, uint32_t error,
-		      uint64_t cr2)
+/* ---- the consumer ---------------------------------------------------------- */
+
+static void c_start(void *o, const struct trc_start *st)
 {
-	head(g, "fault");
-	fprintf(g->f, " vec=%u", vector);
-	if (has_error)
-		fprintf(g->f, " err=0x%x", error);
-	if (vector == X86_VEC_PF)
-		fprintf(g->f, " cr2=0x%" PRIx64, cr2);
-	code(g, g->rip, 15);
-	fputc('\n', g->f);
+	struct trc_golden *g = o;
+
+	g->regs = st->regs;
+	g->code_bits = st->code_bits;
+	/* RIPs come with blocks: a producer with none (synth) writes rip=-. */
 }
 
-void trc_golden_vmexit(struct trc_golden *g, uint32_t reason, uint64_t qual, uint64_t gpa)
+static void c_block(void *o, const struct trc_block *b)
 {
-	head(g, "vmexit");
-	fprintf(g->f, " reason=%u qual=0x%" PRIx64 " gpa=0x%" PRIx64 "\n", reason, qual, gpa);
+	struct trc_golden *g = o;
+
+	g->rip = b->pc;
+	g->block_bytes = b->size;
+	g->code_bits = b->code_bits;
+	g->has_rip = true;
+	release_held(g);
 }
 
-void trc_golden_marker(struct trc_golden *g, const char *text)
+static void c_event(void *o, const struct trc_event *ev)
 {
-	head(g, "marker");
-	fputc(' ', g->f);
-	/* Printable ASCII stays; the rest (blanks included) is \xNN, so that
-	 * a marker is one token and every line splits on blanks. */
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		if (*p > ' ' && *p < 0x7f && *p != '\\')
-			fputc(*p, g->f);
-		else
-			fprintf(g->f, "\\x%02x", *p);
-	}
-	fputc('\n', g->f);
+	trc_golden_event(o, ev);
+}
+
+static void c_end(void *o)
+{
+	release_held(o);
+}
+
+void trc_golden_consumer(struct trc_golden *g, const struct trc_sink *s,
+			 const struct cpu_ram *ram, struct trc_consumer *out)
+{
+	*out = (struct trc_consumer){ .start = c_start, .block = c_block, .event = c_event,
+				      .end = c_end, .opaque = g };
+	g->sink = s;
+	g->ram = s->ram ? s->ram : ram;
+	if (!g->held)
+		g->held = g_ptr_array_new();
+	if (s->tm)
+		tm_set_walk_hook(s->tm, trc_golden_walk, g);
 }
 
 int trc_golden_finish(struct trc_golden *g, const struct tm_stats *s)
@@ -280,6 +397,10 @@ int trc_golden_finish(struct trc_golden *g, const struct tm_stats *s)
 	for (unsigned i = 0; s && tm_stats_get(s, i, &key, &is_int, &u, &d); i++)
 		if (is_int)
 			fprintf(g->f, "stat %s %" PRIu64 "\n", key, u);
+	release_held(g);
+	if (g->held)
+		g_ptr_array_free(g->held, TRUE);
+	g->held = NULL;
 	fprintf(g->f, "end %" PRIu64 " events %" PRIu64 " walks\n", g->index, g->nwalks);
 	if (fflush(g->f) || ferror(g->f))
 		return -EIO;

@@ -17,9 +17,12 @@
  * integers are written, in fixed forms (hex with 0x, decimal counts), so the
  * text is the same on every machine and compiler.
  *
- * The writer is a consumer: the feed's producer (live CPU, replay, synth,
- * ChampSim import) drives trc_golden_pos/event/fault/vmexit/marker, and the
- * timing model drives trc_golden_walk through tm_set_walk_hook().
+ * The writer is a consumer of the feed (trc_golden_add: the live CPU, a
+ * replay, synth and the ChampSim import drive it through the same calls),
+ * and the timing model's walks reach it through tm_set_walk_hook(). Lines
+ * are placed by the sink's instruction count and the running block: the
+ * fetch walks the sink makes for a block before its consumers hear of it
+ * are held until the block arrives, so they name their own block.
  */
 #ifndef TDPSIM_TRACE_GOLDEN_H
 #define TDPSIM_TRACE_GOLDEN_H
@@ -33,6 +36,7 @@
 #include "cpu/ram.h"
 #include "paging/walk.h"
 #include "timing/model.h"
+#include "trace/sink.h"
 
 #define TRC_GOLDEN_MAGIC "tdpsim-golden 1"
 
@@ -41,7 +45,8 @@ struct trc_golden {
 	uint64_t every;        /* write walk k when k % every == 0 (1: all) */
 	uint64_t index;        /* next event index */
 	uint64_t nwalks;       /* walks seen, sampled or not */
-	uint64_t insns;        /* instructions retired before the current one */
+	const struct trc_sink *sink; /* instructions retired: sink->insns */
+	uint64_t insns;        /* instructions retired (without a sink) */
 	uint64_t rip;          /* the running block's first instruction */
 	uint32_t block_bytes;  /* its size (0: unknown) */
 	bool has_rip;          /* the producer gives RIPs (synth does not) */
@@ -52,6 +57,7 @@ struct trc_golden {
 	struct pg_regs regs;
 	struct pg_cpu cpu;
 	unsigned code_bits;    /* 16, 32 or 64; 0: derive from regs */
+	GPtrArray *held;       /* fetch walks waiting for their block */
 };
 
 /*
@@ -64,31 +70,24 @@ void trc_golden_init(struct trc_golden *g, FILE *f, uint64_t every, const struct
 /* A "@ key value" line (before the first event). */
 void trc_golden_meta(struct trc_golden *g, const char *key, const char *value);
 
-/* Where the run is: @insns retired so far, the instruction at @rip next
- * (@has_rip false: the producer has no RIPs). */
-static inline void trc_golden_pos(struct trc_golden *g, uint64_t insns, uint64_t rip,
-				  bool has_rip)
-{
-	g->insns = insns;
-	g->rip = rip;
-	g->has_rip = has_rip;
-}
-
-/* The guest-physical memory instruction bytes are read from (NULL: none),
- * and the code size (16/32/64) when the producer knows it. */
-void trc_golden_memory(struct trc_golden *g, const struct cpu_ram *ram, unsigned code_bits);
-
-/* The paging registers in force (the start state, and after each event). */
-void trc_golden_regs(struct trc_golden *g, const struct pg_regs *regs);
+/*
+ * The consumer (into *@out, for trc_sink_add or cpu_feed_add) that writes
+ * @g's lines for the feed of @s: the start state, blocks (RIP and code
+ * size), events (golden.md), the end; and the walks of the sink's timing
+ * model (s->tm, hooked here: add the model first). The memory the
+ * instruction bytes are read from is s->ram, or @ram when the sink has
+ * none (NULL: no bytes).
+ */
+void trc_golden_consumer(struct trc_golden *g, const struct trc_sink *s,
+			 const struct cpu_ram *ram, struct trc_consumer *out);
 
 /* tm_walk_fn: one walk line (@opaque is the struct trc_golden). */
 void trc_golden_walk(void *opaque, const struct tm_walk_info *w);
 
-void trc_golden_event(struct trc_golden *g, const struct tm_event *ev);
-void trc_golden_fault(struct trc_golden *g, uint8_t vector, bool has_error, uint32_t error,
-		      uint64_t cr2);
-void trc_golden_vmexit(struct trc_golden *g, uint32_t reason, uint64_t qual, uint64_t gpa);
-void trc_golden_marker(struct trc_golden *g, const char *text);
+/* One event line (golden.md): paging events, deliveries (fault lines),
+ * VM exits, MapGPA, markers; the functional CPU's own MMU and XLATE steps
+ * write none (their effects are walks, faults and exits). */
+void trc_golden_event(struct trc_golden *g, const struct trc_event *ev);
 
 /* The "stat" lines and the end; 0, or -EIO when a write failed. */
 int trc_golden_finish(struct trc_golden *g, const struct tm_stats *s);
