@@ -97,23 +97,46 @@ int trc_code_read(const struct cpu_ram *ram, const struct pg_regs *regs,
 	return 0;
 }
 
-/* Does @in touch memory: an explicit memory operand, or the stack? */
-static bool touches_memory(const cs_insn *in)
+/* How @in touches memory: TRC_MEM_READ / TRC_MEM_WRITE, from its memory
+ * operands' access flags and, for the stack, from its use of RSP (push,
+ * call and enter write; pop, ret and leave read; unknown: both). */
+static unsigned touches_memory(const cs_insn *in)
 {
 	const cs_x86 *x = &in->detail->x86;
+	unsigned how = 0;
+	bool rsp = false;
 
 	for (unsigned i = 0; i < x->op_count; i++)
-		if (x->operands[i].type == X86_OP_MEM)
-			return true;
-	for (unsigned i = 0; i < in->detail->regs_read_count; i++)
-		if (in->detail->regs_read[i] == X86_REG_RSP || in->detail->regs_read[i] == X86_REG_ESP ||
-		    in->detail->regs_read[i] == X86_REG_SP)
-			return true;
-	return false;
+		if (x->operands[i].type == X86_OP_MEM) {
+			uint8_t ac = x->operands[i].access;
+
+			how |= (ac & CS_AC_READ) ? TRC_MEM_READ : 0;
+			how |= (ac & CS_AC_WRITE) ? TRC_MEM_WRITE : 0;
+			/* lea has a memory operand that is no access. */
+			if (!ac && in->id != X86_INS_LEA)
+				how |= TRC_MEM_READ | TRC_MEM_WRITE;
+		}
+	for (unsigned i = 0; i < in->detail->regs_read_count; i++) {
+		uint16_t r = in->detail->regs_read[i];
+
+		rsp |= r == X86_REG_RSP || r == X86_REG_ESP || r == X86_REG_SP;
+	}
+	if (rsp) {
+		const char *m = in->mnemonic;
+
+		if (!strncmp(m, "push", 4) || !strncmp(m, "call", 4) || !strncmp(m, "enter", 5))
+			how |= TRC_MEM_WRITE;
+		else if (!strncmp(m, "pop", 3) || !strncmp(m, "ret", 3) || !strncmp(m, "leave", 5) ||
+			 !strncmp(m, "iret", 4))
+			how |= TRC_MEM_READ;
+		else
+			how |= TRC_MEM_READ | TRC_MEM_WRITE;
+	}
+	return how;
 }
 
 int trc_disasm(const uint8_t *buf, unsigned n, unsigned bits, uint64_t rip, char *out,
-	       unsigned len, unsigned *insn_len, bool *mem)
+	       unsigned len, unsigned *insn_len, unsigned *mem)
 {
 	cs_mode mode = bits == 64 ? CS_MODE_64 : bits == 32 ? CS_MODE_32 : CS_MODE_16;
 	csh cs;

@@ -113,10 +113,12 @@ int trc_code_read(const struct cpu_ram *ram, const struct pg_regs *regs,
 
 /* Disassemble the first instruction of @buf (@n bytes, code size @bits) at
  * @rip with Capstone into @out ("mov rax, cr3"); 0, or -EINVAL. With
- * @mem non-NULL, *@mem tells whether it has a memory operand (explicit or
- * the stack's: push, pop, call, ret). */
+ * @mem non-NULL, *@mem tells how it accesses memory (TRC_MEM_*: its
+ * memory operands, and the stack for push, pop, call, ret). */
+#define TRC_MEM_READ  1u
+#define TRC_MEM_WRITE 2u
 int trc_disasm(const uint8_t *buf, unsigned n, unsigned bits, uint64_t rip, char *out,
-	       unsigned len, unsigned *insn_len, bool *mem);
+	       unsigned len, unsigned *insn_len, unsigned *mem);
 
 /* ---- reading golden files (golden_read.c) ------------------------------- */
 

@@ -170,7 +170,8 @@ static void report_insn(const struct trc_gline *e, FILE *out)
 	unsigned n = 0, bits;
 	const char *slash;
 	bool walk = strcmp(e->kind, "walk") == 0, fetch = false;
-	uint64_t va = 0;
+	unsigned want = 0;
+	uint64_t va = 0, rip = e->rip;
 
 	if (!e->has_rip) {
 		fprintf(out, "  code: none (the producer has no RIPs: a synthetic stream)\n");
@@ -182,6 +183,9 @@ static void report_insn(const struct trc_gline *e, FILE *out)
 		return;
 	}
 	bits = (unsigned)strtoul(slash + 1, NULL, 10);
+	/* A fault's code is at the RIP it was raised at. */
+	if (!walk && trc_gfield(e->body, "at", f, sizeof(f)))
+		rip = strtoull(f, NULL, 16);
 	for (const char *p = code; p + 1 < slash && n < sizeof(buf); p += 2) {
 		unsigned v;
 
@@ -191,17 +195,19 @@ static void report_insn(const struct trc_gline *e, FILE *out)
 	}
 	if (walk) {
 		fetch = strstr(e->body, " X cpl=") != NULL;
+		want = strstr(e->body, " W cpl=") ? TRC_MEM_WRITE : TRC_MEM_READ;
 		if (trc_gfield(e->body, "va", f, sizeof(f)))
 			va = strtoull(f, NULL, 16);
 		fprintf(out, "  code: the block at 0x%" PRIx64 " that made the access (%u-bit; %s):\n",
-			e->rip, bits, fetch ? "> fetched from va" : "> has a memory operand");
+			e->rip, bits, fetch ? "> fetched from va"
+		      : want == TRC_MEM_WRITE ? "> writes memory" : "> reads memory");
 	} else {
 		fprintf(out, "  code (%u-bit):\n", bits);
 	}
 	for (unsigned off = 0, k = 0; off < n && k < (walk ? 16u : 1u); k++) {
-		unsigned len = 0;
-		bool mem = false, mark;
-		uint64_t at = e->rip + off;
+		unsigned len = 0, mem = 0;
+		bool mark;
+		uint64_t at = rip + off;
 
 		if (trc_disasm(buf + off, n - off, bits, at, text, sizeof(text), &len, &mem)) {
 			/* The rest was cut at TRC_CODE_MAX bytes, or is not code. */
@@ -210,7 +216,7 @@ static void report_insn(const struct trc_gline *e, FILE *out)
 					(int)(slash - code), code);
 			break;
 		}
-		mark = walk && (fetch ? va >= at && va < at + len : mem);
+		mark = walk && (fetch ? va >= at && va < at + len : (mem & want) != 0);
 		fprintf(out, "  %c 0x%" PRIx64 ": %-22.*s %s\n", mark ? '>' : ' ', at, (int)len * 2,
 			code + 2 * off, text);
 		off += len;
