@@ -221,6 +221,38 @@ static void test_damage(void)
 	g_free(xz);
 }
 
+/* `tdpsim diff` on two traces: each replayed with its options. */
+static void test_diff_traces(void)
+{
+	gchar *t = make_trace("diff.xz", base_args);
+	struct spawn_result r = spawn_tdpsim("diff", t, t, "--opts", "--format champsim --guest pae",
+					     NULL);
+
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, "");
+	spawn_free(&r);
+	/* Under a host dimension the very first walk is a 2D walk: PAE (its
+	 * PDPTEs in registers) reads 2 guest levels, and each of their tables
+	 * and the final GPA are walked in ept4: 2 + 3 * 4 = 14 references,
+	 * made or skipped; the host rows sit opposite "-". */
+	r = spawn_tdpsim("diff", t, t, "--opts", "--format champsim --guest pae", "--b-opts",
+			 "--host ept4", NULL);
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_nonnull(strstr(r.out, "First divergence: walk #0 of A, after 0 instructions, "
+				       "rip 0x400000"));
+	g_assert_nonnull(strstr(r.out, "B: ept4"));
+	g_assert_nonnull(strstr(r.out, "host L4 (guest L2)"));
+	g_assert_nonnull(strstr(r.out, "refs=9 skipped=5"));
+	g_assert_nonnull(strstr(r.out, "Events: 22 differ (22 changed"));
+	spawn_free(&r);
+	r = spawn_tdpsim("diff", t, t, "--opts", "--format champsim --guest bogus", NULL);
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_nonnull(strstr(r.err, "a: replaying"));
+	g_assert_nonnull(strstr(r.err, "--guest bogus"));
+	spawn_free(&r);
+	g_free(t);
+}
+
 static void test_errors(void)
 {
 	struct spawn_result r = spawn_tdpsim("replay", "--format", "champsim", "/nonexistent.xz",
@@ -246,6 +278,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/champsim/high-addresses", test_high_addresses);
 	g_test_add_func("/champsim/damage", test_damage);
 	g_test_add_func("/champsim/errors", test_errors);
+	g_test_add_func("/champsim/diff-traces", test_diff_traces);
 	rc = g_test_run();
 	spawn_rmtree(tmpdir);
 	g_free(tmpdir);

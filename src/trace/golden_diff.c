@@ -152,7 +152,7 @@ static void report_meta(const struct trc_gfile *a, const struct trc_gfile *b, FI
 			if (!header)
 				fprintf(out, "\nThe runs differ in:\n");
 			header = true;
-			fprintf(out, "  %-12s A: %s\n  %-12s B: %s\n", key, va ? va : "(none)", "",
+			fprintf(out, "  %-16s A: %s\n  %-16s B: %s\n", key, va ? va : "(none)", "",
 				vb ? vb : "(none)");
 		}
 	}
@@ -178,8 +178,8 @@ static void report_insn(const struct trc_gline *e, FILE *out)
 		return;
 	}
 	if (!trc_gfield(e->body, "code", code, sizeof(code)) || !(slash = strchr(code, '/'))) {
-		fprintf(out, "  code: at 0x%" PRIx64 ", not readable when the golden was written\n",
-			e->rip);
+		fprintf(out, "  code: at 0x%" PRIx64 ", not in the golden (the producer has no guest "
+			"memory, or RIP was not mapped)\n", e->rip);
 		return;
 	}
 	bits = (unsigned)strtoul(slash + 1, NULL, 10);
@@ -295,31 +295,50 @@ static void report_side(const char *tag, const struct trc_gline *e, FILE *out)
 	}
 }
 
-/* Both walks side by side, one row per reference, in the hardware's order. */
+static void walk_row(const struct pref *x, const struct pref *y, FILE *out)
+{
+	char name[48], ca[64] = "-", cb[64] = "-";
+	bool same;
+
+	label_name(x ? x->label : y->label, name, sizeof(name));
+	if (x)
+		snprintf(ca, sizeof(ca), "%s%s%s %s", x->hpa, x->entry[0] ? "=" : "", x->entry,
+			 x->fate);
+	if (y)
+		snprintf(cb, sizeof(cb), "%s%s%s %s", y->hpa, y->entry[0] ? "=" : "", y->entry,
+			 y->fate);
+	same = x && y && strcmp(ca, cb) == 0;
+	fprintf(out, "  %s %-26s %-38s %s\n", same ? " " : "*", name, ca, cb);
+}
+
+/*
+ * Both walks side by side, one row per reference in the hardware's order,
+ * the two lists aligned on their labels (a longest common subsequence), so
+ * that a reference only one walk made (a host walk a nested-TLB hit saved,
+ * a level a PSC hit skipped) sits opposite "-".
+ */
 static void report_walks(const struct trc_gline *ea, const struct trc_gline *eb, FILE *out)
 {
 	static struct pref ra[256], rb[256];
+	static uint16_t lcs[257][257];
 	unsigned na = ea ? split_path(ea, ra, 256) : 0, nb = eb ? split_path(eb, rb, 256) : 0;
-	char name[48];
+	unsigned i = 0, j = 0;
 
+	for (int x = (int)na; x >= 0; x--)
+		for (int y = (int)nb; y >= 0; y--)
+			lcs[x][y] = x == (int)na || y == (int)nb ? 0
+				    : strcmp(ra[x].label, rb[y].label) == 0
+					    ? lcs[x + 1][y + 1] + 1
+					    : MAX(lcs[x + 1][y], lcs[x][y + 1]);
 	fprintf(out, "\n  %-28s %-38s %s\n", "reference", "A: entry address = value, served by",
 		"B");
-	for (unsigned i = 0; i < na || i < nb; i++) {
-		const struct pref *x = i < na ? &ra[i] : NULL, *y = i < nb ? &rb[i] : NULL;
-		char ca[64] = "-", cb[64] = "-";
-		bool same;
-
-		label_name(x ? x->label : y->label, name, sizeof(name));
-		if (x)
-			snprintf(ca, sizeof(ca), "%s%s%s %s", x->hpa, x->entry[0] ? "=" : "", x->entry,
-				 x->fate);
-		if (y)
-			snprintf(cb, sizeof(cb), "%s%s%s %s", y->hpa, y->entry[0] ? "=" : "", y->entry,
-				 y->fate);
-		same = x && y && strcmp(ca, cb) == 0 && strcmp(x->label, y->label) == 0;
-		if (x && y && strcmp(x->label, y->label) != 0)
-			snprintf(name + strlen(name), sizeof(name) - strlen(name), " / %s", y->label);
-		fprintf(out, "  %s %-26s %-38s %s\n", same ? " " : "*", name, ca, cb);
+	while (i < na || j < nb) {
+		if (i < na && j < nb && strcmp(ra[i].label, rb[j].label) == 0)
+			walk_row(&ra[i++], &rb[j++], out);
+		else if (i < na && (j == nb || lcs[i + 1][j] >= lcs[i][j + 1]))
+			walk_row(&ra[i++], NULL, out);
+		else
+			walk_row(NULL, &rb[j++], out);
 	}
 	if (!na && !nb)
 		fprintf(out, "  (no references)\n");
