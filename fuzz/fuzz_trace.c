@@ -1,0 +1,33 @@
+/*
+ * Fuzz target: the trace reader (src/trace/reader.c): open, then every
+ * record, as `tdpsim replay` and `trace info` read them. The reader takes a
+ * path, so each input is a memfd named through /proc/self/fd. Damage must
+ * be one error, never a crash, a hang or an unbounded allocation.
+ */
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "trace/reader.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct trc_reader *r = NULL;
+	struct trc_rec rec;
+	char path[64], why[512];
+	int fd = memfd_create("trace", 0);
+
+	if (fd < 0)
+		return 0;
+	if (write(fd, data, size) == (ssize_t)size) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (trc_reader_open(path, &r, why, sizeof(why)) == 0) {
+			while (trc_reader_next(r, &rec) == 1)
+				;
+			trc_reader_close(r);
+		}
+	}
+	close(fd);
+	return 0;
+}
