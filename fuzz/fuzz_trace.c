@@ -1,6 +1,7 @@
 /*
- * Fuzz target: the trace reader (src/trace/reader.c): open, then every
- * record, as `tdpsim replay` and `trace info` read them. The reader takes a
+ * Fuzz target: the trace reader (src/trace/reader.c): open, the header's
+ * key file as a replay reads it (trc_header_read), then every record, as
+ * `tdpsim replay`, `trace info` and `trace dump` read them. The reader takes a
  * path, so each input is a memfd named through /proc/self/fd. Damage must
  * be one error, never a crash, a hang or an unbounded allocation.
  */
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "trace/header.h"
 #include "trace/reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (write(fd, data, size) == (ssize_t)size) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		if (trc_reader_open(path, &r, why, sizeof(why)) == 0) {
+			struct trc_header h;
+
+			trc_header_read(trc_reader_header(r), &h, why, sizeof(why));
 			while (trc_reader_next(r, &rec) == 1)
 				;
 			trc_reader_close(r);

@@ -151,13 +151,16 @@ static guint count_prefix(const struct trc_gfile *g, const char *kind, const cha
 
 /* A live run: the golden's lines agree with the CPU's own counters (run's
  * JSON), every walk and fault names its code, and a second run writes the
- * same bytes. */
+ * same bytes. The replay of its recording writes the same golden (`tdpsim
+ * diff` exits 0): one data path. */
 static void test_run(void)
 {
 	gchar *p = g_build_filename(tmpdir, "run.golden", NULL);
 	gchar *q = g_build_filename(tmpdir, "run2.golden", NULL), *a = NULL, *b = NULL;
+	gchar *t = g_build_filename(tmpdir, "run.tdt", NULL);
+	gchar *rp = g_build_filename(tmpdir, "replay.golden", NULL);
 	struct spawn_result r = spawn_tdpsim("run", "--append", "mode=pae", "--json", "--golden",
-					     p, NULL);
+					     p, "--record", t, NULL);
 	struct spawn_result r2 = spawn_tdpsim("run", "--append", "mode=pae", "--golden", q, NULL);
 	JsonParser *jp = json_parser_new();
 	JsonObject *o, *run, *st, *exc;
@@ -192,6 +195,16 @@ static void test_run(void)
 	g_assert_true(g_file_get_contents(p, &a, NULL, NULL));
 	g_assert_true(g_file_get_contents(q, &b, NULL, NULL));
 	g_assert_cmpstr(a, ==, b);
+	spawn_free(&r2);
+	r2 = spawn_tdpsim("replay", t, "--golden", rp, NULL);
+	g_assert_cmpint(r2.status, ==, 0);
+	spawn_free(&r2);
+	r2 = spawn_tdpsim("diff", p, rp, NULL);
+	if (r2.status != 0)
+		g_error("the replay's golden differs from the live run's:\n%s%s", r2.out, r2.err);
+	g_unlink(t);
+	g_free(t);
+	g_free(rp);
 	trc_golden_free(&g);
 	g_object_unref(jp);
 	spawn_free(&r);

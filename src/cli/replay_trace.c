@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
+#include "golden_cli.h"
 #include "timing/stats.h"
 #include "trace/header.h"
 #include "trace/lane.h"
@@ -27,6 +28,7 @@
 struct replay_opts {
 	gchar **configs, **sets, **files, *configs_file, *host, *gpaw, *vpid, *warmup, *from, *to, *format;
 	gboolean json, csv, progress;
+	struct golden_cli golden;
 };
 
 struct lane_spec {
@@ -269,7 +271,27 @@ static void progress(uint64_t insns, uint64_t accesses, uint64_t pos, uint64_t s
 		size ? 100.0 * (double)pos / (double)size : 0.0);
 }
 
-static int replay(const struct replay_opts *o, const char *path)
+/* --golden: the first (only) lane's golden, its writer a consumer of the
+ * lane's feed after its timing model, as in a live run. */
+static int golden_open(struct replay_opts *o, struct trc_lane *l, const struct lane_spec *s,
+		       unsigned n)
+{
+	struct trc_consumer k;
+	int rc;
+
+	if (o->golden.path && n != 1)
+		return cli_fail(CMD, "--golden writes one configuration's golden (%u given)", n);
+	if ((rc = golden_cli_open(CMD, &o->golden, "replay", s->name, o->sets, &l->c.pgcpu)))
+		return rc;
+	if (!golden_cli_consumer(&o->golden, &l->c.sink, &l->c.ram, &k))
+		return 0;
+	if (trc_sink_add(&l->c.sink, &k))
+		return cli_fail(CMD, "--golden: cannot add it to the feed");
+	o->golden.g.unknown = l->stale; /* no code from pages the trace does not hold */
+	return 0;
+}
+
+static int replay(struct replay_opts *o, const char *path)
 {
 	struct trc_reader *r = NULL;
 	struct trc_header h;
@@ -326,6 +348,8 @@ static int replay(const struct replay_opts *o, const char *path)
 			goto out;
 		}
 	}
+	if ((rc = golden_open(o, l, s, n)))
+		goto out;
 	w.counting = !w.from && !w.warmup;
 	while ((rc = trc_reader_next(r, &rec)) > 0 && !w.stopped) {
 		if (rec.type == TRC_REC_EVENT && rec.ev.kind == TRC_EV_MARKER) {
@@ -363,6 +387,8 @@ static int replay(const struct replay_opts *o, const char *path)
 		rc = cli_fail(CMD, "--from %s: no such marker in the trace", w.from);
 		goto out;
 	}
+	if ((rc = golden_cli_close(CMD, &o->golden, true, tm_model_stats(l[0].c.tm))))
+		goto out;
 	if (o->json)
 		rc = print_json(l, s, n, path);
 	else if (n == 1 && !o->csv)
@@ -406,6 +432,7 @@ int cmd_replay_trace(int argc, char **argv)
 		{ "to", 0, 0, G_OPTION_ARG_STRING, &o.to, "Stop at this marker", "MARKER" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Statistics as JSON", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "Statistics as CSV", NULL },
+		GOLDEN_CLI_ENTRIES(&o.golden),
 		{ "format", 0, 0, G_OPTION_ARG_STRING, &o.format,
 		  "Trace format: tdpsim (default) or champsim", "FMT" },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.files, NULL, "FILE" },
@@ -422,6 +449,7 @@ int cmd_replay_trace(int argc, char **argv)
 		rc = cli_fail(CMD, "--json and --csv: choose one");
 	if (!rc)
 		rc = replay(&o, o.files[0]);
+	golden_cli_close(CMD, &o.golden, false, NULL);
 	g_option_context_free(ctx);
 	g_strfreev(o.configs);
 	g_strfreev(o.sets);

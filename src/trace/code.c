@@ -67,7 +67,7 @@ static int translate(const struct cpu_ram *ram, const struct pg_regs *regs,
 	return 0;
 }
 
-int trc_code_read(const struct cpu_ram *ram, const struct pg_regs *regs,
+int trc_code_read(const struct cpu_ram *ram, const uint8_t *unknown, const struct pg_regs *regs,
 		  const struct pg_cpu *cpu, unsigned code_bits, uint64_t rip, unsigned max,
 		  uint8_t *buf, unsigned *n, unsigned *bits)
 {
@@ -81,8 +81,11 @@ int trc_code_read(const struct cpu_ram *ram, const struct pg_regs *regs,
 		uint64_t pa, end, va = rip + got;
 		unsigned k;
 
-		if (translate(ram, regs, cpu, va, &pa, &end) || pa >= ram->size)
+		if (translate(ram, regs, cpu, va, &pa, &end) || pa >= ram->size ||
+		    (unknown && unknown[pa >> 12]))
 			break;
+		if (end - pa > 4096 - (pa & 0xfff))
+			end = (pa | 0xfff) + 1; /* each 4 KiB page checked */
 		k = (unsigned)(end - pa < max - got ? end - pa : max - got);
 		if (pa + k > ram->size)
 			k = (unsigned)(ram->size - pa);

@@ -61,7 +61,8 @@ static void code(struct trc_golden *g, uint64_t rip, unsigned max)
 	if (max > TRC_CODE_MAX)
 		max = TRC_CODE_MAX;
 	if (!g->has_rip || !g->ram || !g->cpu.maxphyaddr || !max ||
-	    trc_code_read(g->ram, &g->regs, &g->cpu, g->code_bits, rip, max, buf, &n, &bits))
+	    trc_code_read(g->ram, g->unknown, &g->regs, &g->cpu, g->code_bits, rip, max, buf, &n,
+			  &bits))
 		return;
 	fputs(" code=", g->f);
 	for (unsigned i = 0; i < n; i++)

@@ -57,6 +57,10 @@ struct trc_golden {
 	struct pg_regs regs;
 	struct pg_cpu cpu;
 	unsigned code_bits;    /* 16, 32 or 64; 0: derive from regs */
+	/* Per 4 KiB page of @ram: non-zero when its content is not known (a
+	 * replay's pages the guest wrote that were never tables); no code is
+	 * read from them. NULL: all known. */
+	const uint8_t *unknown;
 	GPtrArray *held;       /* fetch walks waiting for their block */
 };
 
@@ -104,10 +108,11 @@ extern const char *const trc_golden_fates[7];
 /*
  * The code at @rip: up to @max bytes into @buf (*@n of them), read through
  * the guest's tables in @regs over @ram without changing any A/D bit, and
- * its code size in *@bits (from @code_bits, else EFER.LMA/CR0.PE). 0, or
- * -ENOENT when not even its first byte can be read.
+ * its code size in *@bits (from @code_bits, else EFER.LMA/CR0.PE); it
+ * stops at a page marked in @unknown (trc_golden.unknown; NULL: none). 0,
+ * or -ENOENT when not even its first byte can be read.
  */
-int trc_code_read(const struct cpu_ram *ram, const struct pg_regs *regs,
+int trc_code_read(const struct cpu_ram *ram, const uint8_t *unknown, const struct pg_regs *regs,
 		  const struct pg_cpu *cpu, unsigned code_bits, uint64_t rip, unsigned max,
 		  uint8_t *buf, unsigned *n, unsigned *bits);
 

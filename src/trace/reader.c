@@ -83,8 +83,9 @@ static int load_section(struct trc_reader *r, uint64_t off)
 		return rc;
 	got = ZSTD_decompressDCtx(r->z, r->raw, TRC_SECTION_RAW_MAX, r->stored, stored);
 	if (ZSTD_isError(got) || got != raw)
-		return fail(r, "corrupt at byte %" G_GUINT64_FORMAT ": the section's zstd frame %s",
-			    off, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "has the wrong size");
+		return fail(r, "corrupt at byte %" G_GUINT64_FORMAT ": the section's zstd frame %s%s",
+			    off, ZSTD_isError(got) ? "does not decode: " : "has the wrong size",
+			    ZSTD_isError(got) ? ZSTD_getErrorName(got) : "");
 	r->sec_type = h[0];
 	r->sec_off = off;
 	r->raw_len = got;
