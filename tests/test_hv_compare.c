@@ -137,7 +137,11 @@ static void test_audit_modes(void)
 			JsonObject *s = strat(o, "kvm-6.1");
 
 			g_assert_cmpint(I(s, "audit_mismatches"), ==, 0);
-			g_assert_cmpint(I(s, "audit_checks"), >, 1000);
+			/* Fills through an unsync leaf page are not audited
+			 * (they may lag the guest until it invalidates): with
+			 * --unsync the user pages' leaves are unsync most of
+			 * the time, about 650 of the fills stay checked. */
+			g_assert_cmpint(I(s, "audit_checks"), >, u ? 500 : 1000);
 			if (i > 0 && !u) {
 				/* 399 PTE writes, each through the read-only
 				 * direct-map alias of a shadowed guest page

@@ -23,7 +23,7 @@
 struct cmp_opts {
 	gchar **strategy, **set;
 	gchar *hv, *guest, *l1, *l0, *pattern, *pages, *accesses, *seed, *processes, *every;
-	gchar *pte_writes, *insns, *config, *trace, *kernel, *html;
+	gchar *pte_writes, *insns, *config, *trace, *kernel, *append, *mem, *max_insns, *html;
 	gboolean kpti, unsync, audit, json, csv, no_roots, roots;
 };
 
@@ -37,15 +37,49 @@ static int u64_opt(const char *opt, const char *s, uint64_t min, uint64_t max, u
 	return 0;
 }
 
-static int parse(const struct cmp_opts *o, struct hvw_opts *w, struct hv_strategy *s,
-		 unsigned *ns, struct cmp_params *p, struct tm_config *cfg, char **cfg_path)
+/* --trace FILE or --kernel FILE [--append ...] [--mem MIB]: the workload
+ * is a feed (a trace, a live run), with none of synth's options. */
+static int parse_feed(const struct cmp_opts *o, struct cmp_work *wk)
+{
+	const char *synth_only[] = { o->guest, o->l1, o->l0, o->pattern, o->pages, o->accesses,
+				     o->seed, o->processes, o->every, o->pte_writes, o->insns };
+	uint64_t v;
+	int rc;
+
+	if (o->trace && o->kernel)
+		return cli_fail(CMD, "--trace and --kernel are two workloads: choose one");
+	for (unsigned i = 0; i < G_N_ELEMENTS(synth_only); i++)
+		if (synth_only[i] || o->kpti)
+			return cli_fail(CMD, "--guest, --l1, --l0-levels, --pattern, --pages, --accesses, "
+					"--seed, --processes, --switch-every, --kpti, --pte-writes and "
+					"--insns-per-access describe a synth workload, not %s",
+					o->trace ? "--trace" : "--kernel");
+	if (o->hv && strcmp(o->hv, "nested") == 0)
+		return cli_fail(CMD, "--hv nested runs synth workloads only (no CPU runs an L1 "
+				"hypervisor yet)");
+	if (o->trace && (o->append || o->mem || o->max_insns))
+		return cli_fail(CMD, "--append, --mem and --max-insns are for --kernel");
+	wk->source = o->trace ? CMP_TRACE : CMP_KERNEL;
+	wk->path = o->trace ? o->trace : o->kernel;
+	wk->append = o->append;
+	wk->mem_bytes = UINT64_C(128) << 20;
+	if (o->mem) {
+		if ((rc = u64_opt("mem", o->mem, 2, 65536, &v)))
+			return rc;
+		wk->mem_bytes = v << 20;
+	}
+	if (o->max_insns && (rc = u64_opt("max-insns", o->max_insns, 1, UINT64_MAX, &wk->max_insns)))
+		return rc;
+	return 0;
+}
+
+static int parse(const struct cmp_opts *o, struct cmp_work *wk, struct hvw_opts *w,
+		 struct hv_strategy *s, unsigned *ns, struct cmp_params *p, struct tm_config *cfg,
+		 char **cfg_path)
 {
 	uint64_t v;
 	int rc;
 
-	if (o->trace || o->kernel)
-		return cli_fail(CMD, "--trace and --kernel need the feed sink of issue 10, not "
-				"merged yet; use the synth workload options");
 	if (!o->strategy || !o->strategy[0])
 		return cli_fail(CMD, "at least one --strategy is required (%s)", hv_strategy_list);
 	for (*ns = 0; o->strategy[*ns]; (*ns)++) {
@@ -63,6 +97,15 @@ static int parse(const struct cmp_opts *o, struct hvw_opts *w, struct hv_strateg
 			return cli_fail(CMD, "--hv tdp: TDP roots are issue 11 item 4, not merged yet");
 		return cli_fail(CMD, "--hv %s: expected shadow, tdp or nested", o->hv);
 	}
+	p->unsync = o->unsync;
+	p->audit = o->audit;
+	if (o->trace || o->kernel) {
+		if ((rc = parse_feed(o, wk)))
+			return rc;
+		return cli_load_config(CMD, o->config, o->set, cfg, cfg_path);
+	}
+	if (o->append || o->mem || o->max_insns)
+		return cli_fail(CMD, "--append, --mem and --max-insns need --kernel");
 	w->gm = guest_mode_find(o->guest ? o->guest : "4level");
 	if (!w->gm)
 		return cli_fail(CMD, "--guest %s: expected %s", o->guest, guest_mode_list);
@@ -117,8 +160,6 @@ static int parse(const struct cmp_opts *o, struct hvw_opts *w, struct hv_strateg
 		w->pte_writes = (unsigned)v;
 	}
 	w->kpti = o->kpti;
-	p->unsync = o->unsync;
-	p->audit = o->audit;
 	return cli_load_config(CMD, o->config, o->set, cfg, cfg_path);
 }
 
@@ -214,16 +255,32 @@ static void print_roots(const struct cmp_result *r, unsigned n, const struct cmp
 	}
 }
 
-static int print_json(const struct hvw *w, const struct cmp_params *p,
+/* A feed workload (a trace, a live run) is described by what its stream
+ * did, not by where it came from: a trace and the run that recorded it
+ * give the same object. */
+static void json_feed_workload(JsonBuilder *b, const struct cmp_work *wk)
+{
+	json_builder_set_member_name(b, "hv");
+	json_builder_add_string_value(b, "shadow");
+	json_builder_set_member_name(b, "instructions");
+	json_builder_add_int_value(b, (gint64)wk->insns);
+}
+
+static int print_json(const struct cmp_work *wk, const struct cmp_params *p,
 		      const struct cmp_result *r, unsigned n, const char *cfg_path,
 		      const struct cmp_root_row *rows)
 {
+	const struct hvw *w = &wk->w;
 	JsonBuilder *b = json_builder_new();
 	int rc;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "workload");
 	json_builder_begin_object(b);
+	if (wk->source != CMP_SYNTH) {
+		json_feed_workload(b, wk);
+		goto common;
+	}
 	json_builder_set_member_name(b, "hv");
 	json_builder_add_string_value(b, w->o.l1 ? "nested" : "shadow");
 	json_builder_set_member_name(b, "guest");
@@ -248,10 +305,11 @@ static int print_json(const struct hvw *w, const struct cmp_params *p,
 	json_builder_add_boolean_value(b, w->o.kpti);
 	json_builder_set_member_name(b, "pte_writes");
 	json_builder_add_int_value(b, w->o.pte_writes);
-	json_builder_set_member_name(b, "unsync");
-	json_builder_add_boolean_value(b, p->unsync);
 	json_builder_set_member_name(b, "context_switches");
 	json_builder_add_int_value(b, (gint64)w->switches);
+common:
+	json_builder_set_member_name(b, "unsync");
+	json_builder_add_boolean_value(b, p->unsync);
 	json_builder_set_member_name(b, "config");
 	json_builder_add_string_value(b, cfg_path);
 	json_builder_end_object(b);
@@ -282,14 +340,20 @@ static void print_csv(const struct cmp_result *r, unsigned n)
 	}
 }
 
-static int write_html(const char *path, const struct hvw *w, const struct cmp_result *r,
+static int write_html(const char *path, const struct cmp_work *wk, const struct cmp_result *r,
 		      unsigned n, const struct cmp_root_row *rows)
 {
+	const struct hvw *w = &wk->w;
 	char title[256];
 	FILE *f;
 	int rc;
 
-	snprintf(title, sizeof(title), "%s %s guest%s%s, %u process%s%s, %" PRIu64 " accesses",
+	if (wk->source != CMP_SYNTH)
+		snprintf(title, sizeof(title), "shadow paging, %s %s, %" PRIu64 " instructions",
+			 wk->source == CMP_TRACE ? "the trace" : "a live run of", wk->path,
+			 wk->insns);
+	else
+		snprintf(title, sizeof(title), "%s %s guest%s%s, %u process%s%s, %" PRIu64 " accesses",
 		 w->o.l1 ? "nested" : "shadow", w->o.gm->name, w->o.l1 ? " under L1 " : "",
 		 w->o.l1 ? w->o.l1->name : "", w->o.processes, w->o.processes == 1 ? "" : "es",
 		 w->o.kpti ? " (KPTI)" : "", w->o.accesses);
@@ -310,17 +374,20 @@ static int run(const struct cmp_opts *o)
 	struct tm_config cfg;
 	struct hvw_opts wo;
 	struct pg_cpu cpu;
-	struct hvw w;
+	struct cmp_work *wk = g_new0(struct cmp_work, 1);
 	char *cfg_path = NULL, why[512];
 	unsigned n = 0;
 	int rc;
 
-	if ((rc = parse(o, &wo, s, &n, &p, &cfg, &cfg_path)))
+	if ((rc = parse(o, wk, &wo, s, &n, &p, &cfg, &cfg_path))) {
+		g_free(wk);
 		return rc;
+	}
 	p.cfg = &cfg;
 	tm_config_pg_cpu(&cfg, &cpu);
-	if (hvw_build(&w, &wo, &cpu, why, sizeof(why))) {
+	if (wk->source == CMP_SYNTH && hvw_build(&wk->w, &wo, &cpu, why, sizeof(why))) {
 		g_free(cfg_path);
+		g_free(wk);
 		return cli_fail(CMD, "%s", why);
 	}
 	static char shapes[CMP_ROOT_ROWS][CMP_MAX_STRATEGIES][160];
@@ -328,17 +395,19 @@ static int run(const struct cmp_opts *o)
 	bool with_roots = o->roots || (o->html && !o->no_roots);
 
 	memset(rows, 0, sizeof(rows));
-	rc = cmp_run(&w, &p, s, n, r, why, sizeof(why));
+	rc = cmp_run(wk, &p, s, n, r, why, sizeof(why));
+	if (!rc && wk->source == CMP_KERNEL && wk->stop[0])
+		fprintf(stderr, "tdpsim %s: the guest stopped: %s\n", CMD, wk->stop);
 	if (!rc && with_roots)
 		rc = cmp_root_table(s, n, &cfg, rows, shapes, why, sizeof(why));
 	if (rc) {
 		rc = cli_fail(CMD, "%s", why);
 	} else if (o->json) {
-		rc = print_json(&w, &p, r, n, cfg_path, with_roots ? rows : NULL);
+		rc = print_json(wk, &p, r, n, cfg_path, with_roots ? rows : NULL);
 	} else if (o->csv) {
 		print_csv(r, n);
 	} else if (o->html) {
-		rc = write_html(o->html, &w, r, n, with_roots ? rows : NULL);
+		rc = write_html(o->html, wk, r, n, with_roots ? rows : NULL);
 	} else {
 		print_text(r, n);
 		if (with_roots)
@@ -346,7 +415,8 @@ static int run(const struct cmp_opts *o)
 	}
 	if (!rc && fflush(stdout))
 		rc = cli_fail(CMD, "cannot write the output: %s", g_strerror(errno));
-	hvw_free(&w);
+	hvw_free(&wk->w);
+	g_free(wk);
 	g_free(cfg_path);
 	return rc;
 }
@@ -384,8 +454,16 @@ int cmd_compare(int argc, char **argv)
 		{ "insns-per-access", 0, 0, G_OPTION_ARG_STRING, &o.insns,
 		  "instructions retired per access (default 1)", "K" },
 		CLI_CONFIG_ENTRIES(&o.config, &o.set, TM_CONFIG_DEFAULT),
-		{ "trace", 0, 0, G_OPTION_ARG_STRING, &o.trace, "a recorded trace (issue 10)", "FILE" },
-		{ "kernel", 0, 0, G_OPTION_ARG_STRING, &o.kernel, "a live kernel (issue 10)", "FILE" },
+		{ "trace", 0, 0, G_OPTION_ARG_FILENAME, &o.trace,
+		  "the workload is a trace (tdpsim run/synth --record), decoded once", "FILE" },
+		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &o.kernel,
+		  "the workload is one live run of this guest kernel", "FILE" },
+		{ "append", 0, 0, G_OPTION_ARG_STRING, &o.append, "--kernel: its command line",
+		  "TEXT" },
+		{ "mem", 0, 0, G_OPTION_ARG_STRING, &o.mem, "--kernel: guest RAM (default 128)",
+		  "MIB" },
+		{ "max-insns", 0, 0, G_OPTION_ARG_STRING, &o.max_insns,
+		  "--kernel: stop after N instructions", "N" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "one JSON object", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "a CSV row per strategy", NULL },
 		{ "html", 0, 0, G_OPTION_ARG_STRING, &o.html,
@@ -424,6 +502,9 @@ int cmd_compare(int argc, char **argv)
 	g_free(o.config);
 	g_free(o.trace);
 	g_free(o.kernel);
+	g_free(o.append);
+	g_free(o.mem);
+	g_free(o.max_insns);
 	g_free(o.html);
 	return rc;
 }

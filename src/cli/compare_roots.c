@@ -52,14 +52,15 @@ int cmp_root_table(const struct hv_strategy *s, unsigned n, const struct tm_conf
 		struct cmp_params p = { .cfg = cfg, .audit = true, .l0_levels = sc->l0_levels };
 		struct cmp_result res[CMP_MAX_STRATEGIES];
 		struct pg_cpu cpu;
-		struct hvw w;
+		struct cmp_work *wk = g_new0(struct cmp_work, 1);
 		int rc;
 
 		tm_config_pg_cpu(cfg, &cpu);
-		if ((rc = hvw_build(&w, &o, &cpu, why, len)))
-			return rc;
-		rc = cmp_run(&w, &p, s, n, res, why, len);
-		hvw_free(&w);
+		rc = hvw_build(&wk->w, &o, &cpu, why, len);
+		if (!rc)
+			rc = cmp_run(wk, &p, s, n, res, why, len);
+		hvw_free(&wk->w);
+		g_free(wk);
 		if (rc)
 			return rc;
 		rows[c].label = sc->label;

@@ -1,66 +1,78 @@
 /*
- * Running one hvw workload under several strategies at once: each
- * strategy's model is a sink of the same stream, generated once
- * (compare.h, hv_work.h).
+ * Running one workload under several strategies at once: each strategy's
+ * model is driven by the one feed consumer of hv/feed.h, added to the
+ * sink of whichever producer makes the stream (compare_run.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "compare_run.h"
+#include "hv/feed.h"
 
-static void s_access(void *o, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl)
+static int run_synth(struct cmp_work *wk, struct hv_params *hp, unsigned n, struct hv_feed **f,
+		     char *why, unsigned len)
 {
-	hv_access(o, va, size, kind, cpl);
-}
-
-static void s_insns(void *o, uint64_t n)
-{
-	hv_insns(o, n);
-}
-
-static void s_event(void *o, const struct tm_event *ev)
-{
-	hv_event(o, ev);
-}
-
-int cmp_run(struct hvw *w, const struct cmp_params *p, const struct hv_strategy *s, unsigned n,
-	    struct cmp_result *out, char *why, unsigned len)
-{
-	struct hv_model *m[CMP_MAX_STRATEGIES] = { 0 };
-	struct hvw_sink k[CMP_MAX_STRATEGIES] = { 0 };
-	int rc = 0;
+	struct hvw *w = &wk->w;
+	struct trc_consumer k;
+	struct trc_sink sink;
+	int rc;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct hv_params hp = { .kind = w->o.l1 ? HV_NESTED : HV_SHADOW, .strat = s[i],
-					.unsync = p->unsync, .audit = p->audit,
-					.host_levels = p->l0_levels, .gram = &w->ram,
-					.set_ad = true, .cfg = p->cfg };
-
-		tm_config_pg_cpu(p->cfg, &hp.cpu);
-		rc = hv_model_new(&hp, &w->regs, w->o.l1 ? &w->l1regs : NULL, &m[i], why, len);
-		if (rc)
-			goto out;
-		k[i] = (struct hvw_sink){ s_access, s_insns, s_event, m[i] };
+		hp[i].gram = &w->ram;
+		hp[i].set_ad = true; /* synth's own tables: no CPU sets A/D */
 	}
-	if ((rc = hvw_run(w, k, n))) {
+	if ((rc = hv_feed_new(hp, n, w->o.l1 ? &w->l1regs : NULL, f)))
+		return rc;
+	hv_feed_consumer(*f, &k);
+	trc_sink_init(&sink);
+	trc_sink_add(&sink, &k);
+	if ((rc = hvw_run(w, &sink))) {
 		snprintf(why, len, "cannot set up the access stream");
-		goto out;
+		return rc;
 	}
+	wk->insns = sink.insns;
+	return 0;
+}
+
+int cmp_run(struct cmp_work *wk, const struct cmp_params *p, const struct hv_strategy *s,
+	    unsigned n, struct cmp_result *out, char *why, unsigned len)
+{
+	struct hv_params hp[CMP_MAX_STRATEGIES];
+	struct tm_config *cfg = (struct tm_config *)p->cfg;
+	struct hv_feed *f = NULL;
+	int rc;
+
 	for (unsigned i = 0; i < n; i++) {
+		hp[i] = (struct hv_params){ .kind = wk->source == CMP_SYNTH && wk->w.o.l1 ? HV_NESTED
+										       : HV_SHADOW,
+					    .strat = s[i], .unsync = p->unsync, .audit = p->audit,
+					    .host_levels = p->l0_levels, .cfg = p->cfg };
+		tm_config_pg_cpu(p->cfg, &hp[i].cpu);
+	}
+	if (wk->source == CMP_TRACE)
+		rc = cmp_run_trace(wk, cfg, hp, n, &f, why, len);
+	else if (wk->source == CMP_KERNEL)
+		rc = cmp_run_kernel(wk, cfg, hp, n, &f, why, len);
+	else
+		rc = run_synth(wk, hp, n, &f, why, len);
+	if (!rc)
+		rc = hv_feed_error(f, why, len);
+	for (unsigned i = 0; !rc && i < n; i++) {
 		struct cmp_result *r = &out[i];
+		struct hv_model *m = hv_feed_model(f, i);
 
 		memset(r, 0, sizeof(*r));
 		r->strat = s[i];
-		r->hv = *hv_model_stats(m[i]);
-		r->tm = *tm_model_stats(hv_model_tm(m[i]));
-		r->shadow_bytes_final = hv_model_shadow_bytes(m[i]);
+		r->hv = *hv_model_stats(m);
+		r->tm = *tm_model_stats(hv_model_tm(m));
+		r->shadow_bytes_final = hv_model_shadow_bytes(m);
 		r->shadow_bytes_peak = r->hv.sp_live_peak * 4096;
-		r->guest_table_bytes = (w->guest_tables + w->npt_tables) * 4096;
-		hv_model_root_shape(m[i], r->root, sizeof(r->root), &r->special, &r->promoted);
-		snprintf(r->audit_first, sizeof(r->audit_first), "%s", hv_model_audit_first(m[i]));
+		if (wk->source == CMP_SYNTH)
+			r->guest_table_bytes = (wk->w.guest_tables + wk->w.npt_tables) * 4096;
+		hv_model_root_shape(m, r->root, sizeof(r->root), &r->special, &r->promoted);
+		snprintf(r->audit_first, sizeof(r->audit_first), "%s", hv_model_audit_first(m));
 	}
-out:
-	for (unsigned i = 0; i < n; i++)
-		hv_model_free(m[i]);
+	hv_feed_free(f);
 	return rc;
 }

@@ -242,55 +242,44 @@ void hvw_free(struct hvw *w)
 
 /* ---- the stream ------------------------------------------------------------ */
 
-static void emit_access(const struct hvw_sink *k, unsigned n, uint64_t va, uint8_t size,
-			uint8_t kind, uint8_t cpl)
+static void emit_cr3(struct trc_sink *k, uint64_t cr3)
 {
-	for (unsigned i = 0; i < n; i++)
-		k[i].access(k[i].opaque, va, size, kind, cpl);
-}
-
-static void emit_event(const struct hvw_sink *k, unsigned n, const struct tm_event *ev)
-{
-	for (unsigned i = 0; i < n; i++)
-		k[i].event(k[i].opaque, ev);
-}
-
-static void emit_cr3(const struct hvw_sink *k, unsigned n, uint64_t cr3)
-{
-	emit_event(k, n, &(struct tm_event){ .kind = TM_EV_CR3, .val = cr3 });
+	trc_event(k, &(struct trc_event){ .kind = TRC_EV_CR3, .cr3.operand = cr3 });
 }
 
 /* The kernel's work in a switch: it reads the next mm's root and the
  * first page of its memory through the direct map. */
-static void kernel_work(struct hvw *w, const struct hvw_sink *k, unsigned n, unsigned p)
+static void kernel_work(struct hvw *w, struct trc_sink *k, unsigned p)
 {
 	if (!w->fmt->levels)
 		return;
-	emit_access(k, n, w->kbase + w->proc[p].cr3_kernel, 8, PG_ACC_READ, 0);
-	emit_access(k, n, w->kbase + w->proc[p].data, 8, PG_ACC_READ, 0);
+	trc_access(k, w->kbase + w->proc[p].cr3_kernel, 8, TRC_READ, 0, false);
+	trc_access(k, w->kbase + w->proc[p].data, 8, TRC_READ, 0, false);
 }
 
-static void do_switch(struct hvw *w, const struct hvw_sink *k, unsigned n, unsigned a, unsigned b)
+static void do_switch(struct hvw *w, struct trc_sink *k, unsigned a, unsigned b)
 {
 	w->switches++;
 	if (w->o.l1) {
-		emit_event(k, n, &(struct tm_event){ .kind = TM_EV_VMENTRY, .val = w->proc[b].ncr3 });
+		trc_event(k, &(struct trc_event){ .kind = TRC_EV_VMENTRY,
+						  .vmentry.ncr3 = w->proc[b].ncr3 });
 		if (w->fmt->levels)
-			emit_cr3(k, n, w->proc[b].cr3_kernel);
+			emit_cr3(k, w->proc[b].cr3_kernel);
 		return;
 	}
 	if (w->o.kpti)
-		emit_cr3(k, n, w->proc[a].cr3_kernel); /* entry: the kernel CR3 */
-	kernel_work(w, k, n, b);
-	emit_cr3(k, n, w->proc[b].cr3_kernel);          /* switch_mm */
-	kernel_work(w, k, n, b);
+		emit_cr3(k, w->proc[a].cr3_kernel); /* entry: the kernel CR3 */
+	kernel_work(w, k, b);
+	emit_cr3(k, w->proc[b].cr3_kernel);          /* switch_mm */
+	kernel_work(w, k, b);
 	if (w->o.kpti)
-		emit_cr3(k, n, w->proc[b].cr3_user);   /* return to user */
+		emit_cr3(k, w->proc[b].cr3_user);   /* return to user */
 }
 
 /* The running process's kernel remaps one of its pages: a PTE write
- * through the direct map, then INVLPG. */
-static void do_pte_write(struct hvw *w, const struct hvw_sink *k, unsigned n, unsigned p)
+ * through the direct map (the access, then the bytes, as a live CPU feeds
+ * a store), then INVLPG. */
+static void do_pte_write(struct hvw *w, struct trc_sink *k, unsigned p)
 {
 	struct hvw_proc *pr = &w->proc[p];
 	uint64_t page = pr->remaps % w->o.pages, va = w->ubase + page * 4096;
@@ -321,15 +310,16 @@ static void do_pte_write(struct hvw *w, const struct hvw_sink *k, unsigned n, un
 	e = (e & (PTE_P | PTE_RW | PTE_US)) | (pr->spare + (pr->remaps % HVW_SPARE) * 4096);
 	pr->remaps++;
 	if (w->o.kpti)
-		emit_cr3(k, n, pr->cr3_kernel);
+		emit_cr3(k, pr->cr3_kernel);
+	trc_access(k, w->kbase + pte, (uint8_t)eb, TRC_WRITE, 0, false);
 	cpu_ram_write_le(&w->ram, pte, eb, e);
-	emit_access(k, n, w->kbase + pte, (uint8_t)eb, PG_ACC_WRITE, 0);
-	emit_event(k, n, &(struct tm_event){ .kind = TM_EV_INVLPG, .addr = va });
+	trc_write(k, pte, w->ram.base + pte, eb);
+	trc_event(k, &(struct trc_event){ .kind = TRC_EV_INVLPG, .invlpg.la = va });
 	if (w->o.kpti)
-		emit_cr3(k, n, pr->cr3_user);
+		emit_cr3(k, pr->cr3_user);
 }
 
-int hvw_run(struct hvw *w, const struct hvw_sink *k, unsigned n)
+int hvw_run(struct hvw *w, struct trc_sink *k)
 {
 	struct synth_stream s;
 	unsigned cur = 0;
@@ -338,24 +328,26 @@ int hvw_run(struct hvw *w, const struct hvw_sink *k, unsigned n)
 
 	if (rc)
 		return rc;
+	trc_start(k, &(struct trc_start){ .regs = w->regs, .cpl = 3, .code_bits = 64,
+					  .ram_bytes = w->ram.size });
 	for (uint64_t i = 0; i < w->o.accesses; i++) {
 		if (w->o.switch_every && i && i % w->o.switch_every == 0 && w->o.processes > 1) {
 			unsigned next = (cur + 1) % w->o.processes;
 
-			do_switch(w, k, n, cur, next);
+			do_switch(w, k, cur, next);
 			cur = next;
 		}
 		if (w->o.pte_writes && i && i % w->o.pte_writes == 0)
-			do_pte_write(w, k, n, cur);
+			do_pte_write(w, k, cur);
 		/* One access in eight is a store: dirty bits matter to a
 		 * shadow MMU. */
-		uint8_t kind = (i & 7) == 7 ? PG_ACC_WRITE : PG_ACC_READ;
+		uint8_t kind = (i & 7) == 7 ? TRC_WRITE : TRC_READ;
 
-		emit_access(k, n, w->ubase + synth_stream_next(&s), 8, kind, 3);
+		trc_access(k, w->ubase + synth_stream_next(&s), 8, kind, 3, false);
 		if (w->o.insns)
-			for (unsigned j = 0; j < n; j++)
-				k[j].insns(k[j].opaque, w->o.insns);
+			trc_insns(k, w->o.insns);
 	}
+	trc_end(k);
 	synth_stream_free(&s);
 	return 0;
 }

@@ -7,8 +7,8 @@
  * the processes are L2 guests of an L1 hypervisor, each with its own NPT
  * in the format L1's registers select; a switch is L1's VMRUN.
  *
- * The stream goes to any number of consumers through the feed's three
- * calls, generated once.
+ * The stream goes through the feed's sink (trace/sink.h), generated once
+ * for any number of consumers.
  */
 #ifndef TDPSIM_CLI_HV_WORK_H
 #define TDPSIM_CLI_HV_WORK_H
@@ -21,6 +21,7 @@
 #include "paging/mmu.h"
 #include "synth_cli.h"
 #include "timing/model.h"
+#include "trace/sink.h"
 
 #define HVW_MAX_PROCS 256
 
@@ -54,20 +55,13 @@ struct hvw {
 	uint64_t switches;             /* context switches generated */
 };
 
-struct hvw_sink {
-	void (*access)(void *opaque, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
-	void (*insns)(void *opaque, uint64_t n);
-	void (*event)(void *opaque, const struct tm_event *ev);
-	void *opaque;
-};
-
 /* Build the guest. 0, or -errno with a one-line reason in @why. */
 int hvw_build(struct hvw *w, const struct hvw_opts *o, const struct pg_cpu *cpu, char *why,
 	      unsigned why_len);
 void hvw_free(struct hvw *w);
 
-/* Generate the stream into @n sinks, each event to all in order. 0 or
- * -errno (the stream's set-up). */
-int hvw_run(struct hvw *w, const struct hvw_sink *sinks, unsigned n);
+/* Generate the stream into the feed @k, from trc_start() (the registers
+ * of process 0) to trc_end(). 0 or -errno (the stream's set-up). */
+int hvw_run(struct hvw *w, struct trc_sink *k);
 
 #endif

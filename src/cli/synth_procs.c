@@ -11,34 +11,6 @@
 #include "synth_procs.h"
 #include "trace/sink.h"
 
-static void fwd_access(void *o, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl)
-{
-	trc_access(o, va, size, kind == PG_ACC_WRITE ? TRC_WRITE : TRC_READ, cpl, false);
-}
-
-static void fwd_insns(void *o, uint64_t n)
-{
-	trc_insns(o, n);
-}
-
-/* hv_work's paging events as the sink's (only CR3 and INVLPG occur
- * without --hv nested). */
-static void fwd_event(void *o, const struct tm_event *ev)
-{
-	struct trc_event t = { 0 };
-
-	if (ev->kind == TM_EV_CR3) {
-		t.kind = TRC_EV_CR3;
-		t.cr3.operand = ev->val;
-	} else if (ev->kind == TM_EV_INVLPG) {
-		t.kind = TRC_EV_INVLPG;
-		t.invlpg.la = ev->addr;
-	} else {
-		return;
-	}
-	trc_event(o, &t);
-}
-
 int synth_procs_run(const struct hvw_opts *wo, const struct tm_config *cfg, struct hvw *w,
 		    struct tm_model **m, char *why, unsigned len)
 {
@@ -59,12 +31,10 @@ int synth_procs_run(const struct hvw_opts *wo, const struct tm_config *cfg, stru
 		snprintf(why, len, "cannot feed the model: %s", g_strerror(-rc));
 		goto fail_model;
 	}
-	trc_start(&sink, &(struct trc_start){ .regs = w->regs, .cpl = 3, .code_bits = 64 });
-	if ((rc = hvw_run(w, &(struct hvw_sink){ fwd_access, fwd_insns, fwd_event, &sink }, 1))) {
+	if ((rc = hvw_run(w, &sink))) {
 		snprintf(why, len, "cannot set up the access stream: %s", g_strerror(-rc));
 		goto fail_model;
 	}
-	trc_end(&sink);
 	return 0;
 fail_model:
 	tm_model_free(*m);

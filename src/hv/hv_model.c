@@ -213,12 +213,39 @@ static void ensure_root(struct hv_model *h)
 	h->st.root_misses--;
 }
 
+/* Count an audit mismatch; the first one is kept as a line. */
+static void audit_fail(struct hv_model *h, uint64_t va, uint8_t kind, const char *what,
+		       uint64_t spa, uint64_t gpa)
+{
+	if (!h->st.audit_mismatches++)
+		snprintf(h->audit_first, sizeof(h->audit_first),
+			 "address 0x%" PRIx64 " %s: %s (shadow 0x%" PRIx64 ", guest 0x%" PRIx64 ")",
+			 va, pg_access_name(kind), what, spa, gpa);
+}
+
+/* The shadow page holding the leaf of shadow walk @sw, or NULL. */
+static const struct hv_sp *leaf_page(const struct hv_model *h, const struct pg_walk *sw)
+{
+	uint64_t at = sw->nlevels ? sw->lvl[sw->nlevels - 1].entry_addr : 0, fr;
+
+	if (at < HV_ARENA_BASE)
+		return NULL;
+	fr = (at - HV_ARENA_BASE) >> 12;
+	return fr < h->frames->len ? g_ptr_array_index(h->frames, fr) : NULL;
+}
+
 static void audit(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl,
 		  const struct pg_walk *sw)
 {
+	const struct hv_sp *leaf = leaf_page(h, sw);
 	struct pg_walk gw;
 	const char *bad = NULL;
 
+	/* An unsync page may lag the guest's entries until the guest
+	 * invalidates (INVLPG, a CR3 write), as a TLB may (SDM Vol. 3A
+	 * 4.10.4.3): not checked (KVM's mmu_audit.c skips them too). */
+	if (leaf && leaf->unsync)
+		return;
 	h->st.audit_checks++;
 	h->no_ad = true;
 	int rc = hv__guest_walk(h, va, kind, cpl, &gw);
@@ -236,12 +263,22 @@ static void audit(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl,
 		bad = "executable in the shadow only";
 	else if ((sw->perms & PG_PERM_W) && gw.nlevels && !(gw.lvl[gw.nlevels - 1].entry & PTE_D))
 		bad = "writable in the shadow while the guest's D bit is clear";
-	if (!bad)
+	if (bad)
+		audit_fail(h, va, kind, bad, sw->pa, gw.pa);
+}
+
+/* The VM entry after an exit: a PAE shadow's PDPTE registers are loaded
+ * from its root again (the exit may have linked or zapped its entries). */
+static void vm_entry(struct hv_model *h)
+{
+	uint64_t old[4];
+
+	if (h->p.kind != HV_SHADOW || h->slevels != 3 || !h->cur.sp)
 		return;
-	if (!h->st.audit_mismatches++)
-		snprintf(h->audit_first, sizeof(h->audit_first),
-			 "address 0x%" PRIx64 " %s: %s (shadow 0x%" PRIx64 ", guest 0x%" PRIx64 ")",
-			 va, pg_access_name(kind), bad, sw->pa, gw.pa);
+	memcpy(old, h->smmu.pdpte, sizeof(old));
+	pg_pae_load_pdptes(&h->smmu, &h->hacc, &(struct pg_fault){ 0 }, NULL);
+	if (memcmp(old, h->smmu.pdpte, sizeof(old)) && h->tm)
+		tm_load_pdptes(h->tm);
 }
 
 /*
@@ -281,12 +318,12 @@ static int translate(struct hv_model *h, uint64_t va, uint8_t size, uint8_t kind
 			h->st.emulations++;
 			hv__exit(h, HV_EXIT_WP, 0);
 			hv__guest_write(h, gpa, size);
+			vm_entry(h);
 			return 2;
 		}
+		vm_entry(h);
 	}
-	if (!h->st.audit_mismatches++)
-		snprintf(h->audit_first, sizeof(h->audit_first),
-			 "address 0x%" PRIx64 ": the shadow does not converge", va);
+	audit_fail(h, va, kind, "the shadow does not converge", 0, 0);
 	return 1;
 }
 
@@ -313,6 +350,7 @@ static int l2mem_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 static void one_access(struct hv_model *h, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl)
 {
 	uint64_t hpa;
+	int rc;
 
 	if (h->p.kind == HV_NESTED) {
 		struct pg_req rq = { .va = va, .access = kind, .cpl = cpl };
@@ -323,7 +361,13 @@ static void one_access(struct hv_model *h, uint64_t va, uint8_t size, uint8_t ki
 			return;
 		if (translate(h, w.pa, size, kind, 3, &hpa))
 			return;
-	} else if (translate(h, va, size, kind, cpl, &hpa)) {
+	} else if ((rc = translate(h, va, size, kind, cpl, &hpa))) {
+		/* Every access of the stream is one the guest completed: a
+		 * fault injected here is one the guest's own walk did not
+		 * raise. */
+		if (rc == 1 && h->p.audit)
+			audit_fail(h, va, kind, "the guest completed the access, the shadow injects #PF",
+				   0, 0);
 		return;
 	}
 	tm_access(h->tm, va, size, kind, cpl);
@@ -342,6 +386,19 @@ void hv_access(struct hv_model *h, uint64_t va, uint8_t size, uint8_t kind, uint
 		return;
 	}
 	one_access(h, va, size, kind, cpl);
+}
+
+void hv_xlate(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, uint8_t vector)
+{
+	uint64_t hpa = 0;
+
+	/* A nested L2's #PF is L1's to handle: L0 never sees it. */
+	if (vector != X86_VEC_PF || kind > PG_ACC_FETCH || h->p.kind == HV_NESTED)
+		return;
+	/* The guest's #PF meets the shadow first: a shadow fault whose
+	 * guest walk faults too is injected (exits.pf_injected). */
+	if (translate(h, va, 1, kind, cpl, &hpa) != 1 && h->p.audit)
+		audit_fail(h, va, kind, "the guest's walk raised #PF, the shadow translates", hpa, 0);
 }
 
 void hv_insns(struct hv_model *h, uint64_t n)
@@ -462,6 +519,7 @@ void hv_event(struct hv_model *h, const struct tm_event *ev)
 		hv__invlpg(h, ev->addr);
 		h->tlb[(ev->addr >> 12) & h->tlb_mask].tag = 0;
 		tm_event(h->tm, ev);
+		vm_entry(h);
 		return;
 	case TM_EV_INVPCID:
 		/* Intercepted under shadow paging (kvm_handle_invpcid). */
@@ -473,6 +531,7 @@ void hv_event(struct hv_model *h, const struct tm_event *ev)
 			hv__sync_roots(h);
 			hv__flush(h, false);
 		}
+		vm_entry(h);
 		return;
 	case TM_EV_CR0: case TM_EV_CR4: case TM_EV_EFER: case TM_EV_RFLAGS:
 		return;

@@ -80,6 +80,12 @@ void hv_model_free(struct hv_model *h);
  * through L2's tables whose addresses are L2 guest-physical). */
 void hv_access(struct hv_model *h, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
 void hv_insns(struct hv_model *h, uint64_t n);
+/* The guest's own translation of @va for an access raised @vector (0:
+ * none; the feed's TRC_EV_XLATE): a #PF exits to the shadow MMU first,
+ * which injects it (exits.pf_injected). Under audit, a shadow that
+ * translates it is a mismatch, as is (hv_access) a stream access, which
+ * the guest completed, that the shadow faults. */
+void hv_xlate(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, uint8_t vector);
 /* A paging event (TM_EV_CR3, TM_EV_INVLPG, ...). HV_NESTED: TM_EV_VMENTRY
  * with val = the new nCR3 is L1's VMRUN of another L2 context. */
 void hv_event(struct hv_model *h, const struct tm_event *ev);

@@ -67,6 +67,23 @@ static const struct pg_walk_level *glevel(const struct pg_walk *w, unsigned leve
 }
 
 /*
+ * The role access of the direct page under the guest large page @w maps:
+ * without W while the guest's entry is clean (KVM's
+ * FNAME(protect_clean_gpte) on pte_access; a write's walk has set D), so
+ * that a direct page with writable leaves, built while that entry or
+ * another guest entry mapping the same frame was dirty, never serves a
+ * clean one.
+ */
+static unsigned direct_access(const struct hv_model *h, const struct pg_walk *w)
+{
+	unsigned acc = hv__rights_of(h, w, 1);
+
+	if (w->nlevels && !(w->lvl[w->nlevels - 1].entry & PTE_D))
+		acc &= ~HV_ACC_W;
+	return acc;
+}
+
+/*
  * The page an entry of shadow level @slevel points to for @va, after the
  * successful guest walk @w (NULL for a direct guest).
  */
@@ -96,7 +113,7 @@ struct hv_sp *hv__child_for(struct hv_model *h, unsigned slevel, uint64_t va,
 		/* The guest entry at cl + 1 is a large leaf: a direct page. */
 		k.gfn = (w->pa >> 12) & ~((UINT64_C(1) << (9 * cl)) - 1);
 		k.role.direct = 1;
-		k.role.access = (uint8_t)hv__rights_of(h, w, 1);
+		k.role.access = (uint8_t)direct_access(h, w);
 	} else {
 		k.gfn = t->table >> 12;
 		k.role.access = (uint8_t)(e ? hv__rights_of(h, w, cl + 1) : HV_ACC_ALL);
@@ -160,6 +177,14 @@ int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *
 		unsigned idx = hv__sindex(h, s, va);
 
 		sp->write_flood = 0;
+		/* A direct page linked for other rights than the guest's
+		 * entry now gives (its D bit set since) is unlinked and the
+		 * right one linked (KVM's validate_direct_spte). */
+		if (sp->child[idx] && sp->child[idx]->key.role.direct && h->glevels &&
+		    sp->child[idx]->key.role.access != direct_access(h, &w)) {
+			hv__zap_spte(h, sp, idx);
+			hv__flush(h, true);
+		}
 		if (!sp->child[idx]) {
 			struct hv_sp *c = hv__child_for(h, s, va, &w, &rights);
 

@@ -149,8 +149,6 @@ static bool reachable(const struct hv_model *h, const struct hv_sp *sp, unsigned
  * once no page of it is unsync. */
 void hv__sync_sp(struct hv_model *h, struct hv_sp *sp)
 {
-	struct hv_gfn *g;
-
 	for (unsigned i = 0; i < HV_SPTES; i++)
 		hv__sync_spte(h, sp, i);
 	sp->unsync = false;
@@ -159,10 +157,9 @@ void hv__sync_sp(struct hv_model *h, struct hv_sp *sp)
 	hv__charge(h, HV_COST_SYNC_PAGE);
 	if (h->in_switch)
 		h->st.syncs_at_switch++;
-	g = hv__gfn(h, sp->key.gfn, false);
-	for (guint i = 0; i < g->sps->len; i++)
-		if (((struct hv_sp *)g_ptr_array_index(g->sps, i))->unsync)
-			return;
+	/* Its gfn is write-protected even while other pages of it stay
+	 * unsync (KVM's mmu_sync_children write-protects the gfn of every
+	 * page it syncs): a synced page must see every write. */
 	hv__write_protect(h, sp->key.gfn);
 }
 

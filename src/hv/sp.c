@@ -214,9 +214,11 @@ struct hv_sp *hv__sp_get(struct hv_model *h, const struct hv_sp_key *k, bool spe
 			else
 				i++;
 		}
+		/* A new page is synced: its gfn is write-protected even if
+		 * other (unsync) pages of it left it writable (KVM's
+		 * kvm_mmu_get_page: account_shadowed + write_protect_gfn). */
 		g_ptr_array_add(g->sps, sp);
-		if (g->sps->len == 1)
-			hv__write_protect(h, k->gfn);
+		hv__write_protect(h, k->gfn);
 	}
 	return sp;
 }

@@ -83,6 +83,12 @@ void tm_model_free(struct tm_model *m);
  * boot enters with paging on). Nothing is counted: the TLBs are empty. */
 void tm_set_regs(struct tm_model *m, const struct pg_regs *regs);
 
+/* A VM entry of a PAE guest without EPT loads its PDPTE registers from
+ * CR3 again, with no TLB flush (SDM Vol. 3C, "Loading Page-Directory-
+ * Pointer-Table Entries" at VM entry): a shadow MMU that changed its PAE
+ * root's entries in an exit. The load's references are charged. */
+void tm_load_pdptes(struct tm_model *m);
+
 /* What tm_model_new() allocates for @cfg, in bytes (every TLB, walk-cache
  * and cache array; an upper bound): callers check it against a memory
  * budget before building a model. */

@@ -339,6 +339,11 @@ void tm_set_regs(struct tm_model *m, const struct pg_regs *regs)
 	tm__rebuild(m, true);
 }
 
+void tm_load_pdptes(struct tm_model *m)
+{
+	tm__rebuild(m, true);
+}
+
 void tm_event(struct tm_model *m, const struct tm_event *ev)
 {
 	struct tlb_match mt;

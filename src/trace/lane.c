@@ -111,7 +111,7 @@ static void event(struct trc_lane *l, const struct trc_event *ev)
 		if (cpu_set_paging(c, &ev->mmu.regs) < 0)
 			lane_fail(l, -EINVAL, c->stop_msg[0] ? c->stop_msg
 							      : "the paging state cannot be built");
-		return;
+		return; /* cpu_set_paging fed it, as in a live run */
 	case TRC_EV_XLATE:
 		if (cpu_replay_translate(c, ev->xlate.la, ev->xlate.access, ev->xlate.cpl,
 					 ev->xlate.implicit, ev->xlate.ac, &w) < 0)
@@ -121,7 +121,7 @@ static void event(struct trc_lane *l, const struct trc_event *ev)
 			lane_fail(l, -EINVAL, "a functional translation gave another fault than "
 				  "the recorded one: this configuration changes what the guest "
 				  "computes");
-		return;
+		break; /* fed after the translation, as cpu_translate feeds it */
 	case TRC_EV_VMEXIT:
 		if (ev->vmexit.cause == TRC_EXIT_HOST_FAULT)
 			return; /* made again by this lane's host dimension */

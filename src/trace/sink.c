@@ -35,10 +35,7 @@ static void tm_insns_cb(void *o, uint64_t n)
 	tm_insns(o, n);
 }
 
-/* The sink's event as the model's, or false if the model has no use for
- * it (deliveries, functional translations, markers, MapGPA: their costs
- * reach the model as the accesses and VM exits they cause). */
-static bool tm_event_of(const struct trc_event *ev, struct tm_event *t)
+bool trc_tm_event_of(const struct trc_event *ev, struct tm_event *t)
 {
 	memset(t, 0, sizeof(*t));
 	switch (ev->kind) {
@@ -108,7 +105,7 @@ static void tm_event_cb(void *o, const struct trc_event *ev)
 {
 	struct tm_event t;
 
-	if (tm_event_of(ev, &t))
+	if (trc_tm_event_of(ev, &t))
 		tm_event(o, &t);
 }
 

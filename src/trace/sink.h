@@ -130,6 +130,11 @@ struct trc_event {
 		 * violation, 77 TDCALL; AMD #NPF is reported as 48 too);
 		 * gpa: the faulting guest-physical address (host faults). */
 		struct { uint32_t reason; uint8_t cause; uint64_t gpa; } vmexit;
+		/* ncr3: the nested-paging root L1 gave its L2 guest at this
+		 * VMRUN (synth's nested workloads: L1 is modelled, not run).
+		 * A live CPU runs no L1 hypervisor yet, so traces do not
+		 * record it (docs/trace-format.md): 0 there. */
+		struct { uint64_t ncr3; } vmentry;
 		struct { uint64_t gpa; uint64_t bytes; bool shared; bool ok; } mapgpa;
 		/* type: enum trc_deliver_type; cr2 valid for #PF (vector 14). */
 		struct {
@@ -196,6 +201,11 @@ struct trc_sink {
 };
 
 void trc_sink_init(struct trc_sink *s);
+/* The sink's event @ev in the timing model's terms (struct tm_event), or
+ * false if a model of the translation hardware has no use for it
+ * (deliveries, functional translations, markers, MapGPA: their costs reach
+ * it as the accesses and VM exits they cause). */
+bool trc_tm_event_of(const struct trc_event *ev, struct tm_event *t);
 /* Add a consumer (copied). 0, or -ENOSPC. */
 int trc_sink_add(struct trc_sink *s, const struct trc_consumer *c);
 /* Add the timing model @m as a consumer. 0, or -ENOSPC. */

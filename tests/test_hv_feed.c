@@ -1,0 +1,335 @@
+/*
+ * The hypervisor model as a consumer of the feed (src/hv/feed.h): a live
+ * run, a replay and synth drive it through the same calls.
+ *
+ * - The audit can fail: over guest tables built here, a shadow leaf made
+ *   wrong by hand (another frame; a right the guest does not give) is
+ *   counted at its next fill, and so is a shadow that still translates an
+ *   address whose guest walk raised #PF. A guest #PF the shadow agrees
+ *   with is injected (exits.pf_injected), not a mismatch.
+ * - Every pagetest mode, run live under shadow paging by `tdpsim compare
+ *   --kernel` with three strategies: the audit checks fills and finds no
+ *   mismatch, and the models saw exactly what the plain engine did:
+ *   the same accesses and instructions as `tdpsim run` of the same guest,
+ *   and one injected #PF per #PF the engine's walks delivered (run's
+ *   exceptions."14"). With --unsync too, in two modes.
+ * - `compare --trace T` prints byte-identical JSON to `compare --kernel`
+ *   of the run that recorded T (same strategies, same options).
+ * (synth: test_hv_compare audits every guest mode.)
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "hv/feed.h"
+#include "hv/shadow_int.h"
+#include "paging/bits.h"
+#include "paging/format.h"
+#include "paging/synth.h"
+#include "spawn.h"
+#include "timing/config.h"
+
+/* ---- the audit can fail -------------------------------------------------- */
+
+#define VA_RW UINT64_C(0x400000)
+#define VA_RO UINT64_C(0x401000)
+#define VA_NONE UINT64_C(0x500000)
+#define PA_RW UINT64_C(0x200000)
+#define PA_RO UINT64_C(0x201000)
+
+struct unit {
+	struct tm_config cfg;
+	struct cpu_ram ram;
+	struct pg_synth s;
+	struct hv_feed *f;
+	struct trc_sink sink;
+	struct hv_model *m;
+};
+
+static void unit_init(struct unit *u)
+{
+	char why[256] = "", *path = tm_config_find(TM_CONFIG_DEFAULT);
+	struct hv_params p = { .kind = HV_SHADOW, .audit = true };
+	struct pg_regs regs = { .cr0 = CR0_PE | CR0_PG | CR0_WP, .cr4 = CR4_PAE,
+				.efer = EFER_LME | EFER_LMA | EFER_NXE };
+	struct trc_consumer k;
+
+	g_assert_nonnull(path);
+	tm_config_defaults(&u->cfg);
+	g_assert_cmpint(tm_config_load(&u->cfg, path, why, sizeof(why)), ==, 0);
+	g_free(path);
+	g_assert_cmpint(cpu_ram_init(&u->ram, 4u << 20), ==, 0);
+	g_assert_cmpint(pg_synth_init(&u->s, &u->ram, &pg_fmt_4level, 1u << 20), ==, 0);
+	/* A/D set: the guest's own walks would have set them. */
+	g_assert_cmpint(pg_synth_map(&u->s, VA_RW, PA_RW, 4096,
+				     PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D,
+				     PTE_P | PTE_RW | PTE_US | PTE_A), ==, 0);
+	g_assert_cmpint(pg_synth_map(&u->s, VA_RO, PA_RO, 4096, PTE_P | PTE_US | PTE_A,
+				     PTE_P | PTE_RW | PTE_US | PTE_A), ==, 0);
+	regs.cr3 = u->s.root;
+	g_assert_cmpint(hv_strategy_parse("kvm-6.1", &p.strat), ==, 0);
+	tm_config_pg_cpu(&u->cfg, &p.cpu);
+	p.cfg = &u->cfg;
+	p.gram = &u->ram;
+	g_assert_cmpint(hv_feed_new(&p, 1, NULL, &u->f), ==, 0);
+	hv_feed_consumer(u->f, &k);
+	trc_sink_init(&u->sink);
+	g_assert_cmpint(trc_sink_add(&u->sink, &k), ==, 0);
+	trc_start(&u->sink, &(struct trc_start){ .regs = regs, .cpl = 3, .code_bits = 64,
+						 .ram_bytes = u->ram.size });
+	g_assert_cmpint(hv_feed_error(u->f, why, sizeof(why)), ==, 0);
+	u->m = hv_feed_model(u->f, 0);
+	g_assert_nonnull(u->m);
+}
+
+static void unit_free(struct unit *u)
+{
+	trc_end(&u->sink);
+	hv_feed_free(u->f);
+	cpu_ram_free(&u->ram);
+}
+
+/* The shadow leaf that maps @va (the model's shadow walk). */
+static uint64_t *shadow_leaf(struct hv_model *h, uint64_t va)
+{
+	struct pg_req rq = { .va = va, .access = PG_ACC_READ, .cpl = 3 };
+	struct pg_walk w;
+	uint64_t at;
+	struct hv_sp *sp;
+
+	g_assert_cmpint(pg_walk(&h->smmu, &h->hacc, &rq, &w), ==, 0);
+	g_assert_cmpint(w.fault.vector, ==, 0);
+	at = w.lvl[w.nlevels - 1].entry_addr;
+	sp = g_ptr_array_index(h->frames, (at - HV_ARENA_BASE) >> 12);
+	return &sp->spt[(at & 0xfff) / 8];
+}
+
+/* Forget the model's cached translations: the next access fills again. */
+static void refill(struct hv_model *h)
+{
+	memset(h->tlb, 0, sizeof(*h->tlb) * (h->tlb_mask + 1));
+}
+
+static void read_at(struct unit *u, uint64_t va)
+{
+	trc_access(&u->sink, va + 8, 8, TRC_READ, 3, false);
+}
+
+static void test_wrong_frame(void)
+{
+	struct unit u;
+	const struct hv_stats *st;
+
+	unit_init(&u);
+	st = hv_model_stats(u.m);
+	read_at(&u, VA_RW);
+	read_at(&u, VA_RO);
+	g_assert_cmpint(st->audit_checks, ==, 2);
+	g_assert_cmpint(st->audit_mismatches, ==, 0);
+	/* The leaf now names the read-only page's frame. */
+	uint64_t *e = shadow_leaf(u.m, VA_RW);
+
+	*e = (*e & ~GENMASK64(51, 12)) | (HV_SLOT_BASE + PA_RO);
+	refill(u.m);
+	read_at(&u, VA_RW);
+	g_assert_cmpint(st->audit_checks, ==, 3);
+	g_assert_cmpint(st->audit_mismatches, ==, 1);
+	g_assert_nonnull(strstr(hv_model_audit_first(u.m), "different host-physical address"));
+	unit_free(&u);
+}
+
+static void test_wrong_rights(void)
+{
+	struct unit u;
+	const struct hv_stats *st;
+
+	unit_init(&u);
+	st = hv_model_stats(u.m);
+	read_at(&u, VA_RO);
+	g_assert_cmpint(st->audit_mismatches, ==, 0);
+	/* Writable in the shadow, read-only for the guest (CR0.WP=1). */
+	*shadow_leaf(u.m, VA_RO) |= PTE_RW | PTE_D;
+	refill(u.m);
+	read_at(&u, VA_RO);
+	g_assert_cmpint(st->audit_mismatches, ==, 1);
+	g_assert_nonnull(strstr(hv_model_audit_first(u.m), "writable in the shadow only"));
+	unit_free(&u);
+}
+
+static void xlate(struct unit *u, uint64_t va, uint8_t vector)
+{
+	trc_event(&u->sink, &(struct trc_event){ .kind = TRC_EV_XLATE, .xlate.la = va,
+						  .xlate.access = PG_ACC_READ, .xlate.cpl = 3,
+						  .xlate.vector = vector });
+}
+
+static void test_missed_fault(void)
+{
+	struct unit u;
+	const struct hv_stats *st;
+	uint64_t pte = 0;
+
+	unit_init(&u);
+	st = hv_model_stats(u.m);
+	/* A #PF the shadow agrees with: injected. */
+	xlate(&u, VA_NONE, 14);
+	g_assert_cmpint(st->exits[HV_EXIT_PF_INJECT], ==, 1);
+	g_assert_cmpint(st->audit_mismatches, ==, 0);
+	read_at(&u, VA_RW);
+	/* The guest unmaps VA_RW behind the model's back (no write in the
+	 * stream): its walk raises #PF, the shadow still translates. */
+	struct pg_walk w;
+	struct pg_mmu *gm = &u.m->gmmu;
+
+	g_assert_cmpint(pg_walk(gm, &u.m->gacc, &(struct pg_req){ .va = VA_RW, .cpl = 3 }, &w),
+			==, 0);
+	pte = w.lvl[w.nlevels - 1].entry_addr;
+	g_assert_cmpint(cpu_ram_write_le(&u.ram, pte, 8, 0), ==, 0);
+	xlate(&u, VA_RW, 14);
+	g_assert_cmpint(st->audit_mismatches, ==, 1);
+	g_assert_nonnull(strstr(hv_model_audit_first(u.m), "raised #PF, the shadow translates"));
+	unit_free(&u);
+}
+
+/* ---- pagetest, live and replayed ----------------------------------------- */
+
+static const char *const modes[] = { "2level", "2level-pse", "pae", "4level", "5level" };
+static gchar *tmpdir;
+
+/* Run tdpsim with @argv (NULL-terminated); it must exit with @status
+ * (pagetest's pass is 1 under `run`; compare exits 0). */
+static struct spawn_result tdpsim(const char *const *argv, int status)
+{
+	GPtrArray *a = g_ptr_array_new();
+	struct spawn_result r;
+
+	g_ptr_array_add(a, (gpointer)TDPSIM_BIN);
+	for (const char *const *p = argv; *p; p++)
+		g_ptr_array_add(a, (gpointer)*p);
+	g_ptr_array_add(a, NULL);
+	r = spawn_argv((const char *const *)a->pdata, 300);
+	g_ptr_array_free(a, TRUE);
+	if (r.status != status)
+		g_error("tdpsim %s exited %d: %s", argv[0], r.status, r.err);
+	return r;
+}
+
+static JsonObject *parse(const char *text)
+{
+	JsonParser *p = json_parser_new();
+	JsonObject *o;
+
+	g_assert_true(json_parser_load_from_data(p, text, -1, NULL));
+	o = json_object_ref(json_node_get_object(json_parser_get_root(p)));
+	g_object_unref(p);
+	return o;
+}
+
+static gint64 member_int(JsonObject *o, const char *group, const char *key)
+{
+	return json_object_get_int_member(json_object_get_object_member(o, group), key);
+}
+
+/* compare --kernel pagetest mode=@mode under three strategies (@unsync:
+ * with --unsync): audit 0, and what the plain engine did in `run`. */
+static void live_mode(const char *mode, bool unsync)
+{
+	gchar *append = g_strdup_printf("mode=%s", mode);
+	const char *run[] = { "run", "--kernel", PAGETEST_KERNEL, "--append", append, "--mem",
+			      "64", "--json", NULL };
+	const char *cmp[] = { "compare", "--strategy", "kvm-5.15", "--strategy", "kvm-6.1",
+			      "--strategy", "pae-root-pages", "--kernel", PAGETEST_KERNEL,
+			      "--append", append, "--mem", "64", "--audit", "--json",
+			      unsync ? "--unsync" : NULL, NULL };
+	struct spawn_result rr = tdpsim(run, 1), rc = tdpsim(cmp, 0);
+	JsonObject *ro = parse(rr.out), *co = parse(rc.out);
+	JsonArray *a = json_object_get_array_member(co, "strategies");
+	JsonObject *ex = json_object_get_object_member(json_object_get_object_member(ro, "run"),
+						       "exceptions");
+	gint64 pf = json_object_has_member(ex, "14") ? json_object_get_int_member(ex, "14") : 0;
+
+	/* The guest passed under shadow paging too. */
+	g_assert_nonnull(strstr(rc.err, " 0 failed"));
+	g_assert_cmpint(pf, >, 0);
+	g_assert_cmpint(json_array_get_length(a), ==, 3);
+	for (guint i = 0; i < 3; i++) {
+		JsonObject *s = json_array_get_object_element(a, i);
+
+		g_test_message("%s%s %s: %ld checks, %ld mismatches", mode, unsync ? " unsync" : "",
+			       json_object_get_string_member(s, "strategy"),
+			       (long)json_object_get_int_member(s, "audit_checks"),
+			       (long)json_object_get_int_member(s, "audit_mismatches"));
+		g_assert_cmpint(json_object_get_int_member(s, "audit_mismatches"), ==, 0);
+		g_assert_cmpstr(json_object_get_string_member(s, "audit_first_mismatch"), ==, "");
+		g_assert_cmpint(json_object_get_int_member(s, "audit_checks"), >, 300);
+		g_assert_cmpint(json_object_get_int_member(s, "accesses"), ==,
+				member_int(ro, "stats", "accesses"));
+		g_assert_cmpint(json_object_get_int_member(s, "instructions"), ==,
+				member_int(ro, "run", "instructions"));
+		g_assert_cmpint(json_object_get_int_member(s, "exits.pf_injected"), ==, pf);
+	}
+	json_object_unref(ro);
+	json_object_unref(co);
+	spawn_free(&rr);
+	spawn_free(&rc);
+	g_free(append);
+}
+
+static void test_pagetest_audit(void)
+{
+	for (unsigned i = 0; i < G_N_ELEMENTS(modes); i++)
+		live_mode(modes[i], false);
+	live_mode("2level", true);
+	live_mode("4level", true);
+}
+
+static void test_trace_equals_live(void)
+{
+	const char *pick[] = { "pae", "4level" };
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(pick); i++) {
+		gchar *append = g_strdup_printf("mode=%s", pick[i]);
+		gchar *trc = g_build_filename(tmpdir, "t.trc", NULL);
+		const char *rec[] = { "run", "--kernel", PAGETEST_KERNEL, "--append", append,
+				      "--mem", "64", "--record", trc, NULL };
+		const char *live[] = { "compare", "--strategy", "kvm-5.15", "--strategy", "prev=1",
+				       "--kernel", PAGETEST_KERNEL, "--append", append, "--mem",
+				       "64", "--audit", "--json", NULL };
+		const char *replay[] = { "compare", "--strategy", "kvm-5.15", "--strategy",
+					 "prev=1", "--trace", trc, "--audit", "--json", NULL };
+		struct spawn_result r0, r1, r2;
+
+		r0 = tdpsim(rec, 1);
+		r1 = tdpsim(live, 0);
+		r2 = tdpsim(replay, 0);
+		g_assert_nonnull(strstr(r1.out, "\"root_switches\""));
+		g_assert_cmpstr(r2.out, ==, r1.out);
+		spawn_free(&r0);
+		spawn_free(&r1);
+		spawn_free(&r2);
+		g_unlink(trc);
+		g_free(trc);
+		g_free(append);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	tmpdir = g_dir_make_tmp("tdpsim-hvfeed-XXXXXX", NULL);
+	g_assert_nonnull(tmpdir);
+	g_test_add_func("/hv-feed/audit/wrong-frame", test_wrong_frame);
+	g_test_add_func("/hv-feed/audit/wrong-rights", test_wrong_rights);
+	g_test_add_func("/hv-feed/audit/missed-fault", test_missed_fault);
+	g_test_add_func("/hv-feed/pagetest-audit", test_pagetest_audit);
+	g_test_add_func("/hv-feed/trace-equals-live", test_trace_equals_live);
+	rc = g_test_run();
+	spawn_rmtree(tmpdir);
+	g_free(tmpdir);
+	return rc;
+}
