@@ -15,6 +15,9 @@
  *   exceptions."14"). With --unsync too, in two modes.
  * - `compare --trace T` prints byte-identical JSON to `compare --kernel`
  *   of the run that recorded T (same strategies, same options).
+ * - A live run under EPT selects its TDP root by role: with
+ *   --no-role-normalise one new root (and its flush) per change of the
+ *   guest's (CR0.WP, EFER.NXE), counted from the guest's own writes.
  * (synth: test_hv_compare audits every guest mode.)
  */
 #include <stdbool.h>
@@ -316,6 +319,63 @@ static void test_trace_equals_live(void)
 	}
 }
 
+/*
+ * Live runs select the TDP root by role (hv_host_guest_regs at every MMU
+ * context build): under --no-role-normalise every change of the guest's
+ * (CR0.WP, EFER.NXE) from the reset vCPU's (0, 0) loads a new root, whose
+ * load flushes (flushes.invept); normalised, none does. The expected count
+ * comes from the guest's own register writes: the MMU events of a trace
+ * of the same run (`trace dump`: cr0 cr3 cr4 efer ...). Its replay with
+ * the option equals the live run with it.
+ */
+static void test_live_tdp_roles(void)
+{
+	gchar *trc = g_build_filename(tmpdir, "roles.trc", NULL);
+	const char *norm[] = { "run", "--kernel", PAGETEST_KERNEL, "--append", "mode=4level",
+			       "--mem", "64", "--host", "ept4", "--json", NULL };
+	const char *un[] = { "run", "--kernel", PAGETEST_KERNEL, "--append", "mode=4level",
+			     "--mem", "64", "--host", "ept4", "--no-role-normalise", "--json",
+			     "--record", trc, NULL };
+	const char *dump[] = { "trace", "dump", trc, NULL };
+	const char *rep[] = { "replay", trc, "--no-role-normalise", "--json", NULL };
+	struct spawn_result rn = tdpsim(norm, 1), ru = tdpsim(un, 1), rd = tdpsim(dump, 0),
+			    rr = tdpsim(rep, 0);
+	JsonObject *on = parse(rn.out), *ou = parse(ru.out), *orr = parse(rr.out);
+	gchar **lines = g_strsplit(rd.out, "\n", -1);
+	unsigned changes = 0, wp = 0, nx = 0;
+
+	for (gchar **l = lines; *l; l++) {
+		gchar **f = g_strsplit(*l, " ", -1);
+
+		if (g_strv_length(f) > 6 && strcmp(f[2], "mmu") == 0) {
+			unsigned w = (g_ascii_strtoull(f[3], NULL, 16) >> 16) & 1;
+			unsigned n = (g_ascii_strtoull(f[6], NULL, 16) >> 11) & 1;
+
+			changes += w != wp || n != nx;
+			wp = w;
+			nx = n;
+		}
+		g_strfreev(f);
+	}
+	g_test_message("(CR0.WP, EFER.NXE) changes: %u", changes);
+	g_assert_cmpuint(changes, >=, 2); /* NXE on, and the cr0-wp test's toggles */
+	g_assert_cmpint(member_int(on, "stats", "flushes.invept"), ==, 0);
+	g_assert_cmpint(member_int(ou, "stats", "flushes.invept"), ==, changes);
+	/* Each new root is empty: EPT violations fill it again. */
+	g_assert_cmpint(member_int(ou, "run", "vmexits"), >, member_int(on, "run", "vmexits"));
+	g_assert_true(json_node_equal(json_object_get_member(ou, "stats"),
+				      json_object_get_member(orr, "stats")));
+	g_strfreev(lines);
+	json_object_unref(on);
+	json_object_unref(ou);
+	json_object_unref(orr);
+	spawn_free(&rn);
+	spawn_free(&ru);
+	spawn_free(&rd);
+	spawn_free(&rr);
+	g_free(trc);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -328,6 +388,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hv-feed/audit/missed-fault", test_missed_fault);
 	g_test_add_func("/hv-feed/pagetest-audit", test_pagetest_audit);
 	g_test_add_func("/hv-feed/trace-equals-live", test_trace_equals_live);
+	g_test_add_func("/hv-feed/live-tdp-roles", test_live_tdp_roles);
 	rc = g_test_run();
 	spawn_rmtree(tmpdir);
 	g_free(tmpdir);

@@ -35,7 +35,7 @@ struct run_opts {
 	gchar *max_memory; /* the budget (budget.c) */
 	gchar *cmdline; /* the command line, for the trace header */
 	gchar **modules, **sets;
-	gboolean json, unicorn_stats, reboot;
+	gboolean json, unicorn_stats, reboot, no_role_normalise;
 	struct golden_cli golden;
 };
 
@@ -100,6 +100,10 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 			return cli_fail(CMD, "--vpid needs a host dimension (--host or --gpaw)");
 		mo->vpid = (uint16_t)id;
 	}
+	if (o->no_role_normalise && (mo->host_kind == HV_HOST_NONE || hd.gpaw))
+		return cli_fail(CMD, "--no-role-normalise: TDP root roles need a host dimension "
+				"(--host npt2..ept5; a TD's roots are not keyed by role)");
+	mo->tdp_unnormalised = o->no_role_normalise;
 	if (mo->mmu_kind == CPU_MMU_REFERENCE && mo->host_kind != HV_HOST_NONE)
 		return cli_fail(CMD, "--mmu reference has no host dimension: drop --host/--gpaw");
 	return 0;
@@ -430,6 +434,9 @@ int cmd_run(int argc, char **argv)
 		  "Host dimension: none, npt2, npt3, npt4, npt5, ept4, ept5", "MODE" },
 		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
 		  "Run the guest as a TD with this GPA width (48 or 52)", "BITS" },
+		{ "no-role-normalise", 0, 0, G_OPTION_ARG_NONE, &o.no_role_normalise,
+		  "TDP root roles follow the guest's CR0.WP and EFER.NXE (KVM before 5.18): each "
+		  "change of them loads a new, empty root", NULL },
 		{ "vpid", 0, 0, G_OPTION_ARG_STRING, &o.vpid,
 		  "VPID/ASID of the guest under a host dimension (default 1; 0: VPID off)", "N" },
 		{ "mmu", 0, 0, G_OPTION_ARG_STRING, &o.mmu,

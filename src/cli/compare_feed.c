@@ -69,7 +69,7 @@ int cmp_run_trace(struct cmp_work *wk, struct tm_config *cfg, struct hv_params *
 		tm_config_pg_cpu(cfg, &hp[i].cpu);
 	/* The lane keeps guest memory as the recording had it at every
 	 * record; no host dimension (the models are the host here). */
-	if ((rc = trc_lane_init(l, cfg, HV_HOST_NONE, 0, h.ram_bytes, synth, why, len)) ||
+	if ((rc = trc_lane_init(l, cfg, HV_HOST_NONE, false, 0, h.ram_bytes, synth, why, len)) ||
 	    (rc = add_models(&l->c, false, hp, n, f))) {
 		if (rc == -ENOSPC)
 			snprintf(why, len, "no room for the models in the replay's feed");

@@ -27,7 +27,7 @@
 
 struct replay_opts {
 	gchar **configs, **sets, **files, *configs_file, *host, *gpaw, *vpid, *warmup, *from, *to, *format;
-	gboolean json, csv, progress;
+	gboolean json, csv, progress, no_role_normalise;
 	struct golden_cli golden;
 };
 
@@ -62,6 +62,10 @@ static int host_of(const struct replay_opts *o, const struct trc_header *h, uint
 	if (!tdx_trace && hv_host_modes[*host].gpaw)
 		return cli_fail(CMD, "--gpaw: the trace's guest was not a TD (it chose no shared "
 				"bit); use --host");
+	if (o->no_role_normalise && (*host == HV_HOST_NONE || hv_host_modes[*host].gpaw))
+		return cli_fail(CMD, "--no-role-normalise: TDP root roles need a host dimension "
+				"(--host npt2..ept5, or the trace's; a TD's roots are not keyed by "
+				"role)");
 	*vpid = *host == HV_HOST_NONE ? 0 : 1;
 	if (o->vpid) {
 		uint64_t id;
@@ -342,7 +346,7 @@ static int replay(struct replay_opts *o, const char *path)
 		    (rc = check_hardware(s[i].name, &s[i].cfg, modes, host)))
 			goto out;
 		trc_config_guest_part(&s[i].cfg, &guest);
-		if (trc_lane_init(&l[i], &s[i].cfg, host, vpid, h.ram_bytes, synth, why,
+		if (trc_lane_init(&l[i], &s[i].cfg, host, o->no_role_normalise, vpid, h.ram_bytes, synth, why,
 				  sizeof(why))) {
 			rc = cli_fail(CMD, "%s: %s", s[i].name, why);
 			goto out;
@@ -423,6 +427,8 @@ int cmd_replay_trace(int argc, char **argv)
 		  "Host dimension: none, npt2..npt5, ept4, ept5 (default: the trace's)", "MODE" },
 		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
 		  "TD with this GPA width (48 or 52): only for traces recorded in that TD", "BITS" },
+		{ "no-role-normalise", 0, 0, G_OPTION_ARG_NONE, &o.no_role_normalise,
+		  "TDP root roles follow the guest's CR0.WP and EFER.NXE, as run's option", NULL },
 		{ "vpid", 0, 0, G_OPTION_ARG_STRING, &o.vpid,
 		  "VPID/ASID under a host dimension (default 1; 0: VPID off)", "N" },
 		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &o.warmup,

@@ -63,6 +63,9 @@ struct cpu_opts {
 	 * with 0 (VPID off), every VM exit and entry flushes the guest's
 	 * linear and combined TLB entries (SDM Vol. 3C 29.1). */
 	uint16_t vpid;
+	/* TDP root roles follow the guest's CR0.WP and EFER.NXE (KVM before
+	 * 5.18) instead of fixing them (seed 003; hv/host.h). */
+	bool tdp_unnormalised;
 	uint64_t max_insns;   /* 0: no limit */
 	bool no_tlb_grow;     /* tests: never flush to grow QEMU's TLB (fill.c) */
 	FILE *console;        /* guest UART */
@@ -120,6 +123,7 @@ struct cpu {
 	/* --- machine core (machine.c, fill.c, fault.c, events.c, run.c) --- */
 	uint8_t host_kind;           /* enum hv_host_kind */
 	uint16_t vpid;               /* cpu_opts.vpid */
+	bool tdp_unnormalised;       /* cpu_opts.tdp_unnormalised */
 	struct hv_host *hv;          /* the host dimension the hypervisor built (NULL: none) */
 	struct cpu_ram hram;         /* host-physical memory: ram's buffer is its prefix */
 	struct pg_accessor gmem;     /* guest-physical accessor (phys.c) */

@@ -66,7 +66,8 @@ int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len)
 	struct cpu_ram layout;
 	uint64_t pages, tbytes, tbase;
 	const struct hv_host_mode *mode = &hv_host_modes[c->host_kind];
-	struct hv_host_layout l = { .hpa_offset = 0, .page_size = HV_SZ_4K };
+	struct hv_host_layout l = { .hpa_offset = 0, .page_size = HV_SZ_4K,
+				    .unnormalised = c->tdp_unnormalised };
 	const char *w = NULL;
 	int rc;
 
@@ -200,6 +201,24 @@ int cpu_set_paging(struct cpu *c, const struct pg_regs *regs)
 			 "(CR0=%#" PRIx64 " CR3=%#" PRIx64 " CR4=%#" PRIx64 " EFER=%#" PRIx64 ")",
 			 why, r.cr0, r.cr3, r.cr4, r.efer);
 		return rc;
+	}
+	if (c->hv) {
+		/* The TDP root is the one of the guest's role (hv/host.h):
+		 * a role change loads another root, and KVM flushes the
+		 * guest-physical and combined mappings at every new root
+		 * load (kvm_mmu_load -> flush_tlb_current: INVEPT single
+		 * context; NPT: the ASID flush), fed as an INVEPT. */
+		const struct hv_role_regs rr = { .cr0 = r.cr0, .cr4 = r.cr4, .efer = r.efer };
+
+		rc = hv_host_guest_regs(c->hv, &rr);
+		if (rc < 0) {
+			cpu_run_stop(c, CPU_STOP_ERROR, "no room for another TDP root in the host "
+				     "table region");
+			return rc;
+		}
+		if (rc > 0)
+			trc_event(&c->sink, &(struct trc_event){ .kind = TRC_EV_INVEPT,
+								  .invept = { .type = 2 } });
 	}
 	if (c->mmu.fmt->top_in_regs) {
 		struct pg_fault f = { 0 };

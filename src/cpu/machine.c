@@ -303,6 +303,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	c->model_kind = o->model_kind;
 	c->host_kind = o->host_kind;
 	c->vpid = o->vpid;
+	c->tdp_unnormalised = o->tdp_unnormalised;
 	c->max_insns = o->max_insns;
 	if (o->no_tlb_grow)
 		c->grow_steps = UINT32_MAX;

@@ -34,7 +34,8 @@ static void on_table_read(void *o, uint64_t gpa_page)
 }
 
 int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_kind,
-		  uint16_t vpid, uint64_t ram_bytes, bool model_sets_ad, char *why, size_t why_len)
+		  bool tdp_unnormalised, uint16_t vpid, uint64_t ram_bytes, bool model_sets_ad,
+		  char *why, size_t why_len)
 {
 	struct cpu *c = &l->c;
 	struct trc_consumer k = { .table_read = on_table_read, .opaque = l };
@@ -44,6 +45,7 @@ int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_
 	c->cfg = *cfg;
 	c->host_kind = host_kind;
 	c->vpid = vpid;
+	c->tdp_unnormalised = tdp_unnormalised;
 	c->mmu_kind = CPU_MMU_TDPSIM;
 	c->model_kind = CPU_MODEL_TIMING;
 	c->tm_sets_ad = model_sets_ad;
@@ -126,6 +128,10 @@ static void event(struct trc_lane *l, const struct trc_event *ev)
 		if (ev->vmexit.cause == TRC_EXIT_HOST_FAULT)
 			return; /* made again by this lane's host dimension */
 		break;
+	case TRC_EV_INVEPT:
+		/* Only the hypervisor model makes them (a new TDP root; no
+		 * guest runs VMX): this lane's host makes its own. */
+		return;
 	case TRC_EV_MAPGPA:
 		if (cpu__tdx(c) && ev->mapgpa.ok)
 			hv_tdx_map_gpa(cpu__tdx(c), ev->mapgpa.gpa, ev->mapgpa.bytes);

@@ -25,10 +25,12 @@ struct trc_lane {
 };
 
 /* Build a lane for @cfg (the trace's guest-visible part, B's timing part),
- * host @host_kind (enum hv_host_kind, hv/host.h) and @vpid, over @ram_bytes of RAM.
- * 0, or a negative errno with a reason. */
+ * host @host_kind (enum hv_host_kind, hv/host.h) with TDP roles
+ * unnormalised or not (cpu_opts.tdp_unnormalised) and @vpid, over
+ * @ram_bytes of RAM. 0, or a negative errno with a reason. */
 int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_kind,
-		  uint16_t vpid, uint64_t ram_bytes, bool model_sets_ad, char *why, size_t why_len);
+		  bool tdp_unnormalised, uint16_t vpid, uint64_t ram_bytes, bool model_sets_ad,
+		  char *why, size_t why_len);
 void trc_lane_free(struct trc_lane *l);
 
 /* Apply one decoded record. Errors stick in l->err / l->why. */
