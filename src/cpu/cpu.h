@@ -165,7 +165,10 @@ struct cpu {
 	bool ud_pending;             /* UC_HOOK_INSN_INVALID fired; INTR 6 follows */
 	void *msr_site_cb;           /* machine.c's code hook for those sites (msr.c adds it) */
 	void *msr_sites;             /* GHashTable: hooked RDMSR/WRMSR/RDTSC addresses (msr.c) */
-	uint8_t after;               /* msr.c: fix EDX:EAX at the next site ... */
+	uint32_t code_epoch;         /* bumped by every paging event: decoded blocks check their
+				      * code's physical address again (events.c) */
+	uint8_t after;               /* msr.c: fix EDX:EAX at after_at (the next site or block) ... */
+	uint64_t after_at;           /* ... the address after the RDTSC/RDMSR */
 	uint64_t msr_val;            /* ... with a device MSR's value */
 	bool msr_gp;                 /* a device refused RDMSR/WRMSR: #GP(0) at RIP (run.c) */
 	uint32_t pkru;               /* PKRU as the last WRPKRU set it (msr.c) */
@@ -257,7 +260,13 @@ int cpu__fix_cr3(struct cpu *c);
 void cpu__block_abort(struct cpu *c, uint64_t rip);
 void cpu__block_cut(struct cpu *c, uint64_t rip);
 void cpu__stale(struct cpu *c);
+/* code.c: guest code as fetched now. The physical address of @va; @len
+ * bytes at @va (at most two pages for _pa, which gives each page's
+ * physical address); whether the bytes at @va are @bytes. */
+int cpu__code_pa(struct cpu *c, uint64_t va, uint64_t *pa);
+int cpu__read_code_pa(struct cpu *c, uint64_t va, uint32_t len, uint8_t *buf, uint64_t pa[2]);
 int cpu__read_code(struct cpu *c, uint64_t va, uint32_t len, uint8_t *buf);
+bool cpu__code_is(struct cpu *c, uint64_t va, const uint8_t *bytes, unsigned len);
 struct cs_insn;
 int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out); /* cs_free(*out, 1) */
 bool cpu__code64(struct cpu *c);
@@ -277,6 +286,7 @@ void cpu__tm_free(struct cpu *c);
 static inline void cpu__event(struct cpu *c, const struct trc_event *ev)
 {
 	c->n.events++;
+	c->code_epoch++; /* a linear address may map other code now */
 	trc_event(&c->sink, ev);
 }
 
@@ -323,9 +333,14 @@ int cpu__emulate_ud(struct cpu *c);                                        /* in
  * RDTSC/RDTSCP); returns how many hooks were added (the block must then
  * be translated again). */
 int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, const uint8_t *len,
-		   unsigned n, void *cb);
+		   const uint8_t *const *bytes, unsigned n, void *cb);
 void cpu__msr_sites_free(struct cpu *c);
 void cpu__msr_site(struct cpu *c, uint64_t addr);
+/* A block starts at @pc (with c->after set): an RDTSC/RDMSR ended the last
+ * one, and an interrupt may be delivered before the instruction after it
+ * runs, so its value is given now; anywhere else (an exception left the
+ * instruction), it is dropped. */
+void cpu__msr_block(struct cpu *c, uint64_t pc);
 /* machine.c */
 
 /*

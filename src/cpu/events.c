@@ -27,8 +27,14 @@
  * changed it. So a block of straight-line code costs no Unicorn call.
  *
  * The cache is direct-mapped, tagged by (RIP, size, CR3): the same linear
- * address in another address space is another block. Self-modifying code
- * at the same RIP and CR3 with the same block size is not detected.
+ * address in another address space is another block. An entry also keeps
+ * the code's bytes and their physical address, and is used only while the
+ * bytes in RAM are still those (a memcmp per block): code that rewrites
+ * itself (Linux patches its text: alternatives, returns, static calls) or
+ * new code at a reused address is decoded again, never classified from
+ * stale bytes. After a paging event (c->code_epoch) the physical address
+ * is looked up again, once per entry: the same RIP and CR3 may map another
+ * page (exec, modules).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -66,6 +72,12 @@ struct cpu_block {
 	bool rip_rel;
 	int64_t disp;
 	uint64_t next_ip;
+	/* The code decoded: its bytes (NULL if unreadable: decoded again at
+	 * every execution) at physical addresses pa[0] (the first page's part,
+	 * n0 bytes) and pa[1] (the rest, on the next linear page). */
+	uint8_t *bytes;
+	uint64_t pa[2];
+	uint32_t n0, epoch;
 };
 
 struct cpu_bcache {
@@ -99,6 +111,8 @@ void cpu__bcache_free(struct cpu *c)
 {
 	if (!c->bc)
 		return;
+	for (unsigned i = 0; i < BC_SIZE; i++)
+		free(c->bc->b[i].bytes);
 	cs_close(&c->bc->cs16);
 	cs_close(&c->bc->cs32);
 	cs_close(&c->bc->cs64);
@@ -136,25 +150,25 @@ static int uc_reg_of(csh h, unsigned csreg)
 }
 
 /* Read code bytes (through the engine, as a fetch at the current CPL). */
-int cpu__read_code(struct cpu *c, uint64_t pc, uint32_t size, uint8_t *buf)
+/* Is block @b's code still what it was decoded from? */
+static bool code_same(struct cpu *c, struct cpu_block *b)
 {
-	for (uint32_t done = 0; done < size;) {
-		uint64_t va = pc + done;
-		uint32_t n = (uint32_t)(0x1000 - (va & 0xfff));
-		struct pg_walk2d r;
+	uint32_t n1 = b->size - b->n0;
 
-		if (n > size - done)
-			n = size - done;
-		if (cpu_translate(c, va & ~UINT64_C(0xfff), PG_ACC_FETCH, c->cur_cpl, false, &r) ||
-		    r.fault.vector)
-			return -EFAULT;
-		uint64_t pa = (r.hpa & ~UINT64_C(0xfff)) | (va & 0xfff);
-		if (cpu_ram_read(&c->ram, pa, buf + done, n))
-			return -EFAULT;
-		done += n;
+	if (!b->bytes)
+		return false;
+	if (b->epoch != c->code_epoch) {
+		uint64_t a0, a1 = 0;
+
+		if (cpu__code_pa(c, b->pc, &a0) || (n1 && cpu__code_pa(c, b->pc + b->n0, &a1)) ||
+		    a0 != b->pa[0] || a1 != b->pa[1])
+			return false;
+		b->epoch = c->code_epoch;
 	}
-	return 0;
+	return memcmp(c->ram.base + b->pa[0], b->bytes, b->n0) == 0 &&
+	       (!n1 || memcmp(c->ram.base + b->pa[1], b->bytes + b->n0, n1) == 0);
 }
+
 
 /* Classify one instruction as the block's last (later ones overwrite). */
 static void classify(csh h, struct cpu_block *b, const cs_insn *in)
@@ -233,11 +247,14 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	uint32_t hf = CPU_HF_CS64;
 	uint64_t sa[8], addr = pc;
 	uint8_t sk[8], sl[8];
+	const uint8_t *sb[8];
 	unsigned ns = 0, n = 0;
 	const uint8_t *p = bc->code;
 	size_t left = size;
 	cs_insn *in;
 	csh h;
+
+	uint8_t *keep = b->bytes;
 
 	memset(b, 0, sizeof(*b));
 	b->pc = pc;
@@ -247,8 +264,19 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	b->ninsns = 1;
 	b->far = true; /* until the decode says otherwise */
 	c->n.decodes++;
-	if (size > BLOCK_MAX || cpu__read_code(c, pc, size, bc->code))
+	if (size > BLOCK_MAX || cpu__read_code_pa(c, pc, size, bc->code, b->pa)) {
+		free(keep);
 		return;
+	}
+	b->bytes = realloc(keep, size);
+	if (b->bytes)
+		memcpy(b->bytes, bc->code, size);
+	else
+		free(keep);
+	b->n0 = (uint32_t)(0x1000 - (pc & 0xfff));
+	if (b->n0 > size)
+		b->n0 = size;
+	b->epoch = c->code_epoch;
 	b->far = false;
 	if (cpu_ctx_begin(c) == 0)
 		hf = cpu_ctx_hflags(c);
@@ -284,6 +312,7 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 		if (kind && ns < 8) {
 			sa[ns] = addr - len;
 			sl[ns] = (uint8_t)len;
+			sb[ns] = bc->code + (sa[ns] - pc);
 			sk[ns++] = (uint8_t)kind;
 		}
 		n++;
@@ -294,7 +323,7 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	if (b->last == LAST_MOV_CR0 || b->last == LAST_CR0_OTHER)
 		b->far = true;
 	b->ninsns = (uint16_t)(n ? n : 1);
-	if (ns && cpu__msr_sites(c, sa, sk, sl, ns, c->msr_site_cb))
+	if (ns && cpu__msr_sites(c, sa, sk, sl, sb, ns, c->msr_site_cb))
 		b->restart = true;
 }
 
@@ -444,6 +473,18 @@ static void reread_cpl(struct cpu *c)
 	}
 }
 
+/* Leave before the block at @pc runs. The exit request is checked right
+ * after the block hook, but once any UC_HOOK_CODE hook exists (an RDTSC or
+ * MSR site) Unicorn no longer restores RIP to the block's start on that
+ * exit: RIP would still be the last code hook's address, inside an earlier
+ * block, and an interrupt delivered there would return into the middle of
+ * code that already ran. So RIP is set here. */
+static void stop_before(struct cpu *c, uint64_t pc)
+{
+	uc_reg_write(c->uc, UC_X86_REG_RIP, &pc);
+	uc_emu_stop(c->uc);
+}
+
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 {
 	struct cpu_bcache *bc = c->bc;
@@ -452,6 +493,8 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 
 	c->n.blocks++;
 	c->cur_block = -1; /* the last one completed; set below if this one runs */
+	if (c->after)
+		cpu__msr_block(c, pc);
 	if (c->prev_block >= 0) {
 		emit(c, &bc->b[c->prev_block]);
 		c->prev_block = -1;
@@ -460,7 +503,8 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		reread_cpl(c);
 	i = (uint32_t)((pc ^ (pc >> 11) ^ (c->regs.cr3 >> 12)) & (BC_SIZE - 1));
 	b = &bc->b[i];
-	if (!b->valid || b->pc != pc || b->size != size || b->cr3 != c->regs.cr3) {
+	if (!b->valid || b->pc != pc || b->size != size || b->cr3 != c->regs.cr3 ||
+	    !code_same(c, b)) {
 		decode(c, b, pc, size);
 		if (b->restart) {
 			/* Hooks were added for this block's RDMSR/WRMSR/RDTSC,
@@ -468,10 +512,9 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 			 * leaves the block before it runs, the stop returns to
 			 * run.c, which flushes the translations. */
 			b->restart = false;
-			uc_reg_write(c->uc, UC_X86_REG_RIP, &pc);
 			c->stop_hook = true;
 			c->flush_tb = true;
-			uc_emu_stop(c->uc);
+			stop_before(c, pc);
 			return;
 		}
 	}
@@ -479,6 +522,7 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	if (c->max_insns && c->insns >= c->max_insns) {
 		cpu_run_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
 			 "(--max-insns)", c->insns);
+		stop_before(c, pc);
 		return;
 	}
 	if (c->insns >= c->bus.next_deadline)
@@ -490,7 +534,7 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		 * instruction) and deliver from run.c: the blob may not be
 		 * patched while a block runs. */
 		c->stop_irq = true;
-		uc_emu_stop(c->uc);
+		stop_before(c, pc);
 		return;
 	}
 

@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include <glib.h>
 
@@ -49,14 +50,27 @@ static void wr(struct cpu *c, int reg, uint64_t v)
 	uc_reg_write(c->uc, reg, &v);
 }
 
+/* The TSC the local APIC's deadline timer compares with (dev_tsc_at):
+ * tsc_hz ticks per second of virtual time, exactly. */
 static uint64_t tsc_now(struct cpu *c)
 {
-	return c->tsc_base + c->insns * (c->cfg.cpu.tsc_hz / DEV_INSNS_PER_SEC ?
-					 c->cfg.cpu.tsc_hz / DEV_INSNS_PER_SEC : 1);
+	return c->tsc_base + dev_tsc_at(c->insns, c->cfg.cpu.tsc_hz);
 }
 
+/* A hooked address: what is there (enum site bits) and, for an
+ * instruction site, the instruction's length and first bytes, which the
+ * hook checks before acting (the code at the address may have been
+ * rewritten since). */
+struct msr_site {
+	uint64_t addr;
+	uint8_t kind, len;
+	uint8_t bytes[8];
+};
+
+#define SITE_INSN (SITE_WRMSR | SITE_RDMSR | SITE_RDTSC | SITE_WRPKRU)
+
 int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, const uint8_t *len,
-		   unsigned n, void *cb)
+		   const uint8_t *const *bytes, unsigned n, void *cb)
 {
 	int added = 0;
 
@@ -67,22 +81,28 @@ int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, con
 		uint8_t k[2] = { kind[i], SITE_AFTER };
 
 		for (unsigned j = 0; j < 2; j++) {
+			struct msr_site *st;
 			uc_hook h;
-			uint64_t *key;
 
 			if (j == 1 && (kind[i] == SITE_WRMSR || kind[i] == SITE_WRPKRU))
 				break;
-			key = g_hash_table_lookup(c->msr_sites, &at[j]);
-			if (key) {
-				key[1] |= k[j];
-				continue;
+			st = g_hash_table_lookup(c->msr_sites, &at[j]);
+			if (!st) {
+				st = g_new0(struct msr_site, 1);
+				st->addr = at[j];
+				g_hash_table_insert(c->msr_sites, &st->addr, st);
+				if (uc_hook_add(c->uc, &h, UC_HOOK_CODE, cb, c, at[j], at[j]) ==
+				    UC_ERR_OK)
+					added++;
 			}
-			key = g_new(uint64_t, 2);
-			key[0] = at[j];
-			key[1] = k[j];
-			g_hash_table_insert(c->msr_sites, key, key);
-			if (uc_hook_add(c->uc, &h, UC_HOOK_CODE, cb, c, at[j], at[j]) == UC_ERR_OK)
-				added++;
+			if (k[j] & SITE_INSN) {
+				/* What the latest decode found there. */
+				st->kind = (uint8_t)((st->kind & ~SITE_INSN) | k[j]);
+				st->len = len[i] < sizeof(st->bytes) ? len[i] : sizeof(st->bytes);
+				memcpy(st->bytes, bytes[i], st->len);
+			} else {
+				st->kind |= k[j];
+			}
 		}
 	}
 	return added;
@@ -97,7 +117,7 @@ void cpu__msr_sites_free(struct cpu *c)
 
 	g_hash_table_iter_init(&it, c->msr_sites);
 	while (g_hash_table_iter_next(&it, &k, &v))
-		g_free(k);
+		g_free(v);
 	g_hash_table_destroy(c->msr_sites);
 	c->msr_sites = NULL;
 }
@@ -141,32 +161,55 @@ static void wrmsr(struct cpu *c)
 	cpu__paging_changed(c, &ev, true);
 }
 
+/* EDX:EAX of the RDTSC/RDMSR that ran just before @addr: our value over
+ * QEMU's. */
+static void finish(struct cpu *c)
+{
+	uint64_t v;
+
+	switch (c->after) {
+	case SITE_RDTSC:
+		v = tsc_now(c);
+		break;
+	case SITE_RDMSR_DEV:
+		v = c->msr_val;
+		break;
+	case SITE_RDMSR:
+		v = c->msr.pkrs;
+		break;
+	default:
+		return;
+	}
+	wr(c, UC_X86_REG_RAX, (uint32_t)v);
+	wr(c, UC_X86_REG_RDX, v >> 32);
+	c->n.emulated++;
+	c->after = 0;
+}
+
+void cpu__msr_block(struct cpu *c, uint64_t pc)
+{
+	if (pc == c->after_at)
+		finish(c);
+	c->after = 0;
+}
+
 void cpu__msr_site(struct cpu *c, uint64_t addr)
 {
-	const uint64_t *key = c->msr_sites ? g_hash_table_lookup(c->msr_sites, &addr) : NULL;
+	const struct msr_site *st = c->msr_sites ? g_hash_table_lookup(c->msr_sites, &addr) : NULL;
+	uint8_t kind;
 	uint32_t msr;
 
-	if (!key)
+	if (!st)
 		return;
 	/* First finish the instruction before this one ... */
-	if ((key[1] & SITE_AFTER) && c->after == SITE_RDTSC) {
-		uint64_t t = tsc_now(c);
-
-		wr(c, UC_X86_REG_RAX, (uint32_t)t);
-		wr(c, UC_X86_REG_RDX, t >> 32);
-		c->n.emulated++;
-	} else if ((key[1] & SITE_AFTER) && c->after == SITE_RDMSR_DEV) {
-		wr(c, UC_X86_REG_RAX, (uint32_t)c->msr_val);
-		wr(c, UC_X86_REG_RDX, c->msr_val >> 32);
-		c->n.emulated++;
-	}else if ((key[1] & SITE_AFTER) && c->after == SITE_RDMSR) {
-		wr(c, UC_X86_REG_RAX, (uint32_t)c->msr.pkrs);
-		wr(c, UC_X86_REG_RDX, c->msr.pkrs >> 32);
-		c->n.emulated++;
-	}
+	if ((st->kind & SITE_AFTER) && addr == c->after_at)
+		finish(c);
 	c->after = 0;
+	kind = st->kind;
+	if ((kind & SITE_INSN) && !cpu__code_is(c, addr, st->bytes, st->len))
+		return; /* rewritten: no longer the instruction hooked */
 	/* ... then look at this one, before QEMU runs it. */
-	if (key[1] & SITE_WRPKRU) {
+	if (kind & SITE_WRPKRU) {
 		/* WRPKRU runs natively too (QEMU's own walker uses it);
 		 * the engine needs the value: EAX (ECX = EDX = 0, else QEMU
 		 * raises #GP and nothing changes). */
@@ -177,9 +220,9 @@ void cpu__msr_site(struct cpu *c, uint64_t addr)
 			ev.reg.value = c->pkru;
 			cpu__paging_changed(c, &ev, true);
 		}
-	} else if (key[1] & SITE_WRMSR) {
+	} else if (kind & SITE_WRMSR) {
 		wrmsr(c);
-	} else if (key[1] & SITE_RDMSR) {
+	} else if (kind & SITE_RDMSR) {
 		msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);
 		int rc = dev_bus_rdmsr(&c->bus, msr, &c->msr_val);
 
@@ -191,7 +234,8 @@ void cpu__msr_site(struct cpu *c, uint64_t addr)
 			c->after = SITE_RDTSC;
 		else if (msr == MSR_IA32_PKRS && (c->cfg.cpu.features & TM_FEAT_PKS))
 			c->after = SITE_RDMSR;
-	} else if (key[1] & SITE_RDTSC) {
+	} else if (kind & SITE_RDTSC) {
 		c->after = SITE_RDTSC;
 	}
+	c->after_at = addr + st->len;
 }
