@@ -69,16 +69,22 @@ static void check_rewrite(void)
 		 ROUNDS, first);
 }
 
+/* Call @fn, which runs RDTSC: its value lies between the RDTSCs just
+ * before and after the call. */
+static void check_tsc_call(const uint8_t *fn, const char *name)
+{
+	uint64_t t0 = rdtsc(), v = call64(fn), t1 = rdtsc();
+
+	pc_check(t0 <= v && v <= t1, name, "tsc %llx not in [%llx, %llx]", (unsigned long long)v,
+		 (unsigned long long)t0, (unsigned long long)t1);
+}
+
 static void check_rdtsc_sites(void)
 {
-	uint64_t v, t0, t1;
+	uint64_t v;
 
 	put(fn_b, code_rdtsc, sizeof(code_rdtsc));
-	t0 = rdtsc();
-	v = call64(fn_b);
-	t1 = rdtsc();
-	pc_check(t0 <= v && v <= t1, "rdtsc-in-called-code", "tsc %llx not in [%llx, %llx]",
-		 (unsigned long long)v, (unsigned long long)t0, (unsigned long long)t1);
+	check_tsc_call(fn_b, "rdtsc-in-called-code");
 	put(fn_b, code_zero, sizeof(code_zero));
 	v = call64(fn_b);
 	pc_check(v == 0, "rdtsc-rewritten-away", "returned %llx", (unsigned long long)v);
@@ -87,11 +93,7 @@ static void check_rdtsc_sites(void)
 	v = call64(fn_c);
 	pc_check(v == 0, "zero-code", "returned %llx", (unsigned long long)v);
 	put(fn_c, code_rdtsc, sizeof(code_rdtsc));
-	t0 = rdtsc();
-	v = call64(fn_c);
-	t1 = rdtsc();
-	pc_check(t0 <= v && v <= t1, "rdtsc-rewritten-in", "tsc %llx not in [%llx, %llx]",
-		 (unsigned long long)v, (unsigned long long)t0, (unsigned long long)t1);
+	check_tsc_call(fn_c, "rdtsc-rewritten-in");
 }
 
 static volatile unsigned nticks;
