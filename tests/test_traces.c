@@ -5,7 +5,8 @@
  * cache off (pwc.pd.entries=0) changes nothing before the first walk that
  * hit it (a paging-structure cache changes no TLB, cache or guest state
  * until it hits), so `tdpsim diff` exits 1 and names exactly the first walk
- * of the committed golden whose guest L2 reference was skipped.
+ * of the committed golden whose guest L2 reference was skipped; the same
+ * when diff is given the trace twice, B with the change in its options.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -141,6 +142,18 @@ static void test_perturbed(void)
 		g_error("expected \"%s\" in:\n%s", expect, r.out);
 	g_assert_nonnull(strstr(r.out, "* guest L2"));
 	spawn_free(&r);
+	/* Two traces (here the same one), each replayed with its options. */
+	gchar *trace = g_strdup_printf("%s/%s.tdt", TRACES, e->name);
+
+	r = spawn_tdpsim("diff", trace, trace, "--b-opts", "--set pwc.pd.entries=0", NULL);
+	g_assert_cmpint(r.status, ==, 1);
+	if (!strstr(r.out, expect))
+		g_error("expected \"%s\" in:\n%s", expect, r.out);
+	spawn_free(&r);
+	r = spawn_tdpsim("diff", trace, want, NULL); /* a trace against its golden */
+	g_assert_cmpint(r.status, ==, 0);
+	spawn_free(&r);
+	g_free(trace);
 	g_free(expect);
 	trc_golden_free(&g);
 	g_unlink(got);
