@@ -24,11 +24,20 @@ struct entry {
 	gchar **replay; /* the replay options, split as a shell would */
 };
 
+static void entry_free(gpointer p)
+{
+	struct entry *e = p;
+
+	g_free(e->name);
+	g_strfreev(e->replay);
+	g_free(e);
+}
+
 static GPtrArray *manifest(void)
 {
 	gchar *text = NULL;
 	gchar **lines;
-	GPtrArray *out = g_ptr_array_new();
+	GPtrArray *out = g_ptr_array_new_with_free_func(entry_free);
 
 	g_assert_true(g_file_get_contents(TRACES "/MANIFEST", &text, NULL, NULL));
 	lines = g_strsplit(text, "\n", -1);
