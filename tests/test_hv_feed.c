@@ -101,13 +101,14 @@ static uint64_t *shadow_leaf(struct hv_model *h, uint64_t va)
 	struct pg_req rq = { .va = va, .access = PG_ACC_READ, .cpl = 3 };
 	struct pg_walk w;
 	uint64_t at;
-	struct hv_sp *sp;
 
 	g_assert_cmpint(pg_walk(&h->smmu, &h->hacc, &rq, &w), ==, 0);
 	g_assert_cmpint(w.fault.vector, ==, 0);
 	at = w.lvl[w.nlevels - 1].entry_addr;
-	sp = g_ptr_array_index(h->frames, (at - HV_ARENA_BASE) >> 12);
-	return &sp->spt[(at & 0xfff) / 8];
+	/* A live shadow page's entry, in the model's host memory (x86 is
+	 * little-endian, as the entries are). */
+	g_assert_nonnull(hv_table_at(&h->ts, at));
+	return (uint64_t *)(void *)(h->hram.base + at);
 }
 
 /* Forget the model's cached translations: the next access fills again. */

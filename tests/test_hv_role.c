@@ -135,19 +135,36 @@ static void test_shadow_root(void)
 	s = hv_shadow_root_role(hv_cpu_role_of(&r2));
 	g_assert_cmpuint(s.level, ==, 3);
 	g_assert_cmpuint(s.passthrough, ==, 1);
+	g_assert_cmpuint(s.pae_root, ==, 1);
 	g_assert_cmpuint(s.has_4_byte_gpte, ==, 1);
 	g_assert_cmpuint(s.efer_nx, ==, 1);
 	g_assert_cmpuint(s.cr0_wp, ==, 1);
 	s = hv_shadow_root_role(hv_cpu_role_of(&rp));
 	g_assert_cmpuint(s.level, ==, 3);
 	g_assert_cmpuint(s.passthrough, ==, 0);
+	g_assert_cmpuint(s.pae_root, ==, 1);
 	g_assert_cmpuint(s.smep_andnot_wp, ==, 1);
 	s = hv_shadow_root_role(hv_cpu_role_of(&r4));
 	g_assert_cmpuint(s.level, ==, 4);
 	g_assert_cmpuint(s.passthrough, ==, 0);
+	g_assert_cmpuint(s.pae_root, ==, 0);
 	s = hv_shadow_root_role(hv_cpu_role_of(&rn));
 	g_assert_cmpuint(s.level, ==, 3);
 	g_assert_cmpuint(s.direct, ==, 1);
+	g_assert_cmpuint(s.pae_root, ==, 1);
+	/* A PAE root and a 64-bit guest's PDPT shadow of the same gfn, both
+	 * with every right, are different keys (seed 000, role.pae_root). */
+	{
+		union hv_role pdpt = hv_role_child(hv_shadow_root_role(hv_cpu_role_of(&r4)), 4, 0,
+						   false, HV_ACC_ALL);
+		union hv_role pae = hv_shadow_root_role(hv_cpu_role_of(&(struct hv_role_regs)
+			REGS(PG_ON | CR0_WP, CR4_PAE, 0)));
+
+		g_assert_cmpuint(pdpt.level, ==, pae.level);
+		g_assert_false(hv_role_eq(pdpt, pae));
+		pdpt.pae_root = 1;
+		g_assert_true(hv_role_eq(pdpt, pae));
+	}
 }
 
 /* Seed 000's nested NPT rows: L1's format under L0's level. */
@@ -184,6 +201,7 @@ static void test_npt_shadow(void)
 		g_assert_cmpuint(root.has_4_byte_gpte, ==, cases[i].gpte4);
 		g_assert_cmpuint(root.guest_mode, ==, 1);
 		g_assert_cmpuint(root.direct, ==, 0);
+		g_assert_cmpuint(root.pae_root, ==, cases[i].level == 3);
 		/* CR0 is PG only: WP reads as 0 whatever L1 had. */
 		g_assert_cmpuint(root.cr0_wp, ==, 0);
 		g_assert_cmpuint(c.ext.cr4_pke, ==, 0);
@@ -227,6 +245,13 @@ static void test_child(void)
 	pt = hv_role_child(pd, 2, 5, true, HV_ACC_ALL);
 	g_assert_cmpuint(pt.quadrant, ==, 0);
 	g_assert_cmpuint(pt.direct, ==, 1);
+	/* Direct tables of a nonpaging guest are below no guest level, yet
+	 * not promoted: they shadow no guest table at all. */
+	pt = hv_role_child(hv_shadow_root_role(hv_cpu_role_of(&(struct hv_role_regs)
+		REGS(CR0_PE, 0, 0))), 0, 1, true, HV_ACC_ALL);
+	g_assert_cmpuint(pt.level, ==, 2);
+	g_assert_cmpuint(pt.passthrough, ==, 0);
+	g_assert_cmpuint(pt.pae_root, ==, 0);
 	/* Promoted chain: a 5-level root over a 2-level guest stays
 	 * passthrough down to level 3. */
 	root.level = 5;
@@ -235,6 +260,7 @@ static void test_child(void)
 	pd = hv_role_child(pd, 2, 0, false, HV_ACC_ALL);
 	g_assert_cmpuint(pd.level, ==, 3);
 	g_assert_cmpuint(pd.passthrough, ==, 1);
+	g_assert_cmpuint(pd.pae_root, ==, 1);
 	pd = hv_role_child(pd, 2, 2, false, HV_ACC_ALL);
 	g_assert_cmpuint(pd.passthrough, ==, 0);
 	g_assert_cmpuint(pd.quadrant, ==, 2);

@@ -3,6 +3,7 @@
  * (functional shadow TLB, shadow walk, fault, emulation, audit), paging
  * events and the timing model over the shadow tables.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -85,17 +86,18 @@ static int hmem_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 		r->val = g.val;
 		return rc;
 	}
-	uint64_t fr = (r->addr - HV_ARENA_BASE) >> 12;
+	uint64_t e;
 
-	if (r->addr < HV_ARENA_BASE || fr >= h->frames->len || r->size != 8 ||
-	    !g_ptr_array_index(h->frames, fr))
+	/* Only a live shadow page is there: anything else is a bug in the
+	 * model's links, not memory a walk may read. */
+	if (r->size != 8 || !hv_table_at(&h->ts, r->addr) ||
+	    hv_entry_read(&h->ts, r->addr, &e))
 		return -EFAULT;
-	struct hv_sp *sp = g_ptr_array_index(h->frames, fr);
-	uint64_t *e = &sp->spt[(r->addr & 0xfff) >> 3];
-
-	if (r->kind == PG_REF_SET_AD)
-		*e |= r->set;
-	r->val = *e;
+	if (r->kind == PG_REF_SET_AD) {
+		e |= r->set;
+		hv_entry_write(&h->ts, r->addr, e);
+	}
+	r->val = e;
 	return 0;
 }
 
@@ -155,14 +157,23 @@ static int mode_init(struct hv_model *h, char *why, unsigned len)
 	if (h->glevels == 3 && (rc = pg_pae_load_pdptes(&h->gmmu, &h->gacc, &(struct pg_fault){ 0 },
 							 NULL)))
 		goto bad;
-	memset(&h->base, 0, sizeof(h->base));
-	h->base.has_4_byte_gpte = h->glevels == 2;
-	h->base.direct = h->glevels == 0;
-	h->base.cr0_wp = h->gmmu.wp;
-	h->base.efer_nx = h->gmmu.nxe;
-	h->base.smep_andnot_wp = h->gmmu.smep && !h->gmmu.wp;
-	h->base.smap_andnot_wp = h->gmmu.smap && !h->gmmu.wp;
-	h->base.guest_mode = h->p.kind == HV_NESTED;
+	/* The roles, from the registers of the context only (seed 002):
+	 * the guest's, or L1's at VMRUN for nested NPT. */
+	if (h->p.kind == HV_SHADOW) {
+		const struct hv_role_regs g = hv_role_regs_of(&h->gregs, false, false);
+
+		h->cpu = hv_cpu_role_of(&g);
+		h->root_role = hv_shadow_root_role(h->cpu);
+	} else {
+		const struct hv_role_regs l1 = hv_role_regs_of(&h->l1regs, false, false);
+
+		if (hv_npt_shadow_roles(&l1, h->slevels, &h->cpu, &h->root_role)) {
+			snprintf(why, len, "a %u-level L1 NPT cannot be shadowed by a %u-level L0",
+				 h->glevels, h->slevels);
+			return -EINVAL;
+		}
+	}
+	assert(h->root_role.level == h->slevels);
 	return 0;
 bad:
 	snprintf(why, len, "the %s registers: %s", h->p.kind == HV_NESTED ? "L1" : "guest",
@@ -202,7 +213,7 @@ void hv__load_root(struct hv_model *h, bool keep_tlb)
 
 static void ensure_root(struct hv_model *h)
 {
-	if (h->cur.sp && !h->cur.sp->invalid)
+	if (h->cur.sp && !h->cur.sp->zapped)
 		return;
 	/* A zapped root: KVM_REQ_MMU_RELOAD frees and rebuilds it. */
 	hv__free_root(h, &h->cur);
@@ -224,20 +235,15 @@ static void audit_fail(struct hv_model *h, uint64_t va, uint8_t kind, const char
 }
 
 /* The shadow page holding the leaf of shadow walk @sw, or NULL. */
-static const struct hv_sp *leaf_page(const struct hv_model *h, const struct pg_walk *sw)
+static const struct hv_table *leaf_page(const struct hv_model *h, const struct pg_walk *sw)
 {
-	uint64_t at = sw->nlevels ? sw->lvl[sw->nlevels - 1].entry_addr : 0, fr;
-
-	if (at < HV_ARENA_BASE)
-		return NULL;
-	fr = (at - HV_ARENA_BASE) >> 12;
-	return fr < h->frames->len ? g_ptr_array_index(h->frames, fr) : NULL;
+	return sw->nlevels ? hv_table_at(&h->ts, sw->lvl[sw->nlevels - 1].entry_addr) : NULL;
 }
 
 static void audit(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl,
 		  const struct pg_walk *sw)
 {
-	const struct hv_sp *leaf = leaf_page(h, sw);
+	const struct hv_table *leaf = leaf_page(h, sw);
 	struct pg_walk gw;
 	const char *bad = NULL;
 
@@ -502,7 +508,7 @@ void hv_event(struct hv_model *h, const struct tm_event *ev)
 		pgd = h->glevels ? h->gregs.cr3 & h->gmmu.fmt->cr3_addr : 0;
 		/* kvm_set_cr3(): the same CR3 again (not PAE, whose PDPTEs
 		 * may have changed) only syncs and flushes. */
-		if (h->cur.sp && !h->cur.sp->invalid && pgd == h->cur.pgd && h->glevels != 3) {
+		if (h->cur.sp && !h->cur.sp->zapped && pgd == h->cur.pgd && h->glevels != 3) {
 			h->st.root_switches++;
 			h->st.current_root_hits++;
 			h->in_switch = 1;
@@ -555,10 +561,7 @@ int hv_model_new(const struct hv_params *p, const struct pg_regs *regs,
 	h->gacc = (struct pg_accessor){ gmem_ref, h };
 	h->hacc = (struct pg_accessor){ hmem_ref, h };
 	h->l2acc = (struct pg_accessor){ l2mem_ref, h };
-	h->sps = hv__sp_table();
 	h->gfns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	h->frames = g_ptr_array_new();
-	h->free_frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	h->unsync = g_ptr_array_new();
 	g_queue_init(&h->active);
 	h->tlb_mask = HV_TLB_ENTRIES - 1;
@@ -568,6 +571,10 @@ int hv_model_new(const struct hv_params *p, const struct pg_regs *regs,
 		h->max_pages = (p->gram->size >> 12) * 20 / 1000;
 		if (h->max_pages < 64)
 			h->max_pages = 64;
+	}
+	if ((rc = hv__sp_store_init(h))) {
+		snprintf(why, why_len, "cannot reserve the shadow pages' host memory");
+		goto fail;
 	}
 	if (p->kind == HV_NESTED && (!l1 || p->host_levels < 3 || p->host_levels > 5)) {
 		snprintf(why, why_len, "nested shadowing needs L1's registers and L0's levels (3..5)");
@@ -614,16 +621,6 @@ void hv_model_free(struct hv_model *h)
 {
 	if (!h)
 		return;
-	for (guint i = 0; i < h->frames->len; i++) {
-		struct hv_sp *sp = g_ptr_array_index(h->frames, i);
-
-		if (sp) {
-			g_array_free(sp->parents, TRUE);
-			g_free(sp->child);
-			g_free(sp->spt);
-			g_free(sp);
-		}
-	}
 	GHashTableIter it;
 	gpointer k, v;
 
@@ -636,19 +633,19 @@ void hv_model_free(struct hv_model *h)
 		g_free(g);
 	}
 	g_hash_table_destroy(h->gfns);
-	g_hash_table_destroy(h->sps);
-	g_ptr_array_free(h->frames, TRUE);
-	g_array_free(h->free_frames, TRUE);
 	g_ptr_array_free(h->unsync, TRUE);
 	g_queue_clear(&h->active);
+	hv__sp_store_free(h);
 	if (h->tm)
 		tm_model_free(h->tm);
 	g_free(h->tlb);
 	g_free(h);
 }
 
-const struct hv_stats *hv_model_stats(const struct hv_model *h)
+const struct hv_stats *hv_model_stats(struct hv_model *h)
 {
+	h->st.sp_live = h->ts.st.live;
+	h->st.sp_live_peak = h->ts.st.peak;
 	return &h->st;
 }
 
@@ -659,7 +656,7 @@ const struct tm_model *hv_model_tm(const struct hv_model *h)
 
 uint64_t hv_model_shadow_bytes(const struct hv_model *h)
 {
-	return h->st.sp_live * 4096;
+	return h->ts.st.live * HV_TABLE_SIZE;
 }
 
 const char *hv_model_audit_first(const struct hv_model *h)
@@ -672,40 +669,43 @@ static const char *const level_names[] = { "", "PT", "PD", "PDPT", "PML4", "PML5
 void hv_model_root_shape(const struct hv_model *h, char *buf, unsigned len, bool *special,
 			 bool *promoted)
 {
-	const struct hv_sp *sp = h->cur.sp;
+	const struct hv_table *sp = h->cur.sp;
 	size_t at = 0;
 
 	*special = *promoted = false;
 	buf[0] = 0;
 	while (sp && at < len) {
-		const struct hv_sp_role *r = &sp->key.role;
+		const union hv_role r = sp->key.role;
+		const bool sp_special = hv__special(sp);
 		const char *what;
 
-		if (r->pae_root)
-			what = sp->special ? "pae_root(special)" : "pae_root(page)";
-		else if (r->passthrough && h->glevels < 4)
-			what = sp->special ? (r->level == 5 ? "pml5_root(special)" : "pml4_root(special)")
-					   : (r->level == 5 ? "PML5(promoted page)" : "PML4(promoted page)");
-		else if (r->passthrough)
-			what = r->level == 5 ? "PML5(promoted page)" : "PML4(promoted page)";
+		if (r.pae_root)
+			what = sp_special ? (r.passthrough ? "pae_root(special, promoted)"
+							   : "pae_root(special)")
+					  : (r.passthrough ? "pae_root(promoted page)" : "pae_root(page)");
+		else if (r.passthrough && h->glevels < 4)
+			what = sp_special ? (r.level == 5 ? "pml5_root(special)" : "pml4_root(special)")
+					  : (r.level == 5 ? "PML5(promoted page)" : "PML4(promoted page)");
+		else if (r.passthrough)
+			what = r.level == 5 ? "PML5(promoted page)" : "PML4(promoted page)";
 		else
-			what = level_names[r->level];
-		*special |= sp->special;
-		*promoted |= r->passthrough;
+			what = level_names[r.level];
+		*special |= sp_special;
+		*promoted |= r.passthrough;
 		at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? " > " : "", what);
-		if (!r->pae_root && !r->passthrough)
+		if (!r.pae_root && !r.passthrough)
 			break;
-		if (r->pae_root) {
+		if (r.pae_root) {
 			unsigned n = 0;
 
 			for (unsigned i = 0; i < 4; i++)
-				n += sp->child[i] != NULL;
+				n += hv__child(h, sp, i) != NULL;
 			if (at < len)
 				at += (size_t)snprintf(buf + at, len - at, " > %u x %s%s", n,
 						       h->glevels == 2 ? "PD quadrant" : "PD",
 						       h->glevels == 0 ? " (direct)" : "");
 			break;
 		}
-		sp = sp->child[0];
+		sp = hv__child(h, sp, 0);
 	}
 }

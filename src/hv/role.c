@@ -97,6 +97,7 @@ union hv_role hv_shadow_root_role(union hv_cpu_role c)
 
 	if (r.direct) {
 		r.level = 3;
+		r.pae_root = 1;
 		return r;
 	}
 	r.efer_nx = 1;
@@ -104,6 +105,7 @@ union hv_role hv_shadow_root_role(union hv_cpu_role c)
 		r.level = 3;
 		r.passthrough = 1;
 	}
+	r.pae_root = r.level == 3;
 	return r;
 }
 
@@ -124,6 +126,7 @@ int hv_npt_shadow_roles(const struct hv_role_regs *l1, unsigned l0_level,
 		return -EINVAL;
 	r.level = l0_level;
 	r.passthrough = l0_level > c.base.level;
+	r.pae_root = l0_level == 3;
 	*cpu = c;
 	*root = r;
 	return 0;
@@ -155,7 +158,8 @@ union hv_role hv_role_child(union hv_role parent, unsigned guest_level, unsigned
 	r.level = parent.level - 1u;
 	r.access = access & HV_ACC_ALL;
 	r.direct = direct;
-	r.passthrough = r.level > guest_level;
+	r.passthrough = !direct && r.level > guest_level;
+	r.pae_root = !direct && r.level == 3 && guest_level <= 3;
 	/* 4-byte gptes (KVM kvm_mmu_child_role and mmu_alloc_root): a guest
 	 * PT covers 4 MiB and a shadow PT 2 MiB, so bit 21 picks the half,
 	 * the low bit of the parent's 8-byte PDE index; a guest PD covers
@@ -170,13 +174,13 @@ union hv_role hv_role_child(union hv_role parent, unsigned guest_level, unsigned
 
 const char *hv_role_str(union hv_role r, char *buf, size_t len)
 {
-	snprintf(buf, len, "l%u%s%s q%u acc=%c%c%c%s%s%s%s%s%s%s%s%s", r.level,
+	snprintf(buf, len, "l%u%s%s q%u acc=%c%c%c%s%s%s%s%s%s%s%s%s%s", r.level,
 		 r.direct ? " direct" : "", r.has_4_byte_gpte ? " gpte4" : "", r.quadrant,
 		 (r.access & HV_ACC_USER) ? 'u' : '-', (r.access & HV_ACC_WRITE) ? 'w' : '-',
 		 (r.access & HV_ACC_EXEC) ? 'x' : '-', r.cr0_wp ? " wp" : "",
 		 r.efer_nx ? " nx" : "", r.smep_andnot_wp ? " smep&!wp" : "",
 		 r.smap_andnot_wp ? " smap&!wp" : "", r.ad_disabled ? " !ad" : "",
 		 r.guest_mode ? " guest" : "", r.passthrough ? " passthrough" : "",
-		 r.smm ? " smm" : "", r.mirror ? " mirror" : "");
+		 r.smm ? " smm" : "", r.mirror ? " mirror" : "", r.pae_root ? " pae_root" : "");
 	return buf;
 }

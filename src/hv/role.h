@@ -68,6 +68,13 @@
  *                    promoted level is an ordinary table with this bit,
  *                    where KVM uses the special pml4_root / pml5_root.
  *   smm              The table maps the SMM address space (SMRAM visible).
+ *   pae_root         The table is the 4-entry PDPT-shaped root of a guest
+ *                    of at most 3 levels (PAE, 2-level, nonpaging; or a
+ *                    32-bit L1's NPT): KVM's pae_root, made an ordinary
+ *                    table as Lai's RFC does (seed 000, role.pae_root).
+ *                    Its entries are PDPTEs (SDM 4.4.1: P only in a PAE
+ *                    shadow), so it must never be taken for a 64-bit
+ *                    guest's PDPT shadow of the same gfn and access.
  *   mirror           TDX: the table belongs to the private (mirror) root,
  *                    the hypervisor's copy of the secure EPT (seed 001);
  *                    0 for the shared root and non-TD guests. Private and
@@ -117,7 +124,8 @@ union hv_role {
 		unsigned passthrough : 1;
 		unsigned smm : 1;
 		unsigned mirror : 1;
-		unsigned : 12;
+		unsigned pae_root : 1;
+		unsigned : 11;
 	};
 };
 static_assert(sizeof(union hv_role) == sizeof(uint32_t), "hv_role is one word");
@@ -207,7 +215,8 @@ union hv_role hv_tdp_root_role(union hv_cpu_role c, const struct hv_tdp_opts *o)
  * kvm_init_shadow_mmu): the guest's base role, level at least 3 (a 32-bit
  * guest is shadowed with 8-byte entries, PAE-shaped), efer_nx = 1;
  * passthrough when the root level exceeds the guest's (a 2-level guest).
- * A nonpaging guest gets a direct root of level 3.
+ * A nonpaging guest gets a direct root of level 3. A root of level 3 is
+ * a pae_root.
  */
 union hv_role hv_shadow_root_role(union hv_cpu_role c);
 
@@ -219,7 +228,7 @@ union hv_role hv_shadow_root_role(union hv_cpu_role c);
  * nested-page-table accesses are user accesses without keys).
  * guest_mode is 1. @l0_level is L0's NPT level (2..5). *cpu is the role
  * L1's tables are walked with, *root the root's: level @l0_level,
- * passthrough when it exceeds L1's level.
+ * passthrough when it exceeds L1's level, pae_root when it is 3.
  * Returns 0, or -EINVAL if @l0_level is below L1's level (a shorter host
  * cannot shadow a longer guest table: KVM refuses the VMRUN).
  */
@@ -237,9 +246,10 @@ int hv_ept_shadow_roles(uint64_t l1_eptp, union hv_cpu_role *cpu, union hv_role 
 /*
  * The role of the table under entry @index of a table of role @parent
  * (KVM kvm_mmu_child_role): level - 1, @access, @direct; passthrough stays
- * while the child is still above @guest_level (the guest's top level:
- * promoted levels chain down to the shadow of the guest root), and is 0
- * from there. With 4-byte gptes and not @direct, a level-1 child takes
+ * while an indirect child is still above @guest_level (the guest's top
+ * level: promoted levels chain down to the shadow of the guest root), and
+ * is 0 from there and for direct tables; pae_root for the level-3 child of
+ * a promoted chain over a guest of at most 3 levels. With 4-byte gptes and not @direct, a level-1 child takes
  * quadrant @index & 1 (a 4-byte PDE's PT is two shadow PTs) and a level-2
  * child @index & 3 (the 2-level PD is four shadow PDs under the promoted
  * level-3 root); other children quadrant 0. @parent.level must be > 1.

@@ -26,8 +26,9 @@
  * guest's A/D bits as the hardware walk would.
  *
  * Host-physical layout: guest-physical address g lives at HV_SLOT_BASE + g
- * (one memslot), shadow pages in an arena at HV_ARENA_BASE, below 4 GiB
- * because a PAE root must be (KVM allocates pae_root with GFP_DMA32).
+ * (one memslot), shadow pages (hv/table.h objects keyed by guest table GPA
+ * and union hv_role) in a region at HV_ARENA_BASE, below 4 GiB because a
+ * PAE root must be (KVM allocates pae_root with GFP_DMA32).
  */
 #ifndef TDPSIM_HV_SHADOW_H
 #define TDPSIM_HV_SHADOW_H
@@ -41,8 +42,13 @@
 #include "timing/config.h"
 #include "timing/model.h"
 
-#define HV_ARENA_BASE UINT64_C(0x80000000)
-#define HV_ARENA_PAGES (UINT64_C(1) << 18) /* 1 GiB of shadow pages at most */
+/* The shadow pages' region starts at 16 MiB: any multiple of the largest
+ * cache way gives the same cache sets. It holds 4 x max_pages pages (at
+ * least HV_ARENA_MIN_PAGES): pages past max_pages are reclaimed only when
+ * a root is built, so more may live for a while; a full region zaps every
+ * page that is no root (counted as reclaimed). */
+#define HV_ARENA_BASE UINT64_C(0x1000000)
+#define HV_ARENA_MIN_PAGES UINT64_C(16384)
 #define HV_SLOT_BASE UINT64_C(0x100000000)
 
 enum hv_kind { HV_SHADOW = 0, HV_NESTED };
@@ -118,7 +124,7 @@ struct hv_stats {
 	uint64_t hv_cycles;          /* exits and hypervisor work */
 };
 
-const struct hv_stats *hv_model_stats(const struct hv_model *h);
+const struct hv_stats *hv_model_stats(struct hv_model *h);
 /* The timing model over the shadow tables (cycles, TLB, walks). */
 const struct tm_model *hv_model_tm(const struct hv_model *h);
 /* Bytes of shadow-page memory now, and at the peak. */

@@ -30,32 +30,29 @@ unsigned hv__rights_of(const struct hv_model *h, const struct pg_walk *w, unsign
 		if (l->level < minlevel || !h->gmmu.fmt->lvl[l->level].has_perm)
 			continue;
 		if (!(l->entry & PTE_RW))
-			acc &= ~HV_ACC_W;
+			acc &= ~HV_ACC_WRITE;
 		if (!(l->entry & PTE_US))
-			acc &= ~HV_ACC_U;
+			acc &= ~HV_ACC_USER;
 		if (h->gmmu.nxe && (l->entry & PTE_XD))
-			acc &= ~HV_ACC_X;
+			acc &= ~HV_ACC_EXEC;
 	}
 	return acc;
 }
 
-/* Key of a root-level page for the root @pgd: the guest's own root table
+/*
+ * Key of a root-level page for the root @pgd: the guest's own root table
  * (4-/5-level guests), the levels promoted above it, or the PAE root and
- * the dummy levels over it (32-bit guests and paging off). */
-void hv__top_key(const struct hv_model *h, unsigned level, uint64_t pgd, struct hv_sp_key *k)
+ * the dummy levels over it (32-bit guests and paging off). The role of
+ * level @level is the root role's child chain (entry 0 each) down to it.
+ */
+void hv__top_key(const struct hv_model *h, unsigned level, uint64_t pgd, struct hv_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->gfn = h->glevels ? pgd >> 12 : 0;
-	k->sub = h->glevels == 3 ? (uint32_t)((pgd >> 5) & 0x7f) : 0;
-	k->role = h->base;
-	k->role.level = (uint8_t)level;
-	k->role.access = HV_ACC_ALL;
-	if (h->glevels >= 4) {
-		k->role.passthrough = level > h->glevels;
-	} else {
-		k->role.pae_root = level == 3;
-		k->role.passthrough = level > 3;
-	}
+	/* A PAE guest's root keeps CR3 bits 11:5 (32 PDPTs share a page). */
+	k->gpa = h->glevels == 0 ? 0 : h->glevels == 3 ? pgd : pgd & ~UINT64_C(0xfff);
+	k->role = h->root_role;
+	for (unsigned l = h->slevels; l > level; l--)
+		k->role = hv_role_child(k->role, h->glevels, 0, false, HV_ACC_ALL);
 }
 
 static const struct pg_walk_level *glevel(const struct pg_walk *w, unsigned level)
@@ -79,31 +76,29 @@ static unsigned direct_access(const struct hv_model *h, const struct pg_walk *w)
 	unsigned acc = hv__rights_of(h, w, 1);
 
 	if (w->nlevels && !(w->lvl[w->nlevels - 1].entry & PTE_D))
-		acc &= ~HV_ACC_W;
+		acc &= ~HV_ACC_WRITE;
 	return acc;
 }
 
 /*
- * The page an entry of shadow level @slevel points to for @va, after the
- * successful guest walk @w (NULL for a direct guest).
+ * The page entry hv__sindex(@slevel, @va) of @parent (a page of level
+ * @slevel) points to, after the successful guest walk @w (NULL for a
+ * direct guest).
  */
-struct hv_sp *hv__child_for(struct hv_model *h, unsigned slevel, uint64_t va,
-			    const struct pg_walk *w, unsigned *rights)
+struct hv_table *hv__child_for(struct hv_model *h, const struct hv_table *parent,
+			       unsigned slevel, uint64_t va, const struct pg_walk *w)
 {
-	unsigned cl = slevel - 1;
-	struct hv_sp_key k;
+	unsigned cl = slevel - 1, idx = hv__sindex(h, slevel, va);
+	const uint64_t span = ~((UINT64_C(1) << (12 + 9 * cl)) - 1);
+	struct hv_key k = { .gpa = 0 };
 
-	*rights = HV_ACC_ALL;
 	if ((cl >= 3 && h->glevels <= 3) || (h->glevels >= 4 && cl > h->glevels)) {
 		hv__top_key(h, cl, h->cur.pgd, &k);
 		return hv__sp_get(h, &k, false);
 	}
-	memset(&k, 0, sizeof(k));
-	k.role = h->base;
-	k.role.level = (uint8_t)cl;
 	if (h->glevels == 0) {
-		k.gfn = (va >> 12) & ~((UINT64_C(1) << (9 * cl)) - 1);
-		k.role.access = HV_ACC_ALL;
+		k.gpa = va & span;
+		k.role = hv_role_child(parent->key.role, 0, idx, true, HV_ACC_ALL);
 		return hv__sp_get(h, &k, false);
 	}
 	const struct pg_walk_level *e = glevel(w, cl + 1);
@@ -111,16 +106,14 @@ struct hv_sp *hv__child_for(struct hv_model *h, unsigned slevel, uint64_t va,
 
 	if (!t) {
 		/* The guest entry at cl + 1 is a large leaf: a direct page. */
-		k.gfn = (w->pa >> 12) & ~((UINT64_C(1) << (9 * cl)) - 1);
-		k.role.direct = 1;
-		k.role.access = (uint8_t)direct_access(h, w);
+		k.gpa = w->pa & span;
+		k.role = hv_role_child(parent->key.role, h->glevels, idx, true,
+				       direct_access(h, w));
 	} else {
-		k.gfn = t->table >> 12;
-		k.role.access = (uint8_t)(e ? hv__rights_of(h, w, cl + 1) : HV_ACC_ALL);
-		if (h->glevels == 2)
-			k.role.quadrant = (uint8_t)(cl == 1 ? (va >> 21) & 1 : (va >> 30) & 3);
+		k.gpa = t->table & ~UINT64_C(0xfff);
+		k.role = hv_role_child(parent->key.role, h->glevels, idx, false,
+				       e ? hv__rights_of(h, w, cl + 1) : HV_ACC_ALL);
 	}
-	*rights = k.role.access;
 	return hv__sp_get(h, &k, false);
 }
 
@@ -140,10 +133,10 @@ bool hv__gfn_writable(struct hv_model *h, uint64_t gfn, bool *unsynced)
 	if (!h->p.unsync)
 		return false;
 	for (guint i = 0; i < g->sps->len; i++)
-		if (((struct hv_sp *)g_ptr_array_index(g->sps, i))->key.role.level != 1)
+		if (((struct hv_table *)g_ptr_array_index(g->sps, i))->key.role.level != 1)
 			return false;
 	for (guint i = 0; i < g->sps->len; i++) {
-		struct hv_sp *sp = g_ptr_array_index(g->sps, i);
+		struct hv_table *sp = g_ptr_array_index(g->sps, i);
 
 		if (!sp->unsync) {
 			sp->unsync = true;
@@ -164,7 +157,7 @@ int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *
 	      uint64_t *gpa)
 {
 	struct pg_walk w;
-	struct hv_sp *sp = h->cur.sp;
+	struct hv_table *sp = h->cur.sp;
 	unsigned rights, work = 0;
 	bool unsynced;
 
@@ -177,21 +170,23 @@ int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *
 		unsigned idx = hv__sindex(h, s, va);
 
 		sp->write_flood = 0;
+		struct hv_table *c = hv__child(h, sp, idx);
+
 		/* A direct page linked for other rights than the guest's
 		 * entry now gives (its D bit set since) is unlinked and the
 		 * right one linked (KVM's validate_direct_spte). */
-		if (sp->child[idx] && sp->child[idx]->key.role.direct && h->glevels &&
-		    sp->child[idx]->key.role.access != direct_access(h, &w)) {
+		if (c && c->key.role.direct && h->glevels &&
+		    c->key.role.access != direct_access(h, &w)) {
 			hv__zap_spte(h, sp, idx);
 			hv__flush(h, true);
+			c = NULL;
 		}
-		if (!sp->child[idx]) {
-			struct hv_sp *c = hv__child_for(h, s, va, &w, &rights);
-
+		if (!c) {
+			c = hv__child_for(h, sp, s, va, &w);
 			hv__link(h, sp, idx, c);
 			work += HV_COST_LINK;
 		}
-		sp = sp->child[idx];
+		sp = c;
 	}
 	sp->write_flood = 0;
 	rights = hv__rights_of(h, &w, 1);
@@ -202,17 +197,17 @@ int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *
 	/* Paging off: no guest entry, nothing to mark dirty. */
 	bool dirty = !w.nlevels || (w.lvl[w.nlevels - 1].entry & PTE_D);
 	bool user = h->p.kind == HV_NESTED || cpl == 3;
-	bool want_w = rights & HV_ACC_W;
+	bool want_w = rights & HV_ACC_WRITE;
 
 	/* CR0.WP=0: a supervisor write to a read-only page is allowed; KVM
 	 * maps it writable and supervisor-only (role.cr0_wp). */
 	if (!want_w && kind == PG_ACC_WRITE && !user && !h->gmmu.wp) {
 		want_w = true;
-		rights &= ~HV_ACC_U;
+		rights &= ~HV_ACC_USER;
 	}
-	if (rights & HV_ACC_U)
+	if (rights & HV_ACC_USER)
 		spte |= PTE_US;
-	if (!(rights & HV_ACC_X))
+	if (!(rights & HV_ACC_EXEC))
 		spte |= PTE_XD;
 	/* Dirty logging of the guest: writable only once the guest's D is set. */
 	if (want_w && (dirty || kind == PG_ACC_WRITE) &&
@@ -226,16 +221,16 @@ int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *
 }
 
 /* Read the guest entry that shadow entry @idx of @sp shadows. */
-static int read_gpte(struct hv_model *h, const struct hv_sp *sp, unsigned idx, uint64_t *val)
+static int read_gpte(struct hv_model *h, const struct hv_table *sp, unsigned idx, uint64_t *val)
 {
 	struct pg_ref r = { .kind = PG_REF_READ, .level = sp->key.role.level };
 	struct pg_fault f;
 
 	if (sp->key.role.has_4_byte_gpte) {
-		r.addr = (sp->key.gfn << 12) + (sp->key.role.quadrant * HV_SPTES + idx) * 4;
+		r.addr = sp->key.gpa + (sp->key.role.quadrant * HV_SPTES + idx) * 4;
 		r.size = 4;
 	} else {
-		r.addr = (sp->key.gfn << 12) + idx * 8;
+		r.addr = sp->key.gpa + idx * 8;
 		r.size = 8;
 	}
 	memset(&f, 0, sizeof(f));
@@ -251,18 +246,18 @@ static int read_gpte(struct hv_model *h, const struct hv_sp *sp, unsigned idx, u
  * rights than the guest now gives, else dropped (the next access
  * refaults). Returns true if it was dropped.
  */
-bool hv__sync_spte(struct hv_model *h, struct hv_sp *sp, unsigned idx)
+bool hv__sync_spte(struct hv_model *h, struct hv_table *sp, unsigned idx)
 {
-	uint64_t spte = sp->spt[idx], g;
+	uint64_t spte = hv__spte(h, sp, idx), g;
 	unsigned acc = sp->key.role.access;
 
 	if (!(spte & PTE_P))
 		return false;
 	if (read_gpte(h, sp, idx, &g) || !(g & PTE_P) ||
 	    ((g & h->gmmu.leaf_addr[1]) >> 12) != (((spte & GENMASK64(51, 12)) - HV_SLOT_BASE) >> 12) ||
-	    ((spte & PTE_US) && (!(g & PTE_US) || !(acc & HV_ACC_U))) ||
-	    ((spte & PTE_RW) && (!(g & PTE_RW) || !(g & PTE_D) || !(acc & HV_ACC_W))) ||
-	    (!(spte & PTE_XD) && ((h->gmmu.nxe && (g & PTE_XD)) || !(acc & HV_ACC_X)))) {
+	    ((spte & PTE_US) && (!(g & PTE_US) || !(acc & HV_ACC_USER))) ||
+	    ((spte & PTE_RW) && (!(g & PTE_RW) || !(g & PTE_D) || !(acc & HV_ACC_WRITE))) ||
+	    (!(spte & PTE_XD) && ((h->gmmu.nxe && (g & PTE_XD)) || !(acc & HV_ACC_EXEC)))) {
 		hv__zap_spte(h, sp, idx);
 		return true;
 	}
@@ -284,7 +279,7 @@ void hv__guest_write(struct hv_model *h, uint64_t gpa, unsigned size)
 	if (!g)
 		return;
 	for (guint i = 0; i < g->sps->len;) {
-		struct hv_sp *sp = g_ptr_array_index(g->sps, i);
+		struct hv_table *sp = g_ptr_array_index(g->sps, i);
 		unsigned esz = sp->key.role.has_4_byte_gpte ? 4 : 8;
 		unsigned gi = off / esz, idx, n = 1;
 
@@ -311,7 +306,7 @@ void hv__guest_write(struct hv_model *h, uint64_t gpa, unsigned size)
 			idx = gi;
 		}
 		for (unsigned j = 0; j < n; j++)
-			if (sp->spt[idx + j] & PTE_P) {
+			if (hv__spte(h, sp, idx + j) & PTE_P) {
 				hv__zap_spte(h, sp, idx + j);
 				zapped = true;
 			}

@@ -7,68 +7,34 @@
 
 #include <glib.h>
 
+#include "hv/role.h"
 #include "hv/shadow.h"
+#include "hv/table.h"
 #include "paging/bits.h"
 #include "paging/walk.h"
 
 #define HV_SPTES 512
 
-/* Rights accumulated over guest levels (KVM's ACC_*). */
-#define HV_ACC_W 1u
-#define HV_ACC_U 2u
-#define HV_ACC_X 4u
-#define HV_ACC_ALL 7u
-
 /*
- * The key a shadow page is cached under, compared whole (KVM's
- * kvm_mmu_page_role plus gfn). Padding is zeroed: keys are memcmp'ed.
+ * Shadow pages are the table objects of hv/table.h (struct hv_table, in
+ * the model's struct hv_tables), keyed by (guest table GPA, union hv_role):
+ * the gpa of the guest table shadowed (a PAE guest's root: CR3 bits 31:5;
+ * a direct page: the first address of its range). Roles come only from
+ * hv/role.h: the root's from hv_shadow_root_role() or hv_npt_shadow_roles()
+ * over explicit registers, every other from hv_role_child() of its
+ * parent's. A page allocated unhashed is one KVM would keep as a per-vCPU
+ * special root (pae_root, pml4_root, pml5_root): hv__special().
  */
-struct hv_sp_role {
-	uint8_t level;          /* 1 (PT) .. 5 (PML5) */
-	uint8_t quadrant;       /* has_4_byte_gpte: which part of the guest table */
-	uint8_t access;         /* HV_ACC_* of the guest levels above */
-	uint8_t has_4_byte_gpte;/* shadows a 32-bit (2-level) guest table */
-	uint8_t direct;         /* maps a guest large page (no guest table) */
-	uint8_t cr0_wp, efer_nx, smep_andnot_wp, smap_andnot_wp;
-	uint8_t guest_mode;     /* shadows L1's NPT (nested) */
-	uint8_t passthrough;    /* level above the guest's top: promoted/dummy */
-	uint8_t pae_root;       /* the 4-entry PAE root (seed 000) */
-};
-
-struct hv_sp_key {
-	uint64_t gfn;
-	uint32_t sub;           /* PAE root of a PAE guest: CR3 bits 11:5 */
-	struct hv_sp_role role;
-};
-
-struct hv_sp;
-struct hv_link {
-	struct hv_sp *sp;
-	uint16_t idx;
-};
-
-struct hv_sp {
-	struct hv_sp_key key;
-	uint64_t hpa;
-	uint64_t *spt;          /* HV_SPTES entries */
-	struct hv_sp **child;   /* child page of each non-leaf entry, or NULL */
-	GArray *parents;        /* struct hv_link: entries that point here */
-	uint32_t root_count;    /* held as a current or previous root */
-	uint32_t write_flood;   /* emulated writes since the last use */
-	uint32_t frame;         /* arena frame index */
-	bool unsync, special, hashed, invalid;
-	GList *lru;             /* node in hv_model.active */
-};
 
 /* Per guest frame: the shadow pages of that gfn (write tracking) and the
- * leaf entries that map it (KVM's rmap). */
+ * leaf entries that map it, by entry HPA (KVM's rmap). */
 struct hv_gfn {
-	GPtrArray *sps;         /* indirect pages shadowing this gfn */
-	GArray *rmap;           /* struct hv_link */
+	GPtrArray *sps;         /* struct hv_table *: indirect pages shadowing this gfn */
+	GArray *rmap;           /* uint64_t: HPAs of leaf entries mapping it */
 };
 
 struct hv_root {
-	struct hv_sp *sp;       /* NULL: invalid */
+	struct hv_table *sp;    /* pinned; NULL: invalid */
 	uint64_t pgd;
 };
 
@@ -84,13 +50,13 @@ struct hv_model {
 	struct pg_mmu l2mmu;
 	uint8_t glevels;        /* guest table levels: 0 (no paging), 2..5 */
 	uint8_t slevels;        /* shadow levels: 3, 4 or 5 */
-	const struct pg_format *sfmt;
-	struct hv_sp_role base; /* role bits common to every page */
-	GHashTable *sps;        /* struct hv_sp_key* -> struct hv_sp* */
+	union hv_cpu_role cpu;  /* the context the guest tables are walked in */
+	union hv_role root_role;/* the role of a root page (level slevels) */
+	struct cpu_ram hram;    /* host-physical memory of the shadow pages */
+	struct hv_tables ts;    /* the shadow pages */
 	GHashTable *gfns;       /* gfn (uint64 key) -> struct hv_gfn* */
-	GPtrArray *frames;      /* arena frame -> struct hv_sp* (or NULL) */
-	GArray *free_frames;    /* uint32 */
-	GQueue active;          /* creation order, for reclaim */
+	GQueue active;          /* hashed pages in creation order, for reclaim
+				 * (each page's priv is its node) */
 	GPtrArray *unsync;      /* unsync pages */
 	struct hv_root cur;
 	struct hv_root prev[HV_PREV_ROOTS_MAX];
@@ -122,36 +88,47 @@ struct hv_model {
 void hv__charge(struct hv_model *h, uint64_t cycles);
 
 /* sp.c */
-struct hv_sp *hv__sp_get(struct hv_model *h, const struct hv_sp_key *k, bool special);
-void hv__sp_zap(struct hv_model *h, struct hv_sp *sp);
-void hv__sp_destroy(struct hv_model *h, struct hv_sp *sp);
-void hv__link(struct hv_model *h, struct hv_sp *parent, unsigned idx, struct hv_sp *child);
-void hv__zap_spte(struct hv_model *h, struct hv_sp *sp, unsigned idx);
-void hv__set_leaf(struct hv_model *h, struct hv_sp *sp, unsigned idx, uint64_t spte);
+static inline bool hv__special(const struct hv_table *t)
+{
+	return !t->hashed && !t->zapped;
+}
+static inline uint64_t hv__entry(const struct hv_table *t, unsigned idx)
+{
+	return t->hpa + (uint64_t)idx * 8;
+}
+uint64_t hv__spte(const struct hv_model *h, const struct hv_table *t, unsigned idx);
+void hv__spte_set(struct hv_model *h, const struct hv_table *t, unsigned idx, uint64_t e);
+struct hv_table *hv__child(const struct hv_model *h, const struct hv_table *t, unsigned idx);
+struct hv_table *hv__sp_get(struct hv_model *h, const struct hv_key *k, bool special);
+void hv__sp_zap(struct hv_model *h, struct hv_table *sp);
+void hv__link(struct hv_model *h, struct hv_table *parent, unsigned idx, struct hv_table *child);
+void hv__zap_spte(struct hv_model *h, struct hv_table *sp, unsigned idx);
+void hv__set_leaf(struct hv_model *h, struct hv_table *sp, unsigned idx, uint64_t spte);
 struct hv_gfn *hv__gfn(struct hv_model *h, uint64_t gfn, bool create);
 void hv__reclaim(struct hv_model *h);
 void hv__write_protect(struct hv_model *h, uint64_t gfn);
-GHashTable *hv__sp_table(void);
 void hv__flush(struct hv_model *h, bool remote);
-uint64_t hv__nonleaf_bits(const struct hv_model *h, const struct hv_sp *parent);
+uint64_t hv__nonleaf_bits(const struct hv_model *h, const struct hv_table *parent);
+int hv__sp_store_init(struct hv_model *h);
+void hv__sp_store_free(struct hv_model *h);
 
 /* shadow_fault.c */
 int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *emulate,
 	      uint64_t *gpa);
 bool hv__gfn_writable(struct hv_model *h, uint64_t gfn, bool *unsynced);
 void hv__guest_write(struct hv_model *h, uint64_t gpa, unsigned size);
-bool hv__sync_spte(struct hv_model *h, struct hv_sp *sp, unsigned idx);
+bool hv__sync_spte(struct hv_model *h, struct hv_table *sp, unsigned idx);
 unsigned hv__rights_of(const struct hv_model *h, const struct pg_walk *w, unsigned upto);
 
-void hv__top_key(const struct hv_model *h, unsigned level, uint64_t pgd, struct hv_sp_key *k);
+void hv__top_key(const struct hv_model *h, unsigned level, uint64_t pgd, struct hv_key *k);
 
 /* shadow_root.c */
 void hv__switch_root(struct hv_model *h, uint64_t pgd, bool noflush);
 void hv__free_root(struct hv_model *h, struct hv_root *r);
-struct hv_sp *hv__child_for(struct hv_model *h, unsigned slevel, uint64_t va,
-			    const struct pg_walk *w, unsigned *rights);
+struct hv_table *hv__child_for(struct hv_model *h, const struct hv_table *parent,
+			       unsigned slevel, uint64_t va, const struct pg_walk *w);
 void hv__sync_roots(struct hv_model *h);
-void hv__sync_sp(struct hv_model *h, struct hv_sp *sp);
+void hv__sync_sp(struct hv_model *h, struct hv_table *sp);
 void hv__invlpg(struct hv_model *h, uint64_t va);
 void hv__load_root(struct hv_model *h, bool keep_tlb);
 

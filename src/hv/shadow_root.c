@@ -10,54 +10,41 @@
  * next switch, as KVM's pae_root/pml4_root/pml5_root are. Under
  * pae-root-pages they are hashed pages like any other (seed 000).
  */
-#include <string.h>
-
 #include "shadow_int.h"
 
-/* is_root_usable(): the root for @pgd, with the whole role the current
+/* is_root_usable(): the root for @pgd, with the whole key the current
  * paging state gives a root. */
 static bool root_usable(const struct hv_model *h, const struct hv_root *r, uint64_t pgd)
 {
-	struct hv_sp_key k;
+	struct hv_key k;
 
-	if (!r->sp || r->sp->invalid || r->pgd != pgd)
+	if (!r->sp || r->sp->zapped || r->pgd != pgd)
 		return false;
 	hv__top_key(h, h->slevels, pgd, &k);
-	return memcmp(&k, &r->sp->key, sizeof(k)) == 0;
+	return k.gpa == r->sp->key.gpa && hv_role_eq(k.role, r->sp->key.role);
 }
 
-static void free_special(struct hv_model *h, struct hv_sp *sp)
-{
-	for (unsigned i = 0; i < HV_SPTES; i++) {
-		struct hv_sp *c = sp->child[i];
-
-		hv__zap_spte(h, sp, i);
-		if (c && c->special)
-			free_special(h, c);
-	}
-	hv__sp_destroy(h, sp);
-}
-
-/* Free a root (mmu_free_root_page): a special one is destroyed with the
- * special levels under it; a page is kept cached unless it was zapped. */
+/* Free a root (mmu_free_root_page): a special one is zapped with the
+ * special levels under it (hv_table_zap() takes every unhashed child left
+ * unreachable); a page is kept cached unless it was zapped. */
 void hv__free_root(struct hv_model *h, struct hv_root *r)
 {
-	struct hv_sp *sp = r->sp;
+	struct hv_table *sp = r->sp;
+	bool special;
 
 	if (!sp)
 		return;
 	h->st.roots_freed++;
 	r->sp = NULL;
-	sp->root_count--;
-	if (sp->special)
-		free_special(h, sp);
-	else if (sp->invalid && !sp->root_count)
-		hv__sp_destroy(h, sp);
+	special = hv__special(sp);
+	hv_table_unpin(&h->ts, sp);
+	if (special)
+		hv_table_zap(&h->ts, sp);
 }
 
-static struct hv_sp *top_page(struct hv_model *h, unsigned level, uint64_t pgd, bool special)
+static struct hv_table *top_page(struct hv_model *h, unsigned level, uint64_t pgd, bool special)
 {
-	struct hv_sp_key k;
+	struct hv_key k;
 
 	hv__top_key(h, level, pgd, &k);
 	return hv__sp_get(h, &k, special);
@@ -66,15 +53,13 @@ static struct hv_sp *top_page(struct hv_model *h, unsigned level, uint64_t pgd, 
 /* Point the PAE root's four entries at the guest's PDPTE registers (PAE
  * guest), the four quadrants of its page directory (2-level guest) or the
  * four direct 1 GiB regions (paging off). */
-static void fill_pae(struct hv_model *h, struct hv_sp *pae, uint64_t pgd)
+static void fill_pae(struct hv_model *h, struct hv_table *pae, uint64_t pgd)
 {
 	for (unsigned i = 0; i < 4; i++) {
-		struct hv_sp_key k;
+		struct hv_key k = { .role = hv_role_child(pae->key.role, h->glevels, i,
+							  h->glevels == 0, HV_ACC_ALL) };
+		struct hv_table *c;
 
-		memset(&k, 0, sizeof(k));
-		k.role = h->base;
-		k.role.level = 2;
-		k.role.access = HV_ACC_ALL;
 		if (h->glevels == 3) {
 			uint64_t e = h->gmmu.pdpte[i];
 
@@ -82,14 +67,14 @@ static void fill_pae(struct hv_model *h, struct hv_sp *pae, uint64_t pgd)
 				hv__zap_spte(h, pae, i);
 				continue;
 			}
-			k.gfn = (e & h->gmmu.table_addr) >> 12;
+			k.gpa = e & h->gmmu.table_addr & ~UINT64_C(0xfff);
 		} else if (h->glevels == 2) {
-			k.gfn = pgd >> 12;
-			k.role.quadrant = (uint8_t)i;
+			k.gpa = pgd & ~UINT64_C(0xfff);
 		} else {
-			k.gfn = (uint64_t)i << 18;
+			k.gpa = (uint64_t)i << 30;
 		}
-		if (pae->child[i] && memcmp(&pae->child[i]->key, &k, sizeof(k)) == 0)
+		c = hv__child(h, pae, i);
+		if (c && c->key.gpa == k.gpa && hv_role_eq(c->key.role, k.role))
 			continue;
 		hv__link(h, pae, i, hv__sp_get(h, &k, false));
 	}
@@ -99,7 +84,7 @@ static void fill_pae(struct hv_model *h, struct hv_sp *pae, uint64_t pgd)
 static void alloc_root(struct hv_model *h, uint64_t pgd)
 {
 	bool special = !h->p.strat.pae_root_pages && h->glevels < 4;
-	struct hv_sp *top;
+	struct hv_table *top;
 
 	hv__reclaim(h);
 	h->st.roots_allocated++;
@@ -109,45 +94,46 @@ static void alloc_root(struct hv_model *h, uint64_t pgd)
 		 * 4-level NPT under a 5-level L0): a page in every strategy. */
 		top = top_page(h, h->glevels, pgd, false);
 		if (h->slevels > h->glevels) {
-			struct hv_sp *p5 = top_page(h, h->slevels, pgd, false);
+			struct hv_table *p5 = top_page(h, h->slevels, pgd, false);
 
-			if (p5->child[0] != top)
+			if (hv__child(h, p5, 0) != top)
 				hv__link(h, p5, 0, top);
 			top = p5;
 		}
 	} else {
-		struct hv_sp *pae = top_page(h, 3, pgd, special);
+		struct hv_table *pae = top_page(h, 3, pgd, special);
 
 		fill_pae(h, pae, pgd);
 		top = pae;
 		for (unsigned l = 4; l <= h->slevels; l++) {
-			struct hv_sp *d = top_page(h, l, pgd, special);
+			struct hv_table *d = top_page(h, l, pgd, special);
 
-			if (d->child[0] != top)
+			if (hv__child(h, d, 0) != top)
 				hv__link(h, d, 0, top);
 			top = d;
 		}
 	}
-	top->root_count++;
+	hv_table_pin(top);
 	h->cur.sp = top;
 	h->cur.pgd = pgd;
 }
 
-static bool reachable(const struct hv_model *h, const struct hv_sp *sp, unsigned depth)
+static bool reachable(const struct hv_model *h, const struct hv_table *sp, unsigned depth)
 {
 	if (sp == h->cur.sp)
 		return true;
 	if (!depth)
 		return false;
-	for (guint i = 0; i < sp->parents->len; i++)
-		if (reachable(h, g_array_index(sp->parents, struct hv_link, i).sp, depth - 1))
+	for (guint i = 0; sp->parent_ptes && i < sp->parent_ptes->len; i++)
+		if (reachable(h, hv_table_at(&h->ts, g_array_index(sp->parent_ptes, uint64_t, i)),
+			      depth - 1))
 			return true;
 	return false;
 }
 
 /* Sync an unsync page (FNAME(sync_page)) and write-protect its gfn again
  * once no page of it is unsync. */
-void hv__sync_sp(struct hv_model *h, struct hv_sp *sp)
+void hv__sync_sp(struct hv_model *h, struct hv_table *sp)
 {
 	for (unsigned i = 0; i < HV_SPTES; i++)
 		hv__sync_spte(h, sp, i);
@@ -160,14 +146,14 @@ void hv__sync_sp(struct hv_model *h, struct hv_sp *sp)
 	/* Its gfn is write-protected even while other pages of it stay
 	 * unsync (KVM's mmu_sync_children write-protects the gfn of every
 	 * page it syncs): a synced page must see every write. */
-	hv__write_protect(h, sp->key.gfn);
+	hv__write_protect(h, sp->key.gpa >> 12);
 }
 
 /* kvm_mmu_sync_roots(): every unsync page under the current root. */
 void hv__sync_roots(struct hv_model *h)
 {
 	for (guint i = 0; i < h->unsync->len;) {
-		struct hv_sp *sp = g_ptr_array_index(h->unsync, i);
+		struct hv_table *sp = g_ptr_array_index(h->unsync, i);
 
 		if (reachable(h, sp, PG_LEVELS_MAX))
 			hv__sync_sp(h, sp); /* removes it from h->unsync */
@@ -234,7 +220,7 @@ void hv__switch_root(struct hv_model *h, uint64_t pgd, bool noflush)
 		else
 			hv__free_root(h, &h->cur);
 	} else {
-		if (h->cur.sp && h->cur.sp->special)
+		if (h->cur.sp && hv__special(h->cur.sp))
 			hv__free_root(h, &h->cur);
 		hit = h->cur.sp ? find_keep_current(h, pgd) : find_without_current(h, pgd);
 	}
@@ -249,7 +235,8 @@ void hv__switch_root(struct hv_model *h, uint64_t pgd, bool noflush)
 	else if (h->glevels == 3)
 		/* A cached PAE root: its entries follow the PDPTE registers
 		 * just loaded. */
-		for (struct hv_sp *sp = h->cur.sp; sp && sp->key.role.level >= 3; sp = sp->child[0]) {
+		for (struct hv_table *sp = h->cur.sp; sp && sp->key.role.level >= 3;
+		     sp = hv__child(h, sp, 0)) {
 			if (sp->key.role.pae_root) {
 				fill_pae(h, sp, pgd);
 				break;
@@ -266,10 +253,10 @@ void hv__switch_root(struct hv_model *h, uint64_t pgd, bool noflush)
  */
 void hv__invlpg(struct hv_model *h, uint64_t va)
 {
-	struct hv_sp *sp = h->cur.sp;
+	struct hv_table *sp = h->cur.sp;
 
 	for (unsigned s = h->slevels; sp && s > 1; s--)
-		sp = sp->child[hv__sindex(h, s, va)];
+		sp = hv__child(h, sp, hv__sindex(h, s, va));
 	if (sp && sp->unsync && !sp->key.role.direct)
 		hv__sync_spte(h, sp, hv__sindex(h, 1, va));
 }

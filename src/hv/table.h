@@ -75,6 +75,8 @@ struct hv_table {
 	bool hashed;         /* in the look-up by key */
 	bool zapped;         /* out of use, freed at its last unpin */
 	bool unsync;         /* for the shadow MMU: guest table written since its sync */
+	uint32_t write_flood; /* for the shadow MMU: emulated guest writes since a
+			       * fault last used it (KVM's write_flooding_count) */
 	uint64_t seq;        /* allocation order, 1.. (LRU recycling, dumps) */
 	GArray *parent_ptes; /* uint64_t HPAs of the entries pointing at it */
 	void *priv;          /* the owner's per-table data (not freed here) */
