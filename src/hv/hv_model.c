@@ -129,6 +129,26 @@ static void shadow_regs(struct hv_model *h)
 	s->cr3 = h->cur.sp ? h->cur.sp->hpa : 0;
 }
 
+/*
+ * The roles of the context, from its registers only (seed 002): the
+ * guest's (shadow paging), or L1's as they were at VMRUN (nested NPT,
+ * KVM's kvm_init_shadow_npt_mmu() from vmcb01) -- never the vCPU's
+ * current registers, which while L2 runs are L2's (h->gregs).
+ */
+static int context_roles(const struct hv_model *h, union hv_cpu_role *cpu, union hv_role *root)
+{
+	if (h->p.kind == HV_SHADOW) {
+		const struct hv_role_regs g = hv_role_regs_of(&h->gregs, false, false);
+
+		*cpu = hv_cpu_role_of(&g);
+		*root = hv_shadow_root_role(*cpu);
+		return 0;
+	}
+	const struct hv_role_regs l1 = hv_role_regs_of(&h->l1regs, false, false);
+
+	return hv_npt_shadow_roles(&l1, h->slevels, cpu, root);
+}
+
 static int mode_init(struct hv_model *h, char *why, unsigned len)
 {
 	const char *r = NULL;
@@ -157,21 +177,10 @@ static int mode_init(struct hv_model *h, char *why, unsigned len)
 	if (h->glevels == 3 && (rc = pg_pae_load_pdptes(&h->gmmu, &h->gacc, &(struct pg_fault){ 0 },
 							 NULL)))
 		goto bad;
-	/* The roles, from the registers of the context only (seed 002):
-	 * the guest's, or L1's at VMRUN for nested NPT. */
-	if (h->p.kind == HV_SHADOW) {
-		const struct hv_role_regs g = hv_role_regs_of(&h->gregs, false, false);
-
-		h->cpu = hv_cpu_role_of(&g);
-		h->root_role = hv_shadow_root_role(h->cpu);
-	} else {
-		const struct hv_role_regs l1 = hv_role_regs_of(&h->l1regs, false, false);
-
-		if (hv_npt_shadow_roles(&l1, h->slevels, &h->cpu, &h->root_role)) {
-			snprintf(why, len, "a %u-level L1 NPT cannot be shadowed by a %u-level L0",
-				 h->glevels, h->slevels);
-			return -EINVAL;
-		}
+	if (context_roles(h, &h->cpu, &h->root_role)) {
+		snprintf(why, len, "a %u-level L1 NPT cannot be shadowed by a %u-level L0",
+			 h->glevels, h->slevels);
+		return -EINVAL;
 	}
 	assert(h->root_role.level == h->slevels);
 	return 0;
@@ -353,9 +362,19 @@ static int l2mem_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 	return rc;
 }
 
+/* Fold one access's guest-visible outcome into h->outcome (FNV-1a over
+ * 64-bit words). */
+static void outcome(struct hv_model *h, uint64_t va, uint8_t kind, int result, uint64_t hpa)
+{
+	const uint64_t w[3] = { va, ((uint64_t)kind << 8) | (uint8_t)result, result ? 0 : hpa };
+
+	for (unsigned i = 0; i < 3; i++)
+		h->outcome = (h->outcome ^ w[i]) * UINT64_C(0x100000001b3);
+}
+
 static void one_access(struct hv_model *h, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl)
 {
-	uint64_t hpa;
+	uint64_t hpa = 0;
 	int rc;
 
 	if (h->p.kind == HV_NESTED) {
@@ -363,19 +382,23 @@ static void one_access(struct hv_model *h, uint64_t va, uint8_t size, uint8_t ki
 		struct pg_walk w;
 
 		/* L2's own walk; its faults are L2's (#PF, handled by L1). */
-		if (pg_walk(&h->l2mmu, &h->l2acc, &rq, &w) || w.fault.vector)
+		if (pg_walk(&h->l2mmu, &h->l2acc, &rq, &w) || w.fault.vector) {
+			outcome(h, va, kind, 3, 0);
 			return;
-		if (translate(h, w.pa, size, kind, 3, &hpa))
-			return;
-	} else if ((rc = translate(h, va, size, kind, cpl, &hpa))) {
+		}
+		rc = translate(h, w.pa, size, kind, 3, &hpa);
+	} else {
+		rc = translate(h, va, size, kind, cpl, &hpa);
 		/* Every access of the stream is one the guest completed: a
 		 * fault injected here is one the guest's own walk did not
 		 * raise. */
 		if (rc == 1 && h->p.audit)
 			audit_fail(h, va, kind, "the guest completed the access, the shadow injects #PF",
 				   0, 0);
-		return;
 	}
+	outcome(h, va, kind, rc, hpa);
+	if (rc)
+		return;
 	tm_access(h->tm, va, size, kind, cpl);
 }
 
@@ -472,10 +495,25 @@ void hv_event(struct hv_model *h, const struct tm_event *ev)
 		if (reg || ev->kind == TM_EV_CR3)
 			l2_regs_changed(h);
 		if (ev->kind == TM_EV_VMENTRY) {
-			/* L1's VMRUN with nCR3 = val: a root switch of the
-			 * nested MMU (nested_svm_load_cr3 -> kvm_mmu_new_pgd). */
+			/* L1's VMRUN with nCR3 = val: the nested NPT context
+			 * is initialised again from L1's registers at VMRUN
+			 * (nested_svm_vmrun -> kvm_init_shadow_npt_mmu), then
+			 * the root switches (nested_svm_load_cr3 ->
+			 * kvm_mmu_new_pgd). A context whose role changed
+			 * frees every root (kvm_mmu_reset_context). */
+			union hv_cpu_role cpu;
+			union hv_role root;
+
 			h->l1regs.cr3 = ev->val;
 			hv__exit(h, HV_EXIT_CR3, 0);
+			if (context_roles(h, &cpu, &root) == 0 &&
+			    (!hv_cpu_role_eq(cpu, h->cpu) || !hv_role_eq(root, h->root_role))) {
+				h->cpu = cpu;
+				h->root_role = root;
+				hv__free_root(h, &h->cur);
+				for (unsigned i = 0; i < HV_PREV_ROOTS_MAX; i++)
+					hv__free_root(h, &h->prev[i]);
+			}
 			h->gmmu.regs.cr3 = ev->val;
 			h->gmmu.root = ev->val & h->gmmu.fmt->cr3_addr;
 			if (h->glevels == 3)
@@ -558,6 +596,7 @@ int hv_model_new(const struct hv_params *p, const struct pg_regs *regs,
 	h->gregs = *regs;
 	if (l1)
 		h->l1regs = *l1;
+	h->outcome = UINT64_C(0xcbf29ce484222325);
 	h->gacc = (struct pg_accessor){ gmem_ref, h };
 	h->hacc = (struct pg_accessor){ hmem_ref, h };
 	h->l2acc = (struct pg_accessor){ l2mem_ref, h };
@@ -662,6 +701,21 @@ uint64_t hv_model_shadow_bytes(const struct hv_model *h)
 const char *hv_model_audit_first(const struct hv_model *h)
 {
 	return h->audit_first;
+}
+
+uint64_t hv_model_outcome(const struct hv_model *h)
+{
+	return h->outcome;
+}
+
+const struct hv_tables *hv_model_tables(const struct hv_model *h)
+{
+	return &h->ts;
+}
+
+const struct hv_table *hv_model_root(const struct hv_model *h, unsigned i)
+{
+	return i == 0 ? h->cur.sp : i <= HV_PREV_ROOTS_MAX ? h->prev[i - 1].sp : NULL;
 }
 
 static const char *const level_names[] = { "", "PT", "PD", "PDPT", "PML4", "PML5" };

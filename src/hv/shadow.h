@@ -136,6 +136,22 @@ const char *hv_model_audit_first(const struct hv_model *h);
 const char *hv_exit_name(enum hv_exit e);
 
 /*
+ * A hash of every guest-visible outcome so far: for each access its
+ * address, kind, and the host-physical address it reached or how it
+ * ended (guest fault, emulated write). Runs that must not differ in what
+ * the guest computes (two strategies; seed 002's ambient vCPU state) give
+ * equal hashes.
+ */
+uint64_t hv_model_outcome(const struct hv_model *h);
+
+struct hv_tables;
+struct hv_table;
+/* The shadow pages (hv/table.h), for dumps and checks. */
+const struct hv_tables *hv_model_tables(const struct hv_model *h);
+/* Root @i: 0 the current one, 1.. the previous roots; NULL if none. */
+const struct hv_table *hv_model_root(const struct hv_model *h, unsigned i);
+
+/*
  * The current root, top level down to the first level that shadows a
  * guest table, as text ("pml4_root(special) > pae_root(special) > 4 x PD"),
  * into @buf; *special and *promoted say whether any level is a special

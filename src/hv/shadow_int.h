@@ -76,6 +76,7 @@ struct hv_model {
 	struct pg_host shost;
 	struct pg_accessor l2acc;  /* L2 guest-physical, through the shadow */
 	bool no_ad;                /* audit walks: no A/D writes */
+	uint64_t outcome;          /* hv_model_outcome() */
 	uint8_t exit_now;          /* enum hv_exit the current work is charged to */
 };
 
