@@ -248,6 +248,10 @@ static void test_aliases(gconstpointer data)
 	g_assert_cmpuint(f.flushes.n, ==, 1);
 	g_assert_cmphex(f.flushes.gpa[0], ==, priv);
 	g_assert_cmphex(rd64(&f, SECURE_BASE + (lv - 1) * 0x1000 + 5 * 8), ==, 0);
+	/* The secure root's table objects cleared the one leaf; the cost
+	 * is one conversion and one flush. */
+	g_assert_cmpuint(f.t.tables[HV_TDX_SECURE].st.leaves_cleared, ==, 1);
+	g_assert_cmpuint(f.t.stats.cycles, ==, HV_TDX_COST_CONVERT + HV_TDX_COST_FLUSH);
 	/* The old alias now violates at the zapped leaf, after a full walk. */
 	assert_violates(&f, priv, 1, lv);
 	/* The shared alias reaches the same slot page. */
@@ -282,6 +286,24 @@ static void test_aliases(gconstpointer data)
 	/* The secure tables were kept: no new table for the re-map. */
 	g_assert_cmpuint(f.t.synth[HV_TDX_SECURE].tables, ==, lv);
 	g_assert_cmpuint(f.t.stats.maps, ==, 3);
+	g_assert_cmpuint(f.t.stats.cycles, ==, 2 * (HV_TDX_COST_CONVERT + HV_TDX_COST_FLUSH));
+	/* Both roots are table objects: the secure one (and its tables) is
+	 * the mirror, keyed apart from the shared one; counts and links are
+	 * sound. */
+	for (unsigned r = 0; r < HV_TDX_ROOTS; r++) {
+		const struct hv_table *root = f.t.root[r];
+
+		g_assert_nonnull(root);
+		g_assert_cmphex(root->hpa, ==, r == HV_TDX_SECURE ? SECURE_BASE : SHARED_BASE);
+		g_assert_cmpuint(root->key.role.level, ==, lv);
+		g_assert_cmpuint(root->key.role.direct, ==, 1);
+		g_assert_cmpuint(root->key.role.ad_disabled, ==, 1);
+		g_assert_cmpuint(root->key.role.mirror, ==, r == HV_TDX_SECURE);
+		g_assert_cmpuint(f.t.tables[r].st.live, ==, f.t.synth[r].tables);
+		g_assert_cmpuint(hv_tables_audit(&f.t.tables[r], NULL), ==, 0);
+	}
+	g_assert_cmpuint(hv_table_at(&f.t.tables[HV_TDX_SECURE],
+				     SECURE_BASE + (lv - 1) * 0x1000)->key.role.mirror, ==, 1);
 	teardown(&f);
 }
 

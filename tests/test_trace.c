@@ -21,6 +21,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "hv/tdx.h"
 #include "spawn.h"
 
 static gchar *dir;
@@ -194,6 +195,36 @@ static void test_multi(void)
 	g_free(trace);
 }
 
+/* pagetest's TD converts a page to shared and back (MapGPA): the live
+ * run counts the conversions, the leaves they zapped and the flushes, and
+ * every flush reached the timing model as an INVEPT (its TLBs and
+ * paging-structure caches), whose count the replay above reproduced. */
+static void tdx_counts(void)
+{
+	const char *cmd[] = { TDPSIM_BIN, "run", "--kernel", PAGETEST_KERNEL, "--json",
+			      "--append", "mode=4level tdx", "--gpaw", "48", NULL };
+	struct spawn_result r = spawn_argv(cmd, 600);
+	JsonParser *p = json_parser_new();
+	JsonObject *o, *t, *st;
+
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_true(json_parser_load_from_data(p, r.out, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(p));
+	t = json_object_get_object_member(json_object_get_object_member(o, "run"), "tdx");
+	st = json_object_get_object_member(o, "stats");
+	g_assert_cmpint(json_object_get_int_member(t, "conversions"), >=, 2);
+	g_assert_cmpint(json_object_get_int_member(t, "flushes"), >=, 1);
+	g_assert_cmpint(json_object_get_int_member(t, "zapped"), ==,
+			json_object_get_int_member(t, "flushes"));
+	g_assert_cmpint(json_object_get_int_member(st, "flushes.invept"), ==,
+			json_object_get_int_member(t, "flushes"));
+	g_assert_cmpint(json_object_get_int_member(t, "conversion_cycles"), ==,
+			json_object_get_int_member(t, "conversions") * HV_TDX_COST_CONVERT +
+				json_object_get_int_member(t, "flushes") * HV_TDX_COST_FLUSH);
+	g_object_unref(p);
+	spawn_free(&r);
+}
+
 static void test_tdx(void)
 {
 	gchar *trace = path_of("tdx.trc");
@@ -206,6 +237,7 @@ static void test_tdx(void)
 	gchar *rep = replay(trace, b), *live = record(NULL, live_b);
 
 	g_assert_cmpstr(rep, ==, live);
+	tdx_counts();
 	/* A TD chose its shared bit from its GPAW: no other host runs it. */
 	const char *other[] = { "--host", "ept4", NULL };
 	struct spawn_result r = replay_v(trace, other);

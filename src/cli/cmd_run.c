@@ -22,6 +22,7 @@
 #include "boot/boot.h"
 #include "cpu/cpu.h"
 #include "boot/loader.h"
+#include "hv/tdx.h"
 #include "timing/model.h"
 #include "run_record.h"
 #include "trace/marker.h"
@@ -150,8 +151,33 @@ static void stats_text(struct cpu *c, FILE *f, int status, bool unicorn)
 		fprintf(f, "run: unassigned: %" PRIu64 " port reads, %" PRIu64 " port writes, %"
 			PRIu64 " memory reads, %" PRIu64 " memory writes, %" PRIu64 " ROM writes\n",
 			u->port_reads, u->port_writes, u->mem_reads, u->mem_writes, u->rom_writes);
+	if (cpu__tdx(c)) {
+		const struct hv_tdx_stats *t = &cpu__tdx(c)->stats;
+
+		fprintf(f, "run: TD: %" PRIu64 " GFNs converted, %" PRIu64 " leaves zapped, %" PRIu64
+			" flushes, %" PRIu64 " hypervisor cycles of conversions [EST]\n",
+			t->conversions, t->zapped, t->flushes, t->cycles);
+	}
 	if (c->tm)
 		tm_stats_write(c->tm, f, TM_FMT_TEXT);
+}
+
+/* A TD's conversions (hv/tdx.h): "tdx" in the run object. */
+static void json_tdx(JsonBuilder *b, const struct hv_tdx *t)
+{
+	const struct { const char *k; uint64_t v; } kv[] = {
+		{ "conversions", t->stats.conversions }, { "zapped", t->stats.zapped },
+		{ "flushes", t->stats.flushes },	  { "conversion_cycles", t->stats.cycles },
+		{ "maps", t->stats.maps },
+	};
+
+	json_builder_set_member_name(b, "tdx");
+	json_builder_begin_object(b);
+	for (unsigned i = 0; i < G_N_ELEMENTS(kv); i++) {
+		json_builder_set_member_name(b, kv[i].k);
+		json_builder_add_int_value(b, (gint64)kv[i].v);
+	}
+	json_builder_end_object(b);
 }
 
 static void json_unassigned(JsonBuilder *b, const struct dev_unassigned *u)
@@ -217,6 +243,8 @@ static void stats_json(struct cpu *c, FILE *f, int status, bool unicorn)
 		}
 	json_builder_end_object(b);
 	json_unassigned(b, &c->bus.un);
+	if (cpu__tdx(c))
+		json_tdx(b, cpu__tdx(c));
 	json_builder_end_object(b);
 	if (unicorn) {
 		/* How often Unicorn asked: depends on QEMU's TLB sizing, which

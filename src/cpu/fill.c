@@ -45,13 +45,24 @@
 #include "paging/bits.h"
 #include "timing/model.h"
 
+/*
+ * A TD conversion zapped the leaf of @alias_gpa: the hypervisor flushes
+ * the translations derived from it. Unicorn's TLB goes, and the flush is
+ * fed as an INVEPT of all contexts (SDM Vol. 3C 29.4.3.1: every combined
+ * and guest-physical mapping) to every consumer: the timing model's TLBs
+ * and paging-structure caches drop them, counted as flushes.invept. A
+ * replay lane's TD makes the same conversions, so it makes this event
+ * again (trace/lane.c ignores recorded ones).
+ */
 static void tdx_flush(void *opaque, uint64_t alias_gpa)
 {
 	struct cpu *c = opaque;
+	const struct trc_event ev = { .kind = TRC_EV_INVEPT, .invept = { .type = 2 } };
 
-	/* The other alias's translations are gone: so are Unicorn's. */
+	(void)alias_gpa;
 	if (c->uc)
 		uc_ctl_flush_tlb(c->uc);
+	trc_event(&c->sink, &ev);
 }
 
 /*

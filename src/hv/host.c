@@ -68,30 +68,23 @@ static int host_alloc(void *opaque, unsigned level, uint64_t va, uint64_t entry_
 		      uint64_t *pa)
 {
 	struct hv_host *h = opaque;
-	const struct pg_level *L = &h->tables.fmt->lvl[level];
-	struct hv_key key = { .gpa = va & ~((UINT64_C(1) << (L->shift + L->index_bits)) - 1) };
+	union hv_role role;
 	struct hv_table *t;
 	int rc;
 
 	/* Tables below a root keep its role, one level down each; the first
 	 * root has the role of a vCPU at reset (all registers 0: CR0.PG=0). */
 	if (h->root) {
-		key.role = h->root->key.role;
+		role = h->root->key.role;
 	} else {
 		const struct hv_role_regs reset = { 0 };
 
-		key.role = hv_tdp_root_role(hv_cpu_role_of(&reset), &h->tdp);
+		role = hv_tdp_root_role(hv_cpu_role_of(&reset), &h->tdp);
 	}
-	key.role.level = level;
-	rc = hv_table_alloc(&h->tables, &key, entry_pa == PG_SYNTH_ROOT, &t);
-	if (rc)
+	if ((rc = hv_tables_synth_alloc(&h->tables, role, level, va, entry_pa, &t)))
 		return rc;
-	if (entry_pa == PG_SYNTH_ROOT) {
-		hv_table_pin(t);
+	if (entry_pa == PG_SYNTH_ROOT)
 		h->st.roots_allocated++;
-	} else {
-		hv_table_adopt(t, entry_pa);
-	}
 	*pa = t->hpa;
 	return 0;
 }
@@ -246,7 +239,7 @@ int hv_host_map(struct hv_host *h, uint64_t gpa)
 uint64_t hv_host_table_pages(const struct hv_host *h)
 {
 	if (h->mode->gpaw)
-		return h->tdx.synth[HV_TDX_SECURE].tables + h->tdx.synth[HV_TDX_SHARED].tables;
+		return h->tdx.tables[HV_TDX_SECURE].st.live + h->tdx.tables[HV_TDX_SHARED].st.live;
 	return h->tables.st.live;
 }
 

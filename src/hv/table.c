@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "paging/bits.h"
+#include "paging/synth.h"
 
 /* ---- entries ---- */
 
@@ -157,6 +158,25 @@ int hv_table_alloc(struct hv_tables *ts, const struct hv_key *key, bool hashed,
 	if (++ts->st.live > ts->st.peak)
 		ts->st.peak = ts->st.live;
 	*out = t;
+	return 0;
+}
+
+int hv_tables_synth_alloc(struct hv_tables *ts, union hv_role role, unsigned level, uint64_t va,
+			  uint64_t entry_pa, struct hv_table **out)
+{
+	const struct pg_level *L = &ts->fmt->lvl[level];
+	struct hv_key key = { .gpa = va & ~((UINT64_C(1) << (L->shift + L->index_bits)) - 1),
+			      .role = role };
+	const bool root = entry_pa == PG_SYNTH_ROOT;
+	int rc;
+
+	key.role.level = level;
+	if ((rc = hv_table_alloc(ts, &key, root, out)))
+		return rc;
+	if (root)
+		hv_table_pin(*out);
+	else
+		hv_table_adopt(*out, entry_pa);
 	return 0;
 }
 

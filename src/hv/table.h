@@ -150,6 +150,21 @@ void hv_table_adopt(struct hv_table *child, uint64_t entry_hpa);
  * (unhashed, no parent, no pin). 0 or -EFAULT. */
 int hv_entry_clear(struct hv_tables *ts, uint64_t entry_hpa, unsigned level);
 
+/*
+ * pg_synth's table allocator over @ts (pg_synth_init_alloc): a table for
+ * the range of input address @va at @level, keyed by the range's start and
+ * @role at @level. The root (@entry_pa == PG_SYNTH_ROOT) is hashed and
+ * pinned; another table is counted as the child of entry @entry_pa. 0 or
+ * hv_table_alloc()'s error.
+ */
+int hv_tables_synth_alloc(struct hv_tables *ts, union hv_role role, unsigned level, uint64_t va,
+			  uint64_t entry_pa, struct hv_table **out);
+/* Tables that can still be allocated. */
+static inline uint64_t hv_tables_room(const struct hv_tables *ts)
+{
+	return ts->bytes / HV_TABLE_SIZE - ts->st.live;
+}
+
 void hv_table_zap(struct hv_tables *ts, struct hv_table *t);
 void hv_table_pin(struct hv_table *t);
 void hv_table_unpin(struct hv_tables *ts, struct hv_table *t);

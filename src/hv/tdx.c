@@ -1,10 +1,11 @@
 /*
  * TDX secure and shared EPT roots and MapGPA conversion (see tdx.h).
  *
- * Each root is an ordinary EPT struct pg_mmu with its own table builder
- * (struct pg_synth) over its own host-RAM region. A leaf is found again for
- * zapping by walking the root with the engine's walker: the walk result
- * names the leaf's entry address, so no separate reverse map is kept.
+ * Each root is an ordinary EPT struct pg_mmu whose tables are table
+ * objects (hv/table.h) of its own struct hv_tables, built by the
+ * format-driven mapper (struct pg_synth) through hv_tables_synth_alloc().
+ * A conversion clears the other root's leaf with the table iterator
+ * (hv_zap_range).
  */
 #include "tdx.h"
 
@@ -14,10 +15,34 @@
 
 #include "paging/access_ram.h"
 
-/* Tables a 4 KiB mapping may allocate: every level but the leaf's. */
-static uint64_t worst_tables(const struct hv_tdx *t, enum hv_tdx_root r)
+/* The role of a root: a TDP root (a vCPU at reset: TD roots do not follow
+ * the guest's registers), EPT without A/D; the secure root's tables are
+ * the mirror ones (seed 001). */
+static union hv_role root_role(const struct hv_tdx *t, unsigned r)
 {
-	return (uint64_t)(t->synth[r].fmt->levels - 1u) * PG_SYNTH_TABLE_SIZE;
+	const struct hv_role_regs reset = { 0 };
+	const struct hv_tdp_opts o = { .level = t->synth[r].fmt->levels, .ad = false,
+				       .normalise = true, .mirror = r == HV_TDX_SECURE };
+
+	return hv_tdp_root_role(hv_cpu_role_of(&reset), &o);
+}
+
+static int tdx_alloc(void *opaque, unsigned level, uint64_t va, uint64_t entry_pa, uint64_t *pa)
+{
+	const struct hv_tdx_alloc *a = opaque;
+	struct hv_tdx *t = a->t;
+	struct hv_table *tb;
+	int rc;
+
+	rc = hv_tables_synth_alloc(&t->tables[a->r],
+				   t->root[a->r] ? t->root[a->r]->key.role : root_role(t, a->r),
+				   level, va, entry_pa, &tb);
+	if (rc)
+		return rc;
+	if (entry_pa == PG_SYNTH_ROOT)
+		t->root[a->r] = tb;
+	*pa = tb->hpa;
+	return 0;
 }
 
 /*
@@ -92,12 +117,15 @@ int hv_tdx_init(struct hv_tdx *t, struct cpu_ram *ram, const struct hv_tdx_cfg *
 	for (unsigned r = 0; r < HV_TDX_ROOTS; r++) {
 		uint64_t eptp;
 
-		rc = pg_synth_init(&t->synth[r], ram, fmt, cfg->table_base[r]);
+		t->alloc[r] = (struct hv_tdx_alloc){ t, r };
+		t->synth[r].fmt = fmt; /* root_role() reads it before the root exists */
+		rc = hv_tables_init(&t->tables[r], ram, fmt, cfg->table_base[r], cfg->table_bytes);
+		if (!rc)
+			rc = pg_synth_init_alloc(&t->synth[r], ram, fmt, tdx_alloc, &t->alloc[r]);
 		if (rc) {
 			*why = "cannot allocate an EPT root table";
 			return rc;
 		}
-		t->table_end[r] = cfg->table_base[r] + cfg->table_bytes;
 		eptp = t->synth[r].root | ((uint64_t)(fmt->levels - 1u) << EPTP_PWL_SHIFT) |
 		       HV_TDX_MT_WB;
 		rc = ept_mmu_init(&t->ept[r], eptp, &t->caps, false, why);
@@ -116,6 +144,8 @@ void hv_tdx_destroy(struct hv_tdx *t)
 {
 	g_free(t->shared);
 	t->shared = NULL;
+	for (unsigned r = 0; r < HV_TDX_ROOTS; r++)
+		hv_tables_destroy(&t->tables[r]);
 }
 
 bool hv_tdx_is_shared(const struct hv_tdx *t, uint64_t gfn)
@@ -163,8 +193,9 @@ int hv_tdx_map(struct hv_tdx *t, uint64_t gfn)
 		return -ERANGE;
 	shared = hv_tdx_is_shared(t, gfn);
 	r = shared ? HV_TDX_SHARED : HV_TDX_SECURE;
-	/* The builder allocates without a limit: keep it inside its region. */
-	if (t->synth[r].next + worst_tables(t, r) > t->table_end[r])
+	/* Room for every table a 4 KiB mapping may need (all levels but the
+	 * leaf's), so that a full region never leaves a mapping half made. */
+	if (hv_tables_room(&t->tables[r]) < t->synth[r].fmt->levels - 1u)
 		return -ENOSPC;
 	rc = pg_synth_map(&t->synth[r], synth_va(t->synth[r].fmt, hv_tdx_alias(t, gfn, shared)),
 			  hv_tdx_hpa(t, gfn), 4096, HV_TDX_LEAF, HV_TDX_TABLE);
@@ -175,30 +206,18 @@ int hv_tdx_map(struct hv_tdx *t, uint64_t gfn)
 }
 
 /*
- * Clear the leaf for @alias_gpa in root @r, if there is one. Returns 1 if a
- * leaf was cleared, 0 if none was present, or a negative errno.
+ * Clear the leaf for @alias_gpa in root @r, if there is one. Returns the
+ * leaves cleared (0 or 1), or a negative errno.
  */
-static int zap(struct hv_tdx *t, enum hv_tdx_root r, uint64_t alias_gpa)
+static int64_t zap(struct hv_tdx *t, enum hv_tdx_root r, uint64_t alias_gpa)
 {
-	struct pg_accessor acc;
-	struct pg_req rq = { .va = alias_gpa, .access = PG_ACC_READ };
-	struct pg_walk w;
-	int rc;
+	int64_t n = hv_zap_range(&t->tables[r], t->root[r], alias_gpa, alias_gpa + 4096);
 
-	pg_ram_accessor(&acc, t->ram);
-	rc = pg_walk(&t->ept[r], &acc, &rq, &w);
-	if (rc)
-		return rc;
-	/* Only a present 4 KiB leaf we wrote can be here; anything else
-	 * (not present) leaves nothing to zap. */
-	if (w.fault.vector || w.nlevels == 0)
-		return 0;
-	rc = cpu_ram_write_le(t->ram, w.lvl[w.nlevels - 1].entry_addr, 8, 0);
-	if (rc)
-		return rc;
-	pg_synth_forget_path(&t->synth[r]);
-	t->stats.zapped++;
-	return 1;
+	if (n > 0) {
+		pg_synth_forget_path(&t->synth[r]);
+		t->stats.zapped += (uint64_t)n;
+	}
+	return n;
 }
 
 int hv_tdx_convert(struct hv_tdx *t, uint64_t gpa, uint64_t size, bool to_shared)
@@ -217,20 +236,23 @@ int hv_tdx_convert(struct hv_tdx *t, uint64_t gpa, uint64_t size, bool to_shared
 	for (uint64_t gfn = first; gfn < first + n; gfn++) {
 		bool from_shared = hv_tdx_is_shared(t, gfn);
 		uint64_t old_alias = hv_tdx_alias(t, gfn, from_shared);
+		int64_t zapped;
 		int rc;
 
 		if (from_shared == to_shared)
 			continue;
-		rc = zap(t, from_shared ? HV_TDX_SHARED : HV_TDX_SECURE, old_alias);
-		if (rc < 0)
-			return rc;
-		if (rc > 0) {
+		zapped = zap(t, from_shared ? HV_TDX_SHARED : HV_TDX_SECURE, old_alias);
+		if (zapped < 0)
+			return (int)zapped;
+		if (zapped > 0) {
 			t->stats.flushes++;
+			t->stats.cycles += HV_TDX_COST_FLUSH;
 			if (t->flush)
 				t->flush(t->flush_opaque, old_alias);
 		}
 		set_shared(t, gfn, to_shared);
 		t->stats.conversions++;
+		t->stats.cycles += HV_TDX_COST_CONVERT;
 		rc = hv_tdx_map(t, gfn);
 		if (rc)
 			return rc;

@@ -14,9 +14,18 @@
  * through the other alias is an EPT violation (not present), which the walk
  * reports as data.
  *
+ * Each root's tables are the hypervisor's table objects (hv/table.h), one
+ * struct hv_tables per root over its own region, the roots keyed by TDP
+ * role (hv/role.h): the secure root's tables are the mirror ones
+ * (role.mirror), the shared root's are not.
+ *
  * Conversion (TDG.VP.VMCALL<MapGPA>, GHCI 1.0 3.2) zaps the leaf of the
- * other root, asks for a flush of that alias GPA through a hook (the TLB
- * model of a later issue), changes the state and maps the new alias.
+ * other root (hv_zap_range, KVM's kvm_tdp_mmu_zap_leafs), flushes that
+ * alias through a hook when a leaf was there (the live CPU and a replay
+ * lane flush Unicorn's TLB and feed the flush to the timing model, whose
+ * TLB and paging-structure caches drop every EPT-derived translation),
+ * changes the state and maps the new alias. Conversions, zapped leaves,
+ * flushes and the hypervisor's cycles for them are counted.
  *
  * struct hv_tdx is plain state the caller embeds (the hypervisor model owns
  * it): no globals, host RAM is the caller's.
@@ -34,6 +43,7 @@
 
 #include "cpu/ram.h"
 #include "ept/ept.h"
+#include "hv/table.h"
 #include "paging/mmu.h"
 #include "paging/nested.h"
 #include "paging/synth.h"
@@ -60,11 +70,25 @@ struct hv_tdx_cfg {
 	uint64_t slot_pages;
 };
 
+/* The hypervisor's work for a conversion, in cycles [EST: orders of
+ * magnitude of the TDX module's SEAMCALLs (TDH.MEM.RANGE.BLOCK, TRACK,
+ * PAGE.REMOVE, PAGE.AUG) and of a TLB shootdown; not measurements]. */
+#define HV_TDX_COST_CONVERT 6000 /* per GFN converted */
+#define HV_TDX_COST_FLUSH   1500 /* per flush of an alias */
+
 struct hv_tdx_stats {
 	uint64_t maps;        /* leaves written */
 	uint64_t conversions; /* GFNs whose state changed */
 	uint64_t zapped;      /* leaves of the other root cleared */
 	uint64_t flushes;     /* flush requests (calls of the hook, or would-be calls) */
+	uint64_t cycles;      /* hypervisor work of conversions and flushes (HV_TDX_COST_*) */
+};
+
+struct hv_tdx;
+/* pg_synth's allocator for one root (tdx.c). */
+struct hv_tdx_alloc {
+	struct hv_tdx *t;
+	unsigned r;           /* enum hv_tdx_root */
 };
 
 struct hv_tdx {
@@ -74,8 +98,10 @@ struct hv_tdx {
 	struct cpu_ram *ram;  /* host RAM: tables and the slot */
 	struct ept_caps caps;
 	struct pg_mmu ept[HV_TDX_ROOTS];
-	struct pg_synth synth[HV_TDX_ROOTS];
-	uint64_t table_end[HV_TDX_ROOTS];
+	struct pg_synth synth[HV_TDX_ROOTS];      /* the mappers, tables from @tables */
+	struct hv_tables tables[HV_TDX_ROOTS];    /* each root's table objects */
+	struct hv_table *root[HV_TDX_ROOTS];      /* pinned */
+	struct hv_tdx_alloc alloc[HV_TDX_ROOTS];
 	uint64_t slot_base, slot_pages;
 	uint64_t *shared;     /* bitmap over the slot's GFNs: 1 = shared */
 	struct hv_tdx_stats stats;
@@ -89,6 +115,7 @@ struct hv_tdx {
  * Set up both roots in @ram (their root tables are allocated and zeroed)
  * with every slot GFN private and nothing mapped. Returns 0, or -EINVAL
  * (bad GPAW, layout or EPTP; reason in *why) or -ENOSPC / -ENOMEM.
+ * @t keeps pointers to itself: do not copy it after this.
  */
 int hv_tdx_init(struct hv_tdx *t, struct cpu_ram *ram, const struct hv_tdx_cfg *cfg,
 		const char **why);

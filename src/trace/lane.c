@@ -129,8 +129,9 @@ static void event(struct trc_lane *l, const struct trc_event *ev)
 			return; /* made again by this lane's host dimension */
 		break;
 	case TRC_EV_INVEPT:
-		/* Only the hypervisor model makes them (a new TDP root; no
-		 * guest runs VMX): this lane's host makes its own. */
+		/* Only the hypervisor model makes them (a new TDP root, a
+		 * TD conversion's flush; no guest runs VMX): this lane's host
+		 * makes its own. */
 		return;
 	case TRC_EV_MAPGPA:
 		if (cpu__tdx(c) && ev->mapgpa.ok)
