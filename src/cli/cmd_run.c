@@ -162,39 +162,44 @@ static void stats_text(struct cpu *c, FILE *f, int status, bool unicorn)
 		tm_stats_write(c->tm, f, TM_FMT_TEXT);
 }
 
-/* A TD's conversions (hv/tdx.h): "tdx" in the run object. */
-static void json_tdx(JsonBuilder *b, const struct hv_tdx *t)
-{
-	const struct { const char *k; uint64_t v; } kv[] = {
-		{ "conversions", t->stats.conversions }, { "zapped", t->stats.zapped },
-		{ "flushes", t->stats.flushes },	  { "conversion_cycles", t->stats.cycles },
-		{ "maps", t->stats.maps },
-	};
+struct json_count {
+	const char *k;
+	uint64_t v;
+};
 
-	json_builder_set_member_name(b, "tdx");
+/* An object @name of counters. */
+static void json_counts(JsonBuilder *b, const char *name, const struct json_count *kv, unsigned n)
+{
+	json_builder_set_member_name(b, name);
 	json_builder_begin_object(b);
-	for (unsigned i = 0; i < G_N_ELEMENTS(kv); i++) {
+	for (unsigned i = 0; i < n; i++) {
 		json_builder_set_member_name(b, kv[i].k);
 		json_builder_add_int_value(b, (gint64)kv[i].v);
 	}
 	json_builder_end_object(b);
 }
 
+/* A TD's conversions (hv/tdx.h): "tdx" in the run object. */
+static void json_tdx(JsonBuilder *b, const struct hv_tdx *t)
+{
+	const struct json_count kv[] = {
+		{ "conversions", t->stats.conversions }, { "zapped", t->stats.zapped },
+		{ "flushes", t->stats.flushes },	  { "conversion_cycles", t->stats.cycles },
+		{ "maps", t->stats.maps },
+	};
+
+	json_counts(b, "tdx", kv, G_N_ELEMENTS(kv));
+}
+
 static void json_unassigned(JsonBuilder *b, const struct dev_unassigned *u)
 {
-	const struct { const char *k; uint64_t v; } kv[] = {
+	const struct json_count kv[] = {
 		{ "port_reads", u->port_reads }, { "port_writes", u->port_writes },
 		{ "memory_reads", u->mem_reads }, { "memory_writes", u->mem_writes },
 		{ "rom_writes", u->rom_writes },
 	};
 
-	json_builder_set_member_name(b, "unassigned");
-	json_builder_begin_object(b);
-	for (unsigned i = 0; i < G_N_ELEMENTS(kv); i++) {
-		json_builder_set_member_name(b, kv[i].k);
-		json_builder_add_int_value(b, (gint64)kv[i].v);
-	}
-	json_builder_end_object(b);
+	json_counts(b, "unassigned", kv, G_N_ELEMENTS(kv));
 }
 
 static void stats_json(struct cpu *c, FILE *f, int status, bool unicorn)
