@@ -444,7 +444,7 @@ int cmd_replay_trace(int argc, char **argv)
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.files, NULL, "FILE" },
 		{ NULL },
 	};
-	GOptionContext *ctx = g_option_context_new("FILE - replay a trace");
+	GOptionContext *ctx = g_option_context_new("- replay a trace");
 
 	o.progress = TRUE;
 	g_option_context_add_main_entries(ctx, entries, NULL);
