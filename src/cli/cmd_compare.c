@@ -7,6 +7,7 @@
  * seed 000's root table. docs/cli-compare.md documents it.
  */
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +233,10 @@ static void json_roots(JsonBuilder *b, const struct cmp_result *r, unsigned n,
 			json_builder_set_member_name(b, "promoted");
 			json_builder_add_boolean_value(b, rows[k].promoted[i]);
 			json_builder_set_member_name(b, "fast_switch_hit_rate");
-			json_builder_add_double_value(b, rows[k].hit_rate[i]);
+			if (isnan(rows[k].hit_rate[i]))
+				json_builder_add_null_value(b); /* TDP: CR3 writes do not exit */
+			else
+				json_builder_add_double_value(b, rows[k].hit_rate[i]);
 			json_builder_set_member_name(b, "roots_freed");
 			json_builder_add_int_value(b, (gint64)rows[k].roots_freed[i]);
 			json_builder_end_object(b);
@@ -250,8 +254,12 @@ static void print_roots(const struct cmp_result *r, unsigned n, const struct cmp
 	for (unsigned k = 0; k < CMP_ROOT_ROWS; k++) {
 		printf("%s\n", rows[k].label);
 		for (unsigned i = 0; i < n; i++)
-			printf("  %-16s %-58s %.2f\n", r[i].strat.name, rows[k].shape[i],
-			       rows[k].hit_rate[i]);
+			if (isnan(rows[k].hit_rate[i]))
+				printf("  %-16s %-58s n/a (CR3 writes do not exit)\n",
+				       r[i].strat.name, rows[k].shape[i]);
+			else
+				printf("  %-16s %-58s %.2f\n", r[i].strat.name, rows[k].shape[i],
+				       rows[k].hit_rate[i]);
 	}
 }
 

@@ -40,11 +40,11 @@ struct cmp_root_row {
 	const char *label;    /* the case, in the seed's words */
 	const char *shape[CMP_MAX_STRATEGIES];
 	bool special[CMP_MAX_STRATEGIES], promoted[CMP_MAX_STRATEGIES];
-	double hit_rate[CMP_MAX_STRATEGIES];
+	double hit_rate[CMP_MAX_STRATEGIES]; /* NAN: no root switch exits (TDP) */
 	uint64_t roots_freed[CMP_MAX_STRATEGIES];
 };
 
-#define CMP_ROOT_ROWS 15
+#define CMP_ROOT_ROWS 16
 /* Run every seed-000 case under @n strategies: a short round-robin over 3
  * address spaces (3 L2 guests when nested). Shapes point to static
  * storage owned by the caller's @rows. 0 or -errno with @why. */

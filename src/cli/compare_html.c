@@ -5,6 +5,7 @@
  * that slides stay consistent.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,7 +118,10 @@ int cmp_write_html(FILE *f, const char *title, const struct cmp_result *r, unsig
 				fprintf(f, "<td class=\"l%s\">", rows[k].special[i] ? " sp"
 								 : rows[k].promoted[i] ? " pr" : "");
 				esc(f, rows[k].shape[i] ? rows[k].shape[i] : "");
-				fprintf(f, " &mdash; %.2f</td>", rows[k].hit_rate[i]);
+				if (isnan(rows[k].hit_rate[i]))
+					fputs(" &mdash; n/a</td>", f);
+				else
+					fprintf(f, " &mdash; %.2f</td>", rows[k].hit_rate[i]);
 			}
 			fputs("</tr>\n", f);
 		}

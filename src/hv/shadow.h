@@ -48,7 +48,7 @@
  * a root is built, so more may live for a while; a full region zaps every
  * page that is no root (counted as reclaimed). */
 #define HV_ARENA_BASE UINT64_C(0x1000000)
-#define HV_ARENA_MIN_PAGES UINT64_C(16384)
+#define HV_ARENA_MIN_PAGES UINT64_C(4096)
 #define HV_SLOT_BASE UINT64_C(0x100000000)
 
 enum hv_kind { HV_SHADOW = 0, HV_NESTED };
