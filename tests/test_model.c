@@ -18,6 +18,7 @@
 #include "paging/bits.h"
 #include "paging/synth.h"
 #include "timing/model.h"
+#include "timing/model_int.h"
 
 #define OFF        UINT64_C(0x1000000) /* GPA 0 is at HPA 16 MiB */
 #define GRAM       UINT64_C(0x1000000) /* 16 MiB of guest-physical memory */
@@ -620,6 +621,129 @@ static void test_rights(void)
 	fx_free(&f);
 }
 
+/* Walk resumption (src/timing/model_memo.c): a walk that hits a split-PSC
+ * entry resumes below it once the entries it skips are re-read and found
+ * unchanged. Whatever the PSCs hold, every walk's log (each reference, its
+ * address, GPA, levels and value) and result must equal the engine's whole
+ * walk of the same address over the same memory, made here with a
+ * pg_walk2d() of its own. */
+struct seen {
+	struct pg_ref_log log;
+	struct pg_walk2d r;
+};
+
+static void keep_walk(void *o, const struct tm_walk_info *w)
+{
+	struct seen *s = o;
+
+	s->log = *w->log;
+	s->r = *w->r;
+}
+
+static uint64_t check_whole(struct fx *f, const struct seen *s, uint64_t va)
+{
+	static struct pg_ref_log log;
+	struct pg_nested n = { .host = f->has_host ? &f->host : NULL, .log = &log };
+	struct pg_req rq = { .va = va, .access = PG_ACC_READ };
+	const char *why = NULL;
+	struct pg_walk2d r;
+	struct pg_mmu mmu;
+
+	memset(&log, 0, sizeof(log));
+	pg_ram_accessor(&n.mem, &f->gram);
+	g_assert_cmpint(pg_mmu_init(&mmu, &f->regs, &f->cpu, &why), ==, 0);
+	g_assert_cmpint(pg_walk2d(&n, &mmu, &rq, &r), ==, 0);
+	g_assert_cmpuint(r.fault.vector, ==, 0);
+	g_assert_cmpuint(s->log.n, ==, log.n);
+	g_assert_cmpuint(s->log.reads, ==, log.reads);
+	g_assert_cmpuint(s->log.ad, ==, log.ad);
+	g_assert_cmpmem(s->log.rec, log.n * sizeof(log.rec[0]), log.rec, log.n * sizeof(log.rec[0]));
+	g_assert_cmpmem(&s->r, sizeof(r), &r, sizeof(r));
+	return r.guest.pa;
+}
+
+/* Point the 8-byte entry at @addr of @ram at @pa, keeping its flags. */
+static void repoint(struct cpu_ram *ram, uint64_t addr, uint64_t pa)
+{
+	uint64_t v;
+
+	g_assert_cmpint(cpu_ram_read_le(ram, addr, 8, &v), ==, 0);
+	v = (v & ~UINT64_C(0x000ffffffffff000)) | pa;
+	g_assert_cmpint(cpu_ram_write_le(ram, addr, 8, v), ==, 0);
+}
+
+static void check_resume(unsigned host)
+{
+	const uint64_t va2 = VA + 0x400000; /* another 2 MiB region: another PT */
+	struct seen s;
+	struct fx f;
+	uint64_t pde, pde2, resumed;
+
+	fx_init(&f, &pg_fmt_4level, host, 4096);
+	map(&f, VA, DATA, 4096, PRWA, PRWA);
+	map(&f, VA + 0x1000, DATA + 0x1000, 4096, PRWA, PRWA);
+	map(&f, VA + 0x5000, DATA + 0x5000, 4096, PRWA, PRWA);
+	map(&f, VA + 0x6000, DATA + 0x6000, 4096, PRWA, PRWA);
+	map(&f, va2 + 0x6000, DATA + 0x9000, 4096, PRWA, PRWA);
+	map(&f, va2 + 0x7000, DATA + 0xa000, 4096, PRWA, PRWA);
+	map(&f, va2 + 0x8000, DATA + 0xb000, 4096, PRWA, PRWA);
+	psc_cfg(&f.cfg);
+	fx_model(&f, false);
+	tm_set_walk_hook(f.m, keep_walk, &s);
+
+	/* Cold: the whole walk, which fills the PSCs and their memos. */
+	tm_access(f.m, VA, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA), ==, DATA);
+	g_assert_cmpuint(f.m->resumed, ==, 0);
+	/* Same 2 MiB region: the PDE cache hits, its memo holds: resumed. */
+	tm_access(f.m, VA + 0x5000, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x5000), ==, DATA + 0x5000);
+	g_assert_cmpuint(f.m->resumed, ==, 1);
+
+	/* The guest's PDE of VA's region now points to va2's PT, with no
+	 * invalidation: the PDE cache still hits, but its memo no longer
+	 * matches memory, so the walk is whole and reads the new PT. The
+	 * guest tables are the pages at GUEST_BASE (PML4, PDPT, PD, PT). */
+	pde = GUEST_BASE + 0x2000 + ((VA >> 21) & 511) * 8;
+	pde2 = GUEST_BASE + 0x2000 + ((va2 >> 21) & 511) * 8;
+	repoint(&f.gram, pde, rd(&f, pde2) & UINT64_C(0x000ffffffffff000));
+	resumed = f.m->resumed;
+	tm_access(f.m, VA + 0x6000, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x6000), ==, DATA + 0x9000);
+	g_assert_cmpuint(f.m->resumed, ==, resumed);
+	/* That walk made a new memo: the next one resumes again. */
+	tm_access(f.m, VA + 0x7000, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x7000), ==, DATA + 0xa000);
+	g_assert_cmpuint(f.m->resumed, ==, resumed + 1);
+
+	if (host) {
+		/* The host now maps the guest PD's page to a copy of it
+		 * whose PDE for VA points back at VA's own PT: a host entry
+		 * the resumed walk would skip has changed. */
+		uint64_t copy = UINT64_C(0x300000), pd = GUEST_BASE + 0x2000;
+		struct pg_req hrq = { .va = pd, .access = PG_ACC_READ, .cpl = 3 };
+		struct pg_walk hw;
+
+		memcpy(f.gram.base + copy, f.gram.base + pd, 4096);
+		repoint(&f.gram, copy + (pde - pd), GUEST_BASE + 0x3000);
+		g_assert_cmpint(pg_walk(&f.hmmu, &f.host.mem, &hrq, &hw), ==, 0);
+		g_assert_cmpuint(hw.fault.vector, ==, 0);
+		repoint(&f.hram, hw.lvl[hw.nlevels - 1].entry_addr, copy + OFF);
+		resumed = f.m->resumed;
+		tm_access(f.m, VA + 0x1000, 8, TM_READ, 0);
+		g_assert_cmpuint(check_whole(&f, &s, VA + 0x1000), ==, DATA + 0x1000);
+		g_assert_cmpuint(f.m->resumed, ==, resumed);
+	}
+	fx_free(&f);
+}
+
+static void test_resume(void)
+{
+	check_resume(0);
+	check_resume(4);
+	check_resume(HOST_NPT4);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -637,5 +761,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/model/unified-pwc", test_unified_pwc);
 	g_test_add_func("/model/stlb", test_stlb);
 	g_test_add_func("/model/rights", test_rights);
+	g_test_add_func("/model/resume", test_resume);
 	return g_test_run();
 }

@@ -15,7 +15,7 @@
 #include "bits.h"
 
 static void log_ref(struct pg_nested *n, uint8_t dim, uint8_t glevel, uint8_t hlevel,
-		    uint8_t kind, uint64_t addr, uint64_t gpa)
+		    uint8_t kind, uint64_t addr, uint64_t gpa, uint64_t val)
 {
 	if (kind == PG_REF_READ)
 		n->reads++;
@@ -30,7 +30,7 @@ static void log_ref(struct pg_nested *n, uint8_t dim, uint8_t glevel, uint8_t hl
 	if (n->log->n < PG_REFLOG_MAX)
 		n->log->rec[n->log->n++] = (struct pg_ref_rec){
 			.addr = addr, .gpa = gpa, .dim = dim, .glevel = glevel,
-			.hlevel = hlevel, .kind = kind,
+			.hlevel = hlevel, .kind = kind, .val = val,
 		};
 }
 
@@ -48,7 +48,7 @@ static int host_table_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 	int rc = mem->ref(mem->opaque, r, f);
 
 	if (rc == 0)
-		log_ref(c->n, PG_DIM_HOST, c->glevel, r->level, r->kind, r->addr, c->gpa);
+		log_ref(c->n, PG_DIM_HOST, c->glevel, r->level, r->kind, r->addr, c->gpa, r->val);
 	return rc;
 }
 
@@ -97,7 +97,7 @@ static int nested_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 	if (!h) {
 		rc = n->mem.ref(n->mem.opaque, r, f);
 		if (rc == 0)
-			log_ref(n, PG_DIM_GUEST, glevel, 0, r->kind, r->addr, r->addr);
+			log_ref(n, PG_DIM_GUEST, glevel, 0, r->kind, r->addr, r->addr, r->val);
 		return rc;
 	}
 
@@ -124,7 +124,7 @@ static int nested_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 	if (rc)
 		return rc;
 	r->val = hr.val;
-	log_ref(n, PG_DIM_GUEST, glevel, 0, r->kind, hr.addr, r->addr);
+	log_ref(n, PG_DIM_GUEST, glevel, 0, r->kind, hr.addr, r->addr, hr.val);
 	return 0;
 }
 
@@ -137,6 +137,12 @@ void pg_nested_accessor(struct pg_accessor *acc, struct pg_nested *n)
 int pg_walk2d(struct pg_nested *n, const struct pg_mmu *guest, const struct pg_req *rq,
 	      struct pg_walk2d *r)
 {
+	return pg_walk2d_from(n, guest, rq, NULL, r);
+}
+
+int pg_walk2d_from(struct pg_nested *n, const struct pg_mmu *guest, const struct pg_req *rq,
+		   const struct pg_walk2d_start *start, struct pg_walk2d *r)
+{
 	struct pg_accessor acc;
 	uint8_t hreq;
 	unsigned reads0 = n->reads;
@@ -147,7 +153,12 @@ int pg_walk2d(struct pg_nested *n, const struct pg_mmu *guest, const struct pg_r
 	n->rq = rq;
 	n->hreq = PG_HREQ_GUEST_TABLE;
 	n->last_valid = false;
-	rc = pg_walk(guest, &acc, rq, &r->guest);
+	for (unsigned i = 0; start && i < start->nrec; i++) {
+		const struct pg_ref_rec *p = &start->rec[i];
+
+		log_ref(n, p->dim, p->glevel, p->hlevel, p->kind, p->addr, p->gpa, p->val);
+	}
+	rc = pg_walk_from(guest, &acc, rq, start ? &start->guest : NULL, &r->guest);
 	if (rc)
 		goto out;
 	r->fault = r->guest.fault;

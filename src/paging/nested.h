@@ -23,6 +23,7 @@ enum pg_dim { PG_DIM_GUEST = 0, PG_DIM_HOST = 1 };
 struct pg_ref_rec {
 	uint64_t addr;  /* host-physical address referenced */
 	uint64_t gpa;   /* guest references: the entry's GPA; host: the GPA translated */
+	uint64_t val;   /* the entry as read (an A/D update: as written) */
 	uint8_t dim;    /* enum pg_dim */
 	uint8_t glevel; /* guest level being served (1..5), FINAL or PDPTE_LOAD */
 	uint8_t hlevel; /* host references: host level; guest references: 0 */
@@ -88,6 +89,23 @@ void pg_nested_accessor(struct pg_accessor *acc, struct pg_nested *n);
  */
 int pg_walk2d(struct pg_nested *n, const struct pg_mmu *guest, const struct pg_req *rq,
 	      struct pg_walk2d *r);
+
+/*
+ * Where a 2D walk resumes (a paging-structure-cache hit): the guest walk's
+ * upper levels (pg_walk_start) and the @nrec log records that reading them
+ * made, host walks included, all reads. The caller vouches that they are
+ * what the whole walk would make now (see pg_walk_start); they are logged
+ * and counted as if made.
+ */
+struct pg_walk2d_start {
+	struct pg_walk_start guest;
+	const struct pg_ref_rec *rec;
+	unsigned nrec;
+};
+
+/* pg_walk2d() resuming at @start (NULL: from the root). */
+int pg_walk2d_from(struct pg_nested *n, const struct pg_mmu *guest, const struct pg_req *rq,
+		   const struct pg_walk2d_start *start, struct pg_walk2d *r);
 
 /* Load PAE PDPTE registers through the host dimension (as MOV to CR3 does
  * under EPT: treated as reads, no linear address). */

@@ -57,11 +57,14 @@ static uint64_t split_key(const struct pg_format *f, unsigned l, uint64_t va)
 }
 
 unsigned pwc_split_probe(struct pwc *p, const struct pg_format *f, uint64_t va, uint32_t ctx,
-			 struct tm_stats *st, uint32_t *lat)
+			 struct tm_stats *st, uint32_t *lat, const struct tlb_entry **entry)
 {
 	unsigned top = f->levels - (f->top_in_regs ? 1 : 0);
 	uint32_t max_lat = 0;
 	unsigned hit = 0;
+
+	if (entry)
+		*entry = NULL;
 
 	if (p->kind != TM_PWC_SPLIT)
 		return 0;
@@ -74,7 +77,11 @@ unsigned pwc_split_probe(struct pwc *p, const struct pg_format *f, uint64_t va, 
 		if (a->latency > max_lat)
 			max_lat = a->latency;
 		k = split_key(f, l, va);
-		if (tlb_array_find(a, k, k, ctx)) {
+		const struct tlb_entry *e = tlb_array_find(a, k, k, ctx);
+
+		if (e) {
+			if (entry)
+				*entry = e;
 			st->pwc_hits[l]++;
 			hit = l;
 			break;
@@ -85,18 +92,19 @@ unsigned pwc_split_probe(struct pwc *p, const struct pg_format *f, uint64_t va, 
 	return hit;
 }
 
-void pwc_split_fill(struct pwc *p, const struct pg_format *f, unsigned level, uint64_t va,
-		    uint32_t ctx, uint64_t next)
+const struct tlb_entry *pwc_split_fill(struct pwc *p, const struct pg_format *f, unsigned level,
+				       uint64_t va, uint32_t ctx, uint64_t next)
 {
 	struct tlb_entry *e;
 	uint64_t k;
 
 	if (p->kind != TM_PWC_SPLIT || level < 2 || level > PG_LEVELS_MAX)
-		return;
+		return NULL;
 	k = split_key(f, level, va);
 	e = tlb_array_insert(&p->level[level], k, k, ctx, false);
 	if (e)
 		e->data = next;
+	return e;
 }
 
 bool pwc_unified_probe(struct pwc *p, uint64_t pa, uint32_t ctx, struct tm_stats *st)

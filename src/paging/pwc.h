@@ -49,13 +49,14 @@ void pwc_free(struct pwc *p);
  * in @st (levels probed deepest first, up to the hit) and adds the lookup
  * latency (the probes run in parallel: the largest probed latency) to *lat.
  * @f's top level is not probed when the format keeps it in registers (PAE).
+ * *@hit, if @hit is not NULL, gets the entry that hit (or NULL).
  */
 unsigned pwc_split_probe(struct pwc *p, const struct pg_format *f, uint64_t va, uint32_t ctx,
-			 struct tm_stats *st, uint32_t *lat);
+			 struct tm_stats *st, uint32_t *lat, const struct tlb_entry **hit);
 /* Cache the level-@level entry of the walk of @va (@next: the table it
- * points to). */
-void pwc_split_fill(struct pwc *p, const struct pg_format *f, unsigned level, uint64_t va,
-		    uint32_t ctx, uint64_t next);
+ * points to). Returns the entry, or NULL (no such cache). */
+const struct tlb_entry *pwc_split_fill(struct pwc *p, const struct pg_format *f, unsigned level,
+				       uint64_t va, uint32_t ctx, uint64_t next);
 
 /* Unified: is the entry at physical @pa cached? Counts in pwc_hits[0]. */
 bool pwc_unified_probe(struct pwc *p, uint64_t pa, uint32_t ctx, struct tm_stats *st);

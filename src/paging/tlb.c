@@ -299,7 +299,19 @@ static struct tlb_entry *insert(struct tlb_array *a, uint64_t key, uint64_t tag,
 	 * else the policy's victim. */
 	w = find_same(a, base, tag, ctx, global ? ~TLB_CTX_PCID : TLB_CTX_ALL);
 	if (w == a->ways)
-		w = free_way(a, set, base);
+		return place(a, set, free_way(a, set, base), tag, ctx, global, size, oshift);
+	if (a->e[base + w].size == size && a->e[base + w].oshift == oshift) {
+		/* A refresh of the same entry: what place() would do, less the
+		 * writes that change nothing (keys, masks, indexes, counts). */
+		struct tlb_entry *slot = &a->e[base + w];
+
+		slot->data = 0;
+		slot->rights = 0;
+		a->stamp[base + w] = ++a->clock;
+		if (a->policy == TM_POLICY_PLRU)
+			tlb__plru_touch(a, set, w);
+		return slot;
+	}
 	return place(a, set, w, tag, ctx, global, size, oshift);
 }
 

@@ -58,6 +58,12 @@ static bool va_fits(const struct pg_format *f, uint64_t va, bool *noncanonical)
 int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct pg_req *rq,
 	    struct pg_walk *w)
 {
+	return pg_walk_from(m, acc, rq, NULL, w);
+}
+
+int pg_walk_from(const struct pg_mmu *m, const struct pg_accessor *acc, const struct pg_req *rq,
+		 const struct pg_walk_start *start, struct pg_walk *w)
+{
 	const struct pg_format *f = m->fmt;
 	const struct pg_rules *rules = m->rules;
 	uint64_t table = m->root, entry = 0, all = m->perm_and, any = 0;
@@ -91,7 +97,24 @@ int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct 
 	if (f->top_in_regs && !m->pdpte_in_walk && !m->pdpte_loaded)
 		return -EINVAL; /* caller forgot pg_pae_load_pdptes() */
 
-	for (l = f->levels; l >= 1; l--) {
+	l = f->levels;
+	if (start && start->nlevels) {
+		/* The upper levels as the loop below would have left them. */
+		for (unsigned i = 0; i < start->nlevels; i++) {
+			const struct pg_walk_level *sl = &start->lvl[i];
+
+			w->lvl[i] = *sl;
+			if (f->lvl[sl->level].has_perm) {
+				all &= sl->entry;
+				any |= sl->entry & m->perm_or;
+			}
+		}
+		w->nlevels = start->nlevels;
+		w->refs = start->refs;
+		l = start->lvl[start->nlevels - 1].level - 1u;
+		table = start->lvl[start->nlevels - 1].entry & m->table_addr;
+	}
+	for (; l >= 1; l--) {
 		const struct pg_level *L = &f->lvl[l];
 		unsigned idx = (unsigned)(rq->va >> L->shift) & ((1u << L->index_bits) - 1);
 		struct pg_walk_level *wl = &w->lvl[w->nlevels++];

@@ -129,6 +129,26 @@ struct pg_accessor {
 int pg_walk(const struct pg_mmu *m, const struct pg_accessor *acc, const struct pg_req *rq,
 	    struct pg_walk *w);
 
+/*
+ * Where a walk resumes below the levels a paging-structure cache holds
+ * (SDM Vol. 3A 4.10.3.2): @lvl[0..@nlevels) are the upper levels, top
+ * first, exactly as a walk of the same request over the same tables and
+ * registers recorded them, none of them a leaf and none needing an A flag
+ * set; @refs of them were memory reads. The caller vouches for that (the
+ * timing model re-reads every entry and compares); the walk then reads from
+ * the table the last of them points to, and its result equals the whole
+ * walk's.
+ */
+struct pg_walk_start {
+	const struct pg_walk_level *lvl;
+	uint8_t nlevels;
+	uint16_t refs;
+};
+
+/* pg_walk() resuming at @start (NULL: from the root). */
+int pg_walk_from(const struct pg_mmu *m, const struct pg_accessor *acc, const struct pg_req *rq,
+		 const struct pg_walk_start *start, struct pg_walk *w);
+
 /* Why a walk failed, for the family's fault builder. */
 enum pg_fail { PG_FAIL_NOT_PRESENT = 0, PG_FAIL_RSVD, PG_FAIL_DENIED };
 

@@ -73,6 +73,10 @@ int tm_model_new(const struct tm_config *cfg, const struct tm_env *env,
 		rc = pwc_init(&m->pwc, cfg, 0x2000, why, why_len);
 	if (!rc)
 		rc = tm_cache_init(&m->cache, cfg, 0x3000, why, why_len);
+	if (!rc && tm__memo_alloc(m)) {
+		snprintf(why, why_len, "timing model: out of memory");
+		rc = -ENOMEM;
+	}
 	if (rc)
 		goto out_free;
 
@@ -121,6 +125,7 @@ uint64_t tm_model_bytes(const struct tm_config *c)
 	n += tlb_array_bytes(&c->pwc_unified, c->pwc_unified.entries);
 	n += tlb_array_bytes(&c->ntlb, c->ntlb.entries);
 	n += tlb_array_bytes(&c->npwc, c->npwc.entries);
+	n += tm__memo_bytes(c);
 	for (unsigned i = 0; i < NELEMS(caches); i++) {
 		const struct tm_array_cfg a = { .ways = caches[i]->ways,
 						.policy = caches[i]->policy };
@@ -137,6 +142,7 @@ void tm_model_free(struct tm_model *m)
 	for (unsigned l = 0; l < TM_NTLB_LEVELS; l++)
 		tlb_level_free(&m->tlb[l]);
 	pwc_free(&m->pwc);
+	tm__memo_free(m);
 	tm_cache_free(&m->cache);
 	free(m);
 }

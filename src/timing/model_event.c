@@ -119,6 +119,7 @@ void tm__rebuild(struct tm_model *m, bool load_pdptes)
 	struct pg_fault f;
 	int rc;
 
+	m->mmu_gen++; /* the memos of walks made under the old state lapse */
 	m->paging = (m->regs.cr0 & CR0_PG) != 0;
 	m->mmu_ok = pg_mmu_init(&m->mmu, &m->regs, &m->cpu, &why) == 0;
 	m->bad_why = m->mmu_ok ? NULL : why;

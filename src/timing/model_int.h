@@ -52,6 +52,35 @@ struct tm_model {
 	tm_walk_fn walk_hook;
 	void *walk_hook_opaque;
 	uint8_t fate[PG_REFLOG_MAX];
+	/* Walk resumption (model_memo.c): a memo per split-PSC entry, and the
+	 * generation of mmu (bumped whenever tm__rebuild() remakes it). */
+	struct tm_psc_memo *memo[PG_LEVELS_MAX + 1];
+	uint64_t mmu_gen;
+	uint64_t resumed;        /* walks that resumed (tests; not a statistic) */
+};
+
+/*
+ * What a split-PSC entry was filled from (model_memo.c): the upper levels
+ * of the walk that filled it and the log records reading them made, so that
+ * a later walk that hits the entry can resume below it (pg_walk2d_from())
+ * once every one of those entries has been re-read and found unchanged.
+ */
+#define TM_MEMO_RECS 24
+struct tm_memo_host {
+	const struct pg_mmu *hm; /* the host table the group walked */
+	uint64_t root, eptp, walk_gpa, cr4, efer;
+	uint8_t rec;             /* the group's first record */
+};
+struct tm_psc_memo {
+	uint64_t gen;            /* tm_model.mmu_gen when made; 0: none */
+	uint64_t tag;            /* the PSC entry's tag and context */
+	uint32_t ctx;
+	uint8_t nlevels, nrec, nhost;
+	uint16_t grefs;          /* guest reads among the records */
+	struct pg_walk_level lvl[PG_LEVELS_MAX];
+	struct pg_ref_rec rec[TM_MEMO_RECS];
+	uint8_t size[TM_MEMO_RECS];
+	struct tm_memo_host host[PG_LEVELS_MAX];
 };
 
 /* A walk's outcome as the TLB needs it. */
@@ -68,6 +97,30 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 	      struct tm_walk_out *out);
 /* model_walk.c: charge the references in m->log (PDPTE loads). */
 void tm__charge_log(struct tm_model *m);
+
+/* The host table that translates @gpa, and the address it walks
+ * (*@walk_gpa: TDX strips the shared bit); NULL: none maps it. */
+static inline const struct pg_mmu *tm__host_mmu(const struct tm_model *m, uint64_t gpa,
+						uint64_t *walk_gpa)
+{
+	*walk_gpa = gpa;
+	return m->host.select ? m->host.select(m->host.opaque, gpa, walk_gpa) : m->host.mmu;
+}
+
+/* model_memo.c: allocate / free the memos of the split PSCs; the bytes
+ * tm__memo_alloc() takes for @c. */
+int tm__memo_alloc(struct tm_model *m);
+void tm__memo_free(struct tm_model *m);
+uint64_t tm__memo_bytes(const struct tm_config *c);
+/* model_memo.c: @e (split-PSC level @level) hit for the walk about to be
+ * made: fill @start to resume below it if its memo still holds, and return
+ * true; false: walk from the root. */
+bool tm__memo_start(struct tm_model *m, unsigned level, const struct tlb_entry *e,
+		    struct pg_walk2d_start *start);
+/* model_memo.c: the walk in m->log, @w its guest walk, filled @e (level
+ * @level, w->lvl[@i]): remember what it was filled from. */
+void tm__memo_record(struct tm_model *m, unsigned level, const struct tlb_entry *e,
+		     const struct pg_walk *w, unsigned i);
 
 /* model_event.c: rebuild the pg_mmu from m->regs; @load_pdptes as MOV to
  * CR3 and the mode-changing MOVs do. */

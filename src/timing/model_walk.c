@@ -44,11 +44,8 @@ struct hgroup {
 
 static const struct pg_format *host_fmt(struct tm_model *m, uint64_t gpa, uint64_t *walk_gpa)
 {
-	const struct pg_mmu *hm = m->host.mmu;
+	const struct pg_mmu *hm = tm__host_mmu(m, gpa, walk_gpa);
 
-	*walk_gpa = gpa;
-	if (m->host.select)
-		hm = m->host.select(m->host.opaque, gpa, walk_gpa);
 	return hm ? hm->fmt : NULL;
 }
 
@@ -117,15 +114,14 @@ static unsigned charge(struct tm_model *m, uint64_t addr, uint8_t dim, struct ta
 	return lvl;
 }
 
-/* Walk the log of one walk and charge what the caches did not serve. */
-static void cost_log(struct tm_model *m, uint64_t va, const struct pg_walk2d *r, bool host_fault,
-		     struct tally *t)
+/* Walk the log of one walk and charge what the caches did not serve
+ * (@skip_from: the split-PSC hit level, 0 for none). */
+static void cost_log(struct tm_model *m, unsigned skip_from, const struct pg_walk2d *r,
+		     bool host_fault, struct tally *t)
 {
 	struct tm_stats *st = &m->hot.st;
-	const struct pg_format *gf = m->mmu.fmt;
 	const struct pg_ref_log *log = &m->log;
 	uint32_t ctx = m->hot.ctx, hctx = tlb_ctx(0, 0, m->ept_id);
-	unsigned skip_from = pwc_split_probe(&m->pwc, gf, va, ctx, st, &t->lat);
 	unsigned leaf_glevel = r->guest.nlevels ? r->guest.lvl[r->guest.nlevels - 1].level : 0;
 	bool unified = m->pwc.kind == TM_PWC_UNIFIED && m->pwc.unified.sets;
 	uint64_t hupper[(PG_REFLOG_MAX + 63) / 64];
@@ -201,15 +197,22 @@ static void cost_log(struct tm_model *m, uint64_t va, const struct pg_walk2d *r,
 		group_fill(m, &g, log->n);
 }
 
-/* The split PSCs learn every non-leaf guest entry the walk stepped past. */
-static void psc_fill(struct tm_model *m, uint64_t va, const struct pg_walk *w)
+/* The split PSCs learn every non-leaf guest entry the walk stepped past,
+ * and their memos what each was filled from. A walk that resumed below
+ * level @resumed leaves the memos of that level and above as they are: a
+ * memo is only a hint, checked before every use, and these still hold. */
+static void psc_fill(struct tm_model *m, uint64_t va, const struct pg_walk *w, unsigned resumed)
 {
 	for (unsigned i = 0; i + 1 < w->nlevels; i++) {
 		const struct pg_walk_level *wl = &w->lvl[i];
+		const struct tlb_entry *e;
 
-		if (!wl->from_reg && wl->level >= 2)
-			pwc_split_fill(&m->pwc, m->mmu.fmt, wl->level, va, m->hot.ctx,
-				       w->lvl[i + 1].table);
+		if (wl->from_reg || wl->level < 2)
+			continue;
+		e = pwc_split_fill(&m->pwc, m->mmu.fmt, wl->level, va, m->hot.ctx,
+				   w->lvl[i + 1].table);
+		if (wl->level < resumed || !resumed)
+			tm__memo_record(m, wl->level, e, w, i);
 	}
 }
 
@@ -224,8 +227,11 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 	struct tm_stats *st = &m->hot.st;
 	struct pg_req rq = { .va = va, .access = kind, .cpl = cpl };
 	struct pg_walk2d r;
+	struct pg_walk2d_start start;
+	const struct tlb_entry *hit;
 	struct tally t = { 0 };
-	bool host_fault;
+	unsigned skip_from;
+	bool host_fault, resume;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -248,12 +254,15 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 		return;
 	}
 	m->log.n = m->log.reads = m->log.ad = 0;
-	rc = pg_walk2d(&m->nested, &m->mmu, &rq, &r);
+	skip_from = pwc_split_probe(&m->pwc, m->mmu.fmt, va, m->hot.ctx, st, &t.lat, &hit);
+	resume = skip_from && tm__memo_start(m, skip_from, hit, &start);
+	m->resumed += resume;
+	rc = pg_walk2d_from(&m->nested, &m->mmu, &rq, resume ? &start : NULL, &r);
 	host_fault = rc || r.fault.stage == PG_STAGE_HOST_TABLE ||
 		     r.fault.stage == PG_STAGE_HOST_FINAL;
-	cost_log(m, va, &r, host_fault, &t);
+	cost_log(m, skip_from, &r, host_fault, &t);
 	if (rc == 0)
-		psc_fill(m, va, &r.guest);
+		psc_fill(m, va, &r.guest, resume ? skip_from : 0);
 
 	st->walk_refs += t.refs;
 	st->walk_refs_skipped += t.skipped;
