@@ -682,6 +682,7 @@ static void check_resume(unsigned host)
 	fx_init(&f, &pg_fmt_4level, host, 4096);
 	map(&f, VA, DATA, 4096, PRWA, PRWA);
 	map(&f, VA + 0x1000, DATA + 0x1000, 4096, PRWA, PRWA);
+	map(&f, VA + 0x2000, DATA + 0x2000, 4096, PRWA, PRWA);
 	map(&f, VA + 0x5000, DATA + 0x5000, 4096, PRWA, PRWA);
 	map(&f, VA + 0x6000, DATA + 0x6000, 4096, PRWA, PRWA);
 	map(&f, va2 + 0x6000, DATA + 0x9000, 4096, PRWA, PRWA);
@@ -691,13 +692,17 @@ static void check_resume(unsigned host)
 	fx_model(&f, false);
 	tm_set_walk_hook(f.m, keep_walk, &s);
 
-	/* Cold: the whole walk, which fills the PSCs and their memos. */
+	/* Cold: the whole walk, which fills the PSCs. */
 	tm_access(f.m, VA, 8, TM_READ, 0);
 	g_assert_cmpuint(check_whole(&f, &s, VA), ==, DATA);
 	g_assert_cmpuint(f.m->resumed, ==, 0);
-	/* Same 2 MiB region: the PDE cache hits, its memo holds: resumed. */
+	/* Same 2 MiB region: the PDE cache hits; the entry's first reuse
+	 * gives it a memo, and the next walk there resumes. */
 	tm_access(f.m, VA + 0x5000, 8, TM_READ, 0);
 	g_assert_cmpuint(check_whole(&f, &s, VA + 0x5000), ==, DATA + 0x5000);
+	g_assert_cmpuint(f.m->resumed, ==, 0);
+	tm_access(f.m, VA + 0x2000, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x2000), ==, DATA + 0x2000);
 	g_assert_cmpuint(f.m->resumed, ==, 1);
 
 	/* The guest's PDE of VA's region now points to va2's PT, with no

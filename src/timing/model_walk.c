@@ -197,11 +197,14 @@ static void cost_log(struct tm_model *m, unsigned skip_from, const struct pg_wal
 		group_fill(m, &g, log->n);
 }
 
-/* The split PSCs learn every non-leaf guest entry the walk stepped past,
- * and their memos what each was filled from. A walk that resumed below
- * level @resumed leaves the memos of that level and above as they are: a
- * memo is only a hint, checked before every use, and these still hold. */
-static void psc_fill(struct tm_model *m, uint64_t va, const struct pg_walk *w, unsigned resumed)
+/* The split PSCs learn every non-leaf guest entry the walk stepped past.
+ * The entry that hit (level @hit; @resumed: its memo held) gets a memo of
+ * what it was filled from when it had none that held: entries that are
+ * used again get one at their first reuse, and the many that never are
+ * (a random footprint's PDEs) cost no copy. A memo is only a hint, checked
+ * before every use, so which entries have one changes no result. */
+static void psc_fill(struct tm_model *m, uint64_t va, const struct pg_walk *w, unsigned hit,
+		     bool resumed)
 {
 	for (unsigned i = 0; i + 1 < w->nlevels; i++) {
 		const struct pg_walk_level *wl = &w->lvl[i];
@@ -211,7 +214,7 @@ static void psc_fill(struct tm_model *m, uint64_t va, const struct pg_walk *w, u
 			continue;
 		e = pwc_split_fill(&m->pwc, m->mmu.fmt, wl->level, va, m->hot.ctx,
 				   w->lvl[i + 1].table);
-		if (wl->level < resumed || !resumed)
+		if (wl->level == hit && !resumed)
 			tm__memo_record(m, wl->level, e, w, i);
 	}
 }
@@ -262,7 +265,7 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 		     r.fault.stage == PG_STAGE_HOST_FINAL;
 	cost_log(m, skip_from, &r, host_fault, &t);
 	if (rc == 0)
-		psc_fill(m, va, &r.guest, resume ? skip_from : 0);
+		psc_fill(m, va, &r.guest, skip_from, resume);
 
 	st->walk_refs += t.refs;
 	st->walk_refs_skipped += t.skipped;
