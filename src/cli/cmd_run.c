@@ -5,7 +5,8 @@
  * The guest's UART goes to stdout; the statistics go to stderr at the end,
  * or, with --json, as one JSON object on stdout (the UART then goes to
  * stderr, so that stdout stays parseable). The exit status is the
- * isa-debug-exit status, (value << 1) | 1, as QEMU's; a guest that halts
+ * isa-debug-exit status, (value << 1) | 1, truncated to 8 bits by exit()
+ * as QEMU's is (--json keeps the whole value); a guest that halts
  * for good or reaches --max-insns without exiting, a triple fault (with
  * the report on stderr) and bad input exit 2. docs/cli-run.md.
  */
@@ -124,7 +125,7 @@ static const char *stop_name(int s)
  * per-block hook: a functional run that had none for part of the run
  * counted neither, and says so ("not counted", JSON null).
  */
-static void stats_text(struct cpu *c, FILE *f, int status, bool unicorn)
+static void stats_text(struct cpu *c, FILE *f, int64_t status, bool unicorn)
 {
 	char n[64] = "not counted (--model functional)";
 	const struct dev_unassigned *u = &c->bus.un;
@@ -132,8 +133,14 @@ static void stats_text(struct cpu *c, FILE *f, int status, bool unicorn)
 	if (!c->uncounted)
 		snprintf(n, sizeof(n), "%" PRIu64 " (virtual time %" PRIu64 ")", c->retired,
 			 c->insns);
-	fprintf(f, "run: %s, exit status %d, instructions %s, mmu %s, model %s\n",
-		stop_name(c->stop), status, n,
+	char full[96] = "";
+
+	/* exit() keeps 8 bits, as QEMU's does: say what the guest wrote. */
+	if (status > 0xff)
+		snprintf(full, sizeof(full), " (isa-debug-exit status %" PRId64 ", truncated to "
+			 "8 bits as QEMU's)", status);
+	fprintf(f, "run: %s, exit status %d%s, instructions %s, mmu %s, model %s\n",
+		stop_name(c->stop), (int)(status & 0xff), full, n,
 		c->mmu_kind == CPU_MMU_TDPSIM ? "tdpsim" : "reference",
 		c->model_kind == CPU_MODEL_TIMING ? "timing" : "functional");
 	fprintf(f, "run: %" PRIu64 " interrupts, %" PRIu64 " software interrupts, %" PRIu64
@@ -202,7 +209,7 @@ static void json_unassigned(JsonBuilder *b, const struct dev_unassigned *u)
 	json_counts(b, "unassigned", kv, G_N_ELEMENTS(kv));
 }
 
-static void stats_json(struct cpu *c, FILE *f, int status, bool unicorn)
+static void stats_json(struct cpu *c, FILE *f, int64_t status, bool unicorn)
 {
 	JsonBuilder *b = json_builder_new();
 
@@ -213,6 +220,8 @@ static void stats_json(struct cpu *c, FILE *f, int status, bool unicorn)
 	json_builder_add_string_value(b, stop_name(c->stop));
 	json_builder_set_member_name(b, "exit_status");
 	json_builder_add_int_value(b, status);
+	json_builder_set_member_name(b, "process_exit_status");
+	json_builder_add_int_value(b, status & 0xff);
 	json_builder_set_member_name(b, "instructions");
 	if (c->uncounted)
 		json_builder_add_null_value(b);
@@ -291,6 +300,7 @@ static int run_kernel(struct run_opts *o)
 	uint64_t budget;
 	char why[256];
 	int rc, status;
+	int64_t full;
 
 	/* No --kernel: the project's own test kernel, as built next to this
 	 * binary (README's default job). */
@@ -414,9 +424,10 @@ static int run_kernel(struct run_opts *o)
 		cpu_machine_free(c);
 		memset(c, 0, sizeof(*c));
 	}
-	status = c->stop == CPU_STOP_EXIT ? c->bus.exit_status : CLI_EXIT_USAGE;
+	full = c->stop == CPU_STOP_EXIT ? c->bus.exit_status : CLI_EXIT_USAGE;
 	if (run_record_close(CMD, rec))
-		status = CLI_EXIT_USAGE;
+		full = CLI_EXIT_USAGE;
+	status = (int)(full & 0xff);
 	if ((c->stop == CPU_STOP_RESET || c->stop == CPU_STOP_TRIPLE) && o->reboot)
 		fprintf(stderr, "tdpsim run: the guest reset the machine %d times: stopping\n",
 			MAX_REBOOTS + 1);
@@ -424,9 +435,9 @@ static int run_kernel(struct run_opts *o)
 	    c->stop != CPU_STOP_RESET)
 		fprintf(stderr, "tdpsim run: %s\n", c->stop_msg);
 	if (o->json)
-		stats_json(c, stdout, status, o->unicorn_stats);
+		stats_json(c, stdout, full, o->unicorn_stats);
 	else
-		stats_text(c, stderr, status, o->unicorn_stats);
+		stats_text(c, stderr, full, o->unicorn_stats);
 	/* A guest's own failure still has a golden; tdpsim's errors do not. */
 	rc = golden_cli_close(CMD, &o->golden, c->stop != CPU_STOP_ERROR,
 			      c->tm ? tm_model_stats(c->tm) : NULL);
@@ -505,7 +516,8 @@ int cmd_run(int argc, char **argv)
 
 	g_option_context_set_summary(ctx, "Boot a guest kernel on the emulated CPU with tdpsim's "
 				     "engine as its MMU.\nThe exit status is the guest's "
-				     "isa-debug-exit status ((value << 1) | 1); 2 otherwise.");
+				     "isa-debug-exit status ((value << 1) | 1, its low 8 bits); 2 "
+				     "otherwise.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	o.cmdline = g_strjoinv(" ", argv);
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);

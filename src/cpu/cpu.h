@@ -142,6 +142,9 @@ struct cpu {
 	bool fill_fault_valid;
 	uint8_t fill_type;           /* UC_MEM_READ/WRITE/FETCH */
 	struct pg_fault fill_fault;
+	/* A MOV to CR0/CR3/CR4 loaded bad PAE PDPTEs: #GP(0) at it (mov_gp.c). */
+	bool pdpte_gp;
+	uint64_t pdpte_gp_rip;
 	/* Block cache and the block that ran last (events.c). */
 	struct cpu_bcache *bc;
 	int32_t prev_block;          /* index into the cache, or -1 */
@@ -250,6 +253,12 @@ int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len);
 void cpu__host_free(struct cpu *c);
 struct hv_tdx *cpu__tdx(struct cpu *c);                                     /* NULL: not a TD */
 int cpu__after_exception(struct cpu *c);                                   /* fault.c */
+int cpu__pdpte_fault(struct cpu *c, const struct pg_regs *r, int rc,         /* mov_gp.c */
+		     const struct pg_fault *f);
+int cpu__pdpte_gp(struct cpu *c);
+/* The MOV to CR0/3/4 (@cr) at @rip whose block ran and whose paging event
+ * is pending. */
+bool cpu__pending_mov_cr(struct cpu *c, uint64_t *rip, int *cr);          /* events.c */
 void cpu__intr(struct cpu *c, uint32_t intno);
 void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, uint64_t rip);
 int cpu__bcache_init(struct cpu *c);                                       /* events.c */

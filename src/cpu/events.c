@@ -78,6 +78,7 @@ struct cpu_block {
 	uint8_t *bytes;
 	uint64_t pa[2];
 	uint32_t n0, epoch;
+	uint64_t last_ip;  /* the last instruction's address (mov_gp.c) */
 };
 
 struct cpu_bcache {
@@ -176,6 +177,7 @@ static void classify(csh h, struct cpu_block *b, const cs_insn *in)
 	const cs_x86 *x = &in->detail->x86;
 
 	b->last = LAST_NONE;
+	b->last_ip = in->address;
 	b->next_ip = in->address + in->size;
 	switch (in->id) {
 	case X86_INS_MOV:
@@ -356,6 +358,20 @@ void cpu__block_abort(struct cpu *c, uint64_t rip)
 		c->prev_block = -1;
 }
 
+bool cpu__pending_mov_cr(struct cpu *c, uint64_t *rip, int *cr)
+{
+	const struct cpu_block *b;
+
+	if (c->prev_block < 0)
+		return false;
+	b = &c->bc->b[c->prev_block];
+	if (b->last != LAST_MOV_CR0 && b->last != LAST_MOV_CR3 && b->last != LAST_MOV_CR4)
+		return false;
+	*rip = b->last_ip;
+	*cr = b->last == LAST_MOV_CR0 ? 0 : b->last == LAST_MOV_CR3 ? 3 : 4;
+	return true;
+}
+
 /* tdpsim changed the CPU state behind QEMU's back (a delivery, SYSCALL,
  * a restart): the next block reads the CPL again and asks the PIC. */
 void cpu__stale(struct cpu *c)
@@ -426,10 +442,9 @@ static void emit(struct cpu *c, const struct cpu_block *b)
 			cpu__event(c, &e2);
 		}
 	}
-	if (b->last != LAST_NONE) {
-		cpu_sync_paging(c);
+	/* A MOV that loaded bad PDPTEs faults (mov_gp.c): no event. */
+	if (b->last != LAST_NONE && cpu_sync_paging(c) >= 0)
 		cpu__event(c, &ev);
-	}
 }
 
 /* STI and MOV SS block interrupts until the next instruction has run
@@ -498,6 +513,13 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	if (c->prev_block >= 0) {
 		emit(c, &bc->b[c->prev_block]);
 		c->prev_block = -1;
+		if (c->pdpte_gp) {
+			/* #GP at the MOV: run.c delivers it (the blob may not
+			 * be patched while a block runs); this block does not
+			 * run. */
+			uc_emu_stop(c->uc);
+			return;
+		}
 	}
 	if (c->cpl_stale)
 		reread_cpl(c);

@@ -192,9 +192,13 @@ int cpu__after_exception(struct cpu *c)
 	uint64_t fa;
 	const struct pg_fault *f = &c->fill_fault;
 
+	if (c->pdpte_gp)
+		return cpu__pdpte_gp(c); /* a fill after the MOV found the PDPTEs bad */
 	if (!c->fill_fault_valid) {
-		cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn stopped with an exception the engine did "
-			 "not raise (RIP %#" PRIx64 ")", rip);
+		/* Every refusal of a fill either records its fault or
+		 * stops the run (fill.c): this is Unicorn's own. */
+		cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn refused an access at RIP %#" PRIx64
+			 " that no translation of tdpsim's refused", rip);
 		return -EIO;
 	}
 	c->fill_fault_valid = false;
@@ -238,9 +242,19 @@ static uint8_t soft_kind(struct cpu *c, uint32_t intno, uint64_t rip)
 
 void cpu__intr(struct cpu *c, uint32_t intno)
 {
-	uint64_t rip = cpu_reg(c, UC_X86_REG_RIP);
+	uint64_t rip = cpu_reg(c, UC_X86_REG_RIP), mov_rip;
 	uint8_t kind;
+	int cr;
 
+	/* QEMU raised it on the instruction after a MOV to CRn whose paging
+	 * change the next block boundary would take in (QEMU's own walker,
+	 * --mmu reference): take it in now; if the MOV loaded bad PDPTEs it
+	 * faults first (mov_gp.c). */
+	if (intno < 32 && cpu__pending_mov_cr(c, &mov_rip, &cr) && cpu_sync_paging(c) < 0 &&
+	    c->pdpte_gp) {
+		cpu__pdpte_gp(c);
+		return;
+	}
 	/* INT n is its block's last instruction and has run; an exception
 	 * stopped its block short: the instructions from RIP on did not
 	 * run (they are counted again in the block that runs them). */
@@ -266,8 +280,8 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 	}
 	c->ud_pending = false;
 	if (intno > 255) {
-		cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn raised internal exception %#x at RIP %#" PRIx64,
-			 intno, rip);
+		cpu_run_stop(c, CPU_STOP_ERROR, "QEMU stopped with its exit code %#x (not an x86 "
+			 "vector) at RIP %#" PRIx64, intno, rip);
 		return;
 	}
 	kind = intno >= 32 ? CPU_EV_SOFTINT : soft_kind(c, intno, rip);

@@ -196,55 +196,113 @@ static int sync_paging(struct cpu *c, const struct fill_regs *fr)
 	return cpu_set_paging(c, &r);
 }
 
+/* Load @m's PDPTE registers (SDM Vol. 3A 4.4.1) through the host dimension:
+ * an EPT violation / #NPF on the table is a VM exit the hypervisor model
+ * handles, then the load is retried. 0 when loaded; 1 with @f->vector =
+ * #GP when the load faults: a reserved bit, or a table that is not guest
+ * RAM (bare metal reads all ones there; KVM cannot read it: #GP either
+ * way). */
+static int load_pdptes(struct cpu *c, struct pg_mmu *m, struct pg_fault *f)
+{
+	if (!cpu_ram_contains(&c->ram, m->root, 32)) {
+		*f = (struct pg_fault){ .vector = X86_VEC_GP, .stage = PG_STAGE_PDPTE_LOAD,
+					.level = 3, .gpa = m->root };
+		return 1;
+	}
+	for (int tries = 0; tries < 8; tries++) {
+		int rc = pg_nested_load_pdptes(&c->nested, m, f);
+
+		if (rc < 0)
+			return rc;
+		if (f->vector != PG_VEC_VMEXIT)
+			return f->vector ? 1 : 0;
+		if (host_fault(c, f) != 0)
+			break;
+	}
+	*f = (struct pg_fault){ .vector = X86_VEC_GP, .stage = PG_STAGE_PDPTE_LOAD, .level = 3,
+				.gpa = m->root };
+	return 1;
+}
+
+/* Only MOV to CR3, and MOV to CR0/CR4 changing CR0.PG/CD/NW or
+ * CR4.PAE/PGE/PSE/SMEP, load the PDPTE registers (SDM Vol. 3A 4.4.1): any
+ * other change of the paging state (EFER, PKRU, CR0.TS ...) keeps them. */
+static bool keeps_pdptes(struct cpu *c, const struct pg_regs *r)
+{
+	const struct pg_regs *o = &c->regs;
+	uint64_t rip;
+	int cr;
+
+	if (!c->mmu.fmt || !c->mmu.fmt->top_in_regs || !c->mmu.pdpte_loaded ||
+	    (cpu__pending_mov_cr(c, &rip, &cr) && cr == 3))
+		return false;
+	return o->cr3 == r->cr3 && !((o->cr0 ^ r->cr0) & (CR0_PG | CR0_CD | CR0_NW)) &&
+	       !((o->cr4 ^ r->cr4) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP));
+}
+
+/* The TDP root is the one of the guest's role (hv/host.h): a role change
+ * loads another root, and KVM flushes the guest-physical and combined
+ * mappings at every new root load (kvm_mmu_load -> flush_tlb_current:
+ * INVEPT single context; NPT: the ASID flush), fed as an INVEPT. */
+static int select_root(struct cpu *c, const struct pg_regs *r)
+{
+	const struct hv_role_regs rr = { .cr0 = r->cr0, .cr4 = r->cr4, .efer = r->efer };
+	int rc;
+
+	if (!c->hv)
+		return 0;
+	rc = hv_host_guest_regs(c->hv, &rr);
+	if (rc < 0) {
+		cpu_run_stop(c, CPU_STOP_ERROR, "no room for another TDP root in the host table "
+			     "region");
+		return rc;
+	}
+	if (rc > 0)
+		trc_event(&c->sink, &(struct trc_event){ .kind = TRC_EV_INVEPT,
+							  .invept = { .type = 2 } });
+	return 0;
+}
+
 int cpu_set_paging(struct cpu *c, const struct pg_regs *regs)
 {
 	struct pg_regs r = *regs;
 	struct trc_event ev = { .kind = TRC_EV_MMU };
 	const char *why = NULL;
+	struct pg_mmu m;
 	int rc;
 
-	c->regs = r;
-	c->mmu_valid = false;
 	ev.mmu.regs = r;
-	rc = pg_mmu_init(&c->mmu, &r, &c->pgcpu, &why);
+	rc = pg_mmu_init(&m, &r, &c->pgcpu, &why);
 	if (rc) {
+		c->regs = r;
+		c->mmu_valid = false;
 		cpu_run_stop(c, CPU_STOP_ERROR, "paging state the CPU model cannot hold: %s "
 			 "(CR0=%#" PRIx64 " CR3=%#" PRIx64 " CR4=%#" PRIx64 " EFER=%#" PRIx64 ")",
 			 why, r.cr0, r.cr3, r.cr4, r.efer);
 		return rc;
 	}
-	if (c->hv) {
-		/* The TDP root is the one of the guest's role (hv/host.h):
-		 * a role change loads another root, and KVM flushes the
-		 * guest-physical and combined mappings at every new root
-		 * load (kvm_mmu_load -> flush_tlb_current: INVEPT single
-		 * context; NPT: the ASID flush), fed as an INVEPT. */
-		const struct hv_role_regs rr = { .cr0 = r.cr0, .cr4 = r.cr4, .efer = r.efer };
-
-		rc = hv_host_guest_regs(c->hv, &rr);
-		if (rc < 0) {
-			cpu_run_stop(c, CPU_STOP_ERROR, "no room for another TDP root in the host "
-				     "table region");
-			return rc;
-		}
-		if (rc > 0)
-			trc_event(&c->sink, &(struct trc_event){ .kind = TRC_EV_INVEPT,
-								  .invept = { .type = 2 } });
-	}
-	if (c->mmu.fmt->top_in_regs) {
+	if ((rc = select_root(c, &r)) < 0)
+		return rc;
+	if (m.fmt->top_in_regs) {
 		struct pg_fault f = { 0 };
 
 		if (c->host && c->host->guest_pdpte_in_walk) {
-			c->mmu.pdpte_in_walk = true;
+			m.pdpte_in_walk = true;
+		} else if (keeps_pdptes(c, &r)) {
+			memcpy(m.pdpte, c->mmu.pdpte, sizeof(m.pdpte));
+			m.pdpte_loaded = true;
 		} else {
-			rc = pg_nested_load_pdptes(&c->nested, &c->mmu, &f);
-			/* A bad PDPTE is #GP(0) at the MOV to CR3/CR0/CR4 on
-			 * hardware; QEMU has executed the MOV already, so the
-			 * walk reports it at the next access instead. */
-			if (rc < 0)
-				return rc;
+			/* A bad PDPTE is #GP(0) at the MOV to CR0/CR3/CR4 that
+			 * loads it; c->regs and c->mmu keep the state before it. */
+			rc = load_pdptes(c, &m, &f);
+			if (rc) {
+				select_root(c, &c->regs); /* the MOV did not happen */
+				return cpu__pdpte_fault(c, &r, rc, &f);
+			}
 		}
 	}
+	c->regs = r;
+	c->mmu = m;
 	c->mmu_valid = true;
 	/* Fed once built: the PDPTE load's table reads come first. */
 	trc_event(&c->sink, &ev);
@@ -328,23 +386,28 @@ int cpu_replay_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl
 	return translate(c, va, access, cpl, implicit, r);
 }
 
+/* The guest walk straight over guest-physical memory (what pg_walk2d
+ * would do, without its nested accessor): no host dimension. */
+static int guest_walk(struct cpu *c, const struct pg_req *rq, struct pg_walk2d *r)
+{
+	int rc = pg_walk(&c->mmu, &c->gmem, rq, &r->guest);
+
+	r->fault = r->guest.fault;
+	r->hpa = r->guest.pa;
+	r->host_page_size = r->guest.page_size;
+	r->refs = r->guest.refs;
+	r->host.nlevels = 0;
+	return rc;
+}
+
 static int translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
 		     struct pg_walk2d *r)
 {
 	struct pg_req rq = { .va = va, .access = access, .cpl = cpl, .implicit = implicit };
 	int rc;
 
-	if (!c->host) {
-		/* No host dimension: the guest walk straight over guest RAM
-		 * (what pg_walk2d would do, without its nested accessor). */
-		rc = pg_walk(&c->mmu, &c->gmem, &rq, &r->guest);
-		r->fault = r->guest.fault;
-		r->hpa = r->guest.pa;
-		r->host_page_size = r->guest.page_size;
-		r->refs = r->guest.refs;
-		r->host.nlevels = 0;
-		return rc;
-	}
+	if (!c->host)
+		return guest_walk(c, &rq, r);
 	for (int tries = 0;; tries++) {
 		rc = pg_walk2d(&c->nested, &c->mmu, &rq, r);
 		if (rc < 0 || r->fault.vector != PG_VEC_VMEXIT)
@@ -353,14 +416,36 @@ static int translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bo
 			return -EFAULT;
 		if (host_fault(c, &r->fault) == 0)
 			continue;
-		if (r->fault.stage != PG_STAGE_HOST_FINAL)
-			return -EFAULT;
+		if (r->fault.stage != PG_STAGE_HOST_FINAL) {
+			/* A guest table at a GPA that is not RAM: the hypervisor
+			 * emulates the read, which the board answers (0 where
+			 * nothing is), as without a host dimension. The guest
+			 * fault that gives is the walk's result; a walk that
+			 * goes on through such a table is not modelled. */
+			rc = guest_walk(c, &rq, r);
+			return rc < 0 || r->fault.vector ? rc : -EFAULT;
+		}
 		/* The final GPA is not RAM: the hypervisor emulates the
 		 * access (an MMIO exit, counted by host_fault); the guest's
 		 * translation stands, with no host page under it. */
 		r->hpa = r->guest.pa;
 		r->fault = (struct pg_fault){ 0 };
 		return 0;
+	}
+}
+
+/* Why cpu_translate() gave up, for the run's report. */
+static const char *xlate_error(int rc)
+{
+	switch (rc) {
+	case -EFAULT:
+		return "the walk goes on through a guest page table that is not RAM (ROM or "
+		       "MMIO) under a host dimension, which the hypervisor model does not "
+		       "emulate, or it could not map the page after 8 VM exits";
+	case -EINVAL:
+		return "the paging state has no engine context (PAE PDPTEs not loaded)";
+	default:
+		return "the engine refused the walk";
 	}
 }
 
@@ -449,10 +534,9 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 	c->mmu.regs.rflags = fr.rflags;
 	rc = cpu_translate(c, va, access, cpl, implicit, r);
 	if (rc < 0) {
-		cpu_run_stop(c, CPU_STOP_ERROR, "the engine cannot translate %#" PRIx64 " (%s): %s",
-			 va, pg_access_name(access),
-			 rc == -EFAULT ? "a guest page table outside RAM under a host dimension, "
-			 "or beyond guest-physical space" : strerror(-rc));
+		if (!c->stop)
+			cpu_run_stop(c, CPU_STOP_ERROR, "the engine cannot translate %#" PRIx64
+				 " (%s): %s", va, pg_access_name(access), xlate_error(rc));
 		c->fill_fault_valid = false;
 		return false;
 	}

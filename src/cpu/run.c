@@ -160,6 +160,10 @@ int cpu_run(struct cpu *c)
 				 cpu_reg(c, UC_X86_REG_RIP));
 			break;
 		}
+		if (c->pdpte_gp) {
+			cpu__pdpte_gp(c);
+			continue;
+		}
 		if (c->stop_irq) {
 			deliver_irq(c);
 			continue;

@@ -148,7 +148,7 @@ struct dev_bus {
 	 * is its low 8 bits, as with QEMU's exit()); ACPI S5 gives 0. */
 	bool exit_requested;
 	uint8_t stop_kind; /* enum dev_stop */
-	int exit_status;
+	int64_t exit_status; /* up to 33 bits: a 4-byte value shifted */
 	char stop_msg[160];
 	FILE *console;		  /* UART output (stdout by default); NULL drops it */
 	struct dev_unassigned un; /* accesses to nothing */

@@ -10,6 +10,7 @@
 #include "dev.h"
 
 #include <errno.h>
+#include <inttypes.h>
 
 #include <glib.h>
 
@@ -29,8 +30,8 @@ static void debugexit_out(void *dev, uint64_t port, unsigned size, uint64_t val)
 
 	if (x->bus->exit_requested)
 		return;
-	x->bus->exit_status = (int)((val << 1) | 1);
-	dev_bus_stop(x->bus, DEV_STOP_EXIT, "isa-debug-exit: status %d", x->bus->exit_status);
+	x->bus->exit_status = (int64_t)((val << 1) | 1);
+	dev_bus_stop(x->bus, DEV_STOP_EXIT, "isa-debug-exit: status %" PRId64, x->bus->exit_status);
 }
 
 static void debugexit_free(void *dev)
