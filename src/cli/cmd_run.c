@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "golden_cli.h"
+#include "progress.h"
 #include "walk.h"
 #include "boot/boot.h"
 #include "cpu/cpu.h"
@@ -125,6 +126,17 @@ static const char *stop_name(int s)
  * per-block hook: a functional run that had none for part of the run
  * counted neither, and says so ("not counted", JSON null).
  */
+/* The progress line's figures (on its thread: display only). Virtual time
+ * counts while the block hook is in (a functional run with no timer
+ * armed has none, and counts nothing). */
+static void run_sample(void *opaque, struct cli_progress_sample *s)
+{
+	const struct cpu *c = opaque;
+
+	if (__atomic_load_n(&c->block_hooked, __ATOMIC_RELAXED))
+		s->insns = __atomic_load_n(&c->insns, __ATOMIC_RELAXED);
+}
+
 static void stats_text(struct cpu *c, FILE *f, int64_t status, bool unicorn)
 {
 	char n[64] = "not counted (--model functional)";
@@ -295,8 +307,9 @@ static int run_kernel(struct run_opts *o)
 	struct dev_cmos cmos;
 	struct cpu *c;
 	struct trc_recorder *rec = NULL;
-	FILE *con = NULL;
+	FILE *con = NULL, *pcon, *prep;
 	FILE *flog = NULL;
+	struct cli_progress *prog;
 	uint64_t budget;
 	char why[256];
 	int rc, status;
@@ -351,19 +364,22 @@ static int run_kernel(struct run_opts *o)
 		if (!flog)
 			return cli_fail(CMD, "--fault-log %s: %s", o->fault_log, g_strerror(errno));
 	}
-	mo.console = o->json ? stderr : stdout;
 	c = g_new0(struct cpu, 1);
+	prog = cli_progress_start("run", run_sample, c);
+	pcon = cli_progress_stream(prog, o->json ? stderr : stdout, true);
+	prep = cli_progress_stream(prog, stderr, false);
+	mo.console = pcon;
 	if (o->marker_prefix) {
 		/* Console lines with the prefix are markers on c's feed. */
 		con = trc_marker_console(mo.console, o->marker_prefix, &c->sink);
 		if (!con) {
-			g_free(c);
-			return cli_fail(CMD, "--marker-prefix: %s", g_strerror(errno));
+			status = cli_fail(CMD, "--marker-prefix: %s", g_strerror(errno));
+			goto out_free;
 		}
 		mo.console = con;
 	}
 	mo.fault_log = flog;
-	mo.report = stderr;
+	mo.report = prep;
 	mo.reboot = o->reboot;
 	for (unsigned boots = 0;; boots++) {
 		rc = cpu_machine_init(c, &cfg, &mo, why, sizeof(why));
@@ -416,7 +432,7 @@ static int run_kernel(struct run_opts *o)
 		/* A PC reset: the CPU and the devices start again, the CMOS
 		 * keeps its bytes and its clock, the kernel is loaded again
 		 * (as QEMU's -kernel path does through the firmware). */
-		fprintf(stderr, "tdpsim run: %s: rebooting (--reboot)\n", c->stop_msg);
+		fprintf(prep, "tdpsim run: %s: rebooting (--reboot)\n", c->stop_msg);
 		dev_rtc_save(c->bus.rtc, &cmos);
 		mo.cmos = &cmos;
 		if (mo.max_insns)
@@ -424,6 +440,8 @@ static int run_kernel(struct run_opts *o)
 		cpu_machine_free(c);
 		memset(c, 0, sizeof(*c));
 	}
+	cli_progress_stop(prog);
+	prog = NULL;
 	full = c->stop == CPU_STOP_EXIT ? c->bus.exit_status : CLI_EXIT_USAGE;
 	if (run_record_close(CMD, rec))
 		full = CLI_EXIT_USAGE;
@@ -445,8 +463,13 @@ static int run_kernel(struct run_opts *o)
 		status = rc;
 	cpu_machine_free(c);
 out_free:
+	cli_progress_stop(prog);
 	if (con && fclose(con))
 		status = cli_fail(CMD, "cannot write the console: %s", g_strerror(errno));
+	if (pcon != stdout && pcon != stderr && fclose(pcon))
+		status = cli_fail(CMD, "cannot write the console: %s", g_strerror(errno));
+	if (prep != stderr)
+		fclose(prep);
 	g_free(c);
 	if (flog) {
 		char *what = g_strdup_printf("--fault-log %s", o->fault_log);

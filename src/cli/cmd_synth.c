@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "golden_cli.h"
+#include "progress.h"
 #include "synth_procs.h"
 #include "synth_cli.h"
 #include "timing/model.h"
@@ -329,6 +330,8 @@ static int synth_record_open(const struct synth_opts *o, const struct synth_run 
 
 static int run(struct synth_opts *o, struct synth_run *r)
 {
+	struct cli_progress_sample ps = { .insns = CLI_PROGRESS_NONE };
+	struct cli_progress *prog;
 	struct synth_layout l;
 	struct synth_stream s;
 	struct tm_model *m = NULL;
@@ -377,11 +380,16 @@ static int run(struct synth_opts *o, struct synth_run *r)
 		goto out_model;
 	trc_start(&sink, &(struct trc_start){ .regs = l.regs, .cpl = 3, .code_bits = 64,
 					      .ram_bytes = l.gram.size });
+	ps.total = r->accesses;
+	prog = cli_progress_start("synth", cli_progress_read, &ps);
 	for (uint64_t i = 0; i < r->accesses; i++) {
 		trc_access(&sink, l.va_base + synth_stream_next(&s), 8, TRC_READ, 3, false);
 		if (r->insns)
 			trc_insns(&sink, r->insns);
+		cli_progress_set(&ps.accesses, i + 1);
+		cli_progress_set(&ps.done, i + 1);
 	}
+	cli_progress_stop(prog);
 	trc_end(&sink);
 	if (rec && trc_recorder_close(rec, why, sizeof(why))) {
 		rec = NULL;

@@ -27,6 +27,7 @@
 
 #include "cli.h"
 #include "golden_cli.h"
+#include "progress.h"
 #include "synth_cli.h"
 #include "paging/bits.h"
 #include "trace/champsim.h"
@@ -160,7 +161,9 @@ static int run(struct cs_opts *o, const char *path)
 	struct pg_cpu cpu;
 	struct trc_sink sink;
 	struct trc_consumer gk;
-	uint64_t nrec = 0, vpid = 1;
+	uint64_t nrec = 0, n = 0, vpid = 1;
+	struct cli_progress_sample ps = { .accesses = CLI_PROGRESS_NONE };
+	struct cli_progress *prog;
 	uint8_t bits;
 	char why[512];
 	int rc;
@@ -219,8 +222,14 @@ static int run(struct cs_opts *o, const char *path)
 	/* The code size the mode runs (no code bytes: RIPs only). */
 	bits = (l.regs.efer & EFER_LMA) ? 64 : 32;
 	trc_start(&sink, &(struct trc_start){ .regs = l.regs, .cpl = 3, .code_bits = bits });
-	while ((rc = trc_champsim_next(r, &rec, why, sizeof(why))) == 1)
+	ps.total = nrec;
+	prog = cli_progress_start("replay", cli_progress_read, &ps);
+	while ((rc = trc_champsim_next(r, &rec, why, sizeof(why))) == 1) {
 		feed(&sink, &p, &l, &rec, bits);
+		cli_progress_set(&ps.insns, ++n); /* a record is an instruction */
+		cli_progress_set(&ps.done, n);
+	}
+	cli_progress_stop(prog);
 	trc_end(&sink);
 	if (rc < 0) {
 		rc = cli_fail(CMD, "%s", why);

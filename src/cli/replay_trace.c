@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
 #include "golden_cli.h"
+#include "progress.h"
 #include "timing/stats.h"
 #include "trace/header.h"
 #include "trace/lane.h"
@@ -27,7 +27,7 @@
 
 struct replay_opts {
 	gchar **configs, **sets, **files, *configs_file, *host, *gpaw, *vpid, *warmup, *from, *to, *format;
-	gboolean json, csv, progress, no_role_normalise;
+	gboolean json, csv, no_role_normalise;
 	struct golden_cli golden;
 };
 
@@ -265,16 +265,6 @@ static void reset(struct trc_lane *l, unsigned n)
 		tm_stats_reset(l[i].c.tm);
 }
 
-static void progress(uint64_t insns, uint64_t accesses, uint64_t pos, uint64_t size,
-		     gint64 t0)
-{
-	double s = (double)(g_get_monotonic_time() - t0) / 1e6;
-
-	fprintf(stderr, "\rreplay: %" PRIu64 " instructions, %.1f M accesses/s, %3.0f%%",
-		insns, s > 0 ? (double)accesses / s / 1e6 : 0.0,
-		size ? 100.0 * (double)pos / (double)size : 0.0);
-}
-
 /* --golden: the first (only) lane's golden, its writer a consumer of the
  * lane's feed after its timing model, as in a live run. */
 static int golden_open(struct replay_opts *o, struct trc_lane *l, const struct lane_spec *s,
@@ -307,8 +297,9 @@ static int replay(struct replay_opts *o, const char *path)
 	char why[400];
 	unsigned n = 0, modes = 0;
 	uint64_t accesses = 0, rel = 0;
-	gint64 t0 = g_get_monotonic_time();
-	bool tty = o->progress && isatty(STDERR_FILENO), synth = false;
+	struct cli_progress_sample ps = { .insns = 0 };
+	struct cli_progress *prog = NULL;
+	bool synth = false;
 	int rc;
 
 	if (o->warmup && cli_parse_u64(o->warmup, &w.warmup))
@@ -355,6 +346,8 @@ static int replay(struct replay_opts *o, const char *path)
 	if ((rc = golden_open(o, l, s, n)))
 		goto out;
 	w.counting = !w.from && !w.warmup;
+	ps.total = trc_reader_file_size(r);
+	prog = cli_progress_start("replay", cli_progress_read, &ps);
 	while ((rc = trc_reader_next(r, &rec)) > 0 && !w.stopped) {
 		if (rec.type == TRC_REC_EVENT && rec.ev.kind == TRC_EV_MARKER) {
 			if (!w.counting && w.from && marker_is(&rec.ev, w.from)) {
@@ -373,11 +366,14 @@ static int replay(struct replay_opts *o, const char *path)
 			reset(l, n);
 			w.counting = true;
 		}
-		if (tty && ++rel % (1u << 22) == 0)
-			progress(l[0].c.sink.insns, accesses, 0, 0, t0);
+		if (prog && ++rel % 4096 == 0) {
+			cli_progress_set(&ps.insns, l[0].c.sink.insns);
+			cli_progress_set(&ps.accesses, accesses);
+			cli_progress_set(&ps.done, trc_reader_offset(r));
+		}
 	}
-	if (tty)
-		fprintf(stderr, "\r\033[K");
+	cli_progress_stop(prog);
+	prog = NULL;
 	if (rc < 0) {
 		rc = cli_fail(CMD, "%s: %s", path, trc_reader_error(r));
 		goto out;
@@ -401,6 +397,7 @@ static int replay(struct replay_opts *o, const char *path)
 	else
 		rc = print_table(l, s, n, o->csv);
 out:
+	cli_progress_stop(prog);
 	for (unsigned i = 0; l && i < n; i++)
 		trc_lane_free(&l[i]);
 	for (unsigned i = 0; i < MAX_LANES; i++)
@@ -446,7 +443,6 @@ int cmd_replay_trace(int argc, char **argv)
 	};
 	GOptionContext *ctx = g_option_context_new("- replay a trace");
 
-	o.progress = TRUE;
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);
 	if (!rc && (!o.files || !o.files[0] || o.files[1]))

@@ -145,6 +145,11 @@ struct cpu {
 	/* A MOV to CR0/CR3/CR4 loaded bad PAE PDPTEs: #GP(0) at it (mov_gp.c). */
 	bool pdpte_gp;
 	uint64_t pdpte_gp_rip;
+	/* The cached block whose last instruction is a MOV to CR @mov_cr, at
+	 * @mov_cr_rip, when it is prev_block (events.c): cpu__mov_cr_pending(). */
+	int32_t mov_cr_block;
+	uint8_t mov_cr;
+	uint64_t mov_cr_rip;
 	/* Block cache and the block that ran last (events.c). */
 	struct cpu_bcache *bc;
 	int32_t prev_block;          /* index into the cache, or -1 */
@@ -253,12 +258,7 @@ int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len);
 void cpu__host_free(struct cpu *c);
 struct hv_tdx *cpu__tdx(struct cpu *c);                                     /* NULL: not a TD */
 int cpu__after_exception(struct cpu *c);                                   /* fault.c */
-int cpu__pdpte_fault(struct cpu *c, const struct pg_regs *r, int rc,         /* mov_gp.c */
-		     const struct pg_fault *f);
-int cpu__pdpte_gp(struct cpu *c);
-/* The MOV to CR0/3/4 (@cr) at @rip whose block ran and whose paging event
- * is pending. */
-bool cpu__pending_mov_cr(struct cpu *c, uint64_t *rip, int *cr);          /* events.c */
+int cpu__pdpte_gp(struct cpu *c);                                          /* mov_gp.c */
 void cpu__intr(struct cpu *c, uint32_t intno);
 void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, uint64_t rip);
 int cpu__bcache_init(struct cpu *c);                                       /* events.c */
@@ -292,6 +292,17 @@ void cpu__tm_free(struct cpu *c);
 #define CPU_REV_IMPLICIT UINT64_C(2) /* filled as an implicit supervisor access */
 
 /* A paging event to every consumer (the feed), counted. */
+/* The MOV to CR0/3/4 (@cr) at @rip whose block ran and whose paging event
+ * is still pending (the next block boundary feeds it). */
+static inline bool cpu__mov_cr_pending(const struct cpu *c, uint64_t *rip, int *cr)
+{
+	if (c->prev_block < 0 || c->prev_block != c->mov_cr_block)
+		return false;
+	*rip = c->mov_cr_rip;
+	*cr = c->mov_cr;
+	return true;
+}
+
 static inline void cpu__event(struct cpu *c, const struct trc_event *ev)
 {
 	c->n.events++;

@@ -358,20 +358,6 @@ void cpu__block_abort(struct cpu *c, uint64_t rip)
 		c->prev_block = -1;
 }
 
-bool cpu__pending_mov_cr(struct cpu *c, uint64_t *rip, int *cr)
-{
-	const struct cpu_block *b;
-
-	if (c->prev_block < 0)
-		return false;
-	b = &c->bc->b[c->prev_block];
-	if (b->last != LAST_MOV_CR0 && b->last != LAST_MOV_CR3 && b->last != LAST_MOV_CR4)
-		return false;
-	*rip = b->last_ip;
-	*cr = b->last == LAST_MOV_CR0 ? 0 : b->last == LAST_MOV_CR3 ? 3 : 4;
-	return true;
-}
-
 /* tdpsim changed the CPU state behind QEMU's back (a delivery, SYSCALL,
  * a restart): the next block reads the CPL again and asks the PIC. */
 void cpu__stale(struct cpu *c)
@@ -561,8 +547,15 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	}
 
 	/* The block runs. */
-	if (b->last != LAST_NONE || b->wrmsr)
+	if (b->last != LAST_NONE || b->wrmsr) {
 		c->prev_block = (int32_t)i;
+		c->mov_cr_block = -1;
+		if (b->last == LAST_MOV_CR0 || b->last == LAST_MOV_CR3 || b->last == LAST_MOV_CR4) {
+			c->mov_cr_block = (int32_t)i;
+			c->mov_cr = b->last == LAST_MOV_CR0 ? 0 : b->last == LAST_MOV_CR3 ? 3 : 4;
+			c->mov_cr_rip = b->last_ip;
+		}
+	}
 	if (b->far)
 		c->cpl_stale = true; /* for the next block */
 	c->cur_block = (int32_t)i;

@@ -250,7 +250,7 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 	 * change the next block boundary would take in (QEMU's own walker,
 	 * --mmu reference): take it in now; if the MOV loaded bad PDPTEs it
 	 * faults first (mov_gp.c). */
-	if (intno < 32 && cpu__pending_mov_cr(c, &mov_rip, &cr) && cpu_sync_paging(c) < 0 &&
+	if (intno < 32 && cpu__mov_cr_pending(c, &mov_rip, &cr) && cpu_sync_paging(c) < 0 &&
 	    c->pdpte_gp) {
 		cpu__pdpte_gp(c);
 		return;

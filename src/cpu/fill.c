@@ -234,7 +234,7 @@ static bool keeps_pdptes(struct cpu *c, const struct pg_regs *r)
 	int cr;
 
 	if (!c->mmu.fmt || !c->mmu.fmt->top_in_regs || !c->mmu.pdpte_loaded ||
-	    (cpu__pending_mov_cr(c, &rip, &cr) && cr == 3))
+	    (cpu__mov_cr_pending(c, &rip, &cr) && cr == 3))
 		return false;
 	return o->cr3 == r->cr3 && !((o->cr0 ^ r->cr0) & (CR0_PG | CR0_CD | CR0_NW)) &&
 	       !((o->cr4 ^ r->cr4) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP));
@@ -261,6 +261,29 @@ static int select_root(struct cpu *c, const struct pg_regs *r)
 		trc_event(&c->sink, &(struct trc_event){ .kind = TRC_EV_INVEPT,
 							  .invept = { .type = 2 } });
 	return 0;
+}
+
+/* The PDPTE load of @r failed (@rc < 0, or 1 with @f): a MOV's load is
+ * #GP(0) at the MOV, delivered once Unicorn has returned (mov_gp.c); any
+ * other ends the run. c->regs and c->mmu stay as they were. */
+static int pdpte_fault(struct cpu *c, const struct pg_regs *r, int rc, const struct pg_fault *f)
+{
+	uint64_t rip;
+	int cr;
+
+	if (rc < 0 || !cpu__mov_cr_pending(c, &rip, &cr)) {
+		/* Not a MOV's load (no instruction to fault): the run ends. */
+		cpu_run_stop(c, CPU_STOP_ERROR, "the PAE PDPTEs at guest-physical %#" PRIx64
+			 " cannot be loaded%s (CR0=%#" PRIx64 " CR3=%#" PRIx64 " CR4=%#" PRIx64 ")",
+			 f->gpa, rc < 0 ? ": beyond guest-physical space" : ": a reserved bit "
+			 "or not RAM", r->cr0, r->cr3, r->cr4);
+		return -EIO;
+	}
+	c->pdpte_gp = true;
+	c->pdpte_gp_rip = rip;
+	/* The engine context before the MOV stands (never built: none). */
+	c->mmu_valid = c->mmu.fmt != NULL;
+	return -EAGAIN;
 }
 
 int cpu_set_paging(struct cpu *c, const struct pg_regs *regs)
@@ -297,7 +320,7 @@ int cpu_set_paging(struct cpu *c, const struct pg_regs *regs)
 			rc = load_pdptes(c, &m, &f);
 			if (rc) {
 				select_root(c, &c->regs); /* the MOV did not happen */
-				return cpu__pdpte_fault(c, &r, rc, &f);
+				return pdpte_fault(c, &r, rc, &f);
 			}
 		}
 	}

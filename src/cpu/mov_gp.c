@@ -26,26 +26,6 @@
 #include "cpu/deliver.h"
 #include "paging/bits.h"
 
-int cpu__pdpte_fault(struct cpu *c, const struct pg_regs *r, int rc, const struct pg_fault *f)
-{
-	uint64_t rip;
-	int cr;
-
-	if (rc < 0 || !cpu__pending_mov_cr(c, &rip, &cr)) {
-		/* Not a MOV's load (no instruction to fault): the run ends. */
-		cpu_run_stop(c, CPU_STOP_ERROR, "the PAE PDPTEs at guest-physical %#" PRIx64
-			 " cannot be loaded%s (CR0=%#" PRIx64 " CR3=%#" PRIx64 " CR4=%#" PRIx64 ")",
-			 f->gpa, rc < 0 ? ": beyond guest-physical space" : ": a reserved bit "
-			 "or not RAM", r->cr0, r->cr3, r->cr4);
-		return -EIO;
-	}
-	c->pdpte_gp = true;
-	c->pdpte_gp_rip = rip;
-	/* The engine context before the MOV stands (never built: none). */
-	c->mmu_valid = c->mmu.fmt != NULL;
-	return -EAGAIN;
-}
-
 /* QEMU's hidden flags that mirror CR0/CR4 bits (cpu_x86_update_cr0/4). */
 static uint32_t cr_hflags(uint32_t hf, uint64_t cr0, uint64_t cr4)
 {

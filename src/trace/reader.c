@@ -243,6 +243,11 @@ uint64_t trc_reader_file_size(const struct trc_reader *r)
 	return r->size;
 }
 
+uint64_t trc_reader_offset(const struct trc_reader *r)
+{
+	return r->pos;
+}
+
 /* ---- decoding one record ---------------------------------------------- */
 
 static int bad(struct trc_reader *r, const char *what)

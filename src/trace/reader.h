@@ -53,6 +53,9 @@ GKeyFile *trc_reader_header(struct trc_reader *r);
 /* The index's key file, or NULL when the trace has none. */
 GKeyFile *trc_reader_index(struct trc_reader *r);
 uint64_t trc_reader_file_size(const struct trc_reader *r);
+/* How far into the file the records read so far reach (the end of the
+ * section being decoded): progress against trc_reader_file_size(). */
+uint64_t trc_reader_offset(const struct trc_reader *r);
 
 /* The next record: 1, 0 at the end of the records, or a negative errno
  * (reason in trc_reader_error()). */
