@@ -309,6 +309,135 @@ static void test_debug_exit_status(void)
 	g_free(qemu);
 }
 
+/* The short form's keys, in its order (docs/stats.md, "The short form"). */
+static const char *const brief_keys[] = {
+	"accesses", "instructions", "translation_cycles_per_kilo_insn", "translation_share",
+	"tlb.l1i.hit_rate", "tlb.l1d.hit_rate", "tlb.stlb.hit_rate", "walks",
+	"walk_refs_per_walk", "flushes", "vmexits",
+};
+
+/* The rows "  key  value  description" of a text table, key -> value. */
+static GHashTable *text_rows(const char *text)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	gchar **lines = g_strsplit(text, "\n", -1);
+
+	for (unsigned i = 0; lines[i]; i++) {
+		gchar **w;
+
+		if (!g_str_has_prefix(lines[i], "  ") || lines[i][2] == ' ' || lines[i][2] == '(')
+			continue;
+		w = g_strsplit_set(g_strstrip(lines[i]), " ", -1);
+		for (unsigned j = 1; w[j]; j++)
+			if (*w[j]) {
+				g_hash_table_insert(h, g_strdup(w[0]), g_strdup(w[j]));
+				break;
+			}
+		g_strfreev(w);
+	}
+	g_strfreev(lines);
+	return h;
+}
+
+/* Each short-form row shows the value the same run's JSON has. */
+static void check_brief(const char *text, const char *json, const char *stats_member)
+{
+	GHashTable *rows = text_rows(text);
+	JsonParser *p = json_parser_new();
+	JsonObject *o;
+
+	g_assert_true(json_parser_load_from_data(p, json, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(p));
+	if (stats_member)
+		o = json_object_get_object_member(o, stats_member);
+	g_assert_cmpuint(g_hash_table_size(rows), ==, G_N_ELEMENTS(brief_keys));
+	for (unsigned i = 0; i < G_N_ELEMENTS(brief_keys); i++) {
+		JsonNode *n = json_object_get_member(o, brief_keys[i]);
+		const char *got = g_hash_table_lookup(rows, brief_keys[i]);
+		gchar *want = json_node_get_value_type(n) == G_TYPE_DOUBLE
+				      ? g_strdup_printf("%.4f", json_node_get_double(n))
+				      : g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(n));
+
+		g_assert_cmpstr(got, ==, want);
+		g_free(want);
+	}
+	g_object_unref(p);
+	g_hash_table_destroy(rows);
+}
+
+/*
+ * The default text statistics are the short form (11 figures), the same
+ * values as the JSON's; --stats full is the whole table; JSON and CSV keep
+ * every key; a bad --stats is one line and exit 2.
+ */
+static void test_short_stats(void)
+{
+	gchar *dir = g_dir_make_tmp("tdpsim-robust-XXXXXX", NULL);
+	gchar *trc = g_build_filename(dir, "pae.trc", NULL);
+	struct spawn_result r, j;
+
+	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "5000", "--accesses", "20000",
+			 "--host", "ept4", NULL);
+	j = spawn_tdpsim("synth", "--pattern", "random", "--pages", "5000", "--accesses", "20000",
+			 "--host", "ept4", "--json", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	check_brief(r.out, j.out, NULL);
+	g_assert_nonnull(strstr(r.out, "(11 of "));
+	g_assert_null(strstr(r.out, "cycles.base"));
+	g_assert_nonnull(strstr(j.out, "\"cycles.base\""));
+	spawn_free(&r);
+	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "5000", "--accesses", "20000",
+			 "--host", "ept4", "--stats", "full", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "  cycles.base "));
+	g_assert_nonnull(strstr(r.out, "\nReferences per walk\n  walk_hist."));
+	g_assert_null(strstr(r.out, "(11 of "));
+	spawn_free(&r);
+	spawn_free(&j);
+
+	/* run: the default job, and a recording of it replayed. */
+	r = spawn_tdpsim("run", "--append", "mode=pae", "--record", trc, NULL);
+	j = spawn_tdpsim("run", "--append", "mode=pae", "--json", NULL);
+	g_assert_cmpint(r.status, ==, 1);
+	check_brief(r.err, j.out, "stats");
+	g_assert_null(strstr(r.err, "cycles.base"));
+	spawn_free(&r);
+	spawn_free(&j);
+	r = spawn_tdpsim("replay", trc, NULL);
+	j = spawn_tdpsim("replay", trc, "--json", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	check_brief(r.out, j.out, "stats");
+	spawn_free(&r);
+	spawn_free(&j);
+	/* Two configurations: a column each, the short form's rows only. */
+	r = spawn_tdpsim("replay", trc, "--config", "icelake-sp", "--config", "zen2", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	{
+		gchar **lines = g_strsplit(g_strstrip(r.out), "\n", -1);
+
+		g_assert_cmpuint(g_strv_length(lines), ==, 1 + G_N_ELEMENTS(brief_keys));
+		for (unsigned i = 0; i < G_N_ELEMENTS(brief_keys); i++)
+			g_assert_true(g_str_has_prefix(lines[1 + i], brief_keys[i]));
+		g_strfreev(lines);
+	}
+	spawn_free(&r);
+
+	r = spawn_tdpsim("run", "--stats", "long", NULL);
+	expect_one_line(&r, "--stats long: expected short or full");
+	spawn_free(&r);
+	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
+			 "--stats", "", NULL);
+	expect_one_line(&r, "--stats : expected short or full");
+	spawn_free(&r);
+	r = spawn_tdpsim("replay", trc, "--stats", "FULL", NULL);
+	expect_one_line(&r, "--stats FULL: expected short or full");
+	spawn_free(&r);
+	g_unlink(trc);
+	g_rmdir(dir);
+	g_free(trc);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -318,5 +447,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/robust/ignored-options", test_ignored_options);
 	g_test_add_func("/robust/pae-bad-pdptes", test_pae_bad_pdptes);
 	g_test_add_func("/robust/debug-exit-status", test_debug_exit_status);
+	g_test_add_func("/robust/short-stats", test_short_stats);
 	return g_test_run();
 }

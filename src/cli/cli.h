@@ -95,6 +95,15 @@ int cli_parse_options(const char *cmd, GOptionContext *ctx, int *argc, char ***a
  */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/* --stats short|full (the text statistics: the short form, the default, or
+ * the whole table): its option entry for a command's table, and the value
+ * parsed into a tm_format (TM_FMT_SHORT or TM_FMT_TEXT), or one line and 2. */
+#define CLI_STATS_OPTION(field)                                                            \
+	{ "stats", 0, 0, G_OPTION_ARG_STRING, &(field),                                    \
+	  "Text statistics: short (default: the main figures) or full (the whole table)", \
+	  "short|full" }
+int cli_parse_stats(const char *cmd, const char *value, int *fmt);
+
 /*
  * Parse a page size for option --@opt: 4k, 2m, 4m or 1g in any case, or the
  * same size as any number cli_parse_u64() reads (4096, 0x200000, 2048k).

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "timing/model.h"
+
 
 int cli_fail(const char *cmd, const char *fmt, ...)
 {
@@ -42,6 +44,17 @@ int cli_parse_options(const char *cmd, GOptionContext *ctx, int *argc, char ***a
 	}
 	if (*argc > 1)
 		return cli_fail(cmd, "unexpected argument '%s'", (*argv)[1]);
+	return 0;
+}
+
+int cli_parse_stats(const char *cmd, const char *value, int *fmt)
+{
+	if (!value || strcmp(value, "short") == 0)
+		*fmt = TM_FMT_SHORT;
+	else if (strcmp(value, "full") == 0)
+		*fmt = TM_FMT_TEXT;
+	else
+		return cli_fail(cmd, "--stats %s: expected short or full", value);
 	return 0;
 }
 

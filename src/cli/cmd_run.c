@@ -38,7 +38,9 @@ struct run_opts {
 	gchar *max_memory; /* the budget (budget.c) */
 	gchar *cmdline; /* the command line, for the trace header */
 	gchar **modules, **sets;
+	gchar *stats;
 	gboolean json, unicorn_stats, reboot, no_role_normalise;
+	int stats_fmt; /* --stats: TM_FMT_SHORT or TM_FMT_TEXT */
 	struct golden_cli golden;
 };
 
@@ -137,7 +139,7 @@ static void run_sample(void *opaque, struct cli_progress_sample *s)
 		s->insns = __atomic_load_n(&c->insns, __ATOMIC_RELAXED);
 }
 
-static void stats_text(struct cpu *c, FILE *f, int64_t status, bool unicorn)
+static void stats_text(struct cpu *c, FILE *f, int64_t status, bool unicorn, int fmt)
 {
 	char n[64] = "not counted (--model functional)";
 	const struct dev_unassigned *u = &c->bus.un;
@@ -178,7 +180,7 @@ static void stats_text(struct cpu *c, FILE *f, int64_t status, bool unicorn)
 			t->conversions, t->zapped, t->flushes, t->cycles);
 	}
 	if (c->tm)
-		tm_stats_write(c->tm, f, TM_FMT_TEXT);
+		tm_stats_write(c->tm, f, fmt);
 }
 
 struct json_count {
@@ -323,7 +325,7 @@ static int run_kernel(struct run_opts *o)
 		return cli_fail(CMD, "no --kernel FILE given, and the built-in pagetest (%s) "
 			       "is not built", kernel);
 	rc = parse_machine(o, &mo);
-	if (rc)
+	if (rc || (rc = cli_parse_stats(CMD, o->stats, &o->stats_fmt)))
 		return rc;
 	if (o->record && o->reboot)
 		return cli_fail(CMD, "--record records one boot: drop --reboot");
@@ -455,7 +457,7 @@ static int run_kernel(struct run_opts *o)
 	if (o->json)
 		stats_json(c, stdout, full, o->unicorn_stats);
 	else
-		stats_text(c, stderr, full, o->unicorn_stats);
+		stats_text(c, stderr, full, o->unicorn_stats, o->stats_fmt);
 	/* A guest's own failure still has a golden; tdpsim's errors do not. */
 	rc = golden_cli_close(CMD, &o->golden, c->stop != CPU_STOP_ERROR,
 			      c->tm ? tm_model_stats(c->tm) : NULL);
@@ -514,6 +516,7 @@ int cmd_run(int argc, char **argv)
 		  "Stop after about N instructions", "N" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json,
 		  "Statistics as JSON on stdout (the UART goes to stderr)", NULL },
+		CLI_STATS_OPTION(o.stats),
 		{ "unicorn-stats", 0, 0, G_OPTION_ARG_NONE, &o.unicorn_stats,
 		  "Also print how often Unicorn asked for translations (not deterministic)", NULL },
 		{ "fault-log", 0, 0, G_OPTION_ARG_FILENAME, &o.fault_log,
@@ -560,6 +563,7 @@ int cmd_run(int argc, char **argv)
 	g_free(o.max_insns);
 	g_free(o.fault_log);
 	g_free(o.log);
+	g_free(o.stats);
 	g_free(o.record);
 	g_free(o.guest_cpu);
 	g_free(o.marker_prefix);

@@ -34,7 +34,7 @@
 struct synth_opts {
 	gchar *pattern, *pages, *accesses, *page_size, *stride, *zipf_s, *seed;
 	gchar *guest, *host, *host_page_size, *gpaw, *config, *insns;
-	gchar *processes, *every, *pte_writes, *record;
+	gchar *processes, *every, *pte_writes, *record, *stats;
 	gchar *cmdline; /* for a trace's header */
 	gchar *max_memory; /* the budget (budget.c) */
 	gchar **set;
@@ -50,6 +50,7 @@ struct synth_run {
 	struct host_dim hd;
 	struct tm_config cfg;
 	char *cfg_path;
+	int stats_fmt; /* --stats */
 };
 
 static int parse_u64_opt(const char *opt, const char *s, uint64_t min, uint64_t max,
@@ -79,6 +80,8 @@ static int parse(const struct synth_opts *o, struct synth_run *r)
 	if (r->pat == SP_NPATTERNS)
 		return cli_fail(CMD, "--pattern %s: expected sequential, strided, random, zipf or "
 				"chase", o->pattern);
+	if ((rc = cli_parse_stats(CMD, o->stats, &r->stats_fmt)))
+		return rc;
 	if (!o->pages || !o->accesses)
 		return cli_fail(CMD, "--pages and --accesses are required");
 	if ((rc = parse_u64_opt("pages", o->pages, 1, UINT32_MAX, &r->pages)) ||
@@ -285,7 +288,7 @@ static int run_procs(struct synth_opts *o, struct synth_run *r)
 		       synth_pattern_names[r->pat], wo.processes, wo.processes == 1 ? "" : "es",
 		       r->pages, wo.switch_every, wo.kpti ? " (KPTI)" : "", r->accesses, r->seed,
 		       r->gm->name, w.guest_tables, w.switches, r->cfg_path);
-		tm_stats_write(m, stdout, TM_FMT_TEXT);
+		tm_stats_write(m, stdout, r->stats_fmt);
 	}
 	tm_model_free(m);
 	hvw_free(&w);
@@ -407,7 +410,7 @@ static int run(struct synth_opts *o, struct synth_run *r)
 			goto out_model;
 	} else {
 		print_header(r, &l);
-		tm_stats_write(m, stdout, TM_FMT_TEXT);
+		tm_stats_write(m, stdout, r->stats_fmt);
 	}
 	rc = CLI_EXIT_OK;
 out_model:
@@ -461,6 +464,7 @@ int cmd_synth(int argc, char **argv)
 		  "instructions retired per access (default 1)", "K" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "print one JSON object", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "print a CSV header and row", NULL },
+		CLI_STATS_OPTION(o.stats),
 		{ "record", 0, 0, G_OPTION_ARG_FILENAME, &o.record,
 		  "record the stream as a trace (docs/trace-format.md; no --host)", "FILE" },
 		GOLDEN_CLI_ENTRIES(&o.golden),
@@ -496,6 +500,7 @@ int cmd_synth(int argc, char **argv)
 	g_free(o.config);
 	g_free(o.insns);
 	g_free(o.record);
+	g_free(o.stats);
 	g_free(o.cmdline);
 	g_free(o.processes);
 	g_free(o.every);

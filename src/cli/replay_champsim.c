@@ -38,9 +38,10 @@
 #define CMD "replay"
 
 struct cs_opts {
-	gchar *format, *guest, *host, *host_page_size, *gpaw, *vpid, *config;
+	gchar *format, *guest, *host, *host_page_size, *gpaw, *vpid, *config, *stats;
 	gchar **set;
 	gboolean json, csv;
+	int stats_fmt; /* --stats */
 	struct golden_cli golden;
 };
 
@@ -170,6 +171,8 @@ static int run(struct cs_opts *o, const char *path)
 
 	if (!gm)
 		return cli_fail(CMD, "--guest %s: expected %s", o->guest, guest_mode_list);
+	if ((rc = cli_parse_stats(CMD, o->stats, &o->stats_fmt)))
+		return rc;
 	if (o->json && o->csv)
 		return cli_fail(CMD, "--json and --csv exclude each other");
 	if ((rc = host_dim_parse(CMD, o->host, o->host_page_size, o->gpaw, false, &hd)))
@@ -249,7 +252,7 @@ static int run(struct cs_opts *o, const char *path)
 		if (hd.gpaw)
 			printf(", TDX GPAW %u", hd.gpaw);
 		printf("\n");
-		tm_stats_write(m, stdout, TM_FMT_TEXT);
+		tm_stats_write(m, stdout, o->stats_fmt);
 	}
 	rc = fflush(stdout) || ferror(stdout) ? cli_fail(CMD, "cannot write the statistics")
 					      : CLI_EXIT_OK;
@@ -298,6 +301,7 @@ int cmd_replay_champsim(int argc, char **argv)
 		CLI_CONFIG_ENTRIES(&o.config, &o.set, TM_CONFIG_DEFAULT),
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "print one JSON object", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "print a CSV header and row", NULL },
+		CLI_STATS_OPTION(o.stats),
 		GOLDEN_CLI_ENTRIES(&o.golden),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
@@ -328,6 +332,7 @@ int cmd_replay_champsim(int argc, char **argv)
 	g_free(o.host_page_size);
 	g_free(o.gpaw);
 	g_free(o.vpid);
+	g_free(o.stats);
 	g_free(o.config);
 	g_strfreev(o.set);
 	return rc;

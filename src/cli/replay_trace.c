@@ -27,6 +27,8 @@
 
 struct replay_opts {
 	gchar **configs, **sets, **files, *configs_file, *host, *gpaw, *vpid, *warmup, *from, *to, *format;
+	gchar *stats;
+	int stats_fmt; /* --stats */
 	gboolean json, csv, no_role_normalise;
 	struct golden_cli golden;
 };
@@ -154,8 +156,10 @@ static int load_specs(const struct replay_opts *o, struct lane_spec *s, unsigned
 	return rc;
 }
 
-/* Print one table: a row per statistic, a column per configuration. */
-static int print_table(struct trc_lane *l, const struct lane_spec *s, unsigned n, bool csv)
+/* Print one table: a row per statistic (the short form's only, with
+ * @brief), a column per configuration. */
+static int print_table(struct trc_lane *l, const struct lane_spec *s, unsigned n, bool csv,
+		       bool brief)
 {
 	gchar **keys = NULL, **vals[MAX_LANES] = { 0 };
 	int rc = 0;
@@ -187,7 +191,7 @@ static int print_table(struct trc_lane *l, const struct lane_spec *s, unsigned n
 		printf("\n");
 	}
 	for (unsigned k = 0; keys && keys[k]; k++) {
-		if (!*keys[k])
+		if (!*keys[k] || (brief && !csv && !tm_stats_brief(keys[k])))
 			continue;
 		printf(csv ? "%s" : "%-40s", keys[k]);
 		for (unsigned i = 0; i < n; i++) {
@@ -392,10 +396,10 @@ static int replay(struct replay_opts *o, const char *path)
 	if (o->json)
 		rc = print_json(l, s, n, path);
 	else if (n == 1 && !o->csv)
-		rc = tm_stats_write(l[0].c.tm, stdout, TM_FMT_TEXT) || fflush(stdout)
+		rc = tm_stats_write(l[0].c.tm, stdout, o->stats_fmt) || fflush(stdout)
 			     ? cli_fail(CMD, "cannot write the statistics: %s", g_strerror(errno)) : 0;
 	else
-		rc = print_table(l, s, n, o->csv);
+		rc = print_table(l, s, n, o->csv, o->stats_fmt == TM_FMT_SHORT);
 out:
 	cli_progress_stop(prog);
 	for (unsigned i = 0; l && i < n; i++)
@@ -435,6 +439,7 @@ int cmd_replay_trace(int argc, char **argv)
 		{ "to", 0, 0, G_OPTION_ARG_STRING, &o.to, "Stop at this marker", "MARKER" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Statistics as JSON", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "Statistics as CSV", NULL },
+		CLI_STATS_OPTION(o.stats),
 		GOLDEN_CLI_ENTRIES(&o.golden),
 		{ "format", 0, 0, G_OPTION_ARG_STRING, &o.format,
 		  "Trace format: tdpsim (default) or champsim", "FMT" },
@@ -447,6 +452,8 @@ int cmd_replay_trace(int argc, char **argv)
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);
 	if (!rc && (!o.files || !o.files[0] || o.files[1]))
 		rc = cli_fail(CMD, "expected one trace FILE");
+	if (!rc)
+		rc = cli_parse_stats(CMD, o.stats, &o.stats_fmt);
 	if (!rc && o.json && o.csv)
 		rc = cli_fail(CMD, "--json and --csv: choose one");
 	if (!rc)
@@ -464,5 +471,6 @@ int cmd_replay_trace(int argc, char **argv)
 	g_free(o.from);
 	g_free(o.to);
 	g_free(o.format);
+	g_free(o.stats);
 	return rc;
 }

@@ -227,7 +227,9 @@ const struct tm_stats *tm_model_stats(const struct tm_model *m);
 const struct tm_config *tm_model_config(const struct tm_model *m);
 
 /* Statistics. The JSON keys are a stable interface (docs/stats.md). */
-enum tm_format { TM_FMT_TEXT = 0, TM_FMT_JSON, TM_FMT_CSV };
+/* TM_FMT_TEXT is the whole table; TM_FMT_SHORT the figures a first look
+ * needs (tm_stats_brief()), the commands' default text. */
+enum tm_format { TM_FMT_TEXT = 0, TM_FMT_JSON, TM_FMT_CSV, TM_FMT_SHORT };
 int tm_stats_write(const struct tm_model *m, FILE *f, enum tm_format fmt);
 
 struct _JsonBuilder;

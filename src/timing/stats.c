@@ -298,6 +298,17 @@ static void print_val(FILE *f, struct st_val v)
 		fprintf(f, "%.6f", v.d);
 }
 
+static void print_row(FILE *f, const struct st_row *r, struct st_val v)
+{
+	char num[32];
+
+	if (v.is_int)
+		snprintf(num, sizeof(num), "%" PRIu64, v.u);
+	else
+		snprintf(num, sizeof(num), "%.4f", v.d);
+	fprintf(f, "  %-34s %18s  %s\n", r->key, num, r->desc);
+}
+
 static void print_text(const struct tm_stats *s, const char *name, FILE *f)
 {
 	if (name)
@@ -305,7 +316,6 @@ static void print_text(const struct tm_stats *s, const char *name, FILE *f)
 	for (unsigned k = 0; k < NROWS; k++) {
 		const struct st_row *r = &rows[k];
 		struct st_val v;
-		char num[32];
 
 		if (r->kind == ST_SECTION) {
 			fprintf(f, "\n%s\n", r->key);
@@ -316,12 +326,43 @@ static void print_text(const struct tm_stats *s, const char *name, FILE *f)
 		if (r->off >= OFF(walk_hist) && r->off <= OFF(walk_hist[TM_HIST_MAX]) &&
 		    r->kind == ST_U64 && v.u == 0)
 			continue;
-		if (v.is_int)
-			snprintf(num, sizeof(num), "%" PRIu64, v.u);
-		else
-			snprintf(num, sizeof(num), "%.4f", v.d);
-		fprintf(f, "  %-34s %18s  %s\n", r->key, num, r->desc);
+		print_row(f, r, v);
 	}
+}
+
+/*
+ * The short form: what a first look at a run needs (the work, what
+ * translation cost, how the TLBs and walks went, what flushed them), rows
+ * of the full table in its order; --stats full, the JSON and the CSV have
+ * them all.
+ */
+static const char *const brief[] = {
+	"accesses", "instructions", "translation_cycles_per_kilo_insn", "translation_share",
+	"tlb.l1i.hit_rate", "tlb.l1d.hit_rate", "tlb.stlb.hit_rate",
+	"walks", "walk_refs_per_walk", "flushes", "vmexits",
+};
+
+bool tm_stats_brief(const char *key)
+{
+	for (size_t i = 0; i < sizeof(brief) / sizeof(brief[0]); i++)
+		if (strcmp(brief[i], key) == 0)
+			return true;
+	return false;
+}
+
+static void print_short(const struct tm_stats *s, const char *name, FILE *f)
+{
+	unsigned all = 0;
+
+	for (unsigned k = 0; k < NROWS; k++)
+		all += rows[k].kind != ST_SECTION;
+	if (name)
+		fprintf(f, "CPU model: %s\n", name);
+	for (unsigned k = 0; k < NROWS; k++)
+		if (rows[k].kind != ST_SECTION && tm_stats_brief(rows[k].key))
+			print_row(f, &rows[k], value(&rows[k], s));
+	fprintf(f, "  (%zu of %u figures: --stats full for the whole table)\n",
+		sizeof(brief) / sizeof(brief[0]), all);
 }
 
 static void print_csv(const struct tm_stats *s, const char *name, FILE *f)
@@ -422,6 +463,9 @@ int tm_stats_fprint(const struct tm_stats *s, const char *name, FILE *f, int fmt
 		break;
 	case TM_FMT_CSV:
 		print_csv(s, name, f);
+		break;
+	case TM_FMT_SHORT:
+		print_short(s, name, f);
 		break;
 	default:
 		return -EINVAL;

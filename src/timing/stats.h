@@ -93,6 +93,9 @@ void tm_stats_build_json(const struct tm_stats *s, const char *name, struct _Jso
  */
 int tm_stats_print_builder(struct _JsonBuilder *b, FILE *f);
 
+/* Whether @key is one of the short form's figures (TM_FMT_SHORT). */
+bool tm_stats_brief(const char *key);
+
 /* The @i-th output key in output order ("walk_hist.N" included), or NULL
  * past the last. */
 const char *tm_stats_key(unsigned i);
