@@ -172,13 +172,54 @@ static void test_image_mapped(void)
 	g_free(dir);
 }
 
-/* Values that were taken silently: refused now (docs/cli-run.md). */
+/* Values that were taken silently: refused now (docs/cli-run.md). A plain
+ * ELF64 kernel (pagetest's 64-bit half, no Multiboot header) takes no
+ * modules, whether the module exists or not. */
 static void test_ignored_options(void)
 {
+	gchar *elf64 = g_build_filename(GUEST_DIR, "obj", "pagetest64.elf", NULL);
 	struct spawn_result r = spawn_tdpsim("run", "--max-insns", "0", NULL);
 
 	expect_one_line(&r, "--max-insns 0");
 	spawn_free(&r);
+	r = spawn_tdpsim("run", "--kernel", elf64, "--module", "/nonexistent", NULL);
+	expect_one_line(&r, "a 64-bit ELF without a Multiboot header: it cannot take --module "
+			    "'/nonexistent'");
+	spawn_free(&r);
+	r = spawn_tdpsim("run", "--kernel", elf64, "--module", elf64, NULL);
+	expect_one_line(&r, "cannot take --module");
+	spawn_free(&r);
+	g_free(elf64);
+}
+
+/* Config files at the command line (test_config checks the loader): an
+ * invalid escape, an empty file and a missing one are one line each,
+ * naming the file and what is wrong. */
+static void test_bad_configs(void)
+{
+	gchar *dir = g_dir_make_tmp("tdpsim-robust-XXXXXX", NULL);
+	gchar *esc = g_build_filename(dir, "esc.ini", NULL);
+	gchar *empty = g_build_filename(dir, "empty.ini", NULL);
+	struct spawn_result r;
+
+	g_assert_true(g_file_set_contents(esc, "[cpu]\nbrand = a\\qb\nname = x\\q\n", -1, NULL));
+	g_assert_true(g_file_set_contents(empty, "", 0, NULL));
+	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
+			 "--config", esc, NULL);
+	expect_one_line(&r, "esc.ini: cpu.brand = 'a\\qb'");
+	g_assert_null(strstr(r.err, "GLib"));
+	spawn_free(&r);
+	r = spawn_tdpsim("run", "--config", empty, NULL);
+	expect_one_line(&r, "empty.ini: not a complete CPU model, and no [cpu] base = MODEL");
+	spawn_free(&r);
+	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
+			 "--config", "/nonexistent.ini", NULL);
+	expect_one_line(&r, "--config /nonexistent.ini: no such file");
+	spawn_free(&r);
+	spawn_rmtree(dir);
+	g_free(empty);
+	g_free(esc);
+	g_free(dir);
 }
 
 /*
@@ -445,6 +486,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/robust/output-full", test_output_full);
 	g_test_add_func("/robust/budgets", test_budgets);
 	g_test_add_func("/robust/ignored-options", test_ignored_options);
+	g_test_add_func("/robust/bad-configs", test_bad_configs);
 	g_test_add_func("/robust/pae-bad-pdptes", test_pae_bad_pdptes);
 	g_test_add_func("/robust/debug-exit-status", test_debug_exit_status);
 	g_test_add_func("/robust/short-stats", test_short_stats);

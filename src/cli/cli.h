@@ -87,6 +87,9 @@ int cli_budget_check(const char *cmd, uint64_t budget, const char *what, ...)
  * after @cmd) and CLI_EXIT_USAGE; 0 otherwise.
  */
 int cli_parse_options(const char *cmd, GOptionContext *ctx, int *argc, char ***argv);
+/* Free what parsing stored in the string and string-array targets of
+ * @entries (up to the { NULL } entry), and clear them. */
+void cli_free_options(const GOptionEntry *entries);
 
 /*
  * Parse an unsigned 64-bit number: decimal or 0x-prefixed hex, optionally

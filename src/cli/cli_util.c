@@ -251,3 +251,17 @@ out_free:
 	g_free(file);
 	return rc;
 }
+
+void cli_free_options(const GOptionEntry *e)
+{
+	for (; e->long_name; e++) {
+		if (e->arg == G_OPTION_ARG_STRING || e->arg == G_OPTION_ARG_FILENAME) {
+			g_free(*(gchar **)e->arg_data);
+			*(gchar **)e->arg_data = NULL;
+		} else if (e->arg == G_OPTION_ARG_STRING_ARRAY ||
+			   e->arg == G_OPTION_ARG_FILENAME_ARRAY) {
+			g_strfreev(*(gchar ***)e->arg_data);
+			*(gchar ***)e->arg_data = NULL;
+		}
+	}
+}

@@ -493,26 +493,6 @@ int cmd_compare(int argc, char **argv)
 	if (!rc)
 		rc = run(&o);
 	g_option_context_free(ctx);
-	g_strfreev(o.strategy);
-	g_strfreev(o.set);
-	g_free(o.hv);
-	g_free(o.guest);
-	g_free(o.l1);
-	g_free(o.l0);
-	g_free(o.pattern);
-	g_free(o.pages);
-	g_free(o.accesses);
-	g_free(o.seed);
-	g_free(o.processes);
-	g_free(o.every);
-	g_free(o.pte_writes);
-	g_free(o.insns);
-	g_free(o.config);
-	g_free(o.trace);
-	g_free(o.kernel);
-	g_free(o.append);
-	g_free(o.mem);
-	g_free(o.max_insns);
-	g_free(o.html);
+	cli_free_options(entries);
 	return rc;
 }

@@ -96,15 +96,8 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 	/* KVM gives every vCPU a VPID when the CPU has them; --vpid 0 models
 	 * VPID off (a TLB flush at every VM exit and entry). */
 	mo->vpid = 1;
-	if (o->vpid) {
-		uint64_t id;
-
-		if (cli_parse_u64(o->vpid, &id) || id > 0xffff)
-			return cli_fail(CMD, "--vpid %s: expected 0 (VPID off) to 65535", o->vpid);
-		if (mo->host_kind == HV_HOST_NONE)
-			return cli_fail(CMD, "--vpid needs a host dimension (--host or --gpaw)");
-		mo->vpid = (uint16_t)id;
-	}
+	if ((rc = cli_parse_vpid(CMD, o->vpid, mo->host_kind != HV_HOST_NONE, &mo->vpid)))
+		return rc;
 	if (o->no_role_normalise && (mo->host_kind == HV_HOST_NONE || hd.gpaw))
 		return cli_fail(CMD, "--no-role-normalise: TDP root roles need a host dimension "
 				"(--host npt2..ept5; a TD's roots are not keyed by role)");
@@ -506,8 +499,7 @@ int cmd_run(int argc, char **argv)
 		{ "no-role-normalise", 0, 0, G_OPTION_ARG_NONE, &o.no_role_normalise,
 		  "TDP root roles follow the guest's CR0.WP and EFER.NXE (KVM before 5.18): each "
 		  "change of them loads a new, empty root", NULL },
-		{ "vpid", 0, 0, G_OPTION_ARG_STRING, &o.vpid,
-		  "VPID/ASID of the guest under a host dimension (default 1; 0: VPID off)", "N" },
+		CLI_VPID_ENTRY(&o.vpid),
 		{ "mmu", 0, 0, G_OPTION_ARG_STRING, &o.mmu,
 		  "tdpsim (the engine, default) or reference (QEMU's walker)", "KIND" },
 		{ "model", 0, 0, G_OPTION_ARG_STRING, &o.model,
@@ -550,27 +542,8 @@ int cmd_run(int argc, char **argv)
 	if (!rc)
 		rc = run_kernel(&o);
 	g_option_context_free(ctx);
-	g_free(o.kernel);
-	g_free(o.initrd);
-	g_free(o.append);
-	g_free(o.config);
-	g_free(o.host);
-	g_free(o.gpaw);
-	g_free(o.vpid);
-	g_free(o.mmu);
-	g_free(o.model);
-	g_free(o.mem);
-	g_free(o.max_insns);
-	g_free(o.fault_log);
-	g_free(o.log);
-	g_free(o.stats);
-	g_free(o.record);
-	g_free(o.guest_cpu);
-	g_free(o.marker_prefix);
-	g_free(o.cmdline);
-	g_free(o.max_memory);
 	golden_cli_close(CMD, &o.golden, false, NULL);
-	g_strfreev(o.modules);
-	g_strfreev(o.sets);
+	cli_free_options(entries);
+	g_free(o.cmdline);
 	return rc;
 }

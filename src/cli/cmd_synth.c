@@ -441,14 +441,7 @@ int cmd_synth(int argc, char **argv)
 		  "S" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &o.seed, "random, zipf, chase: seed (default 1)",
 		  "N" },
-		{ "guest", 0, 0, G_OPTION_ARG_STRING, &o.guest,
-		  "nopaging, 2level, 2level-pse, pae, 4level (default) or 5level", "MODE" },
-		{ "host", 0, 0, G_OPTION_ARG_STRING, &o.host,
-		  "none (default), npt2, npt3, npt4, npt5, ept4 or ept5", "MODE" },
-		{ "host-page-size", 0, 0, G_OPTION_ARG_STRING, &o.host_page_size,
-		  "host page size: 4k (default), 2m, 4m or 1g", "S" },
-		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
-		  "TDX: GPA width, secure/shared EPTs (48: ept4, 52: ept5)", "48|52" },
+		CLI_LAYOUT_ENTRIES(&o.guest, &o.host, &o.host_page_size, &o.gpaw),
 		{ "shared", 0, 0, G_OPTION_ARG_NONE, &o.shared,
 		  "TDX (--gpaw): the data pages are shared, mapped through the shared alias", NULL },
 		CLI_CONFIG_ENTRIES(&o.config, &o.set, TM_CONFIG_DEFAULT),
@@ -486,26 +479,7 @@ int cmd_synth(int argc, char **argv)
 	g_free(r.cfg_path);
 	golden_cli_close(CMD, &o.golden, false, NULL);
 	g_option_context_free(ctx);
-	g_free(o.pattern);
-	g_free(o.pages);
-	g_free(o.accesses);
-	g_free(o.page_size);
-	g_free(o.stride);
-	g_free(o.zipf_s);
-	g_free(o.seed);
-	g_free(o.guest);
-	g_free(o.host);
-	g_free(o.host_page_size);
-	g_free(o.gpaw);
-	g_free(o.config);
-	g_free(o.insns);
-	g_free(o.record);
-	g_free(o.stats);
+	cli_free_options(entries);
 	g_free(o.cmdline);
-	g_free(o.processes);
-	g_free(o.every);
-	g_free(o.pte_writes);
-	g_free(o.max_memory);
-	g_strfreev(o.set);
 	return rc;
 }

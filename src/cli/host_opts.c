@@ -52,3 +52,17 @@ int host_dim_parse(const char *cmd, const char *host, const char *page_size, con
 	out->shared = shared;
 	return 0;
 }
+
+int cli_parse_vpid(const char *cmd, const char *s, bool have_host, uint16_t *out)
+{
+	uint64_t id;
+
+	if (!s)
+		return 0;
+	if (cli_parse_u64(s, &id) || id > 0xffff)
+		return cli_fail(cmd, "--vpid %s: expected 0 (VPID off) to 65535", s);
+	if (!have_host)
+		return cli_fail(cmd, "--vpid needs a host dimension (--host or --gpaw)");
+	*out = (uint16_t)id;
+	return 0;
+}

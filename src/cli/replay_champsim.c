@@ -162,7 +162,8 @@ static int run(struct cs_opts *o, const char *path)
 	struct pg_cpu cpu;
 	struct trc_sink sink;
 	struct trc_consumer gk;
-	uint64_t nrec = 0, n = 0, vpid = 1;
+	uint64_t nrec = 0, n = 0;
+	uint16_t vpid = 1;
 	struct cli_progress_sample ps = { .accesses = CLI_PROGRESS_NONE };
 	struct cli_progress *prog;
 	uint8_t bits;
@@ -177,10 +178,8 @@ static int run(struct cs_opts *o, const char *path)
 		return cli_fail(CMD, "--json and --csv exclude each other");
 	if ((rc = host_dim_parse(CMD, o->host, o->host_page_size, o->gpaw, false, &hd)))
 		return rc;
-	if (o->vpid && (cli_parse_u64(o->vpid, &vpid) || vpid > 0xffff))
-		return cli_fail(CMD, "--vpid %s: expected 0 (VPID off) to 65535", o->vpid);
-	if (o->vpid && !hd.hm)
-		return cli_fail(CMD, "--vpid needs a host dimension (--host or --gpaw)");
+	if ((rc = cli_parse_vpid(CMD, o->vpid, hd.hm != NULL, &vpid)))
+		return rc;
 	if ((rc = cli_load_config(CMD, o->config, o->set, &cfg, NULL)))
 		return rc;
 	tm_config_pg_cpu(&cfg, &cpu);
@@ -205,7 +204,7 @@ static int run(struct cs_opts *o, const char *path)
 		goto out;
 	}
 	if (hd.hm)
-		tm_set_vpid(m, (uint16_t)vpid);
+		tm_set_vpid(m, vpid);
 	if ((rc = golden_cli_open(CMD, &o->golden, "champsim", cfg.name, o->set, NULL)))
 		goto out;
 	if (o->golden.f) {
@@ -288,16 +287,8 @@ int cmd_replay_champsim(int argc, char **argv)
 	const GOptionEntry entries[] = {
 		{ "format", 0, 0, G_OPTION_ARG_STRING, &o.format,
 		  "champsim: FILE is a ChampSim trace (xz, 64-byte input_instr records)", "FORMAT" },
-		{ "guest", 0, 0, G_OPTION_ARG_STRING, &o.guest,
-		  "nopaging, 2level, 2level-pse, pae, 4level (default) or 5level", "MODE" },
-		{ "host", 0, 0, G_OPTION_ARG_STRING, &o.host,
-		  "none (default), npt2, npt3, npt4, npt5, ept4 or ept5", "MODE" },
-		{ "host-page-size", 0, 0, G_OPTION_ARG_STRING, &o.host_page_size,
-		  "host page size: 4k (default), 2m, 4m or 1g", "S" },
-		{ "gpaw", 0, 0, G_OPTION_ARG_STRING, &o.gpaw,
-		  "TDX: GPA width, secure/shared EPTs (48: ept4, 52: ept5)", "48|52" },
-		{ "vpid", 0, 0, G_OPTION_ARG_STRING, &o.vpid,
-		  "VPID/ASID under a host dimension (default 1; 0: VPID off)", "N" },
+		CLI_LAYOUT_ENTRIES(&o.guest, &o.host, &o.host_page_size, &o.gpaw),
+		CLI_VPID_ENTRY(&o.vpid),
 		CLI_CONFIG_ENTRIES(&o.config, &o.set, TM_CONFIG_DEFAULT),
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "print one JSON object", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &o.csv, "print a CSV header and row", NULL },
@@ -326,14 +317,6 @@ int cmd_replay_champsim(int argc, char **argv)
 	}
 	g_option_context_free(ctx);
 	golden_cli_close(CMD, &o.golden, false, NULL);
-	g_free(o.format);
-	g_free(o.guest);
-	g_free(o.host);
-	g_free(o.host_page_size);
-	g_free(o.gpaw);
-	g_free(o.vpid);
-	g_free(o.stats);
-	g_free(o.config);
-	g_strfreev(o.set);
+	cli_free_options(entries);
 	return rc;
 }

@@ -69,16 +69,7 @@ static int host_of(const struct replay_opts *o, const struct trc_header *h, uint
 				"(--host npt2..ept5, or the trace's; a TD's roots are not keyed by "
 				"role)");
 	*vpid = *host == HV_HOST_NONE ? 0 : 1;
-	if (o->vpid) {
-		uint64_t id;
-
-		if (cli_parse_u64(o->vpid, &id) || id > 0xffff)
-			return cli_fail(CMD, "--vpid %s: expected 0 (VPID off) to 65535", o->vpid);
-		if (*host == HV_HOST_NONE)
-			return cli_fail(CMD, "--vpid needs a host dimension (--host or --gpaw)");
-		*vpid = (uint16_t)id;
-	}
-	return 0;
+	return cli_parse_vpid(CMD, o->vpid, *host != HV_HOST_NONE, vpid);
 }
 
 /* Could configuration @b's hardware have run the recorded guest? */
@@ -430,8 +421,7 @@ int cmd_replay_trace(int argc, char **argv)
 		  "TD with this GPA width (48 or 52): only for traces recorded in that TD", "BITS" },
 		{ "no-role-normalise", 0, 0, G_OPTION_ARG_NONE, &o.no_role_normalise,
 		  "TDP root roles follow the guest's CR0.WP and EFER.NXE, as run's option", NULL },
-		{ "vpid", 0, 0, G_OPTION_ARG_STRING, &o.vpid,
-		  "VPID/ASID under a host dimension (default 1; 0: VPID off)", "N" },
+		CLI_VPID_ENTRY(&o.vpid),
 		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &o.warmup,
 		  "Warm the TLBs and caches for N instructions, then count", "N" },
 		{ "from", 0, 0, G_OPTION_ARG_STRING, &o.from,
@@ -460,17 +450,6 @@ int cmd_replay_trace(int argc, char **argv)
 		rc = replay(&o, o.files[0]);
 	golden_cli_close(CMD, &o.golden, false, NULL);
 	g_option_context_free(ctx);
-	g_strfreev(o.configs);
-	g_strfreev(o.sets);
-	g_strfreev(o.files);
-	g_free(o.configs_file);
-	g_free(o.host);
-	g_free(o.gpaw);
-	g_free(o.vpid);
-	g_free(o.warmup);
-	g_free(o.from);
-	g_free(o.to);
-	g_free(o.format);
-	g_free(o.stats);
+	cli_free_options(entries);
 	return rc;
 }

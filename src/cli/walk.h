@@ -43,6 +43,27 @@ struct host_dim {
 int host_dim_parse(const char *cmd, const char *host, const char *page_size, const char *gpaw,
 		   bool shared, struct host_dim *out);
 
+/* --vpid N (the VPID/ASID of the guest under a host dimension; 0: VPID
+ * off): its entry (@vpid a gchar **), and @s parsed into *@out when given
+ * (*@out is left as it is otherwise); a host dimension is required. */
+#define CLI_VPID_ENTRY(vpid)                                                                 \
+	{ "vpid", 0, 0, G_OPTION_ARG_STRING, (vpid),                                        \
+	  "VPID/ASID of the guest under a host dimension (default 1; 0: VPID off)", "N" }
+int cli_parse_vpid(const char *cmd, const char *s, bool have_host, uint16_t *out);
+
+/* The --guest, --host, --host-page-size and --gpaw entries of the
+ * commands that build tables as synth does (synth, replay --format
+ * champsim): one wording; each argument a gchar **. */
+#define CLI_LAYOUT_ENTRIES(guest, host, host_page_size, gpaw)                                \
+	{ "guest", 0, 0, G_OPTION_ARG_STRING, (guest),                                      \
+	  "nopaging, 2level, 2level-pse, pae, 4level (default) or 5level", "MODE" },        \
+	{ "host", 0, 0, G_OPTION_ARG_STRING, (host),                                        \
+	  "none (default), npt2, npt3, npt4, npt5, ept4 or ept5", "MODE" },                 \
+	{ "host-page-size", 0, 0, G_OPTION_ARG_STRING, (host_page_size),                    \
+	  "host page size: 4k (default), 2m, 4m or 1g", "S" },                              \
+	{ "gpaw", 0, 0, G_OPTION_ARG_STRING, (gpaw),                                        \
+	  "TDX: GPA width, secure/shared EPTs (48: ept4, 52: ept5)", "48|52" }
+
 /* The synthetic layout: tables from 1 MiB up, in 2 MiB of RAM; the page
  * itself is not backed (a walk never reads the data). */
 #define WALK_SYNTH_TABLE_BASE UINT64_C(0x100000)
