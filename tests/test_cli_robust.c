@@ -200,8 +200,13 @@ static void test_bad_configs(void)
 	gchar *dir = g_dir_make_tmp("tdpsim-robust-XXXXXX", NULL);
 	gchar *esc = g_build_filename(dir, "esc.ini", NULL);
 	gchar *empty = g_build_filename(dir, "empty.ini", NULL);
+	gchar *trc = g_build_filename(dir, "t.trc", NULL);
 	struct spawn_result r;
 
+	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
+			 "--record", trc, NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	spawn_free(&r);
 	g_assert_true(g_file_set_contents(esc, "[cpu]\nbrand = a\\qb\nname = x\\q\n", -1, NULL));
 	g_assert_true(g_file_set_contents(empty, "", 0, NULL));
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
@@ -216,7 +221,12 @@ static void test_bad_configs(void)
 			 "--config", "/nonexistent.ini", NULL);
 	expect_one_line(&r, "--config /nonexistent.ini: no such file");
 	spawn_free(&r);
+	/* replay's own list of configurations (it freed the name twice). */
+	r = spawn_tdpsim("replay", trc, "--config", "zen2", "--config", empty, NULL);
+	expect_one_line(&r, "empty.ini: not a complete CPU model");
+	spawn_free(&r);
 	spawn_rmtree(dir);
+	g_free(trc);
 	g_free(empty);
 	g_free(esc);
 	g_free(dir);

@@ -134,10 +134,12 @@ static int load_specs(const struct replay_opts *o, struct lane_spec *s, unsigned
 			} else {
 				rc = cli_load_config(CMD, w[0], (gchar **)sets->pdata, &s[*n].cfg, NULL);
 				s[*n].name = g_strjoinv(" ", w);
-				if (!rc)
+				if (!rc) {
 					(*n)++;
-				else
+				} else {
 					g_free(s[*n].name);
+					s[*n].name = NULL;
+				}
 			}
 			g_strfreev(w);
 			g_ptr_array_free(sets, TRUE);
