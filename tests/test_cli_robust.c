@@ -190,6 +190,35 @@ static void test_ignored_options(void)
 	expect_one_line(&r, "cannot take --module");
 	spawn_free(&r);
 	g_free(elf64);
+
+	/* A replay window that does not exist in the trace (a synth stream
+	 * of 10 accesses, 10 instructions, no markers), an unknown trace
+	 * format, and trace dump --limit 0 (it was "no limit"). */
+	gchar *dir = g_dir_make_tmp("tdpsim-robust-XXXXXX", NULL);
+	gchar *trc = g_build_filename(dir, "t.trc", NULL);
+
+	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
+			 "--record", trc, NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	spawn_free(&r);
+	r = spawn_tdpsim("replay", trc, "--to", "end", NULL);
+	expect_one_line(&r, "--to end: no such marker in the trace");
+	spawn_free(&r);
+	r = spawn_tdpsim("replay", trc, "--warmup", "11", NULL);
+	expect_one_line(&r, "--warmup 11: the trace has 10 instructions");
+	spawn_free(&r);
+	r = spawn_tdpsim("replay", trc, "--warmup", "10", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	spawn_free(&r);
+	r = spawn_tdpsim("replay", trc, "--format", "tdspim", NULL);
+	expect_one_line(&r, "--format tdspim: expected tdpsim or champsim");
+	spawn_free(&r);
+	r = spawn_tdpsim("trace", "dump", trc, "--limit", "0", NULL);
+	expect_one_line(&r, "--limit 0: expected a number of records, 1 or more");
+	spawn_free(&r);
+	spawn_rmtree(dir);
+	g_free(trc);
+	g_free(dir);
 }
 
 /* Config files at the command line (test_config checks the loader): an

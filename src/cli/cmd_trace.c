@@ -212,8 +212,8 @@ int cmd_trace(int argc, char **argv)
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);
 	if (!rc && (!files || !files[0] || !files[1] || files[2]))
 		rc = cli_fail(CMD, "expected info FILE or dump FILE");
-	if (!rc && limit && cli_parse_u64(limit, &lim))
-		rc = cli_fail(CMD, "--limit %s: expected a number", limit);
+	if (!rc && limit && (cli_parse_u64(limit, &lim) || lim == 0))
+		rc = cli_fail(CMD, "--limit %s: expected a number of records, 1 or more", limit);
 	if (!rc && strcmp(files[0], "info") == 0)
 		rc = info(files[1], full);
 	else if (!rc && strcmp(files[0], "dump") == 0)

@@ -384,6 +384,18 @@ static int replay(struct replay_opts *o, const char *path)
 		rc = cli_fail(CMD, "--from %s: no such marker in the trace", w.from);
 		goto out;
 	}
+	/* A window that never closed or never opened counted something else
+	 * than asked: refused, as --from is. */
+	if (w.to && !w.stopped) {
+		rc = cli_fail(CMD, "--to %s: no such marker in the trace%s", w.to,
+			      w.from ? " after --from" : "");
+		goto out;
+	}
+	if (w.warmup && !w.counting) {
+		rc = cli_fail(CMD, "--warmup %" PRIu64 ": the trace has %" PRIu64 " instructions",
+			      w.warmup, l[0].c.sink.insns);
+		goto out;
+	}
 	if ((rc = golden_cli_close(CMD, &o->golden, true, tm_model_stats(l[0].c.tm))))
 		goto out;
 	if (o->json)
@@ -444,6 +456,8 @@ int cmd_replay_trace(int argc, char **argv)
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);
 	if (!rc && (!o.files || !o.files[0] || o.files[1]))
 		rc = cli_fail(CMD, "expected one trace FILE");
+	if (!rc && o.format && strcmp(o.format, "tdpsim") != 0)
+		rc = cli_fail(CMD, "--format %s: expected tdpsim or champsim", o.format);
 	if (!rc)
 		rc = cli_parse_stats(CMD, o.stats, &o.stats_fmt);
 	if (!rc && o.json && o.csv)
