@@ -250,6 +250,13 @@ static void test_bad_configs(void)
 			 "--config", "/nonexistent.ini", NULL);
 	expect_one_line(&r, "--config /nonexistent.ini: no such file");
 	spawn_free(&r);
+	/* The error names the option that named the file. */
+	r = spawn_tdpsim("run", "--guest-cpu", "/nonexistent.ini", NULL);
+	expect_one_line(&r, "--guest-cpu /nonexistent.ini: no such file");
+	spawn_free(&r);
+	r = spawn_tdpsim("run", "--initrd", "/nonexistent.img", NULL);
+	expect_one_line(&r, "--initrd /nonexistent.img: no such file");
+	spawn_free(&r);
 	/* replay's own list of configurations (it freed the name twice). */
 	r = spawn_tdpsim("replay", trc, "--config", "zen2", "--config", empty, NULL);
 	expect_one_line(&r, "empty.ini: not a complete CPU model");

@@ -159,5 +159,9 @@ void cli_bit_names(const struct cli_bit *table, char *buf, size_t len);
  */
 int cli_load_config(const char *cmd, const char *config, char *const *sets,
 		    struct tm_config *out, char **path);
+/* The same for an option other than --config (@opt, e.g. "--guest-cpu"),
+ * which the errors name. */
+int cli_load_config_as(const char *cmd, const char *opt, const char *config, char *const *sets,
+		       struct tm_config *out, char **path);
 
 #endif

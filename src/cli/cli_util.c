@@ -215,6 +215,12 @@ int cli_parse_bits(const char *list, const struct cli_bit *table, uint64_t *set,
 int cli_load_config(const char *cmd, const char *config, char *const *sets,
 		    struct tm_config *out, char **path)
 {
+	return cli_load_config_as(cmd, "--config", config, sets, out, path);
+}
+
+int cli_load_config_as(const char *cmd, const char *opt, const char *config, char *const *sets,
+		       struct tm_config *out, char **path)
+{
 	const char *name = config ? config : TM_CONFIG_DEFAULT;
 	char why[4096]; /* an incomplete model lists its missing keys */
 	char *file;
@@ -223,15 +229,15 @@ int cli_load_config(const char *cmd, const char *config, char *const *sets,
 	tm_config_defaults(out);
 	file = tm_config_find(name);
 	if (!file && g_file_test(name, G_FILE_TEST_EXISTS))
-		return cli_fail(cmd, "--config %s: not a regular file", name);
+		return cli_fail(cmd, "%s %s: not a regular file", opt, name);
 	/* A path is only a path (tm_config_find); a name may be a model. */
 	if (!file && strchr(name, '/'))
-		return cli_fail(cmd, "--config %s: no such file", name);
+		return cli_fail(cmd, "%s %s: no such file", opt, name);
 	if (!file)
-		return cli_fail(cmd, "--config %s: no such file, and no configs/%s%s", name, name,
+		return cli_fail(cmd, "%s %s: no such file, and no configs/%s%s", opt, name, name,
 				g_str_has_suffix(name, ".ini") ? "" : ".ini");
 	if (tm_config_load(out, file, why, sizeof(why))) {
-		rc = cli_fail(cmd, "--config: %s", why);
+		rc = cli_fail(cmd, "%s: %s", opt, why);
 		goto out_free;
 	}
 	for (char *const *s = sets; s && *s; s++)

@@ -320,6 +320,9 @@ static int run_kernel(struct run_opts *o)
 	rc = parse_machine(o, &mo);
 	if (rc || (rc = cli_parse_stats(CMD, o->stats, &o->stats_fmt)))
 		return rc;
+	/* The loader reads it as Multiboot reads a module: say which option. */
+	if (o->initrd && !g_file_test(o->initrd, G_FILE_TEST_IS_REGULAR))
+		return cli_fail(CMD, "--initrd %s: no such file", o->initrd);
 	if (o->record && o->reboot)
 		return cli_fail(CMD, "--record records one boot: drop --reboot");
 	rc = cli_load_config(CMD, o->config, o->sets, &cfg, NULL);

@@ -18,7 +18,7 @@ int run_guest_cpu(const char *cmd, const char *model, struct tm_config *cfg)
 
 	if (!model)
 		return 0;
-	rc = cli_load_config(cmd, model, NULL, &g, NULL);
+	rc = cli_load_config_as(cmd, "--guest-cpu", model, NULL, &g, NULL);
 	if (rc)
 		return rc;
 	trc_config_guest_part(cfg, &g);
