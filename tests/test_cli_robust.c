@@ -300,6 +300,26 @@ static void test_pae_bad_pdptes(void)
 			g_assert_null(strstr(r.err, " 0 VM exits"));
 		spawn_free(&r);
 	}
+
+	/* Recorded under ept4 and replayed: the replay's statistics equal the
+	 * live run's (the paging events decide the PDPTE loads the same way). */
+	gchar *dir = g_dir_make_tmp("tdpsim-robust-XXXXXX", NULL);
+	gchar *trc = g_build_filename(dir, "pdpte.trc", NULL);
+	struct spawn_result live = spawn_tdpsim("run", "--kernel", k, "--host", "ept4", "--json",
+						"--record", trc, NULL);
+	struct spawn_result rep = spawn_tdpsim("replay", trc, "--json", NULL);
+	const char *ls = strstr(live.out, "\"stats\""), *rs = strstr(rep.out, "\"stats\"");
+
+	g_assert_cmpint(live.status, ==, 1);
+	g_assert_cmpint(rep.status, ==, 0);
+	g_assert_nonnull(ls);
+	g_assert_nonnull(rs);
+	g_assert_cmpstr(ls, ==, rs);
+	spawn_free(&live);
+	spawn_free(&rep);
+	spawn_rmtree(dir);
+	g_free(trc);
+	g_free(dir);
 	g_free(want);
 	g_free(path);
 	g_free(k);

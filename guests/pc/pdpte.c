@@ -18,7 +18,9 @@
  * to CR0 that sets PG, the MOV to CR3 while PAE paging is on, and the MOV
  * to CR4 that toggles PGE after the table in memory went bad (the
  * registers still held good values); each #GP has error code 0 and the
- * MOV's address, and the register it wrote is unchanged. Then CR3 at
+ * MOV's address, and the register it wrote is unchanged. A MOV to CR0
+ * that changes only CR0.TS loads nothing: a bad table in memory then
+ * goes unnoticed. Then CR3 at
  * 1 GiB (outside the 128 MiB of RAM) faults the MOV to CR0. Last, a good
  * PDPTE whose page directory is outside RAM: the directory reads as 0
  * there (QEMU's unassigned memory, and tdpsim's board), so a read through
@@ -28,6 +30,7 @@
 #include "pc.h"
 
 #define CR0_PG	 0x80000000u
+#define CR0_TS	 0x8u
 #define CR4_PAE	 0x20u
 #define CR4_PGE	 0x80u
 #define PDPTE_P	 1ull
@@ -171,6 +174,21 @@ static void check_cr4(void)
 	paging_off();
 }
 
+static void check_kept(void)
+{
+	unsigned n = ngp;
+
+	mov_cr3((uint32_t)(uintptr_t)good);
+	mov_cr0(read_cr0() | CR0_PG);
+	good[3] = PDPTE_P | PDPTE_RW;
+	mov_cr0(read_cr0() | CR0_TS);
+	__asm__ volatile("clts" ::: "memory");
+	good[3] = 0;
+	pc_check(ngp == n && probe == 0x5a5aa5a5 && !(read_cr0() & CR0_TS),
+		 "pae-pdpte-kept-mov-cr0-ts", "%u #GP, CR0 %08x", ngp - n, read_cr0());
+	paging_off();
+}
+
 static void check_outside_ram(void)
 {
 	unsigned n = ngp;
@@ -220,6 +238,7 @@ void test_main(void)
 	pc_check(ngp == n && (read_cr0() & CR0_PG) && probe == 0x5a5aa5a5, "pae-pdpte-load",
 		 "%u #GP, CR0 %08x", ngp - n, read_cr0());
 	paging_off();
+	check_kept();
 
 	if (check_cr0()) {
 		check_cr3();

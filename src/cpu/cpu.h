@@ -296,7 +296,7 @@ void cpu__tm_free(struct cpu *c);
  * is still pending (the next block boundary feeds it). */
 static inline bool cpu__mov_cr_pending(const struct cpu *c, uint64_t *rip, int *cr)
 {
-	if (c->prev_block < 0 || c->prev_block != c->mov_cr_block)
+	if (!c->bc || c->prev_block < 0 || c->prev_block != c->mov_cr_block)
 		return false;
 	*rip = c->mov_cr_rip;
 	*cr = c->mov_cr;

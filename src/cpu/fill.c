@@ -226,15 +226,17 @@ static int load_pdptes(struct cpu *c, struct pg_mmu *m, struct pg_fault *f)
 
 /* Only MOV to CR3, and MOV to CR0/CR4 changing CR0.PG/CD/NW or
  * CR4.PAE/PGE/PSE/SMEP, load the PDPTE registers (SDM Vol. 3A 4.4.1): any
- * other change of the paging state (EFER, PKRU, CR0.TS ...) keeps them. */
-static bool keeps_pdptes(struct cpu *c, const struct pg_regs *r)
+ * other change of the paging state (EFER, PKRU, CR0.TS ...) keeps them.
+ * The same state again is a MOV to CR3 of the same value (events.c), which
+ * reloads them. Decided from the states alone, so that a replay of the
+ * paging events decides as the live run did. */
+static bool keeps_pdptes(const struct cpu *c, const struct pg_regs *r)
 {
 	const struct pg_regs *o = &c->regs;
-	uint64_t rip;
-	int cr;
+	bool same = o->cr0 == r->cr0 && o->cr3 == r->cr3 && o->cr4 == r->cr4 &&
+		    o->efer == r->efer && o->pkrs == r->pkrs && o->pkru == r->pkru;
 
-	if (!c->mmu.fmt || !c->mmu.fmt->top_in_regs || !c->mmu.pdpte_loaded ||
-	    (cpu__mov_cr_pending(c, &rip, &cr) && cr == 3))
+	if (same || !c->mmu.fmt || !c->mmu.fmt->top_in_regs || !c->mmu.pdpte_loaded)
 		return false;
 	return o->cr3 == r->cr3 && !((o->cr0 ^ r->cr0) & (CR0_PG | CR0_CD | CR0_NW)) &&
 	       !((o->cr4 ^ r->cr4) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP));

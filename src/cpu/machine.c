@@ -295,7 +295,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	c->prev_block = -1;
+	c->prev_block = c->mov_cr_block = -1;
 	c->cur_block = -1;
 	c->cpl_stale = c->irq_check = true;
 	c->cfg = *cfg;
