@@ -1,0 +1,29 @@
+# Debian's kernels booted to the initramfs's done marker (tests/test_linux.c,
+# docs/linux.md): label `linux`. Each entry exits 77 (skipped) unless
+# TDPSIM_LINUX=1 is set and scripts/fetch-linux.sh has fetched the kernels,
+# so the default run on a clean machine skips them:
+#   TDPSIM_LINUX=1 ctest --test-dir build -L linux -j2
+# 64-bit: 4-level (no5lvl) and 5-level (icelake-sp has LA57) on every host
+# dimension, and a KPTI boot; 32-bit: 2-level (686) and PAE (686-pae) on
+# none, npt4 and ept4 (their crypto self-tests, 3.7 s of QEMU's time, off).
+tdpsim_test(test_linux SOURCES test_linux.c spawn.c
+  ARGS vmlinuz-cloud-amd64 4level none timing no5lvl LABELS linux TIMEOUT 3600)
+set_tests_properties(test_linux PROPERTIES SKIP_RETURN_CODE 77)
+add_dependencies(test_linux tdpsim)
+
+function(linux_boot name)
+  tdpsim_test(${name} PROGRAM test_linux ARGS ${ARGN} LABELS linux TIMEOUT 3600)
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77)
+endfunction()
+
+foreach(host ept4 ept5 npt4)
+  linux_boot(linux_4level_${host} vmlinuz-cloud-amd64 4level ${host} timing no5lvl)
+endforeach()
+foreach(host none ept4 ept5 npt4)
+  linux_boot(linux_5level_${host} vmlinuz-cloud-amd64 5level ${host} timing)
+endforeach()
+linux_boot(linux_4level_pti vmlinuz-cloud-amd64 4level none timing no5lvl pti=on)
+foreach(host none npt4 ept4)
+  linux_boot(linux_2level_${host} vmlinuz-686 2level ${host} timing cryptomgr.notests)
+  linux_boot(linux_pae_${host} vmlinuz-686-pae pae ${host} timing cryptomgr.notests)
+endforeach()

@@ -1,0 +1,186 @@
+/*
+ * Debian's stock kernels (docs/linux.md) booted by `tdpsim run` to the
+ * initramfs's done marker, one configuration per CTest entry (label
+ * `linux`, tests/linux.cmake):
+ *
+ *   test_linux KERNEL MODE HOST MODEL [APPEND...]
+ *
+ * KERNEL is a cache file name (vmlinuz-cloud-amd64, vmlinuz-686,
+ * vmlinuz-686-pae), MODE the paging mode the guest must report
+ * (tdpsim-mode: 4level, 5level, 2level, pae), HOST the host dimension
+ * (none, ept4, ept5, npt4), MODEL timing or functional; APPEND is added to
+ * the command line. The boot must power off with status 0 (ACPI S5) and
+ * print the markers start, exec-loop, pipelines, copy and done in that
+ * order with the mode line between copy and done. When
+ * qemu-system-x86_64 is installed, the console text from the start marker
+ * to the done marker must equal QEMU's for the same kernel, initramfs and
+ * command line (the independent reference: the workload prints a line
+ * count and an MD5 of what it copied).
+ *
+ * The kernels are fetched by scripts/fetch-linux.sh, never committed: a
+ * clean machine has none, and a boot takes minutes. So every entry exits
+ * with 77 (CTest's SKIP_RETURN_CODE) unless TDPSIM_LINUX=1 is set and the
+ * cache holds the kernel and busybox: `TDPSIM_LINUX=1 ctest -L linux`.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "spawn.h"
+
+#define SKIP 77
+
+static const char *markers[] = {"start", "exec-loop", "pipelines", "copy", "done"};
+
+/* The cache folder scripts/fetch-linux.sh uses. */
+static gchar *cache_dir(void)
+{
+	const char *argv[] = {TDPSIM_SOURCE_DIR "/scripts/fetch-linux.sh", "--print", NULL};
+	struct spawn_result r = spawn_argv(argv, 30);
+	gchar *d = r.status == 0 ? g_strstrip(g_strdup(r.out)) : NULL;
+
+	spawn_free(&r);
+	return d;
+}
+
+/* The console lines from "tdpsim-marker: start" to "tdpsim-marker: done",
+ * with the serial console's CR LF line ends made LF (NULL if either marker
+ * is missing). */
+static gchar *workload_text(const char *console)
+{
+	gchar **parts = g_strsplit(console, "\r", -1), *lf = g_strjoinv("", parts);
+	const char *a = strstr(lf, "tdpsim-marker: start\n");
+	const char *b = a ? strstr(a, "tdpsim-marker: done\n") : NULL;
+	gchar *text = b ? g_strndup(a, (gsize)(b - a) + strlen("tdpsim-marker: done\n")) : NULL;
+
+	g_strfreev(parts);
+	g_free(lf);
+	return text;
+}
+
+static void check_markers(const char *text, const char *mode)
+{
+	gchar *mode_line = g_strdup_printf("tdpsim-mode: %s\n", mode);
+	const char *at = text;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(markers); i++) {
+		gchar *m = g_strdup_printf("tdpsim-marker: %s\n", markers[i]);
+		const char *next = strstr(at, m);
+
+		if (!next)
+			g_test_message("no \"%s\" after the previous marker", m);
+		g_assert_nonnull(next);
+		if (i == G_N_ELEMENTS(markers) - 1) {
+			const char *ml = strstr(at, mode_line);
+
+			g_assert_true(ml && ml < next);
+		}
+		at = next + strlen(m);
+		g_free(m);
+	}
+	g_free(mode_line);
+}
+
+struct boot {
+	const char *kernel, *mode, *host, *model, *append;
+	gchar *cache, *initrd, *tmp;
+};
+
+static void test_boot(gconstpointer data)
+{
+	const struct boot *bt = data;
+	gchar *k = g_build_filename(bt->cache, bt->kernel, NULL);
+	const char *argv[] = {TDPSIM_BIN, "run", "--kernel", k, "--initrd", bt->initrd,
+			      "--append", bt->append, "--mem", "512", "--host", bt->host,
+			      "--model", bt->model, "--marker-prefix", "tdpsim-marker: ",
+			      "--max-insns", "40000000000", NULL};
+	struct spawn_result r = spawn_argv(argv, 0);
+	gchar *text;
+
+	if (r.status != 0)
+		g_test_message("tdpsim: status %d\n--- console:\n%s\n--- stderr:\n%s", r.status,
+			       r.out, r.err);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.err, "run: exit, exit status 0"));
+	text = workload_text(r.out);
+	g_assert_nonnull(text);
+	check_markers(text, bt->mode);
+
+	gchar *qemu = g_find_program_in_path("qemu-system-x86_64");
+	if (qemu) {
+		const char *qv[] = {qemu, "-cpu", "max", "-m", "512", "-nographic", "-no-reboot",
+				    "-kernel", k, "-initrd", bt->initrd, "-append", bt->append,
+				    NULL};
+		struct spawn_result q = spawn_argv(qv, 600);
+		gchar *want = workload_text(q.out);
+
+		if (!want)
+			g_test_message("qemu: status %d\n%s", q.status, q.out);
+		g_assert_nonnull(want);
+		g_assert_cmpstr(text, ==, want);
+		g_free(want);
+		spawn_free(&q);
+	}
+	g_free(qemu);
+	g_free(text);
+	spawn_free(&r);
+	g_free(k);
+}
+
+int main(int argc, char **argv)
+{
+	struct boot bt = {0};
+	gchar *busybox, *k, *extra, *append;
+	const char *gate = g_getenv("TDPSIM_LINUX");
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	if (argc < 5) {
+		g_printerr("usage: test_linux KERNEL MODE HOST MODEL [APPEND...]\n");
+		return 2;
+	}
+	if (!gate || strcmp(gate, "1") != 0) {
+		g_print("skipped: the Linux boots run with TDPSIM_LINUX=1 (ctest -L linux)\n");
+		return SKIP;
+	}
+	bt.kernel = argv[1];
+	bt.mode = argv[2];
+	bt.host = argv[3];
+	bt.model = argv[4];
+	extra = g_strjoinv(" ", argv + 5);
+	bt.append = append = g_strconcat("console=ttyS0", *extra ? " " : "", extra, NULL);
+	g_free(extra);
+	bt.cache = cache_dir();
+	busybox = g_build_filename(bt.cache ? bt.cache : "", strstr(bt.kernel, "amd64") ?
+				   "busybox-amd64" : "busybox-i386", NULL);
+	k = g_build_filename(bt.cache ? bt.cache : "", bt.kernel, NULL);
+	if (!bt.cache || !g_file_test(k, G_FILE_TEST_EXISTS) ||
+	    !g_file_test(busybox, G_FILE_TEST_EXISTS)) {
+		g_print("skipped: %s or %s missing (scripts/fetch-linux.sh fetches them)\n", k,
+			busybox);
+		return SKIP;
+	}
+	bt.tmp = g_dir_make_tmp("tdpsim-linux-XXXXXX", NULL);
+	g_assert_nonnull(bt.tmp);
+	bt.initrd = g_build_filename(bt.tmp, "initrd.cpio.gz", NULL);
+	const char *mk[] = {"python3", TDPSIM_SOURCE_DIR "/scripts/mkinitramfs.py", busybox,
+			    bt.initrd, NULL};
+	struct spawn_result r = spawn_argv(mk, 120);
+	if (r.status != 0)
+		g_printerr("mkinitramfs.py: %s%s", r.out, r.err);
+	g_assert_cmpint(r.status, ==, 0);
+	spawn_free(&r);
+
+	g_test_add_data_func("/linux/boot", &bt, test_boot);
+	rc = g_test_run();
+	spawn_rmtree(bt.tmp);
+	g_free(bt.tmp);
+	g_free(bt.initrd);
+	g_free(bt.cache);
+	g_free(busybox);
+	g_free(k);
+	g_free(append);
+	return rc;
+}
