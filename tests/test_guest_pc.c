@@ -22,6 +22,9 @@
  * `tdpsim run --reboot` must print expected/acpi.reset-KIND.txt and power
  * off; without --reboot tdpsim stops at the reset with a report, status 2.
  *
+ * The debug kernel with "databp" sets a data breakpoint: QEMU takes it,
+ * tdpsim stops with a report (status 2) at the MOV to DR7 (test_databp).
+ *
  * Usage: test_guest_pc [-p /guest-pc/NAME]: one kernel.
  */
 #include <stdbool.h>
@@ -32,9 +35,10 @@
 #include "spawn.h"
 
 #define RTC_DATE "2026-12-06T12:00:00"
-/* icelake-sp's features less those QEMU 7.2 TCG -cpu max lacks. */
+/* icelake-sp's features less those QEMU 7.2 TCG -cpu max lacks (x2APIC,
+ * TSC deadline, PCID and INVPCID: TCG has none of them). */
 #define QEMU_LIKE_FEATURES \
-	"cpu.features=pse,pae,pge,pse36,nx,1g,la57,pcid,invpcid,smep,smap,pku,syscall,sep,lm"
+	"cpu.features=pse,pae,pge,pse36,nx,1g,la57,smep,smap,pku,syscall,sep,lm,rdtscp"
 
 static gchar *qemu;
 
@@ -187,6 +191,44 @@ static void test_reset(gconstpointer data)
 	g_free(k);
 }
 
+/* debug databp: a data breakpoint. QEMU takes it as the SDM says
+ * (expected/debug.databp.qemu.txt); tdpsim does not model data
+ * breakpoints and stops at the MOV to DR7 that enables one with a report,
+ * status 2, never a crash: its output is debug.txt up to the data check. */
+static void test_databp(gconstpointer data)
+{
+	gchar *k = kernel_path("debug"), *want = expected("debug", ".databp.qemu");
+	gchar *all = expected("debug", ""), *first;
+	static const char *const runs[][2] = {
+		{"tdpsim", "functional"}, {"tdpsim", "timing"}, {"reference", "functional"}};
+	struct spawn_result r;
+
+	g_assert_nonnull(want);
+	g_assert_nonnull(all);
+	if (qemu) {
+		r = run_qemu(k, "databp", false);
+		check_result("qemu databp", &r, r.out, want, 1);
+		spawn_free(&r);
+	}
+	first = g_strndup(all, (gsize)(strstr(all, "SUMMARY") - all));
+	for (unsigned i = 0; i < G_N_ELEMENTS(runs); i++) {
+		const char *argv[] = {TDPSIM_BIN, "run", "--kernel", k, "--append", "databp", "--mmu",
+				      runs[i][0], "--model", runs[i][1], "--set", QEMU_LIKE_FEATURES,
+				      NULL};
+
+		r = spawn_argv(argv, 120);
+		check_result("tdpsim databp", &r, r.out, first, 2);
+		g_assert_nonnull(strstr(r.err, "the guest enabled a data breakpoint"));
+		g_assert_nonnull(strstr(r.err, "mov dr7, "));
+		g_assert_nonnull(strstr(r.err, "registers"));
+		spawn_free(&r);
+	}
+	g_free(first);
+	g_free(all);
+	g_free(want);
+	g_free(k);
+}
+
 static void run_tdpsim(const char *name, const char *want, bool qemu_like)
 {
 	/* (--model timing needs --mmu tdpsim: only its fills give linear
@@ -267,6 +309,7 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/guest-pc/acpi/reset-kbd", "kbd", test_reset);
 	g_test_add_data_func("/guest-pc/acpi/reset-pci", "pci", test_reset);
 	g_test_add_data_func("/guest-pc/acpi/reset-triple", "triple", test_reset);
+	g_test_add_data_func("/guest-pc/debug/databp", NULL, test_databp);
 	g_free(dir);
 	return g_test_run();
 }

@@ -225,13 +225,13 @@ static void check_machine64(uint8_t mmu)
 	g_assert_cmphex(r.res[4], ==, LOAD_PA + (uint64_t)pf_off);
 	g_assert_cmphex(r.res[1], ==, 0x5a5a);
 
-	/* Phase 3: CPUID from test_config(). Leaf 0: max 15H, "GenuineIntel"
-	 * in EBX, EDX, ECX. */
+	/* Phase 3: CPUID from test_config(). Leaf 0: max 16H (the frequency
+	 * leaf, SDM Vol. 2A CPUID), "GenuineIntel" in EBX, EDX, ECX. */
 	uint32_t *w = (uint32_t *)(void *)&r.res[8];
 	g_assert_cmpmem(&w[0], 4, "Genu", 4);
 	g_assert_cmpmem(&w[1], 4, "ineI", 4);
 	g_assert_cmpmem(&w[2], 4, "ntel", 4);
-	g_assert_cmphex(w[3], ==, 0x15);
+	g_assert_cmphex(w[3], ==, 0x16);
 	/* Leaf 1 EAX: stepping 4, model 5 (+ extended model 5), family 6. */
 	g_assert_cmphex(w[4], ==, 0x00050654);
 	g_assert_cmphex(w[5] & (1u << 17), ==, 1u << 17);  /* PCID */

@@ -75,6 +75,36 @@ void pc_check(bool ok, const char *name, const char *fmt, ...)
 	con_putc('\n');
 }
 
+volatile uint32_t pc_resume, pc_caught;
+
+void pc_catch(struct pc_frame *f)
+{
+	pc_caught = f->vec;
+	f->eip = pc_resume;
+}
+
+bool pc_cpuid_has(uint32_t leaf, unsigned reg, unsigned bit)
+{
+	struct cpuid_regs r = cpuid(leaf & 0x80000000u, 0);
+	uint32_t v[4];
+
+	if (leaf > r.a)
+		return false;
+	r = cpuid(leaf, 0);
+	v[0] = r.a, v[1] = r.b, v[2] = r.c, v[3] = r.d;
+	return (v[reg & 3] >> bit) & 1;
+}
+
+bool pc_qemu_tcg(void)
+{
+	struct cpuid_regs r;
+
+	if (!pc_cpuid_has(1, PC_ECX, 31))
+		return false;
+	r = cpuid(0x40000000, 0);
+	return r.b == 0x54474354 && r.c == 0x43544743 && r.d == 0x47435447;
+}
+
 void pc_skip(const char *name, const char *why)
 {
 	con_printf("SKIP %s: %s\n", name, why);

@@ -104,6 +104,63 @@ static inline void irq_window(void)
  * wake-ups pass; interrupts are off again on return. */
 bool pc_wait(volatile unsigned *count, unsigned want, unsigned max);
 
+/*
+ * Provoked faults: PC_TRY runs one instruction (asm text @insn, then its
+ * input operands) with pc_catch() installed for the vectors the kernel
+ * provokes; the handler notes the vector in pc_caught and resumes after
+ * the instruction. The value is the vector, or PC_NOFAULT.
+ */
+#define PC_NOFAULT 0xffu
+extern volatile uint32_t pc_resume, pc_caught;
+void pc_catch(struct pc_frame *f);
+#define PC_TRY(insn, ...)                                                                          \
+	({                                                                                         \
+		pc_caught = PC_NOFAULT;                                                            \
+		__asm__ volatile("movl $1f, %[r]\n\t" insn "\n1:"                                 \
+				 : [r] "=m"(pc_resume)                                             \
+				 : __VA_ARGS__                                                     \
+				 : "memory");                                                      \
+		pc_caught;                                                                         \
+	})
+
+static inline uint32_t rd_cr0(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+static inline uint32_t rd_cr4(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+/* MOV to CR0/CR3/CR4 and WRMSR that may fault: the vector, or PC_NOFAULT. */
+static inline unsigned wr_cr0(uint32_t v)
+{
+	return PC_TRY("mov %[v], %%cr0", [v] "r"(v));
+}
+static inline unsigned wr_cr3(uint32_t v)
+{
+	return PC_TRY("mov %[v], %%cr3", [v] "r"(v));
+}
+static inline unsigned wr_cr4(uint32_t v)
+{
+	return PC_TRY("mov %[v], %%cr4", [v] "r"(v));
+}
+static inline unsigned try_wrmsr(uint32_t msr, uint64_t v)
+{
+	return PC_TRY("wrmsr", "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* CPUID.@leaf:@reg[@bit] (reg 0-3: EAX-EDX), false above the maximum leaf
+ * of its range. */
+enum { PC_EAX, PC_EBX, PC_ECX, PC_EDX };
+bool pc_cpuid_has(uint32_t leaf, unsigned reg, unsigned bit);
+/* CPUID names QEMU's TCG ("TCGTCGTCGTCG" at 40000000H with the hypervisor
+ * bit): for checks QEMU 7.2 cannot survive. tdpsim reports no hypervisor. */
+bool pc_qemu_tcg(void);
+
 /* CMOS (the RTC's index port 0x70 keeps NMI enabled: bit 7 clear). */
 uint8_t cmos_read(uint8_t idx);
 void cmos_write(uint8_t idx, uint8_t v);

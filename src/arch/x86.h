@@ -71,6 +71,13 @@
 #define CR4_PKE	       BIT64(22)
 #define CR4_CET	       BIT64(23)
 #define CR4_PKS	       BIT64(24)
+/* Bits with a meaning in this SDM; the rest of 63:0 are reserved, #GP(0)
+ * on MOV to CR4 (Vol. 2B MOV—Move to/from Control Registers). */
+#define CR4_DEFINED (GENMASK64(14, 0) | GENMASK64(24, 16))
+
+/* CR8 (64-bit mode only): the task-priority class, bits 3:0; 63:4 are
+ * reserved (SDM Vol. 3A 2.5, 11.8.6.5). */
+#define CR8_TPR GENMASK64(3, 0)
 
 /* IA32_EFER: SDM Vol. 3A 2.2.1, Figure 2-4; APM Vol. 2 3.1.7. */
 #define EFER_SCE  BIT64(0)  /* SYSCALL enable */
@@ -81,6 +88,8 @@
 #define EFER_LMSLE BIT64(13) /* AMD: long-mode segment limit enable */
 #define EFER_FFXSR BIT64(14) /* AMD: fast FXSAVE/FXRSTOR */
 #define EFER_TCE  BIT64(15) /* AMD: translation cache extension */
+/* What IA32_EFER.LMA follows: IA-32e mode is active when paging is on
+ * with LME set (SDM Vol. 3A 10.8.5). */
 
 /* RFLAGS: SDM Vol. 1 3.4.3, Figure 3-8. */
 #define RFLAGS_CF    BIT64(0)
@@ -129,6 +138,19 @@
 #define DR7_LEN_SHIFT(n) (18 + 4 * (n))	       /* LEN field: 00 1, 01 2, 11 4, 10 8 bytes */
 #define DR7_FIXED1  BIT64(10)		       /* reads as 1 */
 #define DR7_INIT    UINT64_C(0x400)
+/* DR6 bits a MOV may change (B0-B3, BD, BS, BT); the others read as
+ * DR6_INIT's (no RTM, no bus-lock detection: Vol. 3A 18.2.3). */
+#define DR6_VOLATILE (GENMASK64(3, 0) | DR6_BD | DR6_BS | DR6_BT)
+/* DR7 bits with a meaning (L/G0-3, LE, GE, GD, R/W and LEN 0-3); bits 11,
+ * 12, 14 and 15 read as 0, bit 10 as 1 (Vol. 3A 18.2.4). */
+#define DR7_VOLATILE (GENMASK64(9, 0) | DR7_GD | GENMASK64(31, 16))
+#define DR7_ENABLED(v, n) (((v) >> (2 * (n))) & 3)
+#define DR7_RW(v, n)  (((v) >> DR7_RW_SHIFT(n)) & 3)
+#define DR7_LEN(v, n) (((v) >> DR7_LEN_SHIFT(n)) & 3)
+#define DR7_RW_EXEC 0
+#define DR7_RW_WRITE 1
+#define DR7_RW_IO 2 /* with CR4.DE; undefined without it */
+#define DR7_RW_RW 3
 
 /* Memory types: SDM Vol. 3A 12.3, Table 12-2 (PAT, MTRRs, EPT). */
 #define X86_MT_UC 0
@@ -137,6 +159,37 @@
 #define X86_MT_WP 5
 #define X86_MT_WB 6
 #define X86_MT_UCM 7 /* UC- (PAT only) */
+/* The encodings an MTRR may hold (Table 12-8), and those PAT takes
+ * (Table 12-10): any other value is #GP(0) on WRMSR. */
+#define X86_MT_MTRR_VALID(t) ((t) == X86_MT_UC || (t) == X86_MT_WC || ((t) >= X86_MT_WT && (t) <= X86_MT_WB))
+#define X86_MT_PAT_VALID(t) (X86_MT_MTRR_VALID(t) || (t) == X86_MT_UCM)
+
+/* MTRRs: SDM Vol. 3A 12.11.1 (IA32_MTRRCAP), 12.11.2.1 (IA32_MTRR_DEF_TYPE),
+ * 12.11.2.3 (variable ranges). */
+#define MTRRCAP_VCNT   GENMASK64(7, 0)
+#define MTRRCAP_FIX    BIT64(8)
+#define MTRRCAP_WC     BIT64(10)
+#define MTRRCAP_SMRR   BIT64(11)
+#define MTRR_DEF_TYPE  GENMASK64(7, 0)
+#define MTRR_DEF_FE    BIT64(10) /* fixed ranges enabled */
+#define MTRR_DEF_E     BIT64(11) /* MTRRs enabled */
+#define MTRR_PHYS_TYPE GENMASK64(7, 0)
+#define MTRR_PHYS_VALID BIT64(11) /* in PHYSMASKn */
+#define MTRR_PHYS_ADDR GENMASK64(51, 12) /* cut at MAXPHYADDR */
+
+/* IA32_FEATURE_CONTROL: SDM Vol. 4 Table 2-2. */
+#define FEATCTL_LOCK BIT64(0)
+
+/* IA32_MISC_ENABLE: SDM Vol. 4 Table 2-2. */
+#define MISC_EN_FAST_STRING   BIT64(0)
+#define MISC_EN_BTS_UNAVAIL   BIT64(11) /* read-only */
+#define MISC_EN_PEBS_UNAVAIL  BIT64(12) /* read-only */
+#define MISC_EN_LIMIT_CPUID   BIT64(22) /* CPUID's maximum basic leaf reads as 2 */
+#define MISC_EN_XD_DISABLE    BIT64(34) /* hides NX (CPUID.80000001H:EDX[20]) */
+
+/* IA32_MCG_CAP: SDM Vol. 3B 16.3.1.1. */
+#define MCG_CAP_COUNT GENMASK64(7, 0)
+#define MCG_CAP_CTL_P BIT64(8)
 
 /* MSR indices: SDM Vol. 4, Table 2-2 (architectural MSRs); AMD APM Vol. 2
  * Appendix A where marked. */
@@ -183,6 +236,7 @@
 #define MSR_IA32_KERNEL_GS_BASE	   0xc0000102u
 #define MSR_IA32_TSC_AUX	   0xc0000103u
 
+static_assert(CR4_DEFINED == UINT64_C(0x1ff7fff), "CR4 bits");
 static_assert(CR0_DEFINED == UINT64_C(0xe005003f), "CR0 bits");
 static_assert(X86_VEC_PF == 14 && X86_VEC_SS == 12, "vectors");
 

@@ -171,14 +171,23 @@ struct cpu {
 	uint64_t retired;            /* instructions retired (no idle time) */
 	uint64_t tm_insns_pending;   /* retired, not yet given to tm_insns() */
 	bool ud_pending;             /* UC_HOOK_INSN_INVALID fired; INTR 6 follows */
-	void *msr_site_cb;           /* machine.c's code hook for those sites (msr.c adds it) */
-	void *msr_sites;             /* GHashTable: hooked RDMSR/WRMSR/RDTSC addresses (msr.c) */
+	void *site_cb;               /* machine.c's code hook for those sites (site_table.c adds it) */
+	void *bp_cb;                 /* machine.c's code hook for breakpoints (debug.c adds it) */
+	void *sites;                 /* GHashTable: hooked instruction addresses (site_table.c) */
 	uint32_t code_epoch;         /* bumped by every paging event: decoded blocks check their
 				      * code's physical address again (events.c) */
-	uint8_t after;               /* msr.c: fix EDX:EAX at after_at (the next site or block) ... */
+	uint8_t after;               /* site.c: fix EDX:EAX at after_at (the next site or block) ... */
 	uint64_t after_at;           /* ... the address after the RDTSC/RDMSR */
-	uint64_t msr_val;            /* ... with a device MSR's value */
-	bool msr_gp;                 /* a device refused RDMSR/WRMSR: #GP(0) at RIP (run.c) */
+	uint64_t msr_val;            /* ... with this value */
+	/* An exception a site hook raised at RIP (the instruction did not
+	 * run): run.c delivers it once the block has been left. */
+	struct cpu_pending_exc {
+		bool valid, has_error;
+		uint8_t vector;
+		uint32_t error;
+	} pend;
+	struct cpu_msr_model *msrm;  /* the CPU model's MSRs (msr_model.c) */
+	struct cpu_debug *dbg;       /* debug registers and breakpoints (debug.c) */
 	uint32_t pkru;               /* PKRU as the last WRPKRU set it (msr.c) */
 	/* --model timing: guest-physical page -> the linear page Unicorn's
 	 * TLB maps to it (bit 0: valid). Unicorn 2.1.1 gives memory hooks the
@@ -234,9 +243,10 @@ int cpu_replay_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl
 int cpu_feed_add(struct cpu *c, const struct trc_consumer *k);
 void cpu_feed_start(struct cpu *c);
 
-/* cpuid.c: the CPU model's CPUID leaf @leaf.@sub into out[0..3] = EAX..EDX. */
+/* cpuid.c: the CPU model's CPUID leaf @leaf.@sub into out[0..3] = EAX..EDX
+ * (CR4 and IA32_MISC_ENABLE change some bits). */
 void cpu_cpuid(const struct tm_config *cfg, uint32_t leaf, uint32_t sub, uint64_t cr4,
-	       uint32_t out[4]);
+	       uint64_t misc_enable, uint32_t out[4]);
 
 /* fault.c: find uc->invalid_addr on a scratch handle. 0 or -ENOENT with why. */
 int cpu_calibrate_invalid_addr(size_t *off, char *why, size_t why_len);
@@ -349,18 +359,64 @@ int cpu__phys_rw(struct cpu *c, uint64_t pa, void *buf, size_t len, bool write);
 struct pg_accessor;
 void cpu__phys_accessor(struct cpu *c, struct pg_accessor *acc, bool effects);
 int cpu__emulate_ud(struct cpu *c);                                        /* insn.c */
-/* msr.c: hook RDMSR/WRMSR/RDTSC(P) sites (kind: 1 WRMSR, 2 RDMSR, 4
- * RDTSC/RDTSCP); returns how many hooks were added (the block must then
- * be translated again). */
-int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, const uint8_t *len,
-		   const uint8_t *const *bytes, unsigned n, void *cb);
-void cpu__msr_sites_free(struct cpu *c);
-void cpu__msr_site(struct cpu *c, uint64_t addr);
+/* An instruction tdpsim looks at before QEMU runs it (msr.c): a one-address
+ * code hook on it, and for some on the instruction after it. */
+enum cpu_site_kind {
+	CPU_SITE_WRMSR = 1, CPU_SITE_RDMSR = 2, CPU_SITE_RDTSC = 4 /* RDTSC, RDTSCP */,
+	CPU_SITE_AFTER = 8 /* the instruction after one of these */, CPU_SITE_WRPKRU = 16,
+	CPU_SITE_MOVCR = 32 /* MOV to CRn (crmov.c) */, CPU_SITE_MOVDR = 64 /* MOV to/from DRn */,
+};
+struct cpu_site {
+	uint64_t addr;
+	uint32_t kind; /* enum cpu_site_kind bits */
+	int reg;       /* MOV CR/DR: the general register (UC_X86_REG_*) */
+	uint8_t num;   /* MOV CR/DR: the control or debug register */
+	uint8_t len;   /* instruction length */
+	bool to;       /* MOV DR: to the debug register */
+	/* The instruction's first bytes (up to 8): the hook acts only while
+	 * they are still there (code may be rewritten, or another address
+	 * space may run other code at the address). In a decode's request,
+	 * a pointer into the decoded bytes. */
+	const uint8_t *bytes;
+};
+/* site_table.c: hook these sites; returns how many hooks were added (the
+ * block must then be translated again). A hooked address holds what the
+ * latest decode found there. */
+int cpu__sites(struct cpu *c, const struct cpu_site *s, unsigned n, void *cb);
+void cpu__sites_free(struct cpu *c);
+/* The site at @addr, NULL if none; whether its instruction is still at
+ * its address (an after-only site has none to check). */
+const struct cpu_site *cpu__site_find(struct cpu *c, uint64_t addr);
+bool cpu__site_current(struct cpu *c, const struct cpu_site *s);
+void cpu__site(struct cpu *c, uint64_t addr);                              /* site.c */
 /* A block starts at @pc (with c->after set): an RDTSC/RDMSR ended the last
  * one, and an interrupt may be delivered before the instruction after it
  * runs, so its value is given now; anywhere else (an exception left the
- * instruction), it is dropped. */
-void cpu__msr_block(struct cpu *c, uint64_t pc);
+ * instruction), it is dropped (site.c). */
+void cpu__site_block(struct cpu *c, uint64_t pc);
+/* site_exit.c: raise @vector (#GP(0), #UD, #DB) at RIP instead of letting
+ * the instruction run (run.c delivers it), or continue at @next after
+ * emulating it (with @trap, a #DB trap there: single-step). */
+void cpu__site_raise(struct cpu *c, uint8_t vector);
+void cpu__site_skip(struct cpu *c, uint64_t next, bool trap);
+/* msr.c: the handlers of RDMSR/WRMSR sites; the TSC now. What c->after
+ * finishes at the next site: EDX:EAX := the TSC, or := c->msr_val. */
+enum { CPU_AFTER_NONE = 0, CPU_AFTER_TSC, CPU_AFTER_VAL };
+void cpu__wrmsr(struct cpu *c);
+void cpu__rdmsr(struct cpu *c);
+uint64_t cpu__tsc_now(struct cpu *c);
+struct cpu_cr_state;
+void cpu__movcr(struct cpu *c, const struct cpu_site *s);                  /* crmov.c */
+struct cpu_cr_state cpu__cr_state(struct cpu *c);
+/* debug.c: the debug registers (tdpsim keeps them: QEMU never sees a
+ * breakpoint, which crashes Unicorn 2.1.1), MOV DR, instruction
+ * breakpoints and the DR6 of single-step. */
+int cpu__debug_init(struct cpu *c);
+void cpu__debug_free(struct cpu *c);
+void cpu__movdr(struct cpu *c, const struct cpu_site *s);
+void cpu__debug_bp(struct cpu *c, uint64_t addr);  /* the instruction-breakpoint hook */
+void cpu__debug_trap(struct cpu *c);               /* QEMU raised #DB (TF) */
+uint64_t cpu_debug_reg(const struct cpu *c, unsigned n);
 /* machine.c */
 
 /*

@@ -10,6 +10,21 @@
  * FXSR, SSE, SSE2, SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT, LAHF-SAHF):
  * a feature we announce must work.
  *
+ * Frequencies: leaf 15H gives the TSC as crystal x 1/1 at tsc_hz, leaf 16H
+ * the base and maximum frequency (tsc_hz: no turbo is modelled) and the
+ * 100 MHz bus clock, so that a kernel need not calibrate against the PIT.
+ * XSAVE is not offered (leaf 1 ECX[26] = 0): leaf 0DH is all zeros, CR4.
+ * OSXSAVE is reserved (crcheck.c) and XSETBV/XGETBV stay #UD. UMIP is not
+ * offered either (QEMU 5 does not implement it); RDTSCP follows the model.
+ * IA32_MISC_ENABLE (msr_model.c) limits the maximum basic leaf to 2 and
+ * hides NX when the guest sets those bits.
+ *
+ * No hypervisor is advertised: tdpsim models a bare-metal machine, so
+ * CPUID.1:ECX[31] is 0 and the range 40000000H-4FFFFFFFH is not special.
+ * It lies above the maximum basic leaf, so the rule below applies to it
+ * (Intel: the highest basic leaf's data; AMD: zeros), as on hardware with
+ * no hypervisor. A guest that wants to know finds out as on bare metal.
+ *
  * Leaves above the maximum: Intel returns the data of the highest basic
  * leaf (SDM Vol. 2A, CPUID, "INPUT EAX = 0: Returns CPUID's Highest Value
  * for Basic Processor Information": "If a value entered for CPUID.EAX is
@@ -24,12 +39,16 @@
 
 /* Leaf 1 EDX (SDM Vol. 2A Table 3-11). */
 #define C1D_FPU   (1u << 0)
+#define C1D_DE    (1u << 2)   /* debugging extensions: CR4.DE, I/O breakpoints */
+#define C1D_MCE   (1u << 7)   /* machine-check exception, CR4.MCE */
+#define C1D_MCA   (1u << 14)  /* machine-check architecture: MCG_CAP and the banks */
 #define C1D_PSE   (1u << 3)
 #define C1D_APIC  (1u << 9)   /* the local APIC (pc/dev_lapic.c) */
 #define C1D_TSC   (1u << 4)
 #define C1D_MSR   (1u << 5)
 #define C1D_PAE   (1u << 6)
 #define C1D_CX8   (1u << 8)
+#define C1D_MTRR  (1u << 12)  /* IA32_MTRRCAP and the MTRRs (msr_model.c) */
 #define C1D_SEP   (1u << 11)
 #define C1D_PGE   (1u << 13)
 #define C1D_CMOV  (1u << 15)
@@ -66,10 +85,13 @@
 #define CX1D_SYSCALL (1u << 11)
 #define CX1D_NX      (1u << 20)
 #define CX1D_1GB     (1u << 26)
+#define CX1D_RDTSCP  (1u << 27)
 #define CX1D_LM      (1u << 29)
 
 
-#define MAX_BASIC_INTEL 0x15u  /* 15H: TSC/crystal ratio */
+#define MAX_BASIC_INTEL 0x16u  /* 16H: processor frequencies */
+#define MAX_BASIC_LIMITED 2u   /* IA32_MISC_ENABLE.LIMIT_CPUID */
+#define BUS_MHZ 100u
 #define MAX_BASIC_AMD   0x0du
 #define MAX_EXT         0x80000008u
 
@@ -105,15 +127,22 @@ static uint32_t signature(const struct tm_config *cfg)
 	return sig;
 }
 
+static uint32_t max_basic(const struct tm_config *cfg, uint64_t misc_enable)
+{
+	if (cfg->cpu.vendor == TM_VENDOR_AMD)
+		return MAX_BASIC_AMD;
+	return (misc_enable & MISC_EN_LIMIT_CPUID) ? MAX_BASIC_LIMITED : MAX_BASIC_INTEL;
+}
+
 static void leaf(const struct tm_config *cfg, uint32_t l, uint32_t sub, uint64_t cr4,
-		 uint32_t o[4])
+		 uint64_t misc_enable, uint32_t o[4])
 {
 	bool intel = cfg->cpu.vendor != TM_VENDOR_AMD;
 
 	memset(o, 0, 4 * sizeof(o[0]));
 	switch (l) {
 	case 0:
-		o[0] = intel ? MAX_BASIC_INTEL : MAX_BASIC_AMD;
+		o[0] = max_basic(cfg, misc_enable);
 		vendor_regs(cfg, o);
 		break;
 	case 1:
@@ -122,7 +151,7 @@ static void leaf(const struct tm_config *cfg, uint32_t l, uint32_t sub, uint64_t
 		o[2] = C1C_SSE3 | C1C_SSSE3 | C1C_CX16 | C1C_SSE41 | C1C_SSE42 | C1C_POPCNT |
 		       feat(cfg, TM_FEAT_PCID, C1C_PCID) | feat(cfg, TM_FEAT_X2APIC, C1C_X2APIC) |
 		       feat(cfg, TM_FEAT_TSCDL, C1C_TSCDL);
-		o[3] = C1D_FPU | C1D_APIC | C1D_TSC | C1D_MSR | C1D_CX8 | C1D_CMOV | C1D_PAT | C1D_CLFSH |
+		o[3] = C1D_FPU | C1D_DE | C1D_MCE | C1D_MCA | C1D_MTRR | C1D_APIC | C1D_TSC | C1D_MSR | C1D_CX8 | C1D_CMOV | C1D_PAT | C1D_CLFSH |
 		       C1D_MMX | C1D_FXSR | C1D_SSE | C1D_SSE2 | feat(cfg, TM_FEAT_PSE, C1D_PSE) |
 		       feat(cfg, TM_FEAT_PAE, C1D_PAE) | feat(cfg, TM_FEAT_SEP, C1D_SEP) |
 		       feat(cfg, TM_FEAT_PGE, C1D_PGE) | feat(cfg, TM_FEAT_PSE36, C1D_PSE36);
@@ -147,6 +176,11 @@ static void leaf(const struct tm_config *cfg, uint32_t l, uint32_t sub, uint64_t
 		o[1] = 1;
 		o[2] = (uint32_t)cfg->cpu.tsc_hz;
 		break;
+	case 0x16:
+		o[0] = (uint32_t)(cfg->cpu.tsc_hz / 1000000u); /* base MHz */
+		o[1] = o[0];                                   /* maximum MHz */
+		o[2] = BUS_MHZ;
+		break;
 	case 0x80000000:
 		o[0] = MAX_EXT;
 		if (!intel)
@@ -154,8 +188,10 @@ static void leaf(const struct tm_config *cfg, uint32_t l, uint32_t sub, uint64_t
 		break;
 	case 0x80000001:
 		o[2] = CX1C_LAHF;
-		o[3] = feat(cfg, TM_FEAT_SYSCALL, CX1D_SYSCALL) | feat(cfg, TM_FEAT_NX, CX1D_NX) |
-		       feat(cfg, TM_FEAT_GBPAGES, CX1D_1GB) | feat(cfg, TM_FEAT_LM, CX1D_LM);
+		o[3] = feat(cfg, TM_FEAT_SYSCALL, CX1D_SYSCALL) | feat(cfg, TM_FEAT_GBPAGES, CX1D_1GB) |
+		       feat(cfg, TM_FEAT_LM, CX1D_LM) | feat(cfg, TM_FEAT_RDTSCP, CX1D_RDTSCP);
+		if (!(misc_enable & MISC_EN_XD_DISABLE))
+			o[3] |= feat(cfg, TM_FEAT_NX, CX1D_NX);
 		break;
 	case 0x80000002:
 	case 0x80000003:
@@ -175,19 +211,19 @@ static void leaf(const struct tm_config *cfg, uint32_t l, uint32_t sub, uint64_t
 }
 
 void cpu_cpuid(const struct tm_config *cfg, uint32_t l, uint32_t sub, uint64_t cr4,
-	       uint32_t out[4])
+	       uint64_t misc_enable, uint32_t out[4])
 {
 	bool intel = cfg->cpu.vendor != TM_VENDOR_AMD;
-	uint32_t max_basic = intel ? MAX_BASIC_INTEL : MAX_BASIC_AMD;
+	uint32_t maxb = max_basic(cfg, misc_enable);
 	bool ext = l >= 0x80000000u;
 
-	if ((!ext && l > max_basic) || (ext && l > MAX_EXT)) {
+	if ((!ext && l > maxb) || (ext && l > MAX_EXT)) {
 		if (!intel) {
 			memset(out, 0, 4 * sizeof(out[0]));
 			return;
 		}
-		l = max_basic;
+		l = maxb;
 		sub = 0;
 	}
-	leaf(cfg, l, sub, cr4, out);
+	leaf(cfg, l, sub, cr4, misc_enable, out);
 }

@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include <capstone/capstone.h>
+#include <glib.h>
 
 #include "cpu/cpu.h"
 #include "cpu/ctx.h"
@@ -61,7 +62,7 @@ struct cpu_block {
 	uint8_t last;      /* enum last_kind */
 	bool wrmsr;        /* a WRMSR somewhere in the block */
 	bool far;          /* may change CPL or RFLAGS.AC: read them at the next block */
-	bool restart;      /* new MSR/TSC hooks: translate the block again */
+	bool restart;      /* new site hooks: translate the block again */
 	bool valid;
 	int src_reg;       /* MOV to CR3: the UC register holding the operand */
 	/* INVLPG m: effective address = base + index * scale + disp (+ FS/GS
@@ -229,6 +230,36 @@ static void classify(csh h, struct cpu_block *b, const cs_insn *in)
 	}
 }
 
+/* MOV to CR0/CR3/CR4/CR8 (checked, crmov.c) and MOV to or from DR0-DR7
+ * (emulated, debug.c): a site with the register operands. */
+static void mov_crdr_site(csh h, const cs_insn *in, struct cpu_site *s)
+{
+	const cs_x86 *x = &in->detail->x86;
+	unsigned d, r;
+
+	if (x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+	    x->operands[1].type != X86_OP_REG)
+		return;
+	d = x->operands[0].reg;
+	r = x->operands[1].reg;
+	if (d == X86_REG_CR0 || d == X86_REG_CR3 || d == X86_REG_CR4 || d == X86_REG_CR8) {
+		s->kind = CPU_SITE_MOVCR;
+		s->num = (uint8_t)(d == X86_REG_CR8 ? 8 : d - X86_REG_CR0);
+		s->reg = uc_reg_of(h, r);
+	} else if (d >= X86_REG_DR0 && d <= X86_REG_DR7) {
+		s->kind = CPU_SITE_MOVDR;
+		s->num = (uint8_t)(d - X86_REG_DR0);
+		s->reg = uc_reg_of(h, r);
+		s->to = true;
+	} else if (r >= X86_REG_DR0 && r <= X86_REG_DR7) {
+		s->kind = CPU_SITE_MOVDR;
+		s->num = (uint8_t)(r - X86_REG_DR0);
+		s->reg = uc_reg_of(h, d);
+	}
+	if (s->kind && s->reg < 0)
+		s->kind = 0; /* an operand we cannot name: QEMU's (not expected) */
+}
+
 /* Instructions Capstone 4 does not know, by their bytes: WRPKRU
  * (0F 01 EF), RDPKRU (0F 01 EE), TDCALL (66 0F 01 CC). Length, or 0. */
 static unsigned unknown_insn(const uint8_t *p, size_t left, bool *wrpkru)
@@ -247,9 +278,8 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 {
 	struct cpu_bcache *bc = c->bc;
 	uint32_t hf = CPU_HF_CS64;
-	uint64_t sa[8], addr = pc;
-	uint8_t sk[8], sl[8];
-	const uint8_t *sb[8];
+	uint64_t addr = pc;
+	struct cpu_site st[8];
 	unsigned ns = 0, n = 0;
 	const uint8_t *p = bc->code;
 	size_t left = size;
@@ -290,7 +320,8 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 		return;
 	}
 	while (left) {
-		unsigned id, kind = 0, len;
+		unsigned id, len;
+		struct cpu_site site = { 0 };
 		bool wrpkru;
 
 		if (cs_disasm_iter(h, &p, &left, &addr, in)) {
@@ -299,11 +330,14 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 			classify(h, b, in);
 			if (id == X86_INS_WRMSR)
 				b->wrmsr = true;
-			kind = id == X86_INS_WRMSR ? 1 : id == X86_INS_RDMSR ? 2
-			       : (id == X86_INS_RDTSC || id == X86_INS_RDTSCP) ? 4 : 0;
+			site.kind = id == X86_INS_WRMSR ? CPU_SITE_WRMSR
+				    : id == X86_INS_RDMSR ? CPU_SITE_RDMSR
+				    : (id == X86_INS_RDTSC || id == X86_INS_RDTSCP) ? CPU_SITE_RDTSC : 0;
+			if (id == X86_INS_MOV)
+				mov_crdr_site(h, in, &site);
 		} else if ((len = unknown_insn(p, left, &wrpkru)) != 0) {
 			b->last = LAST_NONE;
-			kind = wrpkru ? 16 : 0;
+			site.kind = wrpkru ? CPU_SITE_WRPKRU : 0;
 			p += len;
 			left -= len;
 			addr += len;
@@ -311,11 +345,11 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 			b->far = true; /* unknown: assume the worst */
 			break; /* undecodable: the block ends in a #UD */
 		}
-		if (kind && ns < 8) {
-			sa[ns] = addr - len;
-			sl[ns] = (uint8_t)len;
-			sb[ns] = bc->code + (sa[ns] - pc);
-			sk[ns++] = (uint8_t)kind;
+		if (site.kind && ns < G_N_ELEMENTS(st)) {
+			site.addr = addr - len;
+			site.len = (uint8_t)len;
+			site.bytes = bc->code + (site.addr - pc);
+			st[ns++] = site;
 		}
 		n++;
 	}
@@ -325,7 +359,7 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	if (b->last == LAST_MOV_CR0 || b->last == LAST_CR0_OTHER)
 		b->far = true;
 	b->ninsns = (uint16_t)(n ? n : 1);
-	if (ns && cpu__msr_sites(c, sa, sk, sl, sb, ns, c->msr_site_cb))
+	if (ns && cpu__sites(c, st, ns, c->site_cb))
 		b->restart = true;
 }
 
@@ -495,7 +529,7 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	c->n.blocks++;
 	c->cur_block = -1; /* the last one completed; set below if this one runs */
 	if (c->after)
-		cpu__msr_block(c, pc);
+		cpu__site_block(c, pc);
 	if (c->prev_block >= 0) {
 		emit(c, &bc->b[c->prev_block]);
 		c->prev_block = -1;
@@ -515,11 +549,26 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	    !code_same(c, b)) {
 		decode(c, b, pc, size);
 		if (b->restart) {
-			/* Hooks were added for this block's RDMSR/WRMSR/RDTSC,
-			 * but it was translated without them: a RIP write
-			 * leaves the block before it runs, the stop returns to
-			 * run.c, which flushes the translations. */
+			/* Hooks were added for this block's sites, but it was
+			 * translated without them. Normally the run stops in
+			 * front of the block and run.c flushes the
+			 * translations. A block that ends in MOV to CR0/CR3/CR4
+			 * is instead dropped from the translation cache and
+			 * re-entered by a RIP write, with no stop: a stop in
+			 * front of such a block leaves Unicorn 2.1.1 (--mmu
+			 * reference) unable to deliver a later #PF of QEMU's
+			 * walker (uc_emu_start returns at once, again and
+			 * again; pagetest 4- and 5-level showed it). The
+			 * cache removal is not used everywhere: after it,
+			 * QEMU no longer sees stores into that code (guests/pc
+			 * smc's rewritten RDTSC showed it). */
 			b->restart = false;
+			if (b->last == LAST_MOV_CR0 || b->last == LAST_MOV_CR3 ||
+			    b->last == LAST_MOV_CR4) {
+				uc_ctl_remove_cache(c->uc, pc, pc + size);
+				uc_reg_write(c->uc, UC_X86_REG_RIP, &pc);
+				return;
+			}
 			c->stop_hook = true;
 			c->flush_tb = true;
 			stop_before(c, pc);

@@ -259,6 +259,9 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 	 * stopped its block short: the instructions from RIP on did not
 	 * run (they are counted again in the block that runs them). */
 	cpu__stale(c);
+	c->after = 0; /* an RDMSR/RDTSC site's instruction faulted: nothing to finish */
+	if (intno == X86_VEC_DB)
+		cpu__debug_trap(c);
 	if (intno < 32) {
 		cpu__block_abort(c, rip);
 		cpu__block_cut(c, rip);

@@ -16,6 +16,10 @@
  *    handed to the hypervisor model (hv_tdx_map_gpa) as a VM exit.
  *    Outside a TD it is #UD, as VMCALL and VMMCALL are (no VMX non-root
  *    operation, no SVM guest mode).
+ *  - INT1/ICEBP (F1, SDM Vol. 2A INT n/INTO/INT3/INT1): a #DB trap (RIP
+ *    after it) delivered as an exception, with no gate-DPL check and DR6
+ *    unchanged; QEMU 5 turns it into its debugger exit instead (Unicorn:
+ *    an invalid instruction).
  * Capstone 4 decodes INVPCID with its operands; it does not know TDCALL,
  * which is matched by its bytes.
  */
@@ -202,6 +206,18 @@ static int tdcall(struct cpu *c, uint64_t rip)
 	return 0;
 }
 
+static int int1(struct cpu *c, uint64_t rip)
+{
+	struct cpu_event ev = { .vector = X86_VEC_DB, .kind = CPU_EV_EXCEPTION };
+
+	wr(c, UC_X86_REG_RIP, rip + 1);
+	c->n.emulated++;
+	cpu__log_exception(c, X86_VEC_DB, 0, 0, rip + 1);
+	if (cpu_deliver(c, &ev) == CPU_TRIPLE_FAULT)
+		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault");
+	return 0;
+}
+
 int cpu__emulate_ud(struct cpu *c)
 {
 	uint64_t rip = cpu_reg(c, UC_X86_REG_RIP);
@@ -209,6 +225,8 @@ int cpu__emulate_ud(struct cpu *c)
 	cs_insn *in = NULL;
 	int rc = -ENOENT;
 
+	if (cpu__read_code(c, rip, 1, b) == 0 && b[0] == 0xf1)
+		return int1(c, rip);
 	if (cpu__read_code(c, rip, 4, b) == 0 && b[0] == 0x66 && b[1] == 0x0f && b[2] == 0x01 &&
 	    b[3] == 0xcc)
 		return tdcall(c, rip);

@@ -20,6 +20,7 @@
 
 #include "trace/marker.h"
 #include "cpu/cpu.h"
+#include "cpu/msr_model.h"
 #include "cpu/ctx.h"
 #include "cpu/deliver.h"
 #include "cpu/sysent.h"
@@ -67,10 +68,16 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
 	cpu__intr(opaque, intno);
 }
 
-/* One-address code hooks on RDMSR/WRMSR/RDTSC sites (msr.c). */
-static void hook_msr_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+/* One-address code hooks on RDMSR/WRMSR/RDTSC/MOV CR/MOV DR sites
+ * (msr.c), and on instruction breakpoints (debug.c). */
+static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
-	cpu__msr_site(opaque, addr);
+	cpu__site(opaque, addr);
+}
+
+static void hook_bp(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+	cpu__debug_bp(opaque, addr);
 }
 
 
@@ -185,7 +192,8 @@ static int hook_cpuid(uc_engine *uc, void *opaque)
 	uint32_t r[4];
 
 	cpu_cpuid(&c->cfg, (uint32_t)cpu_reg(c, UC_X86_REG_EAX),
-		  (uint32_t)cpu_reg(c, UC_X86_REG_ECX), cpu_reg(c, UC_X86_REG_CR4), r);
+		  (uint32_t)cpu_reg(c, UC_X86_REG_ECX), cpu_reg(c, UC_X86_REG_CR4),
+		  c->msrm->misc_enable, r);
 	uint64_t rax = r[0], rbx = r[1], rcx = r[2], rdx = r[3];
 	uc_reg_write(uc, UC_X86_REG_RAX, &rax);
 	uc_reg_write(uc, UC_X86_REG_RBX, &rbx);
@@ -308,7 +316,8 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	if (o->no_tlb_grow)
 		c->grow_steps = UINT32_MAX;
 	c->report = o->report ? o->report : stderr;
-	c->msr_site_cb = (void *)hook_msr_site;
+	c->site_cb = (void *)hook_site;
+	c->bp_cb = (void *)hook_bp;
 	c->reboot = o->reboot;
 	c->fault_log = o->fault_log;
 	/* A TD's guest-physical width is its GPAW: the guest sees it as
@@ -395,7 +404,11 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 		snprintf(why, len, "cannot build the PC devices: %s", strerror(-rc));
 		goto out_free;
 	}
-	rc = cpu__bcache_init(c);
+	c->msrm = g_new0(struct cpu_msr_model, 1);
+	cpu_msr_model_reset(c->msrm, &c->cfg);
+	rc = cpu__debug_init(c);
+	if (!rc)
+		rc = cpu__bcache_init(c);
 	if (rc) {
 		snprintf(why, len, "out of memory for the block cache");
 		goto out_free;
@@ -421,7 +434,10 @@ void cpu_machine_free(struct cpu *c)
 {
 	cpu__tm_free(c);
 	cpu__bcache_free(c);
-	cpu__msr_sites_free(c);
+	cpu__sites_free(c);
+	cpu__debug_free(c);
+	g_free(c->msrm);
+	c->msrm = NULL;
 	if (c->bus.dev || c->bus.pic || c->bus.nrom)
 		dev_bus_free(&c->bus);
 	if (c->ctx)

@@ -11,140 +11,89 @@
  * 0x72f7f59968c): not deterministic.
  *
  * None of these instructions can be hooked as instructions in Unicorn
- * 2.1.1, so events.c reports each RDMSR, WRMSR, RDTSC and RDTSCP it
- * decodes, and this file puts a one-address UC_HOOK_CODE hook on it (and
- * on the instruction after it), once per address. The block is then
- * restarted so that QEMU translates it again with the hooks in:
+ * 2.1.1: each is a site (site.c), whose hook runs before the instruction
+ * and calls the handlers here:
  *
+ *  - RDMSR/WRMSR: a device's MSR goes to the device; EFER writes are
+ *    checked (crcheck.c); the CPU model's MSRs are msr_model.c's (its
+ *    value replaces what QEMU's RDMSR returned); the MSRs QEMU keeps as
+ *    the model wants run natively, address MSRs checked for canonical
+ *    values; any other index is #GP(0), as on hardware;
  *  - WRMSR IA32_PKRS (with PKS in the model; SDM Vol. 4 Table 2-2, Vol.
  *    3A 4.6.2): the value is kept in c->msr.pkrs, the engine context is
  *    rebuilt, Unicorn's TLB flushed (rights changed) and TM_EV_MSR fed.
- *    Bits 63:32 are reserved: they are dropped (a #GP cannot be raised
- *    from inside a block; not modelled);
+ *    Bits 63:32 are reserved: #GP(0);
  *  - WRPKRU (SDM Vol. 3A 4.6.2): QEMU runs it; its value (EAX) is also
  *    given to the engine (TM_EV_PKRU), whose user-page rights depend on
  *    it. (XRSTOR of PKRU is not seen.)
  *  - RDMSR IA32_PKRS, RDMSR IA32_TSC (10H), RDTSC, RDTSCP: after QEMU ran
  *    the instruction, EDX:EAX is overwritten with our value. The TSC is
- *    virtual: tsc_hz / DEV_INSNS_PER_SEC ticks per instruction of virtual
- *    time (c->insns), so it is deterministic (and, like virtual time,
- *    advances per block).
+ *    virtual: floor(insns * tsc_hz / DEV_INSNS_PER_SEC) + an offset that
+ *    WRMSR IA32_TSC sets, insns being virtual time (c->insns), so it is
+ *    deterministic, exact for any tsc_hz (a 2.3 GHz model counts 2.3 ticks
+ *    per nanosecond), and, like virtual time, advances per block. RDTSCP
+ *    is #UD when the model has no RDTSCP (QEMU's own CPU has it).
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <string.h>
 
 #include <glib.h>
 
 #include "cpu/cpu.h"
+#include "cpu/crcheck.h"
 #include "cpu/ctx.h"
+#include "cpu/deliver.h"
+#include "cpu/msr_model.h"
 #include "timing/model.h"
 
 
-/* What a hooked address is (bits: one address can be several). */
-enum site { SITE_WRMSR = 1, SITE_RDMSR = 2, SITE_RDTSC = 4, SITE_AFTER = 8, SITE_WRPKRU = 16,
-	    SITE_RDMSR_DEV = 32 /* c->after only: a device's value, c->msr_val */ };
 
-static void wr(struct cpu *c, int reg, uint64_t v)
+/* The TSC at virtual time c->insns: exact in 128 bits (no rounding of
+ * the rate), plus the offset. */
+static uint64_t tsc_ticks(const struct cpu *c)
 {
-	uc_reg_write(c->uc, reg, &v);
+	return dev_tsc_at(c->insns, c->cfg.cpu.tsc_hz);
 }
 
-/* The TSC the local APIC's deadline timer compares with (dev_tsc_at):
- * tsc_hz ticks per second of virtual time, exactly. */
-static uint64_t tsc_now(struct cpu *c)
+uint64_t cpu__tsc_now(struct cpu *c)
 {
-	return c->tsc_base + dev_tsc_at(c->insns, c->cfg.cpu.tsc_hz);
+	return c->tsc_base + tsc_ticks(c);
 }
 
-/* A hooked address: what is there (enum site bits) and, for an
- * instruction site, the instruction's length and first bytes, which the
- * hook checks before acting (the code at the address may have been
- * rewritten since). */
-struct msr_site {
-	uint64_t addr;
-	uint8_t kind, len;
-	uint8_t bytes[8];
-};
-
-#define SITE_INSN (SITE_WRMSR | SITE_RDMSR | SITE_RDTSC | SITE_WRPKRU)
-
-int cpu__msr_sites(struct cpu *c, const uint64_t *addr, const uint8_t *kind, const uint8_t *len,
-		   const uint8_t *const *bytes, unsigned n, void *cb)
+/* Address MSRs hold a linear address: a non-canonical one is #GP(0)
+ * (Vol. 4 Table 2-2; WRMSR). Canonical with respect to the widest linear
+ * address the model has (57 bits with LA57, whatever CR4.LA57 says). */
+static bool addr_msr_ok(struct cpu *c, uint32_t msr, uint64_t v)
 {
-	int added = 0;
+	unsigned bits = c->cfg.cpu.linear_bits;
 
-	if (!c->msr_sites)
-		c->msr_sites = g_hash_table_new(g_int64_hash, g_int64_equal);
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t at[2] = { addr[i], addr[i] + len[i] };
-		uint8_t k[2] = { kind[i], SITE_AFTER };
-
-		for (unsigned j = 0; j < 2; j++) {
-			struct msr_site *st;
-			uc_hook h;
-
-			if (j == 1 && (kind[i] == SITE_WRMSR || kind[i] == SITE_WRPKRU))
-				break;
-			st = g_hash_table_lookup(c->msr_sites, &at[j]);
-			if (!st) {
-				st = g_new0(struct msr_site, 1);
-				st->addr = at[j];
-				g_hash_table_insert(c->msr_sites, &st->addr, st);
-				if (uc_hook_add(c->uc, &h, UC_HOOK_CODE, cb, c, at[j], at[j]) ==
-				    UC_ERR_OK)
-					added++;
-			}
-			if (k[j] & SITE_INSN) {
-				/* What the latest decode found there. */
-				st->kind = (uint8_t)((st->kind & ~SITE_INSN) | k[j]);
-				st->len = len[i] < sizeof(st->bytes) ? len[i] : sizeof(st->bytes);
-				memcpy(st->bytes, bytes[i], st->len);
-			} else {
-				st->kind |= k[j];
-			}
-		}
+	switch (msr) {
+	case MSR_IA32_LSTAR:
+	case MSR_IA32_CSTAR:
+	case MSR_IA32_FS_BASE:
+	case MSR_IA32_GS_BASE:
+	case MSR_IA32_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		return ((int64_t)(v << (64 - bits)) >> (64 - bits)) == (int64_t)v;
+	default:
+		return true;
 	}
-	return added;
 }
 
-void cpu__msr_sites_free(struct cpu *c)
-{
-	if (!c->msr_sites)
-		return;
-	GHashTableIter it;
-	gpointer k, v;
-
-	g_hash_table_iter_init(&it, c->msr_sites);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		g_free(v);
-	g_hash_table_destroy(c->msr_sites);
-	c->msr_sites = NULL;
-}
-
-/* #GP(0) for the RDMSR/WRMSR about to run: a RIP write leaves the block
- * before the instruction runs; run.c delivers the exception. */
-static void msr_gp(struct cpu *c)
-{
-	uint64_t rip = cpu_reg(c, UC_X86_REG_RIP);
-
-	c->msr_gp = true;
-	c->n.emulated++;
-	uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
-	uc_emu_stop(c->uc);
-}
-
-static void wrmsr(struct cpu *c)
+void cpu__wrmsr(struct cpu *c)
 {
 	uint32_t msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);
 	uint64_t v = (cpu_reg(c, UC_X86_REG_RDX) << 32) | (uint32_t)cpu_reg(c, UC_X86_REG_RAX);
 
+	if (c->cur_cpl)
+		return; /* QEMU raises #GP(0) itself */
 	/* A device's MSR (the local APIC's): the device takes it; QEMU's own
 	 * WRMSR then runs and changes nothing of ours. A refusal is #GP(0). */
 	int rc = dev_bus_wrmsr(&c->bus, msr, v);
 
 	if (rc == -EINVAL) {
-		msr_gp(c);
+		cpu__site_raise(c, X86_VEC_GP);
 		return;
 	}
 	if (rc != -ENOENT) {
@@ -152,90 +101,66 @@ static void wrmsr(struct cpu *c)
 		c->irq_check = true;
 		return;
 	}
-	if (msr != MSR_IA32_PKRS || !(c->cfg.cpu.features & TM_FEAT_PKS) || c->cur_cpl)
-		return;
-	struct trc_event ev = { .kind = TRC_EV_MSR, .msr = { .index = msr, .value = v & UINT32_MAX } };
+	if (msr == MSR_IA32_EFER) {
+		struct cpu_cr_state s = cpu__cr_state(c);
 
-	c->msr.pkrs = v & UINT32_MAX;
-	c->n.emulated++;
-	cpu__paging_changed(c, &ev, true);
-}
-
-/* EDX:EAX of the RDTSC/RDMSR that ran just before @addr: our value over
- * QEMU's. */
-static void finish(struct cpu *c)
-{
-	uint64_t v;
-
-	switch (c->after) {
-	case SITE_RDTSC:
-		v = tsc_now(c);
-		break;
-	case SITE_RDMSR_DEV:
-		v = c->msr_val;
-		break;
-	case SITE_RDMSR:
-		v = c->msr.pkrs;
-		break;
-	default:
+		/* LMA is read-only: a write keeps its value (QEMU's too). */
+		v = (v & ~EFER_LMA) | (s.efer & EFER_LMA);
+		if (cpu_cr_check(&c->cfg, &s, CPU_EFER, v, NULL))
+			cpu__site_raise(c, X86_VEC_GP);
 		return;
 	}
-	wr(c, UC_X86_REG_RAX, (uint32_t)v);
-	wr(c, UC_X86_REG_RDX, v >> 32);
-	c->n.emulated++;
-	c->after = 0;
-}
-
-void cpu__msr_block(struct cpu *c, uint64_t pc)
-{
-	if (pc == c->after_at)
-		finish(c);
-	c->after = 0;
-}
-
-void cpu__msr_site(struct cpu *c, uint64_t addr)
-{
-	const struct msr_site *st = c->msr_sites ? g_hash_table_lookup(c->msr_sites, &addr) : NULL;
-	uint8_t kind;
-	uint32_t msr;
-
-	if (!st)
+	if (msr == MSR_IA32_TSC) {
+		c->tsc_base = v - tsc_ticks(c);
+		c->n.emulated++;
 		return;
-	/* First finish the instruction before this one ... */
-	if ((st->kind & SITE_AFTER) && addr == c->after_at)
-		finish(c);
-	c->after = 0;
-	kind = st->kind;
-	if ((kind & SITE_INSN) && !cpu__code_is(c, addr, st->bytes, st->len))
-		return; /* rewritten: no longer the instruction hooked */
-	/* ... then look at this one, before QEMU runs it. */
-	if (kind & SITE_WRPKRU) {
-		/* WRPKRU runs natively too (QEMU's own walker uses it);
-		 * the engine needs the value: EAX (ECX = EDX = 0, else QEMU
-		 * raises #GP and nothing changes). */
-		if (cpu_reg(c, UC_X86_REG_ECX) == 0 && cpu_reg(c, UC_X86_REG_EDX) == 0) {
-			struct trc_event ev = { .kind = TRC_EV_PKRU };
+	}
+	if (msr == MSR_IA32_PKRS && (c->cfg.cpu.features & TM_FEAT_PKS)) {
+		struct trc_event ev = { .kind = TRC_EV_MSR, .msr = { .index = msr, .value = v } };
 
-			c->pkru = (uint32_t)cpu_reg(c, UC_X86_REG_EAX);
-			ev.reg.value = c->pkru;
-			cpu__paging_changed(c, &ev, true);
+		if (v >> 32) {
+			cpu__site_raise(c, X86_VEC_GP);
+			return;
 		}
-	} else if (kind & SITE_WRMSR) {
-		wrmsr(c);
-	} else if (kind & SITE_RDMSR) {
-		msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);
-		int rc = dev_bus_rdmsr(&c->bus, msr, &c->msr_val);
-
-		if (rc == 0)
-			c->after = SITE_RDMSR_DEV;
-		else if (rc == -EINVAL)
-			msr_gp(c);
-		else if (msr == MSR_IA32_TSC)
-			c->after = SITE_RDTSC;
-		else if (msr == MSR_IA32_PKRS && (c->cfg.cpu.features & TM_FEAT_PKS))
-			c->after = SITE_RDMSR;
-	} else if (kind & SITE_RDTSC) {
-		c->after = SITE_RDTSC;
+		c->msr.pkrs = v;
+		c->n.emulated++;
+		cpu__paging_changed(c, &ev, true);
+		return;
 	}
-	c->after_at = addr + st->len;
+	rc = cpu_msr_model_write(c->msrm, msr, v);
+	if (rc == 0) {
+		c->n.emulated++; /* QEMU's WRMSR runs too: it keeps or drops the value */
+		return;
+	}
+	if (rc == -ENOENT && cpu_msr_native(&c->cfg, msr) && addr_msr_ok(c, msr, v))
+		return;
+	cpu__site_raise(c, X86_VEC_GP);
+}
+
+void cpu__rdmsr(struct cpu *c)
+{
+	uint32_t msr = (uint32_t)cpu_reg(c, UC_X86_REG_ECX);
+	int rc;
+
+	if (c->cur_cpl)
+		return; /* QEMU raises #GP(0) itself */
+	rc = dev_bus_rdmsr(&c->bus, msr, &c->msr_val);
+	if (rc == -ENOENT) {
+		if (msr == MSR_IA32_TSC) {
+			c->after = CPU_AFTER_TSC;
+			return;
+		}
+		if (msr == MSR_IA32_PKRS && (c->cfg.cpu.features & TM_FEAT_PKS)) {
+			c->msr_val = c->msr.pkrs;
+			c->after = CPU_AFTER_VAL;
+			return;
+		}
+		if (cpu_msr_native(&c->cfg, msr))
+			return;
+		rc = cpu_msr_model_read(c->msrm, msr, &c->msr_val);
+	}
+	if (rc == 0)
+		c->after = CPU_AFTER_VAL;
+	else
+		cpu__site_raise(c, X86_VEC_GP);
 }

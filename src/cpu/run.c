@@ -59,21 +59,23 @@ static int deliver_irq(struct cpu *c)
 	return rc;
 }
 
-/* A device refused the RDMSR/WRMSR at RIP (msr.c): #GP(0), as the SDM
- * says for a reserved or unimplemented MSR or a value it does not take. */
-static void msr_gp(struct cpu *c)
+/* A site refused its instruction at RIP (msr.c): #GP(0) for an MSR or
+ * control-register write the SDM forbids, #UD, #DB for a breakpoint. */
+static void deliver_pending(struct cpu *c)
 {
-	struct cpu_event ev = {.vector = X86_VEC_GP, .kind = CPU_EV_EXCEPTION, .has_error = true};
+	struct cpu_event ev = {.vector = c->pend.vector, .kind = CPU_EV_EXCEPTION,
+			       .has_error = c->pend.has_error, .error = c->pend.error};
 	int rc;
 
-	c->msr_gp = false;
-	cpu__log_exception(c, X86_VEC_GP, 0, 0, cpu_reg(c, UC_X86_REG_RIP));
+	c->pend.valid = false;
+	cpu__log_exception(c, ev.vector, ev.error, 0, cpu_reg(c, UC_X86_REG_RIP));
 	cpu_reset_old_exception(c);
 	rc = cpu_deliver(c, &ev);
 	if (rc == CPU_TRIPLE_FAULT)
-		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault delivering #GP for an MSR");
+		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault delivering exception %u", ev.vector);
 	else if (rc < 0)
-		cpu_run_stop(c, CPU_STOP_ERROR, "cannot deliver #GP: %s", cpu_deliver_chain(c)->why);
+		cpu_run_stop(c, CPU_STOP_ERROR, "cannot deliver exception %u: %s", ev.vector,
+			     cpu_deliver_chain(c)->why);
 }
 
 /* HLT: RIP is past it. */
@@ -143,9 +145,13 @@ int cpu_run(struct cpu *c)
 		rip = cpu_reg(c, UC_X86_REG_RIP);
 		e = uc_emu_start(c->uc, rip, CPU_RUN_NEVER, 0, 0);
 		/* A hook stopped the run in the middle of a block (OUT to
-		 * isa-debug-exit, a timer armed): the rest of it did not run. */
-		if (e == UC_ERR_OK)
+		 * isa-debug-exit, a timer armed, a site that raised an
+		 * exception or emulated its instruction): the rest of it did
+		 * not run, nor did its last instruction's paging event. */
+		if (e == UC_ERR_OK) {
+			cpu__block_abort(c, cpu_reg(c, UC_X86_REG_RIP));
 			cpu__block_cut(c, cpu_reg(c, UC_X86_REG_RIP));
+		}
 		if (c->stop)
 			break;
 		if (e == UC_ERR_EXCEPTION) {
@@ -168,8 +174,8 @@ int cpu_run(struct cpu *c)
 			deliver_irq(c);
 			continue;
 		}
-		if (c->msr_gp) {
-			msr_gp(c);
+		if (c->pend.valid) {
+			deliver_pending(c);
 			continue;
 		}
 		if (c->stop_hook)

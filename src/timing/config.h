@@ -39,6 +39,7 @@
 #define TM_FEAT_LM      (1u << 15) /* CPUID.80000001H:EDX[29] */
 #define TM_FEAT_X2APIC  (1u << 16) /* CPUID.1:ECX[21] (SDM Vol. 3A 11.12) */
 #define TM_FEAT_TSCDL   (1u << 17) /* CPUID.1:ECX[24]: TSC-deadline timer (SDM Vol. 3A 11.5.4.1) */
+#define TM_FEAT_RDTSCP  (1u << 18) /* CPUID.80000001H:EDX[27]: RDTSCP and IA32_TSC_AUX */
 
 enum tm_vendor { TM_VENDOR_INTEL = 0, TM_VENDOR_AMD };
 

@@ -99,5 +99,6 @@ const struct tmc_name tmc_features[] = {
 	{ "smep", TM_FEAT_SMEP },       { "smap", TM_FEAT_SMAP },   { "pku", TM_FEAT_PKU },
 	{ "pks", TM_FEAT_PKS },         { "syscall", TM_FEAT_SYSCALL }, { "sep", TM_FEAT_SEP },
 	{ "lm", TM_FEAT_LM },           { "x2apic", TM_FEAT_X2APIC }, { "tsc-deadline", TM_FEAT_TSCDL },
+	{ "rdtscp", TM_FEAT_RDTSCP },
 	{ NULL, 0 },
 };
