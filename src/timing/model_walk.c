@@ -206,6 +206,8 @@ static void cost_log(struct tm_model *m, unsigned skip_from, const struct pg_wal
 static void psc_fill(struct tm_model *m, uint64_t va, const struct pg_walk *w, unsigned hit,
 		     bool resumed)
 {
+	if (m->pwc.kind != TM_PWC_SPLIT)
+		return; /* no split PSCs to fill (pwc_split_fill() would do nothing) */
 	for (unsigned i = 0; i + 1 < w->nlevels; i++) {
 		const struct pg_walk_level *wl = &w->lvl[i];
 		const struct tlb_entry *e;
