@@ -342,11 +342,17 @@ static void test_live_tdp_roles(void)
 	struct spawn_result rn = tdpsim(norm, 1), ru = tdpsim(un, 1), rd = tdpsim(dump, 0),
 			    rr = tdpsim(rep, 0);
 	JsonObject *on = parse(rn.out), *ou = parse(ru.out), *orr = parse(rr.out);
-	gchar **lines = g_strsplit(rd.out, "\n", -1);
 	unsigned changes = 0, wp = 0, nx = 0;
 
-	for (gchar **l = lines; *l; l++) {
-		gchar **f = g_strsplit(*l, " ", -1);
+	/* The dump has a line per access (millions); only its "mmu" lines
+	 * are split, so the Sanitize build does not spend minutes here. */
+	for (const char *p = rd.out; (p = strstr(p, " mmu ")) != NULL;) {
+		const char *bol = p, *eol = strchr(p, '\n');
+
+		while (bol > rd.out && bol[-1] != '\n')
+			bol--;
+		gchar *line = g_strndup(bol, eol ? (gsize)(eol - bol) : strlen(bol));
+		gchar **f = g_strsplit(line, " ", -1);
 
 		if (g_strv_length(f) > 6 && strcmp(f[2], "mmu") == 0) {
 			unsigned w = (g_ascii_strtoull(f[3], NULL, 16) >> 16) & 1;
@@ -357,6 +363,8 @@ static void test_live_tdp_roles(void)
 			nx = n;
 		}
 		g_strfreev(f);
+		g_free(line);
+		p = eol ? eol : p + strlen(p);
 	}
 	g_test_message("(CR0.WP, EFER.NXE) changes: %u", changes);
 	g_assert_cmpuint(changes, >=, 2); /* NXE on, and the cr0-wp test's toggles */
@@ -366,7 +374,6 @@ static void test_live_tdp_roles(void)
 	g_assert_cmpint(member_int(ou, "run", "vmexits"), >, member_int(on, "run", "vmexits"));
 	g_assert_true(json_node_equal(json_object_get_member(ou, "stats"),
 				      json_object_get_member(orr, "stats")));
-	g_strfreev(lines);
 	json_object_unref(on);
 	json_object_unref(ou);
 	json_object_unref(orr);
