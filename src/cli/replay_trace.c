@@ -354,8 +354,7 @@ static int replay(struct replay_opts *o, const char *path)
 				w.stopped = true;
 			}
 		}
-		for (unsigned i = 0; i < n; i++)
-			trc_lane_apply(&l[i], &rec);
+		trc_lanes_apply(l, n, &rec);
 		if (rec.type == TRC_REC_ACCESS)
 			accesses++;
 		if (rec.type == TRC_REC_INSNS && w.warmup && !w.from && !w.counting &&

@@ -143,13 +143,10 @@ static void event(struct trc_lane *l, const struct trc_event *ev)
 	trc_event(&c->sink, ev);
 }
 
-void trc_lane_apply(struct trc_lane *l, const struct trc_rec *rec)
+void trc__lane_apply(struct trc_lane *l, const struct trc_rec *rec)
 {
 	struct cpu *c = &l->c;
 
-	if (l->err)
-		return;
-	l->record = rec->index;
 	switch (rec->type) {
 	case TRC_REC_SNAPSHOT:
 		page(l, rec->page, rec->data, false);
@@ -171,12 +168,6 @@ void trc_lane_apply(struct trc_lane *l, const struct trc_rec *rec)
 	case TRC_REC_START:
 		trc_start(&c->sink, &rec->start);
 		break;
-	case TRC_REC_BLOCK:
-		trc_block(&c->sink, &rec->block);
-		break;
-	case TRC_REC_ACCESS:
-		trc_access(&c->sink, rec->la, rec->size, rec->kind, rec->cpl, rec->implicit);
-		break;
 	case TRC_REC_INSNS:
 		trc_insns(&c->sink, rec->n);
 		break;
@@ -189,7 +180,17 @@ void trc_lane_apply(struct trc_lane *l, const struct trc_rec *rec)
 	default:
 		break;
 	}
-	if (l->bad_page && !l->err) {
+}
+
+void trc_lanes_apply(struct trc_lane *l, unsigned n, const struct trc_rec *rec)
+{
+	for (unsigned i = 0; i < n; i++)
+		trc_lane_apply(&l[i], rec);
+}
+
+void trc__lane_bad_page(struct trc_lane *l)
+{
+	if (!l->err) {
 		char what[160];
 
 		snprintf(what, sizeof(what), "a walk read guest-physical page %#" PRIx64 ", which "

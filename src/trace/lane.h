@@ -33,8 +33,31 @@ int trc_lane_init(struct trc_lane *l, const struct tm_config *cfg, uint8_t host_
 		  char *why, size_t why_len);
 void trc_lane_free(struct trc_lane *l);
 
-/* Apply one decoded record. Errors stick in l->err / l->why. */
-void trc_lane_apply(struct trc_lane *l, const struct trc_rec *rec);
+/* Internal: trc_lane_apply() for the records other than accesses and
+ * blocks, and the error of a walk that read a stale page. */
+void trc__lane_apply(struct trc_lane *l, const struct trc_rec *rec);
+void trc__lane_bad_page(struct trc_lane *l);
+
+/* Apply one decoded record. Errors stick in l->err / l->why. Accesses and
+ * blocks (nearly every record) go to the sink inline. */
+static inline void trc_lane_apply(struct trc_lane *l, const struct trc_rec *rec)
+{
+	if (l->err)
+		return;
+	l->record = rec->index;
+	if (rec->type == TRC_REC_ACCESS)
+		trc_access(&l->c.sink, rec->la, rec->size, rec->kind, rec->cpl, rec->implicit);
+	else if (rec->type == TRC_REC_BLOCK)
+		trc_block(&l->c.sink, &rec->block);
+	else
+		trc__lane_apply(l, rec);
+	/* A walk (functional or the timing model's) read a stale page. */
+	if (l->bad_page)
+		trc__lane_bad_page(l);
+}
+
+/* Apply @rec to each of @n lanes (trc_lane_apply()). */
+void trc_lanes_apply(struct trc_lane *l, unsigned n, const struct trc_rec *rec);
 
 /* Keep @guest's guest-visible part (CPUID vendor, identity and features,
  * MAXPHYADDR, linear width, TSC rate) in @cfg, whose timing part stays. */

@@ -17,6 +17,10 @@ int trc_sink_add(struct trc_sink *s, const struct trc_consumer *c)
 {
 	if (s->n == TRC_SINK_MAX)
 		return -ENOSPC;
+	if (c->access)
+		s->access_of[s->n_access++] = (uint8_t)s->n;
+	if (c->block)
+		s->block_of[s->n_block++] = (uint8_t)s->n;
 	s->c[s->n++] = *c;
 	if (c->table_read)
 		s->want_table_reads = true;
@@ -139,16 +143,18 @@ static void tm_fetch(void *o, uint64_t la, uint8_t size)
 	tm_access(f->m, la, size, TM_FETCH, f->cpl);
 }
 
-void trc_block(struct trc_sink *s, const struct trc_block *b)
+void trc__block(struct trc_sink *s, const struct trc_block *b, bool fetch)
 {
-	if (s->tm) {
+	if (fetch) {
 		struct tm_fetch f = { s->tm, b->cpl };
 
 		trc_block_fetches(b, tm_fetch, &f);
 	}
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->c[i].block)
-			s->c[i].block(s->c[i].opaque, b);
+	for (unsigned i = 0; i < s->n_block; i++) {
+		const struct trc_consumer *k = &s->c[s->block_of[i]];
+
+		k->block(k->opaque, b);
+	}
 }
 
 void trc_write(struct trc_sink *s, uint64_t gpa, const void *data, uint32_t len)

@@ -198,6 +198,11 @@ struct trc_sink {
 	uint64_t insns;
 	unsigned n;
 	struct trc_consumer c[TRC_SINK_MAX];
+	/* The consumers with an access (block) function, as indexes into
+	 * c[] in the order added: the per-access and per-block calls visit
+	 * only these (usually none: the timing model's are inline). */
+	uint8_t n_access, n_block;
+	uint8_t access_of[TRC_SINK_MAX], block_of[TRC_SINK_MAX];
 };
 
 void trc_sink_init(struct trc_sink *s);
@@ -212,7 +217,6 @@ int trc_sink_add(struct trc_sink *s, const struct trc_consumer *c);
 int trc_sink_add_timing(struct trc_sink *s, struct tm_model *m);
 
 void trc_start(struct trc_sink *s, const struct trc_start *st);
-void trc_block(struct trc_sink *s, const struct trc_block *b);
 void trc_write(struct trc_sink *s, uint64_t gpa, const void *data, uint32_t len);
 void trc_insns(struct trc_sink *s, uint64_t n);
 void trc_event(struct trc_sink *s, const struct trc_event *ev);
@@ -247,9 +251,29 @@ static inline void trc_access(struct trc_sink *s, uint64_t la, uint8_t size, uin
 		/* The model's rights check takes an implicit access as a
 		 * supervisor one (CPL 0). */
 		tm_access(s->tm, la, size, kind, implicit ? 0 : cpl);
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->c[i].access)
-			s->c[i].access(s->c[i].opaque, la, size, kind, cpl, implicit);
+	for (unsigned i = 0; i < s->n_access; i++) {
+		const struct trc_consumer *k = &s->c[s->access_of[i]];
+
+		k->access(k->opaque, la, size, kind, cpl, implicit);
+	}
+}
+
+/* Internal: trc_block() for the timing model's fetches when the block
+ * spans pages (@fetch), and the consumers' block functions. */
+void trc__block(struct trc_sink *s, const struct trc_block *b, bool fetch);
+
+/* Block @b starts to run: the timing model's fetches (trc_block_fetches(),
+ * inline for a block within one page, as most are), then the consumers'. */
+static inline void trc_block(struct trc_sink *s, const struct trc_block *b)
+{
+	bool fetch = s->tm != NULL;
+
+	if (fetch && b->size && (b->pc & 0xfff) + b->size <= 0x1000) {
+		tm_access(s->tm, b->pc, b->size > 255 ? 255 : (uint8_t)b->size, TM_FETCH, b->cpl);
+		fetch = false;
+	}
+	if (fetch || s->n_block)
+		trc__block(s, b, fetch);
 }
 
 #endif
