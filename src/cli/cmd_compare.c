@@ -25,7 +25,8 @@ struct cmp_opts {
 	gchar **strategy, **set;
 	gchar *hv, *guest, *l1, *l0, *pattern, *pages, *accesses, *seed, *processes, *every;
 	gchar *pte_writes, *insns, *config, *trace, *kernel, *append, *mem, *max_insns, *html;
-	gboolean kpti, unsync, audit, json, csv, no_roots, roots;
+	gchar *host;
+	gboolean kpti, unsync, audit, json, csv, no_roots, roots, no_normalise;
 };
 
 static int u64_opt(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -93,10 +94,22 @@ static int parse(const struct cmp_opts *o, struct cmp_work *wk, struct hvw_opts 
 	if ((o->json != 0) + (o->csv != 0) + (o->html != NULL) > 1)
 		return cli_fail(CMD, "--json, --csv and --html exclude each other");
 	memset(w, 0, sizeof(*w));
-	if (o->hv && strcmp(o->hv, "shadow") && strcmp(o->hv, "nested")) {
-		if (strcmp(o->hv, "tdp") == 0)
-			return cli_fail(CMD, "--hv tdp: TDP roots are issue 11 item 4, not merged yet");
+	if (o->hv && strcmp(o->hv, "shadow") && strcmp(o->hv, "nested") && strcmp(o->hv, "tdp"))
 		return cli_fail(CMD, "--hv %s: expected shadow, tdp or nested", o->hv);
+	if (o->hv && strcmp(o->hv, "tdp") == 0) {
+		const struct hv_host_mode *hm = hv_host_mode_find(o->host ? o->host : "ept4");
+
+		if (!hm)
+			return cli_fail(CMD, "--host %s: expected npt2, npt3, npt4, npt5, ept4 or ept5",
+					o->host);
+		if (o->unsync || o->roots || (o->html && !o->no_roots))
+			return cli_fail(CMD, "--unsync and the seed-000 root table are shadow paging's "
+					"(--hv tdp has no shadow pages%s)",
+					o->html ? "; --html takes --no-root-table" : "");
+		p->tdp_host = hm->kind;
+		p->no_normalise = o->no_normalise;
+	} else if (o->host || o->no_normalise) {
+		return cli_fail(CMD, "--host and --no-role-normalise need --hv tdp");
 	}
 	p->unsync = o->unsync;
 	p->audit = o->audit;
@@ -263,13 +276,19 @@ static void print_roots(const struct cmp_result *r, unsigned n, const struct cmp
 	}
 }
 
+/* The hypervisor MMU modelled: shadow, nested or tdp. */
+static const char *hv_name(const struct cmp_work *wk, const struct cmp_params *p)
+{
+	return p->tdp_host ? "tdp" : wk->source == CMP_SYNTH && wk->w.o.l1 ? "nested" : "shadow";
+}
+
 /* A feed workload (a trace, a live run) is described by what its stream
  * did, not by where it came from: a trace and the run that recorded it
  * give the same object. */
-static void json_feed_workload(JsonBuilder *b, const struct cmp_work *wk)
+static void json_feed_workload(JsonBuilder *b, const struct cmp_work *wk, const char *hv)
 {
 	json_builder_set_member_name(b, "hv");
-	json_builder_add_string_value(b, "shadow");
+	json_builder_add_string_value(b, hv);
 	json_builder_set_member_name(b, "instructions");
 	json_builder_add_int_value(b, (gint64)wk->insns);
 }
@@ -286,11 +305,11 @@ static int print_json(const struct cmp_work *wk, const struct cmp_params *p,
 	json_builder_set_member_name(b, "workload");
 	json_builder_begin_object(b);
 	if (wk->source != CMP_SYNTH) {
-		json_feed_workload(b, wk);
+		json_feed_workload(b, wk, hv_name(wk, p));
 		goto common;
 	}
 	json_builder_set_member_name(b, "hv");
-	json_builder_add_string_value(b, w->o.l1 ? "nested" : "shadow");
+	json_builder_add_string_value(b, hv_name(wk, p));
 	json_builder_set_member_name(b, "guest");
 	json_builder_add_string_value(b, w->o.gm->name);
 	if (w->o.l1) {
@@ -316,6 +335,12 @@ static int print_json(const struct cmp_work *wk, const struct cmp_params *p,
 	json_builder_set_member_name(b, "context_switches");
 	json_builder_add_int_value(b, (gint64)w->switches);
 common:
+	if (p->tdp_host) {
+		json_builder_set_member_name(b, "host");
+		json_builder_add_string_value(b, hv_host_kind_name(p->tdp_host));
+		json_builder_set_member_name(b, "role_normalise");
+		json_builder_add_string_value(b, p->no_normalise ? "off" : "per strategy");
+	}
 	json_builder_set_member_name(b, "unsync");
 	json_builder_add_boolean_value(b, p->unsync);
 	json_builder_set_member_name(b, "config");
@@ -348,8 +373,8 @@ static void print_csv(const struct cmp_result *r, unsigned n)
 	}
 }
 
-static int write_html(const char *path, const struct cmp_work *wk, const struct cmp_result *r,
-		      unsigned n, const struct cmp_root_row *rows)
+static int write_html(const char *path, const struct cmp_work *wk, const struct cmp_params *p,
+		      const struct cmp_result *r, unsigned n, const struct cmp_root_row *rows)
 {
 	const struct hvw *w = &wk->w;
 	char title[256];
@@ -357,12 +382,12 @@ static int write_html(const char *path, const struct cmp_work *wk, const struct 
 	int rc;
 
 	if (wk->source != CMP_SYNTH)
-		snprintf(title, sizeof(title), "shadow paging, %s %s, %" PRIu64 " instructions",
-			 wk->source == CMP_TRACE ? "the trace" : "a live run of", wk->path,
-			 wk->insns);
+		snprintf(title, sizeof(title), "%s, %s %s, %" PRIu64 " instructions",
+			 hv_name(wk, p), wk->source == CMP_TRACE ? "the trace" : "a live run of",
+			 wk->path, wk->insns);
 	else
 		snprintf(title, sizeof(title), "%s %s guest%s%s, %u process%s%s, %" PRIu64 " accesses",
-		 w->o.l1 ? "nested" : "shadow", w->o.gm->name, w->o.l1 ? " under L1 " : "",
+		 hv_name(wk, p), w->o.gm->name, w->o.l1 ? " under L1 " : "",
 		 w->o.l1 ? w->o.l1->name : "", w->o.processes, w->o.processes == 1 ? "" : "es",
 		 w->o.kpti ? " (KPTI)" : "", w->o.accesses);
 	f = fopen(path, "w");
@@ -415,7 +440,7 @@ static int run(const struct cmp_opts *o)
 	} else if (o->csv) {
 		print_csv(r, n);
 	} else if (o->html) {
-		rc = write_html(o->html, wk, r, n, with_roots ? rows : NULL);
+		rc = write_html(o->html, wk, &p, r, n, with_roots ? rows : NULL);
 	} else {
 		print_text(r, n);
 		if (with_roots)
@@ -436,6 +461,10 @@ int cmd_compare(int argc, char **argv)
 		{ "strategy", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.strategy,
 		  "kvm-5.15, kvm-6.1, pae-root-pages, none or prev=N (repeat)", "NAME" },
 		{ "hv", 0, 0, G_OPTION_ARG_STRING, &o.hv, "shadow (default), tdp or nested", "KIND" },
+		{ "host", 0, 0, G_OPTION_ARG_STRING, &o.host,
+		  "--hv tdp: the host format, npt2..npt5, ept4 (default) or ept5", "MODE" },
+		{ "no-role-normalise", 0, 0, G_OPTION_ARG_NONE, &o.no_normalise,
+		  "--hv tdp: TDP roles follow CR0.WP and EFER.NXE under every strategy", NULL },
 		{ "guest", 0, 0, G_OPTION_ARG_STRING, &o.guest,
 		  "the guest's (nested: L2's) paging mode (default 4level)", "MODE" },
 		{ "l1", 0, 0, G_OPTION_ARG_STRING, &o.l1,

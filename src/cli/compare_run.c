@@ -44,10 +44,13 @@ int cmp_run(struct cmp_work *wk, const struct cmp_params *p, const struct hv_str
 	int rc;
 
 	for (unsigned i = 0; i < n; i++) {
-		hp[i] = (struct hv_params){ .kind = wk->source == CMP_SYNTH && wk->w.o.l1 ? HV_NESTED
-										       : HV_SHADOW,
+		hp[i] = (struct hv_params){ .kind = p->tdp_host ? HV_TDP
+						    : wk->source == CMP_SYNTH && wk->w.o.l1 ? HV_NESTED
+						    : HV_SHADOW,
 					    .strat = s[i], .unsync = p->unsync, .audit = p->audit,
-					    .host_levels = p->l0_levels, .cfg = p->cfg };
+					    .host_levels = p->l0_levels, .cfg = p->cfg,
+					    .tdp_host = p->tdp_host,
+					    .tdp_normalise = s[i].tdp_normalise && !p->no_normalise };
 		tm_config_pg_cpu(p->cfg, &hp[i].cpu);
 	}
 	if (wk->source == CMP_TRACE)
@@ -60,18 +63,24 @@ int cmp_run(struct cmp_work *wk, const struct cmp_params *p, const struct hv_str
 		rc = hv_feed_error(f, why, len);
 	for (unsigned i = 0; !rc && i < n; i++) {
 		struct cmp_result *r = &out[i];
-		struct hv_model *m = hv_feed_model(f, i);
+		struct hv_feed_result fr;
 
+		if ((rc = hv_feed_result(f, i, &fr))) {
+			snprintf(why, len, "%s: no model was built", s[i].name);
+			break;
+		}
 		memset(r, 0, sizeof(*r));
 		r->strat = s[i];
-		r->hv = *hv_model_stats(m);
-		r->tm = *tm_model_stats(hv_model_tm(m));
-		r->shadow_bytes_final = hv_model_shadow_bytes(m);
-		r->shadow_bytes_peak = r->hv.sp_live_peak * 4096;
+		r->hv = fr.hv;
+		r->tm = fr.tm;
+		r->shadow_bytes_final = fr.table_bytes_final;
+		r->shadow_bytes_peak = fr.table_bytes_peak;
 		if (wk->source == CMP_SYNTH)
 			r->guest_table_bytes = (wk->w.guest_tables + wk->w.npt_tables) * 4096;
-		hv_model_root_shape(m, r->root, sizeof(r->root), &r->special, &r->promoted);
-		snprintf(r->audit_first, sizeof(r->audit_first), "%s", hv_model_audit_first(m));
+		snprintf(r->root, sizeof(r->root), "%s", fr.root);
+		r->special = fr.special;
+		r->promoted = fr.promoted;
+		snprintf(r->audit_first, sizeof(r->audit_first), "%s", fr.audit_first);
 	}
 	hv_feed_free(f);
 	return rc;

@@ -14,6 +14,8 @@ struct cmp_params {
 	const struct tm_config *cfg;
 	bool unsync, audit;
 	uint8_t l0_levels;      /* nested: L0's levels (3, 4 or 5) */
+	uint8_t tdp_host;       /* --hv tdp: enum hv_host_kind (npt2..ept5); 0: shadow */
+	bool no_normalise;      /* --hv tdp --no-role-normalise */
 };
 
 enum cmp_source { CMP_SYNTH = 0, CMP_TRACE, CMP_KERNEL };

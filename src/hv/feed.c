@@ -1,9 +1,9 @@
 /*
  * The hypervisor models as a feed consumer (feed.h): each sink call in the
- * models' terms. What a shadow MMU sees of the guest is what the hardware
- * would make it see: its accesses (block fetches included), instructions
- * retired, its paging-register writes and invalidations (the exits), and
- * the #PFs its own walks raise (TRC_EV_XLATE with a vector). The host
+ * models' terms. What a hypervisor's MMU sees of the guest is what the
+ * hardware would make it see: its accesses (block fetches included),
+ * instructions retired, its paging-register writes and invalidations, and
+ * the faults its own walks raise (TRC_EV_XLATE with a vector). The host
  * dimension's own VM exits in a stream belong to whatever host produced
  * it and are left out: the model is the host dimension here.
  */
@@ -15,9 +15,17 @@
 
 #include <glib.h>
 
+#include "hv/tdp_model.h"
+
+/* One model: the shadow MMU (shadow.h) or the TDP MMU (tdp_model.h). */
+struct hv_any {
+	struct hv_model *sh;
+	struct hv_tdp *tdp;
+};
+
 struct hv_feed {
 	struct hv_params p[HV_FEED_MAX];
-	struct hv_model *m[HV_FEED_MAX];
+	struct hv_any m[HV_FEED_MAX];
 	unsigned n;
 	struct pg_regs l1;
 	bool nested, started;
@@ -43,18 +51,20 @@ int hv_feed_new(const struct hv_params *p, unsigned n, const struct pg_regs *l1,
 	return 0;
 }
 
+static void any_free(struct hv_any *a)
+{
+	hv_model_free(a->sh);
+	hv_tdp_free(a->tdp);
+	*a = (struct hv_any){ 0 };
+}
+
 void hv_feed_free(struct hv_feed *f)
 {
 	if (!f)
 		return;
 	for (unsigned i = 0; i < f->n; i++)
-		hv_model_free(f->m[i]);
+		any_free(&f->m[i]);
 	g_free(f);
-}
-
-struct hv_model *hv_feed_model(const struct hv_feed *f, unsigned i)
-{
-	return i < f->n ? f->m[i] : NULL;
 }
 
 int hv_feed_error(const struct hv_feed *f, char *why, unsigned len)
@@ -68,6 +78,47 @@ int hv_feed_error(const struct hv_feed *f, char *why, unsigned len)
 	return f->err;
 }
 
+int hv_feed_result(const struct hv_feed *f, unsigned i, struct hv_feed_result *r)
+{
+	const struct hv_any *a = i < f->n ? &f->m[i] : NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (a && a->tdp) {
+		hv_tdp_stats(a->tdp, &r->hv);
+		r->tm = *tm_model_stats(hv_tdp_tm(a->tdp));
+		r->table_bytes_final = hv_tdp_table_bytes(a->tdp, false);
+		r->table_bytes_peak = hv_tdp_table_bytes(a->tdp, true);
+		hv_tdp_root_str(a->tdp, r->root, sizeof(r->root));
+		snprintf(r->audit_first, sizeof(r->audit_first), "%s", hv_tdp_audit_first(a->tdp));
+		return 0;
+	}
+	if (!a || !a->sh)
+		return -ENOENT;
+	r->hv = *hv_model_stats(a->sh);
+	r->tm = *tm_model_stats(hv_model_tm(a->sh));
+	r->table_bytes_final = hv_model_shadow_bytes(a->sh);
+	r->table_bytes_peak = r->hv.sp_live_peak * 4096;
+	hv_model_root_shape(a->sh, r->root, sizeof(r->root), &r->special, &r->promoted);
+	snprintf(r->audit_first, sizeof(r->audit_first), "%s", hv_model_audit_first(a->sh));
+	return 0;
+}
+
+static int build(struct hv_feed *f, unsigned i, const struct pg_regs *regs, char *why,
+		 unsigned len)
+{
+	const struct hv_params *p = &f->p[i];
+
+	if (p->kind == HV_TDP) {
+		const struct hv_tdp_params tp = { .mode = &hv_host_modes[p->tdp_host],
+						  .normalise = p->tdp_normalise, .audit = p->audit,
+						  .set_ad = p->set_ad, .cpu = p->cpu,
+						  .gram = p->gram, .cfg = p->cfg };
+
+		return hv_tdp_new(&tp, regs, &f->m[i].tdp, why, len);
+	}
+	return hv_model_new(p, regs, f->nested ? &f->l1 : NULL, &f->m[i].sh, why, len);
+}
+
 static void on_start(void *o, const struct trc_start *st)
 {
 	struct hv_feed *f = o;
@@ -77,10 +128,8 @@ static void on_start(void *o, const struct trc_start *st)
 		char why[200];
 		int rc;
 
-		hv_model_free(f->m[i]);
-		f->m[i] = NULL;
-		rc = hv_model_new(&f->p[i], &st->regs, f->nested ? &f->l1 : NULL, &f->m[i], why,
-				  sizeof(why));
+		any_free(&f->m[i]);
+		rc = build(f, i, &st->regs, why, sizeof(why));
 		if (rc && !f->err) {
 			f->err = rc;
 			snprintf(f->why, sizeof(f->why), "%s: %s", f->p[i].strat.name, why);
@@ -88,8 +137,16 @@ static void on_start(void *o, const struct trc_start *st)
 	}
 }
 
+static void one_access(struct hv_any *a, uint64_t la, uint8_t size, uint8_t kind, uint8_t cpl)
+{
+	if (a->sh)
+		hv_access(a->sh, la, size, kind, cpl);
+	else if (a->tdp)
+		hv_tdp_access(a->tdp, la, size, kind, cpl);
+}
+
 struct fetch_to {
-	struct hv_model *m;
+	struct hv_any *a;
 	uint8_t cpl;
 };
 
@@ -97,7 +154,7 @@ static void one_fetch(void *o, uint64_t la, uint8_t size)
 {
 	const struct fetch_to *t = o;
 
-	hv_access(t->m, la, size, PG_ACC_FETCH, t->cpl);
+	one_access(t->a, la, size, PG_ACC_FETCH, t->cpl);
 }
 
 static void on_block(void *o, const struct trc_block *b)
@@ -105,8 +162,7 @@ static void on_block(void *o, const struct trc_block *b)
 	struct hv_feed *f = o;
 
 	for (unsigned i = 0; i < f->n; i++)
-		if (f->m[i])
-			trc_block_fetches(b, one_fetch, &(struct fetch_to){ f->m[i], b->cpl });
+		trc_block_fetches(b, one_fetch, &(struct fetch_to){ &f->m[i], b->cpl });
 }
 
 static void on_access(void *o, uint64_t la, uint8_t size, uint8_t kind, uint8_t cpl,
@@ -115,19 +171,21 @@ static void on_access(void *o, uint64_t la, uint8_t size, uint8_t kind, uint8_t 
 	struct hv_feed *f = o;
 
 	/* An implicit supervisor access is a supervisor one to the
-	 * shadow's rights, as to the timing model's. */
+	 * models' rights, as to the timing model's. */
 	for (unsigned i = 0; i < f->n; i++)
-		if (f->m[i])
-			hv_access(f->m[i], la, size, kind, implicit ? 0 : cpl);
+		one_access(&f->m[i], la, size, kind, implicit ? 0 : cpl);
 }
 
 static void on_insns(void *o, uint64_t n)
 {
 	struct hv_feed *f = o;
 
-	for (unsigned i = 0; i < f->n; i++)
-		if (f->m[i])
-			hv_insns(f->m[i], n);
+	for (unsigned i = 0; i < f->n; i++) {
+		if (f->m[i].sh)
+			hv_insns(f->m[i].sh, n);
+		else if (f->m[i].tdp)
+			hv_tdp_insns(f->m[i].tdp, n);
+	}
 }
 
 static void on_event(void *o, const struct trc_event *ev)
@@ -136,26 +194,48 @@ static void on_event(void *o, const struct trc_event *ev)
 	struct tm_event t;
 
 	if (ev->kind == TRC_EV_XLATE) {
-		for (unsigned i = 0; i < f->n; i++)
-			if (f->m[i])
-				hv_xlate(f->m[i], ev->xlate.la, ev->xlate.access,
-					 ev->xlate.implicit ? 0 : ev->xlate.cpl, ev->xlate.vector);
+		uint8_t cpl = ev->xlate.implicit ? 0 : ev->xlate.cpl;
+
+		for (unsigned i = 0; i < f->n; i++) {
+			if (f->m[i].sh)
+				hv_xlate(f->m[i].sh, ev->xlate.la, ev->xlate.access, cpl,
+					 ev->xlate.vector);
+			else if (f->m[i].tdp)
+				hv_tdp_xlate(f->m[i].tdp, ev->xlate.la, ev->xlate.access, cpl,
+					     ev->xlate.vector);
+		}
 		return;
 	}
-	if (ev->kind == TRC_EV_VMEXIT && ev->vmexit.cause == TRC_EXIT_HOST_FAULT)
+	/* Another host dimension's exits and flushes (a trace recorded
+	 * under EPT): the models make their own. */
+	if ((ev->kind == TRC_EV_VMEXIT && ev->vmexit.cause == TRC_EXIT_HOST_FAULT) ||
+	    ev->kind == TRC_EV_INVEPT)
 		return;
 	if (!trc_tm_event_of(ev, &t))
 		return;
 	/* L1's VMRUN names the nested root it gives L2. */
 	if (ev->kind == TRC_EV_VMENTRY)
 		t.val = ev->vmentry.ncr3;
-	for (unsigned i = 0; i < f->n; i++)
-		if (f->m[i])
-			hv_event(f->m[i], &t);
+	for (unsigned i = 0; i < f->n; i++) {
+		if (f->m[i].sh)
+			hv_event(f->m[i].sh, &t);
+		else if (f->m[i].tdp)
+			hv_tdp_event(f->m[i].tdp, &t);
+	}
 }
 
 void hv_feed_consumer(struct hv_feed *f, struct trc_consumer *c)
 {
 	*c = (struct trc_consumer){ .start = on_start, .block = on_block, .access = on_access,
 				    .insns = on_insns, .event = on_event, .opaque = f };
+}
+
+struct hv_model *hv_feed_model(const struct hv_feed *f, unsigned i)
+{
+	return i < f->n ? f->m[i].sh : NULL;
+}
+
+struct hv_tdp *hv_feed_tdp(const struct hv_feed *f, unsigned i)
+{
+	return i < f->n ? f->m[i].tdp : NULL;
 }

@@ -15,6 +15,7 @@
 #define TDPSIM_HV_FEED_H
 
 #include "hv/shadow.h"
+#include "timing/stats.h"
 #include "trace/sink.h"
 
 #define HV_FEED_MAX 16
@@ -30,8 +31,25 @@ void hv_feed_free(struct hv_feed *f);
 /* The consumer to add to a sink (trc_sink_add, cpu_feed_add). */
 void hv_feed_consumer(struct hv_feed *f, struct trc_consumer *c);
 
-/* Model @i after the stream, or NULL if it was never built. */
+/* Model @i after the stream, or NULL if it was never built (a test's
+ * handle on a shadow model's internals; NULL for HV_TDP). */
 struct hv_model *hv_feed_model(const struct hv_feed *f, unsigned i);
+
+/* Model @i's TDP MMU (hv/tdp_model.h), or NULL. */
+struct hv_tdp *hv_feed_tdp(const struct hv_feed *f, unsigned i);
+
+/* What model @i counted, in one shape for both kinds. */
+struct hv_feed_result {
+	struct hv_stats hv;
+	struct tm_stats tm;
+	uint64_t table_bytes_final, table_bytes_peak; /* shadow or TDP tables */
+	char root[160];        /* the root at the end, as text */
+	bool special, promoted;
+	char audit_first[256];
+};
+
+/* 0, or -ENOENT when model @i was never built. */
+int hv_feed_result(const struct hv_feed *f, unsigned i, struct hv_feed_result *r);
 
 /* 0, or the first error (no start, a model that could not be built) with
  * a one-line reason in @why. */

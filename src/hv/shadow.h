@@ -51,7 +51,9 @@
 #define HV_ARENA_MIN_PAGES UINT64_C(4096)
 #define HV_SLOT_BASE UINT64_C(0x100000000)
 
-enum hv_kind { HV_SHADOW = 0, HV_NESTED };
+/* HV_TDP: the TDP MMU of hv/tdp_model.h, built by hv/feed.h from the
+ * same params (strat, audit, cpu, gram, set_ad, cfg, tdp_*). */
+enum hv_kind { HV_SHADOW = 0, HV_NESTED, HV_TDP };
 
 struct hv_params {
 	uint8_t kind;              /* enum hv_kind */
@@ -68,6 +70,8 @@ struct hv_params {
 	 * 20 per 1000 guest pages, at least 64. */
 	uint64_t max_pages;
 	const struct tm_config *cfg; /* costs, and the timing model's CPU */
+	uint8_t tdp_host;          /* HV_TDP: enum hv_host_kind (npt2..ept5) */
+	bool tdp_normalise;        /* HV_TDP: roles fix CR0.WP, EFER.NXE (seed 003) */
 };
 
 struct hv_model;

@@ -31,6 +31,10 @@
  *   2 CR3s per process overflow 3 cached roots).
  * - none: no previous roots; only a CR3 write that keeps the current root
  *   avoids a rebuild.
+ *
+ * Under TDP a guest CR3 write changes no root; what differs is whether
+ * root roles are normalised (seed 003: Linux 5.18 fixed CR0.WP and
+ * EFER.NXE in TDP roles; kvm-5.15 predates it, the others follow 6.1).
  */
 #ifndef TDPSIM_HV_STRATEGY_H
 #define TDPSIM_HV_STRATEGY_H
@@ -58,6 +62,9 @@ struct hv_strategy {
 	 * complete role (seed 000) instead of per-vCPU special roots. */
 	bool pae_root_pages;
 	const char *source;  /* where the rule comes from, one line */
+	/* TDP (--hv tdp): root roles fix CR0.WP and EFER.NXE (seed 003,
+	 * KVM since 5.18), so guest mode changes keep the root. */
+	bool tdp_normalise;
 };
 
 /* The named strategies, in a fixed order. */
