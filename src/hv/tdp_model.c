@@ -95,8 +95,10 @@ static int npf_exit(struct hv_tdp *t, const struct pg_fault *f)
 	t->st.exits[HV_EXIT_NPF]++;
 	t->st.exit_cycles[HV_EXIT_NPF] += cycles;
 	t->st.hv_cycles += cycles;
-	tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_VMEXIT, .val = f->exit_reason });
-	tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_VMENTRY });
+	if (t->tm) {
+		tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_VMEXIT, .val = f->exit_reason });
+		tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_VMENTRY });
+	}
 	return hv_host_fault(&t->host, f, t->p.gram);
 }
 
@@ -150,7 +152,8 @@ static void role_regs(struct hv_tdp *t)
 		/* kvm_mmu_load -> flush_tlb_current at the new root. */
 		t->st.flush_local++;
 		flush_tlb(t);
-		tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_INVEPT, .type = 2 });
+		if (t->tm)
+			tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_INVEPT, .type = 2 });
 	}
 }
 
@@ -330,14 +333,16 @@ int hv_tdp_new(const struct hv_tdp_params *p, const struct pg_regs *regs, struct
 	t->host.host.mem = (struct pg_accessor){ hmem_ref, t };
 	t->gpeek = (struct pg_accessor){ gpeek_ref, t };
 	t->nested.host = &t->host.host;
+	/* The first root has a reset vCPU's role (hv/host.h), as a live
+	 * run's: the start state may change it. The guest's context comes
+	 * before the timing model's: a PAE start loads its PDPTEs through
+	 * the root, whose EPT violations map the PDPT first. */
+	role_regs(t);
+	guest_context(t);
 	env = (struct tm_env){ .cpu = &t->p.cpu, .host = &t->host.host, .mem = t->host.host.mem };
 	if ((rc = tm_model_new(p->cfg, &env, &t->regs, &t->tm, why, len)))
 		goto fail;
 	tm_set_vpid(t->tm, 1); /* KVM gives every vCPU a VPID/ASID */
-	/* The first root has a reset vCPU's role (hv/host.h), as a live
-	 * run's: the start state may change it. */
-	role_regs(t);
-	guest_context(t);
 	*out = t;
 	return 0;
 fail:
