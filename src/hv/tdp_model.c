@@ -120,9 +120,12 @@ static int walk2d(struct hv_tdp *t, const struct pg_req *rq, struct pg_walk2d *r
 }
 
 /* Rebuild the guest's paging context from t->regs (PAE: its PDPTEs
- * loaded through the host dimension, or read in every walk under NPT). */
-static void guest_context(struct hv_tdp *t)
+ * loaded through the host dimension when @load, else kept; read in every
+ * walk under NPT). */
+static void guest_context(struct hv_tdp *t, bool load)
 {
+	struct pg_mmu old = t->gmmu;
+	bool had = t->gmmu_ok;
 	const char *why;
 
 	flush_tlb(t);
@@ -131,6 +134,11 @@ static void guest_context(struct hv_tdp *t)
 		return;
 	if (t->host.host.guest_pdpte_in_walk) {
 		t->gmmu.pdpte_in_walk = true;
+		return;
+	}
+	if (!load && had && old.fmt == t->gmmu.fmt && old.pdpte_loaded) {
+		memcpy(t->gmmu.pdpte, old.pdpte, sizeof(old.pdpte));
+		t->gmmu.pdpte_loaded = true;
 		return;
 	}
 	for (unsigned tries = 0; tries < 4; tries++) {
@@ -260,6 +268,8 @@ void hv_tdp_xlate(struct hv_tdp *t, uint64_t va, uint8_t kind, uint8_t cpl, uint
 
 void hv_tdp_event(struct hv_tdp *t, const struct tm_event *ev)
 {
+	const struct pg_regs o = t->regs;
+
 	switch (ev->kind) {
 	case TM_EV_CR0: t->regs.cr0 = ev->val; break;
 	case TM_EV_CR4: t->regs.cr4 = ev->val; break;
@@ -299,9 +309,13 @@ void hv_tdp_event(struct hv_tdp *t, const struct tm_event *ev)
 	if (ev->kind == TM_EV_CR0 || ev->kind == TM_EV_CR4 || ev->kind == TM_EV_EFER ||
 	    ev->kind == TM_EV_MSR)
 		role_regs(t);
+	/* Only MOV to CR3, and MOV to CR0/CR4 changing CR0.PG/CD/NW or
+	 * CR4.PAE/PGE/PSE/SMEP, load the PDPTE registers (SDM Vol. 3A 4.4.1). */
 	if (ev->kind <= TM_EV_CR4 || ev->kind == TM_EV_EFER || ev->kind == TM_EV_RFLAGS ||
 	    ev->kind == TM_EV_PKRU || ev->kind == TM_EV_MSR)
-		guest_context(t);
+		guest_context(t, ev->kind == TM_EV_CR3 ||
+				 ((o.cr0 ^ t->regs.cr0) & (CR0_PG | CR0_CD | CR0_NW)) ||
+				 ((o.cr4 ^ t->regs.cr4) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)));
 	tm_event(t->tm, ev);
 }
 
@@ -338,7 +352,7 @@ int hv_tdp_new(const struct hv_tdp_params *p, const struct pg_regs *regs, struct
 	 * before the timing model's: a PAE start loads its PDPTEs through
 	 * the root, whose EPT violations map the PDPT first. */
 	role_regs(t);
-	guest_context(t);
+	guest_context(t, true);
 	env = (struct tm_env){ .cpu = &t->p.cpu, .host = &t->host.host, .mem = t->host.host.mem };
 	if ((rc = tm_model_new(p->cfg, &env, &t->regs, &t->tm, why, len)))
 		goto fail;
