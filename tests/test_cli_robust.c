@@ -190,6 +190,12 @@ static void test_ignored_options(void)
 	expect_one_line(&r, "cannot take --module");
 	spawn_free(&r);
 	g_free(elf64);
+	/* synth's process streams write no golden: --golden is refused there,
+	 * not taken and left unwritten. */
+	r = spawn_tdpsim("synth", "--pattern", "random", "--processes", "2", "--pages", "10",
+			 "--accesses", "10", "--golden", "/nonexistent/g", NULL);
+	expect_one_line(&r, "no --host, --gpaw, --page-size, --stride, --zipf-s or --golden");
+	spawn_free(&r);
 
 	/* A replay window that does not exist in the trace (a synth stream
 	 * of 10 accesses, 10 instructions, no markers), an unknown trace

@@ -253,7 +253,8 @@ static int run_procs(struct synth_opts *o, struct synth_run *r)
 	uint64_t v;
 	int rc;
 
-	if (r->hd.hm || r->page_size != 4096 || o->golden.f || o->stride || o->zipf_s)
+	if (r->hd.hm || r->page_size != 4096 || o->golden.path || o->golden.every || o->stride ||
+	    o->zipf_s)
 		return cli_fail(CMD, "--processes, --switch-every, --kpti and --pte-writes build "
 				"their own 4 KiB guest tables: no --host, --gpaw, --page-size, "
 				"--stride, --zipf-s or --golden with them (tdpsim compare --hv "
