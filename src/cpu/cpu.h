@@ -271,6 +271,7 @@ int cpu__after_exception(struct cpu *c);                                   /* fa
 int cpu__pdpte_gp(struct cpu *c);                                          /* mov_gp.c */
 void cpu__intr(struct cpu *c, uint32_t intno);
 void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, uint64_t rip);
+int cpu__raise(struct cpu *c, uint8_t vec, bool has_error, uint32_t error, uint64_t rip);
 int cpu__bcache_init(struct cpu *c);                                       /* events.c */
 void cpu__bcache_free(struct cpu *c);
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size);

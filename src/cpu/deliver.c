@@ -673,3 +673,24 @@ void cpu__log_exception(struct cpu *c, uint8_t vec, uint32_t err, uint64_t cr2, 
 		fprintf(c->fault_log, "%02x %x %" PRIx64 " %" PRIx64 "\n", vec, err,
 			vec == X86_VEC_PF ? cr2 : 0, rip);
 }
+
+/* An exception raised at @rip by an instruction tdpsim emulates or refuses
+ * (a site, a MOV that loaded bad PDPTEs): logged, delivered as a new event,
+ * and a triple fault or an undeliverable exception ends the run with the
+ * report. */
+int cpu__raise(struct cpu *c, uint8_t vec, bool has_error, uint32_t error, uint64_t rip)
+{
+	struct cpu_event ev = { .vector = vec, .kind = CPU_EV_EXCEPTION,
+				.has_error = has_error, .error = error };
+	int rc;
+
+	cpu__log_exception(c, vec, error, 0, rip);
+	cpu_reset_old_exception(c);
+	rc = cpu_deliver(c, &ev);
+	if (rc == CPU_TRIPLE_FAULT)
+		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault delivering exception %u", vec);
+	else if (rc < 0)
+		cpu_run_stop(c, CPU_STOP_ERROR, "cannot deliver exception %u: %s", vec,
+			     cpu_deliver_chain(c)->why);
+	return rc;
+}

@@ -52,13 +52,7 @@ static void wr(struct cpu *c, int reg, uint64_t v)
 
 static int gp0(struct cpu *c)
 {
-	struct cpu_event ev = { .vector = X86_VEC_GP, .kind = CPU_EV_EXCEPTION, .has_error = true };
-	int rc;
-
-	cpu__log_exception(c, X86_VEC_GP, 0, 0, cpu_reg(c, UC_X86_REG_RIP));
-	rc = cpu_deliver(c, &ev);
-	if (rc == CPU_TRIPLE_FAULT)
-		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault");
+	cpu__raise(c, X86_VEC_GP, true, 0, cpu_reg(c, UC_X86_REG_RIP));
 	return 0;
 }
 

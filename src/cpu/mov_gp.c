@@ -40,11 +40,8 @@ static uint32_t cr_hflags(uint32_t hf, uint64_t cr0, uint64_t cr4)
 
 int cpu__pdpte_gp(struct cpu *c)
 {
-	struct cpu_event ev = { .vector = X86_VEC_GP, .kind = CPU_EV_EXCEPTION,
-				.has_error = true };
 	const struct pg_regs *r = &c->regs;
 	uint64_t rip = c->pdpte_gp_rip;
-	int rc;
 
 	c->pdpte_gp = false;
 	c->fill_fault_valid = false;
@@ -67,12 +64,5 @@ int cpu__pdpte_gp(struct cpu *c)
 	if (c->sink.n && c->tm_insns_pending)
 		c->tm_insns_pending--;
 	cpu__stale(c);
-	cpu__log_exception(c, X86_VEC_GP, 0, 0, rip);
-	cpu_reset_old_exception(c);
-	rc = cpu_deliver(c, &ev);
-	if (rc == CPU_TRIPLE_FAULT)
-		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault delivering #GP for bad PAE PDPTEs");
-	else if (rc < 0)
-		cpu_run_stop(c, CPU_STOP_ERROR, "cannot deliver #GP: %s", cpu_deliver_chain(c)->why);
-	return rc;
+	return cpu__raise(c, X86_VEC_GP, true, 0, rip);
 }

@@ -63,19 +63,9 @@ static int deliver_irq(struct cpu *c)
  * control-register write the SDM forbids, #UD, #DB for a breakpoint. */
 static void deliver_pending(struct cpu *c)
 {
-	struct cpu_event ev = {.vector = c->pend.vector, .kind = CPU_EV_EXCEPTION,
-			       .has_error = c->pend.has_error, .error = c->pend.error};
-	int rc;
-
 	c->pend.valid = false;
-	cpu__log_exception(c, ev.vector, ev.error, 0, cpu_reg(c, UC_X86_REG_RIP));
-	cpu_reset_old_exception(c);
-	rc = cpu_deliver(c, &ev);
-	if (rc == CPU_TRIPLE_FAULT)
-		cpu_run_stop(c, CPU_STOP_TRIPLE, "triple fault delivering exception %u", ev.vector);
-	else if (rc < 0)
-		cpu_run_stop(c, CPU_STOP_ERROR, "cannot deliver exception %u: %s", ev.vector,
-			     cpu_deliver_chain(c)->why);
+	cpu__raise(c, c->pend.vector, c->pend.has_error, c->pend.error,
+		   cpu_reg(c, UC_X86_REG_RIP));
 }
 
 /* HLT: RIP is past it. */
