@@ -28,6 +28,7 @@
 #include "timing/model.h"
 #include "run_record.h"
 #include "trace/marker.h"
+#include "trace/segments.h"
 
 #define CMD "run"
 #define MAX_MODULES 16
@@ -132,7 +133,36 @@ static void run_sample(void *opaque, struct cli_progress_sample *s)
 		s->insns = __atomic_load_n(&c->insns, __ATOMIC_RELAXED);
 }
 
-static void stats_text(struct cpu *c, FILE *f, int64_t status, bool unicorn, int fmt)
+/* A segment's end: the marker's name, or NULL for the run's start/end. */
+static const char *seg_name(const struct trc_segments *seg, int i)
+{
+	return i >= 0 && i < (int)trc_segments_count(seg) ? trc_segments_at(seg, i)->text : NULL;
+}
+
+/* The statistics of each segment between markers (the start of the run,
+ * every marker, the end), as `replay --from A --to B` prints them. */
+static void segments_text(const struct trc_segments *seg, const struct tm_model *tm, FILE *f,
+			  int fmt)
+{
+	unsigned n = trc_segments_count(seg);
+
+	if (seg->dropped)
+		fprintf(f, "run: %" PRIu64 " markers after the first %u not split\n", seg->dropped,
+			TRC_SEGMENTS_MAX);
+	for (int i = -1; n && i < (int)n; i++) {
+		struct tm_stats st;
+		const char *a = seg_name(seg, i), *b = seg_name(seg, i + 1);
+
+		trc_segments_between(seg, i, i + 1, &st);
+		fprintf(f, "\nrun: segment %d of %u, from %s%s%s to %s%s%s\n", i + 2, n + 1,
+			a ? "marker \"" : "the start", a ? a : "", a ? "\"" : "",
+			b ? "marker \"" : "the end", b ? b : "", b ? "\"" : "");
+		tm_stats_fprint(&st, tm_model_config(tm)->name, f, fmt);
+	}
+}
+
+static void stats_text(struct cpu *c, const struct trc_segments *seg, FILE *f, int64_t status,
+		       bool unicorn, int fmt)
 {
 	char n[64] = "not counted (--model functional)";
 	const struct dev_unassigned *u = &c->bus.un;
@@ -172,8 +202,10 @@ static void stats_text(struct cpu *c, FILE *f, int64_t status, bool unicorn, int
 			" flushes, %" PRIu64 " hypervisor cycles of conversions [EST]\n",
 			t->conversions, t->zapped, t->flushes, t->cycles);
 	}
-	if (c->tm)
+	if (c->tm) {
 		tm_stats_write(c->tm, f, fmt);
+		segments_text(seg, c->tm, f, fmt);
+	}
 }
 
 struct json_count {
@@ -216,7 +248,46 @@ static void json_unassigned(JsonBuilder *b, const struct dev_unassigned *u)
 	json_counts(b, "unassigned", kv, G_N_ELEMENTS(kv));
 }
 
-static void stats_json(struct cpu *c, FILE *f, int64_t status, bool unicorn)
+/* "segments": [{"from": MARKER|null, "to": MARKER|null, "stats": {...}}]
+ * (null: the start or the end of the run), when the guest gave markers. */
+static void segments_json(JsonBuilder *b, const struct trc_segments *seg,
+			  const struct tm_model *tm)
+{
+	unsigned n = trc_segments_count(seg);
+
+	if (!n)
+		return;
+	json_builder_set_member_name(b, "segments");
+	json_builder_begin_array(b);
+	for (int i = -1; i < (int)n; i++) {
+		struct tm_stats st;
+		const char *name[2] = { seg_name(seg, i), seg_name(seg, i + 1) };
+		static const char *const key[2] = { "from", "to" };
+
+		json_builder_begin_object(b);
+		for (unsigned k = 0; k < 2; k++) {
+			json_builder_set_member_name(b, key[k]);
+			if (name[k])
+				json_builder_add_string_value(b, name[k]);
+			else
+				json_builder_add_null_value(b);
+		}
+		trc_segments_between(seg, i, i + 1, &st);
+		json_builder_set_member_name(b, "stats");
+		json_builder_begin_object(b);
+		tm_stats_build_json(&st, tm_model_config(tm)->name, b);
+		json_builder_end_object(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	if (seg->dropped) {
+		json_builder_set_member_name(b, "segments_dropped");
+		json_builder_add_int_value(b, (gint64)seg->dropped);
+	}
+}
+
+static void stats_json(struct cpu *c, const struct trc_segments *seg, FILE *f, int64_t status,
+		       bool unicorn)
 {
 	JsonBuilder *b = json_builder_new();
 
@@ -286,6 +357,7 @@ static void stats_json(struct cpu *c, FILE *f, int64_t status, bool unicorn)
 		json_builder_begin_object(b);
 		tm_stats_json(c->tm, b);
 		json_builder_end_object(b);
+		segments_json(b, seg, c->tm);
 	}
 	json_builder_end_object(b);
 	tm_stats_print_builder(b, f);
@@ -302,6 +374,7 @@ static int run_kernel(struct run_opts *o)
 	struct dev_cmos cmos;
 	struct cpu *c;
 	struct trc_recorder *rec = NULL;
+	struct trc_segments seg = { 0 };
 	FILE *con = NULL, *pcon, *prep;
 	FILE *flog = NULL;
 	struct cli_progress *prog;
@@ -395,6 +468,15 @@ static int run_kernel(struct run_opts *o)
 			cpu_machine_free(c);
 			goto out_free;
 		}
+		/* The statistics split at the guest's markers (this boot's). */
+		trc_segments_free(&seg);
+		if (c->tm && trc_segments_init(&seg, &c->sink, c->tm)) {
+			run_record_close(CMD, rec);
+			cpu_machine_free(c);
+			status = cli_fail(CMD, "cannot split the statistics at markers: the feed "
+					  "has no room for another consumer");
+			goto out_free;
+		}
 		rc = cpu_load_kernel(&c->ram, kernel, o->append ? o->append : "", mods, nmods,
 				     &boot, why, sizeof(why));
 		bool linux = !rc && (boot.kind == CPU_BOOT_LINUX32 ||
@@ -451,9 +533,9 @@ static int run_kernel(struct run_opts *o)
 	    c->stop != CPU_STOP_RESET)
 		fprintf(stderr, "tdpsim run: %s\n", c->stop_msg);
 	if (o->json)
-		stats_json(c, stdout, full, o->unicorn_stats);
+		stats_json(c, &seg, stdout, full, o->unicorn_stats);
 	else
-		stats_text(c, stderr, full, o->unicorn_stats, o->stats_fmt);
+		stats_text(c, &seg, stderr, full, o->unicorn_stats, o->stats_fmt);
 	/* A guest's own failure still has a golden; tdpsim's errors do not. */
 	rc = golden_cli_close(CMD, &o->golden, c->stop != CPU_STOP_ERROR,
 			      c->tm ? tm_model_stats(c->tm) : NULL);
@@ -461,6 +543,7 @@ static int run_kernel(struct run_opts *o)
 		status = rc;
 	cpu_machine_free(c);
 out_free:
+	trc_segments_free(&seg);
 	cli_progress_stop(prog);
 	if (con && fclose(con))
 		status = cli_fail(CMD, "cannot write the console: %s", g_strerror(errno));

@@ -20,6 +20,7 @@
 #include "trace/header.h"
 #include "trace/lane.h"
 #include "trace/reader.h"
+#include "trace/segments.h"
 #include "walk.h"
 
 #define CMD "replay"
@@ -151,8 +152,8 @@ static int load_specs(const struct replay_opts *o, struct lane_spec *s, unsigned
 
 /* Print one table: a row per statistic (the short form's only, with
  * @brief), a column per configuration. */
-static int print_table(struct trc_lane *l, const struct lane_spec *s, unsigned n, bool csv,
-		       bool brief)
+static int print_table(const struct tm_stats *st, const struct trc_lane *l,
+		       const struct lane_spec *s, unsigned n, bool csv, bool brief)
 {
 	gchar **keys = NULL, **vals[MAX_LANES] = { 0 };
 	int rc = 0;
@@ -162,7 +163,7 @@ static int print_table(struct trc_lane *l, const struct lane_spec *s, unsigned n
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
 
-		tm_stats_write(l[i].c.tm, f, TM_FMT_CSV);
+		tm_stats_fprint(&st[i], tm_model_config(l[i].c.tm)->name, f, TM_FMT_CSV);
 		fclose(f);
 		gchar **lines = g_strsplit(buf, "\n", 3);
 
@@ -202,8 +203,8 @@ static int print_table(struct trc_lane *l, const struct lane_spec *s, unsigned n
 	return rc;
 }
 
-static int print_json(struct trc_lane *l, const struct lane_spec *s, unsigned n,
-		      const char *path)
+static int print_json(const struct tm_stats *st, const struct trc_lane *l,
+		      const struct lane_spec *s, unsigned n, const char *path)
 {
 	JsonBuilder *b = json_builder_new();
 	int rc = 0;
@@ -217,7 +218,7 @@ static int print_json(struct trc_lane *l, const struct lane_spec *s, unsigned n,
 	if (n == 1) {
 		json_builder_set_member_name(b, "stats");
 		json_builder_begin_object(b);
-		tm_stats_json(l[0].c.tm, b);
+		tm_stats_build_json(&st[0], tm_model_config(l[0].c.tm)->name, b);
 		json_builder_end_object(b);
 	} else {
 		json_builder_set_member_name(b, "configs");
@@ -228,7 +229,7 @@ static int print_json(struct trc_lane *l, const struct lane_spec *s, unsigned n,
 			json_builder_add_string_value(b, s[i].name);
 			json_builder_set_member_name(b, "stats");
 			json_builder_begin_object(b);
-			tm_stats_json(l[i].c.tm, b);
+			tm_stats_build_json(&st[i], tm_model_config(l[i].c.tm)->name, b);
 			json_builder_end_object(b);
 			json_builder_end_object(b);
 		}
@@ -241,25 +242,22 @@ static int print_json(struct trc_lane *l, const struct lane_spec *s, unsigned n,
 	return rc;
 }
 
-/* Windows: --warmup N instructions, --from/--to MARKER (text or port id). */
+/* The window: --warmup N instructions, or --from MARKER (text or port
+ * id), to --to MARKER; each lane's counters split at it by its own
+ * segments consumer (trace/segments.h, as a live run's segments). */
 struct window {
 	uint64_t warmup;
 	const char *from, *to;
-	bool counting, stopped;
+	struct trc_segments *seg; /* one per lane */
 };
 
-static bool marker_is(const struct trc_event *ev, const char *name)
-{
-	char id[16];
-
-	snprintf(id, sizeof(id), "%u", ev->marker.id);
-	return name && (strcmp(ev->marker.text, name) == 0 || (ev->marker.id && !strcmp(id, name)));
-}
-
-static void reset(struct trc_lane *l, unsigned n)
+/* Has every lane's window closed (--to met)? */
+static bool window_closed(const struct window *w, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		tm_stats_reset(l[i].c.tm);
+		if (!w->seg[i].closed)
+			return false;
+	return w->to != NULL;
 }
 
 /* --golden: the first (only) lane's golden, its writer a consumer of the
@@ -290,6 +288,7 @@ static int replay(struct replay_opts *o, const char *path)
 	struct lane_spec *s = g_new0(struct lane_spec, MAX_LANES);
 	struct trc_lane *l = NULL;
 	struct window w = { .from = o->from, .to = o->to };
+	struct tm_stats st[MAX_LANES];
 	struct trc_rec rec;
 	char why[400];
 	unsigned n = 0, modes = 0;
@@ -326,6 +325,7 @@ static int replay(struct replay_opts *o, const char *path)
 	if ((rc = load_specs(o, s, &n)))
 		goto out;
 	l = g_new0(struct trc_lane, n);
+	w.seg = g_new0(struct trc_segments, n);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t host = 0;
 		uint16_t vpid = 0;
@@ -342,26 +342,22 @@ static int replay(struct replay_opts *o, const char *path)
 	}
 	if ((rc = golden_open(o, l, s, n)))
 		goto out;
-	w.counting = !w.from && !w.warmup;
+	for (unsigned i = 0; i < n; i++)
+		if (trc_segments_init_window(&w.seg[i], &l[i].c.sink, l[i].c.tm,
+					     !w.from && !w.warmup, w.from, w.to)) {
+			rc = cli_fail(CMD, "--from/--to: cannot add the window to the feed");
+			goto out;
+		}
 	ps.total = trc_reader_file_size(r);
 	prog = cli_progress_start("replay", cli_progress_read, &ps);
-	while ((rc = trc_reader_next(r, &rec)) > 0 && !w.stopped) {
-		if (rec.type == TRC_REC_EVENT && rec.ev.kind == TRC_EV_MARKER) {
-			if (!w.counting && w.from && marker_is(&rec.ev, w.from)) {
-				reset(l, n);
-				w.counting = true;
-			} else if (w.to && w.counting && marker_is(&rec.ev, w.to)) {
-				w.stopped = true;
-			}
-		}
+	while (!window_closed(&w, n) && (rc = trc_reader_next(r, &rec)) > 0) {
 		trc_lanes_apply(l, n, &rec);
 		if (rec.type == TRC_REC_ACCESS)
 			accesses++;
-		if (rec.type == TRC_REC_INSNS && w.warmup && !w.from && !w.counting &&
-		    l[0].c.sink.insns >= w.warmup) {
-			reset(l, n);
-			w.counting = true;
-		}
+		if (rec.type == TRC_REC_INSNS && w.warmup && !w.from && !w.seg[0].opened &&
+		    l[0].c.sink.insns >= w.warmup)
+			for (unsigned i = 0; i < n; i++)
+				trc_segments_mark(&w.seg[i], NULL, 0);
 		if (prog && ++rel % 4096 == 0) {
 			cli_progress_set(&ps.insns, l[0].c.sink.insns);
 			cli_progress_set(&ps.accesses, accesses);
@@ -379,33 +375,43 @@ static int replay(struct replay_opts *o, const char *path)
 			rc = cli_fail(CMD, "%s: %s: %s", path, s[i].name, l[i].why);
 			goto out;
 		}
-	if (w.from && !w.counting) {
+	if (w.from && !w.seg[0].opened) {
 		rc = cli_fail(CMD, "--from %s: no such marker in the trace", w.from);
 		goto out;
 	}
 	/* A window that never closed or never opened counted something else
 	 * than asked: refused, as --from is. */
-	if (w.to && !w.stopped) {
+	if (w.to && !w.seg[0].closed) {
 		rc = cli_fail(CMD, "--to %s: no such marker in the trace%s", w.to,
 			      w.from ? " after --from" : "");
 		goto out;
 	}
-	if (w.warmup && !w.counting) {
+	if (w.warmup && !w.seg[0].opened) {
 		rc = cli_fail(CMD, "--warmup %" PRIu64 ": the trace has %" PRIu64 " instructions",
 			      w.warmup, l[0].c.sink.insns);
 		goto out;
 	}
-	if ((rc = golden_cli_close(CMD, &o->golden, true, tm_model_stats(l[0].c.tm))))
+	for (unsigned i = 0; i < n; i++) {
+		int a = w.from || w.warmup ? 0 : -1;
+
+		trc_segments_between(&w.seg[i], a, w.to ? a + 1 : (int)trc_segments_count(&w.seg[i]),
+				     &st[i]);
+	}
+	if ((rc = golden_cli_close(CMD, &o->golden, true, &st[0])))
 		goto out;
 	if (o->json)
-		rc = print_json(l, s, n, path);
+		rc = print_json(st, l, s, n, path);
 	else if (n == 1 && !o->csv)
-		rc = tm_stats_write(l[0].c.tm, stdout, o->stats_fmt) || fflush(stdout)
+		rc = tm_stats_fprint(&st[0], tm_model_config(l[0].c.tm)->name, stdout,
+				     o->stats_fmt) || fflush(stdout)
 			     ? cli_fail(CMD, "cannot write the statistics: %s", g_strerror(errno)) : 0;
 	else
-		rc = print_table(l, s, n, o->csv, o->stats_fmt == TM_FMT_SHORT);
+		rc = print_table(st, l, s, n, o->csv, o->stats_fmt == TM_FMT_SHORT);
 out:
 	cli_progress_stop(prog);
+	for (unsigned i = 0; w.seg && i < n; i++)
+		trc_segments_free(&w.seg[i]);
+	g_free(w.seg);
 	for (unsigned i = 0; l && i < n; i++)
 		trc_lane_free(&l[i]);
 	for (unsigned i = 0; i < MAX_LANES; i++)

@@ -147,13 +147,6 @@ void tm_model_free(struct tm_model *m)
 	free(m);
 }
 
-void tm_stats_reset(struct tm_model *m)
-{
-	memset(&m->hot.st, 0, sizeof(m->hot.st));
-	memset(m->hot.fast_hits, 0, sizeof(m->hot.fast_hits));
-	memset(m->hot.fast_hits2m, 0, sizeof(m->hot.fast_hits2m));
-}
-
 const struct tm_stats *tm_model_stats(const struct tm_model *cm)
 {
 	/* The snapshot is a cache of the counters, not model state: writing

@@ -217,10 +217,6 @@ struct tm_walk_info {
 typedef void (*tm_walk_fn)(void *opaque, const struct tm_walk_info *w);
 void tm_set_walk_hook(struct tm_model *m, tm_walk_fn fn, void *opaque);
 
-/* Zero every counter (a replay's warm-up or window start): the TLBs,
- * caches and paging state stay as they are. */
-void tm_stats_reset(struct tm_model *m);
-
 /* The counters (a snapshot, valid until the next call on @m) and the
  * configuration the model runs. */
 const struct tm_stats *tm_model_stats(const struct tm_model *m);

@@ -439,6 +439,19 @@ int tm_stats_print_builder(JsonBuilder *b, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* struct tm_stats is uint64_t counters only (stats.h): it subtracts as an
+ * array. */
+_Static_assert(sizeof(struct tm_stats) % sizeof(uint64_t) == 0, "tm_stats: counters only");
+
+void tm_stats_sub(struct tm_stats *out, const struct tm_stats *b, const struct tm_stats *a)
+{
+	const uint64_t *pb = (const uint64_t *)b, *pa = (const uint64_t *)a;
+	uint64_t *po = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		po[i] = pb[i] - pa[i];
+}
+
 static int print_json(const struct tm_stats *s, const char *name, FILE *f)
 {
 	JsonBuilder *b = json_builder_new();

@@ -79,6 +79,10 @@ struct tm_stats {
 	uint64_t cycles[TM_NCY];
 };
 
+/* @out = @b - @a, counter by counter: the statistics of what happened
+ * between two snapshots of the same model (every counter is additive). */
+void tm_stats_sub(struct tm_stats *out, const struct tm_stats *b, const struct tm_stats *a);
+
 /* Output without a model (stats.c; tm_stats_write and tm_stats_json in
  * model.h are these on tm_model_stats()). @name: the CPU model's name,
  * written as "config" (NULL: omitted). */
