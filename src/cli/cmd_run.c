@@ -185,8 +185,9 @@ static void stats_text(struct cpu *c, const struct trc_segments *seg, FILE *f, i
 		c->n.interrupts, c->n.soft_ints, c->n.vmexits, c->n.events);
 	if (unicorn)
 		fprintf(f, "unicorn: %" PRIu64 " TLB fills, %" PRIu64 " growth flushes, %" PRIu64
-			" alias flushes (not deterministic: QEMU sizes its TLB on a wall-clock "
-			"window)\n", c->n.fills, c->n.grow_flushes, c->alias_flushes);
+			" alias flushes, %" PRIu64 " block hooks, %" PRIu64 " block decodes (not "
+			"deterministic: QEMU sizes its TLB on a wall-clock window)\n", c->n.fills,
+			c->n.grow_flushes, c->alias_flushes, c->n.blocks, c->n.decodes);
 	for (unsigned v = 0; v < 256; v++)
 		if (c->n.exceptions[v])
 			fprintf(f, "run: exception %u delivered %" PRIu64 " times\n", v,
@@ -350,6 +351,10 @@ static void stats_json(struct cpu *c, const struct trc_segments *seg, FILE *f, i
 		json_builder_add_int_value(b, (gint64)c->n.grow_flushes);
 		json_builder_set_member_name(b, "alias_flushes");
 		json_builder_add_int_value(b, (gint64)c->alias_flushes);
+		json_builder_set_member_name(b, "block_hooks");
+		json_builder_add_int_value(b, (gint64)c->n.blocks);
+		json_builder_set_member_name(b, "block_decodes");
+		json_builder_add_int_value(b, (gint64)c->n.decodes);
 		json_builder_end_object(b);
 	}
 	if (c->tm) {

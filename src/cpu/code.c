@@ -9,15 +9,36 @@
 
 #include "cpu/cpu.h"
 
+/* Does @e hold the translation of @page under the paging state now? Only
+ * successful walks are kept, within one epoch (every paging event and TD
+ * conversion flush starts a new one) and for the registers they were made
+ * under: the walk's answer cannot differ, and it already set the A bits
+ * and took any VM exit it had to. */
+static bool code_tlb_hit(const struct cpu *c, const struct cpu_code_tlb *e, uint64_t page)
+{
+	return e->valid && e->va == page && e->epoch == c->code_epoch &&
+	       e->cpl == c->cur_cpl && c->mmu_valid && e->cr3 == c->regs.cr3 &&
+	       e->cr0 == c->regs.cr0 && e->cr4 == c->regs.cr4 && e->efer == c->regs.efer;
+}
+
 /* The physical address of code at @va (fetch, current CPL). */
 int cpu__code_pa(struct cpu *c, uint64_t va, uint64_t *pa)
 {
+	uint64_t page = va & ~UINT64_C(0xfff);
+	struct cpu_code_tlb *e = &c->code_tlb[(page >> 12) & (CPU_CODE_TLB - 1)];
 	struct pg_walk2d r;
 
-	if (cpu_translate(c, va & ~UINT64_C(0xfff), PG_ACC_FETCH, c->cur_cpl, false, &r) ||
-	    r.fault.vector)
-		return -EFAULT;
-	*pa = (r.hpa & ~UINT64_C(0xfff)) | (va & 0xfff);
+	if (!code_tlb_hit(c, e, page)) {
+		if (cpu_translate(c, page, PG_ACC_FETCH, c->cur_cpl, false, &r) ||
+		    r.fault.vector)
+			return -EFAULT;
+		*e = (struct cpu_code_tlb){ .va = page, .pa = r.hpa & ~UINT64_C(0xfff),
+					    .cr0 = c->regs.cr0, .cr3 = c->regs.cr3,
+					    .cr4 = c->regs.cr4, .efer = c->regs.efer,
+					    .epoch = c->code_epoch, .cpl = c->cur_cpl,
+					    .valid = c->mmu_valid };
+	}
+	*pa = e->pa | (va & 0xfff);
 	return 0;
 }
 

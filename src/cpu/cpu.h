@@ -79,6 +79,8 @@ struct cpu_opts {
 	bool reboot;          /* a guest reset or triple fault boots again: no report for it */
 };
 
+#define CPU_CODE_TLB 256u /* entries, a power of two */
+
 /* Run counters (the timing model has its own). */
 struct cpu_counts {
 	uint64_t exceptions[256];  /* guest-visible exceptions delivered, by vector */
@@ -176,6 +178,14 @@ struct cpu {
 	void *sites;                 /* GHashTable: hooked instruction addresses (site_table.c) */
 	uint32_t code_epoch;         /* bumped by every paging event: decoded blocks check their
 				      * code's physical address again (events.c) */
+	/* Code pages translated in this epoch (code.c): cpu__code_pa walks a
+	 * page once per epoch and paging state, not once per block. */
+	struct cpu_code_tlb {
+		uint64_t va, pa, cr0, cr3, cr4, efer;
+		uint32_t epoch;
+		uint8_t cpl;
+		bool valid;
+	} code_tlb[CPU_CODE_TLB];
 	uint8_t after;               /* site.c: fix EDX:EAX at after_at (the next site or block) ... */
 	uint64_t after_at;           /* ... the address after the RDTSC/RDMSR */
 	uint64_t msr_val;            /* ... with this value */

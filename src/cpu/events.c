@@ -26,18 +26,20 @@
  * delivered an event; the PIC is asked only after something could have
  * changed it. So a block of straight-line code costs no Unicorn call.
  *
- * The cache is direct-mapped, tagged by (RIP, size, CR3): the same linear
- * address in another address space is another block. An entry also keeps
- * the code's bytes and their physical address, and is used only while the
- * bytes in RAM are still those (a memcmp per block): code that rewrites
- * itself (Linux patches its text: alternatives, returns, static calls) or
- * new code at a reused address is decoded again, never classified from
- * stale bytes. After a paging event (c->code_epoch) the physical address
- * is looked up again, once per entry: the same RIP and CR3 may map another
- * page (exec, modules).
+ * The cache is two-way set-associative, tagged by (RIP, size). An entry
+ * also keeps the code's bytes and their physical address, and is used
+ * only while the bytes in RAM are still those (a memcmp per block): code
+ * that rewrites itself (Linux patches its text: alternatives, returns,
+ * static calls) or new code at a reused address is decoded again, never
+ * classified from stale bytes. After a paging event (c->code_epoch) the
+ * physical address is looked up again, once per entry (code.c walks each
+ * page once per epoch): the same RIP may map another page (another
+ * process, exec, modules), and the kernel's code, the same under every
+ * process's CR3, is decoded once.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,41 +51,51 @@
 #include "paging/bits.h"
 #include "timing/model.h"
 
-#define BC_SIZE 8192u /* entries, a power of two */
+/* The cache: BC_SETS sets of BC_WAYS entries (a Linux boot runs some
+ * 100,000 distinct blocks; 8192 direct-mapped entries missed 1.4% of
+ * them, each a Capstone decode). */
+#define BC_SETS 65536u  /* a power of two */
+#define BC_WAYS 2u
+#define BC_SIZE (BC_SETS * BC_WAYS)
 #define BLOCK_MAX 4096u /* bytes of code read per block (QEMU's TBs are smaller) */
 
 enum last_kind { LAST_NONE = 0, LAST_MOV_CR0, LAST_MOV_CR3, LAST_MOV_CR4, LAST_INVLPG,
 		 LAST_CR0_OTHER /* LMSW, CLTS */ };
 
+/* What every execution reads comes first (one cache line of the entry);
+ * the operands of the paging instruction, read only when it ran, after. */
 struct cpu_block {
-	uint64_t pc, cr3;
-	uint32_t size;
+	uint64_t pc;
+	/* The code decoded: its bytes (NULL if unreadable: decoded again at
+	 * every execution; inl[] for a short block, else allocated) at
+	 * physical addresses pa[0] (the first page's part, n0 bytes) and
+	 * pa[1] (the rest, on the next linear page). */
+	uint8_t *bytes;
+	uint64_t pa[2];
+	uint32_t size, n0, epoch;
 	uint16_t ninsns;
 	uint8_t last;      /* enum last_kind */
+	uint8_t code_bits; /* 16, 32, 64: the code size it was decoded for */
+	bool valid;
 	bool wrmsr;        /* a WRMSR somewhere in the block */
 	bool far;          /* may change CPL or RFLAGS.AC: read them at the next block */
 	bool restart;      /* new site hooks: translate the block again */
-	bool valid;
 	int src_reg;       /* MOV to CR3: the UC register holding the operand */
 	/* INVLPG m: effective address = base + index * scale + disp (+ FS/GS
 	 * base; RIP-relative: next_ip + disp). */
 	int base, index, seg;
 	uint8_t scale;
-	uint8_t code_bits; /* 16, 32, 64: the code size it was decoded for */
 	bool rip_rel;
 	int64_t disp;
 	uint64_t next_ip;
-	/* The code decoded: its bytes (NULL if unreadable: decoded again at
-	 * every execution) at physical addresses pa[0] (the first page's part,
-	 * n0 bytes) and pa[1] (the rest, on the next linear page). */
-	uint8_t *bytes;
-	uint64_t pa[2];
-	uint32_t n0, epoch;
 	uint64_t last_ip;  /* the last instruction's address (mov_gp.c) */
-};
+	uint8_t inl[64];   /* the bytes of a block of up to 64 bytes (most are) */
+} __attribute__((aligned(64)));
 
 struct cpu_bcache {
-	struct cpu_block b[BC_SIZE];
+	struct cpu_block *b;  /* BC_SIZE entries, cache-line aligned in b_mem */
+	void *b_mem;
+	uint8_t mru[BC_SETS]; /* per set: the way used last (the other is replaced) */
 	csh cs16, cs32, cs64;
 	uint64_t efer_fed;
 	uint8_t code[BLOCK_MAX];
@@ -93,11 +105,19 @@ int cpu__bcache_init(struct cpu *c)
 {
 	struct cpu_bcache *bc = calloc(1, sizeof(*bc));
 
-	if (!bc)
+	/* calloc, not aligned_alloc + memset: the pages of entries never
+	 * used are never touched. */
+	if (bc)
+		bc->b_mem = calloc(BC_SIZE + 1, sizeof(struct cpu_block));
+	if (!bc || !bc->b_mem) {
+		free(bc);
 		return -ENOMEM;
+	}
+	bc->b = (struct cpu_block *)(((uintptr_t)bc->b_mem + 63) & ~(uintptr_t)63);
 	if (cs_open(CS_ARCH_X86, CS_MODE_16, &bc->cs16) != CS_ERR_OK ||
 	    cs_open(CS_ARCH_X86, CS_MODE_32, &bc->cs32) != CS_ERR_OK ||
 	    cs_open(CS_ARCH_X86, CS_MODE_64, &bc->cs64) != CS_ERR_OK) {
+		free(bc->b_mem);
 		free(bc);
 		return -EIO;
 	}
@@ -114,10 +134,12 @@ void cpu__bcache_free(struct cpu *c)
 	if (!c->bc)
 		return;
 	for (unsigned i = 0; i < BC_SIZE; i++)
-		free(c->bc->b[i].bytes);
+		if (c->bc->b[i].bytes != c->bc->b[i].inl)
+			free(c->bc->b[i].bytes);
 	cs_close(&c->bc->cs16);
 	cs_close(&c->bc->cs32);
 	cs_close(&c->bc->cs64);
+	free(c->bc->b_mem);
 	free(c->bc);
 	c->bc = NULL;
 }
@@ -286,12 +308,11 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 	cs_insn *in;
 	csh h;
 
-	uint8_t *keep = b->bytes;
+	uint8_t *keep = b->bytes != b->inl ? b->bytes : NULL;
 
-	memset(b, 0, sizeof(*b));
+	memset(b, 0, offsetof(struct cpu_block, inl));
 	b->pc = pc;
 	b->size = size;
-	b->cr3 = c->regs.cr3;
 	b->valid = true;
 	b->ninsns = 1;
 	b->far = true; /* until the decode says otherwise */
@@ -300,11 +321,14 @@ static void decode(struct cpu *c, struct cpu_block *b, uint64_t pc, uint32_t siz
 		free(keep);
 		return;
 	}
-	b->bytes = realloc(keep, size);
+	if (size <= sizeof(b->inl)) {
+		free(keep);
+		b->bytes = b->inl;
+	} else if (!(b->bytes = realloc(keep, size))) {
+		free(keep);
+	}
 	if (b->bytes)
 		memcpy(b->bytes, bc->code, size);
-	else
-		free(keep);
 	b->n0 = (uint32_t)(0x1000 - (pc & 0xfff));
 	if (b->n0 > size)
 		b->n0 = size;
@@ -520,6 +544,25 @@ static void stop_before(struct cpu *c, uint64_t pc)
 	uc_emu_stop(c->uc);
 }
 
+/* The entry of the block at @pc of @size bytes: its way if cached (the
+ * code still to be checked), else the way to replace. The key is the
+ * linear address and size alone: the same kernel code runs under every
+ * process's CR3, and code_same() checks the physical address and bytes
+ * under the paging state now. */
+static uint32_t lookup(struct cpu_bcache *bc, uint64_t pc, uint32_t size)
+{
+	uint32_t set = (uint32_t)((pc * UINT64_C(0x9e3779b97f4a7c15)) >> 48) & (BC_SETS - 1);
+	uint32_t i = set * BC_WAYS;
+
+	for (uint32_t w = 0; w < BC_WAYS; w++)
+		if (bc->b[i + w].pc == pc && bc->b[i + w].size == size && bc->b[i + w].valid) {
+			bc->mru[set] = (uint8_t)w;
+			return i + w;
+		}
+	bc->mru[set] = (uint8_t)(bc->mru[set] ^ 1u);
+	return i + bc->mru[set];
+}
+
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 {
 	struct cpu_bcache *bc = c->bc;
@@ -543,10 +586,9 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	}
 	if (c->cpl_stale)
 		reread_cpl(c);
-	i = (uint32_t)((pc ^ (pc >> 11) ^ (c->regs.cr3 >> 12)) & (BC_SIZE - 1));
+	i = lookup(bc, pc, size);
 	b = &bc->b[i];
-	if (!b->valid || b->pc != pc || b->size != size || b->cr3 != c->regs.cr3 ||
-	    !code_same(c, b)) {
+	if (!b->valid || b->pc != pc || b->size != size || !code_same(c, b)) {
 		decode(c, b, pc, size);
 		if (b->restart) {
 			/* Hooks were added for this block's sites, but it was

@@ -60,6 +60,7 @@ static void tdx_flush(void *opaque, uint64_t alias_gpa)
 	const struct trc_event ev = { .kind = TRC_EV_INVEPT, .invept = { .type = 2 } };
 
 	(void)alias_gpa;
+	c->code_epoch++; /* a code page's host translation may be gone */
 	if (c->uc)
 		uc_ctl_flush_tlb(c->uc);
 	trc_event(&c->sink, &ev);
