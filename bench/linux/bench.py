@@ -3,12 +3,19 @@
 tdpsim --model functional and --model timing, in the same run, on the same
 kernel, initramfs and command line.
 
-    bench/linux/bench.py [--build build] [--reps 3] [--only NAME] [--no-timing]
+    bench/linux/bench.py [--build build] [--base BUILD] [--reps 3] [--only NAME]
+                         [--no-timing]
 
-Each figure is the median of --reps process wall times from start to the
-console line "tdpsim-marker: done" (the run is then left to power off).
-The ratios tdpsim / QEMU travel between machines; the seconds do not. It is
-a measurement, not a test: ctest never runs it. The kernels come from
+Each figure is the median of --reps runs from start to the console line
+"tdpsim-marker: done" (the process is killed there): its wall time and its
+CPU time (user + system, from the kernel's accounting of the killed child).
+QEMU's wall time includes the time its guest idles in real time; tdpsim's
+virtual time skips idling, so the CPU-time ratio is the one that compares
+the work done. The runs of one kernel alternate between the programs, so
+load on a shared machine falls on all of them alike. --base BUILD adds
+that build's --model functional (a before/after in the same run). The
+ratios tdpsim / QEMU travel between machines; the seconds do not. It is a
+measurement, not a test: ctest never runs it. The kernels come from
 scripts/fetch-linux.sh (TDPSIM_CACHE)."""
 
 import argparse
@@ -32,7 +39,7 @@ CONFIGS = [
 
 
 def time_to_done(argv):
-    """Seconds from start to the done marker on stdout, or None."""
+    """(wall, CPU) seconds from start to the done marker on stdout, or None."""
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     took = None
@@ -41,20 +48,29 @@ def time_to_done(argv):
             took = time.monotonic() - t0
             break
     p.kill()
-    p.wait()
-    return took
+    _, _, ru = os.wait4(p.pid, 0)
+    p.returncode = -9
+    p.stdout.close()
+    return None if took is None else (took, ru.ru_utime + ru.ru_stime)
 
 
-def median(f, reps):
-    runs = [f() for _ in range(reps)]
-    if any(r is None for r in runs):
-        return None
-    return statistics.median(runs)
+def medians(argvs, reps):
+    """{name: (median wall, median CPU) or None}, the programs alternating."""
+    runs = {name: [] for name in argvs}
+    for _ in range(reps):
+        for name, argv in argvs.items():
+            runs[name].append(time_to_done(argv))
+    out = {}
+    for name, r in runs.items():
+        out[name] = None if any(x is None for x in r) else (
+            statistics.median(x[0] for x in r), statistics.median(x[1] for x in r))
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(SRC, "build"))
+    ap.add_argument("--base", help="another build whose --model functional is timed too")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--only", default="")
     ap.add_argument("--no-timing", action="store_true", help="skip --model timing")
@@ -64,7 +80,7 @@ def main():
     tdpsim = os.path.join(a.build, "tdpsim")
     tmp = tempfile.mkdtemp(prefix="tdpsim-bench-linux-")
     initrd = {}
-    print("| kernel | QEMU TCG s | functional s | x QEMU | timing s | x QEMU |")
+    print("| kernel | program | wall s | CPU s | wall x QEMU | CPU x QEMU |")
     print("|---|---|---|---|---|---|")
     for name, kernel, busybox, extra in CONFIGS:
         if a.only not in name:
@@ -75,22 +91,26 @@ def main():
             subprocess.run(["python3", os.path.join(SRC, "scripts/mkinitramfs.py"),
                             os.path.join(cache, busybox), initrd[busybox]], check=True)
         append = ("console=ttyS0 " + extra).strip()
-        common = ["--kernel", k, "--initrd", initrd[busybox], "--append", append]
-        qemu = median(lambda: time_to_done(
-            ["qemu-system-x86_64", "-cpu", "max", "-m", "512", "-nographic", "-no-reboot",
-             "-kernel", k, "-initrd", initrd[busybox], "-append", append]), a.reps)
-        run = [tdpsim, "run"] + common + ["--mem", "512", "--model"]
-        func = median(lambda: time_to_done(run + ["functional"]), a.reps)
-        timing = None if a.no_timing else median(lambda: time_to_done(run + ["timing"]),
-                                                 a.reps)
-
-        def cell(v):
-            return "-" if v is None else "%.1f" % v
-
-        def ratio(v):
-            return "-" if v is None or not qemu else "%.1f" % (v / qemu)
-        print("| %s | %s | %s | %s | %s | %s |" % (name, cell(qemu), cell(func), ratio(func),
-                                                   cell(timing), ratio(timing)))
+        common = ["--kernel", k, "--initrd", initrd[busybox], "--append", append,
+                  "--mem", "512", "--model"]
+        argvs = {"QEMU TCG": ["qemu-system-x86_64", "-cpu", "max", "-m", "512", "-nographic",
+                              "-no-reboot", "-kernel", k, "-initrd", initrd[busybox],
+                              "-append", append]}
+        if a.base:
+            argvs["base functional"] = [os.path.join(a.base, "tdpsim"), "run"] + common + [
+                "functional"]
+        argvs["functional"] = [tdpsim, "run"] + common + ["functional"]
+        if not a.no_timing:
+            argvs["timing"] = [tdpsim, "run"] + common + ["timing"]
+        res = medians(argvs, a.reps)
+        qemu = res["QEMU TCG"]
+        for prog, v in res.items():
+            if v is None:
+                print("| %s | %s | - | - | - | - |" % (name, prog))
+                continue
+            ratio = ["-", "-"] if not qemu else ["%.2f" % (v[i] / qemu[i]) for i in (0, 1)]
+            print("| %s | %s | %.1f | %.1f | %s | %s |" % (name, prog, v[0], v[1], ratio[0],
+                                                        ratio[1]))
         sys.stdout.flush()
     for f in initrd.values():
         os.unlink(f)
