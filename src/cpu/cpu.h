@@ -267,11 +267,6 @@ int cpu_calibrate_invalid_addr(size_t *off, char *why, size_t why_len);
 void cpu_run_stop(struct cpu *c, enum cpu_stop why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The stop address run.c gives uc_emu_start: non-canonical, so never an
- * instruction. Unicorn translates it at every start (to invalidate its
- * block): fill.c answers with a harmless page. */
-#define CPU_RUN_NEVER UINT64_C(0x8000000000000ff0)
-
 /* --- internal to the machine core (double underscore, STYLE.md 9) --- */
 bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e);    /* fill.c */
 int cpu__host_init(struct cpu *c, uint64_t ram_bytes, char *why, size_t len);

@@ -592,25 +592,9 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		decode(c, b, pc, size);
 		if (b->restart) {
 			/* Hooks were added for this block's sites, but it was
-			 * translated without them. Normally the run stops in
-			 * front of the block and run.c flushes the
-			 * translations. A block that ends in MOV to CR0/CR3/CR4
-			 * is instead dropped from the translation cache and
-			 * re-entered by a RIP write, with no stop: a stop in
-			 * front of such a block leaves Unicorn 2.1.1 (--mmu
-			 * reference) unable to deliver a later #PF of QEMU's
-			 * walker (uc_emu_start returns at once, again and
-			 * again; pagetest 4- and 5-level showed it). The
-			 * cache removal is not used everywhere: after it,
-			 * QEMU no longer sees stores into that code (guests/pc
-			 * smc's rewritten RDTSC showed it). */
+			 * translated without them: the run stops in front of
+			 * the block and run.c flushes the translations. */
 			b->restart = false;
-			if (b->last == LAST_MOV_CR0 || b->last == LAST_MOV_CR3 ||
-			    b->last == LAST_MOV_CR4) {
-				uc_ctl_remove_cache(c->uc, pc, pc + size);
-				uc_reg_write(c->uc, UC_X86_REG_RIP, &pc);
-				return;
-			}
 			c->stop_hook = true;
 			c->flush_tb = true;
 			stop_before(c, pc);

@@ -204,10 +204,17 @@ int cpu__after_exception(struct cpu *c)
 	c->fill_fault_valid = false;
 	memcpy(&fa, (const char *)c->uc + c->invalid_addr_off, 8);
 	/* A fetch fault on a later page than RIP's: the block ran into it;
-	 * execute up to the boundary so that RIP is the faulting fetch. */
+	 * execute up to the boundary so that RIP is the faulting fetch (the
+	 * boundary is this run's only exit; machine.c: exits mode). */
 	if (c->fill_type == UC_MEM_FETCH && !(fa & 0xfff) && (fa >> 12) != (rip >> 12)) {
-		uc_err e = uc_emu_start(c->uc, rip, fa, 0, 0);
+		uc_err e = uc_ctl_set_exits(c->uc, &fa, 1);
 
+		if (e == UC_ERR_OK)
+			e = uc_emu_start(c->uc, rip, fa, 0, 0);
+		if (uc_ctl_set_exits(c->uc, NULL, 0) != UC_ERR_OK) {
+			cpu_run_stop(c, CPU_STOP_ERROR, "Unicorn: cannot clear the exit at %#" PRIx64, fa);
+			return -EIO;
+		}
 		if (c->stop)
 			return -EIO;
 		if (e == UC_ERR_OK && cpu_reg(c, UC_X86_REG_RIP) == fa)

@@ -539,14 +539,6 @@ bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
 	bool implicit = false;
 	int rc;
 
-	if (va == (CPU_RUN_NEVER & ~UINT64_C(0xfff))) {
-		/* Unicorn's look-up of the stop address (never executed: it
-		 * is non-canonical). A refusal would leave UC_ERR_EXCEPTION
-		 * pending; any readable page will do. */
-		e->paddr = 0;
-		e->perms = UC_PROT_READ | UC_PROT_EXEC;
-		return true;
-	}
 	c->n.fills++;
 	grow_tlb(c);
 	read_fill_regs(c, &fr);

@@ -373,8 +373,18 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	if (rc)
 		goto out_free;
 	ue = uc_ctl_tlb_mode(c->uc, c->mmu_kind == CPU_MMU_TDPSIM ? UC_TLB_VIRTUAL : UC_TLB_CPU);
+	/* Exits mode with no exit: uc_emu_start runs until a hook stops it.
+	 * Without it, every uc_emu_start ends by translating its stop
+	 * address (Unicorn invalidates the block there) through the MMU; a
+	 * stop address that no guest code can reach is one QEMU's walker
+	 * refuses, and the refusal is an exception raised inside QEMU that
+	 * is never delivered: it stays in env->old_exception, so two runs
+	 * later QEMU turned its next own #PF into a triple fault (run.c). */
+	if (ue == UC_ERR_OK)
+		ue = uc_ctl_exits_enable(c->uc);
 	if (ue != UC_ERR_OK) {
-		snprintf(why, len, "Unicorn: cannot select the TLB mode: %s", uc_strerror(ue));
+		snprintf(why, len, "Unicorn: cannot select the TLB mode or the exits mode: %s",
+			 uc_strerror(ue));
 		rc = -EIO;
 		goto out_free;
 	}

@@ -12,9 +12,10 @@
  *    we stop with CPU_STOP_HALTED instead of hanging.
  *  - another Unicorn error (memory outside RAM ...): CPU_STOP_ERROR.
  *
- * The stop address passed to uc_emu_start is non-canonical, so no guest
- * code reaches it. Preemption never uses the uc_emu_start timeout (it
- * re-executes part of a block, UNICORN.md).
+ * uc_emu_start has no stop address: the handle is in Unicorn's exits mode
+ * with no exit (machine.c), so only a hook or a guest event ends a run.
+ * Preemption never uses the uc_emu_start timeout (it re-executes part of
+ * a block, UNICORN.md).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -133,7 +134,7 @@ int cpu_run(struct cpu *c)
 		if (!c->block_hooked)
 			c->uncounted = true;
 		rip = cpu_reg(c, UC_X86_REG_RIP);
-		e = uc_emu_start(c->uc, rip, CPU_RUN_NEVER, 0, 0);
+		e = uc_emu_start(c->uc, rip, 0, 0, 0); /* @until: ignored (exits mode) */
 		/* A hook stopped the run in the middle of a block (OUT to
 		 * isa-debug-exit, a timer armed, a site that raised an
 		 * exception or emulated its instruction): the rest of it did
