@@ -3,6 +3,7 @@
  */
 #include "spawn.h"
 
+#include <string.h>
 #include <sys/wait.h>
 
 #include <glib/gstdio.h>
@@ -78,6 +79,16 @@ JsonObject *spawn_json_object(const struct spawn_result *r, const char *what)
 	o = json_object_ref(json_node_get_object(json_parser_get_root(p)));
 	g_object_unref(p);
 	return o;
+}
+
+void spawn_expect_one_line(const struct spawn_result *r, const char *needle)
+{
+	g_test_message("%s", r->err);
+	g_assert_cmpint(r->status, ==, 2);
+	g_assert_nonnull(r->err);
+	g_assert_true(g_str_has_suffix(r->err, "\n"));
+	g_assert_true(strchr(r->err, '\n') == r->err + strlen(r->err) - 1);
+	g_assert_nonnull(strstr(r->err, needle));
 }
 
 void spawn_free(struct spawn_result *r)

@@ -42,6 +42,10 @@ JsonObject *spawn_json_object(const struct spawn_result *r, const char *what);
 gint64 spawn_json_int(JsonObject *o, const char *key);
 double spawn_json_double(JsonObject *o, const char *key);
 
+/* Bad input: exit status 2 and exactly one line on stderr, containing
+ * @needle (the whole stderr is the test's message). */
+void spawn_expect_one_line(const struct spawn_result *r, const char *needle);
+
 void spawn_free(struct spawn_result *r);
 
 /* Remove a test's flat temporary folder: its files, then itself. */

@@ -16,17 +16,6 @@
 
 #include "spawn.h"
 
-/* Exactly one line on stderr, containing @needle; status 2. */
-static void expect_one_line(const struct spawn_result *r, const char *needle)
-{
-	g_test_message("%s", r->err);
-	g_assert_cmpint(r->status, ==, 2);
-	g_assert_nonnull(r->err);
-	g_assert_true(g_str_has_suffix(r->err, "\n"));
-	g_assert_true(strchr(r->err, '\n') == r->err + strlen(r->err) - 1);
-	g_assert_nonnull(strstr(r->err, needle));
-}
-
 /* run prints the guest's console or its statistics on stderr before the
  * error: keep the last line, the one that must say what failed. */
 static void keep_last_line(struct spawn_result *r)
@@ -78,7 +67,7 @@ static void test_output_full(void)
 		 * the one line after it. */
 		if (cmds[i] == run_json)
 			keep_last_line(&r);
-		expect_one_line(&r, "cannot write the output (stdout): No space left on device");
+		spawn_expect_one_line(&r, "cannot write the output (stdout): No space left on device");
 		spawn_free(&r);
 	}
 
@@ -90,7 +79,7 @@ static void test_output_full(void)
 	/* A --fault-log that cannot be written. */
 	r = spawn_tdpsim("run", "--model", "functional", "--fault-log", "/dev/full", NULL);
 	keep_last_line(&r);
-	expect_one_line(&r, "cannot write --fault-log /dev/full: No space left on device");
+	spawn_expect_one_line(&r, "cannot write --fault-log /dev/full: No space left on device");
 	spawn_free(&r);
 }
 
@@ -103,12 +92,12 @@ static void test_budgets(void)
 	/* 10^9 pages of 4 KiB: at least 10^9 / 512 PTE pages = 7.45 GiB. */
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "1000000000", "--accesses",
 			 "10", NULL);
-	expect_one_line(&r, "page tables 7.5 GiB");
+	spawn_expect_one_line(&r, "page tables 7.5 GiB");
 	g_assert_nonnull(strstr(r.err, "--max-memory"));
 	spawn_free(&r);
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "4294967295", "--accesses",
 			 "10", NULL);
-	expect_one_line(&r, "--max-memory");
+	spawn_expect_one_line(&r, "--max-memory");
 	spawn_free(&r);
 	/* Three 1 GiB caches: 3 x 2^24 64-byte lines, each line an entry. */
 	g_assert_true(g_file_set_contents(ini, "[cpu]\nbase = icelake-sp\n"
@@ -117,19 +106,19 @@ static void test_budgets(void)
 					  "[cache.llc]\nsize_kb = 1048576\nways = 16\n", -1, NULL));
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "100", "--accesses", "100",
 			 "--config", ini, NULL);
-	expect_one_line(&r, "timing model (--config/--set)");
+	spawn_expect_one_line(&r, "timing model (--config/--set)");
 	g_assert_nonnull(strstr(r.err, "--max-memory"));
 	spawn_free(&r);
 	r = spawn_tdpsim("run", "--config", ini, NULL);
-	expect_one_line(&r, "timing model (--config/--set)");
+	spawn_expect_one_line(&r, "timing model (--config/--set)");
 	spawn_free(&r);
 	r = spawn_tdpsim("run", "--mem", "65536", NULL);
-	expect_one_line(&r, "guest RAM (--mem) 64.0 GiB");
+	spawn_expect_one_line(&r, "guest RAM (--mem) 64.0 GiB");
 	spawn_free(&r);
 	/* The budget is a figure one option moves, both ways. */
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "100000", "--accesses", "10",
 			 "--max-memory", "1m", NULL);
-	expect_one_line(&r, "over the budget of 1.0 MiB");
+	spawn_expect_one_line(&r, "over the budget of 1.0 MiB");
 	spawn_free(&r);
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "100000", "--accesses", "10",
 			 "--max-memory", "64m", NULL);
@@ -137,7 +126,7 @@ static void test_budgets(void)
 	spawn_free(&r);
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
 			 "--max-memory", "lots", NULL);
-	expect_one_line(&r, "--max-memory lots");
+	spawn_expect_one_line(&r, "--max-memory lots");
 	spawn_free(&r);
 	g_unlink(ini);
 	g_rmdir(dir);
@@ -180,21 +169,21 @@ static void test_ignored_options(void)
 	gchar *elf64 = g_build_filename(GUEST_DIR, "obj", "pagetest64.elf", NULL);
 	struct spawn_result r = spawn_tdpsim("run", "--max-insns", "0", NULL);
 
-	expect_one_line(&r, "--max-insns 0");
+	spawn_expect_one_line(&r, "--max-insns 0");
 	spawn_free(&r);
 	r = spawn_tdpsim("run", "--kernel", elf64, "--module", "/nonexistent", NULL);
-	expect_one_line(&r, "a 64-bit ELF without a Multiboot header: it cannot take --module "
+	spawn_expect_one_line(&r, "a 64-bit ELF without a Multiboot header: it cannot take --module "
 			    "'/nonexistent'");
 	spawn_free(&r);
 	r = spawn_tdpsim("run", "--kernel", elf64, "--module", elf64, NULL);
-	expect_one_line(&r, "cannot take --module");
+	spawn_expect_one_line(&r, "cannot take --module");
 	spawn_free(&r);
 	g_free(elf64);
 	/* synth's process streams write no golden: --golden is refused there,
 	 * not taken and left unwritten. */
 	r = spawn_tdpsim("synth", "--pattern", "random", "--processes", "2", "--pages", "10",
 			 "--accesses", "10", "--golden", "/nonexistent/g", NULL);
-	expect_one_line(&r, "no --host, --gpaw, --page-size, --stride, --zipf-s or --golden");
+	spawn_expect_one_line(&r, "no --host, --gpaw, --page-size, --stride, --zipf-s or --golden");
 	spawn_free(&r);
 
 	/* A replay window that does not exist in the trace (a synth stream
@@ -208,19 +197,19 @@ static void test_ignored_options(void)
 	g_assert_cmpint(r.status, ==, 0);
 	spawn_free(&r);
 	r = spawn_tdpsim("replay", trc, "--to", "end", NULL);
-	expect_one_line(&r, "--to end: no such marker in the trace");
+	spawn_expect_one_line(&r, "--to end: no such marker in the trace");
 	spawn_free(&r);
 	r = spawn_tdpsim("replay", trc, "--warmup", "11", NULL);
-	expect_one_line(&r, "--warmup 11: the trace has 10 instructions");
+	spawn_expect_one_line(&r, "--warmup 11: the trace has 10 instructions");
 	spawn_free(&r);
 	r = spawn_tdpsim("replay", trc, "--warmup", "10", NULL);
 	g_assert_cmpint(r.status, ==, 0);
 	spawn_free(&r);
 	r = spawn_tdpsim("replay", trc, "--format", "tdspim", NULL);
-	expect_one_line(&r, "--format tdspim: expected tdpsim or champsim");
+	spawn_expect_one_line(&r, "--format tdspim: expected tdpsim or champsim");
 	spawn_free(&r);
 	r = spawn_tdpsim("trace", "dump", trc, "--limit", "0", NULL);
-	expect_one_line(&r, "--limit 0: expected a number of records, 1 or more");
+	spawn_expect_one_line(&r, "--limit 0: expected a number of records, 1 or more");
 	spawn_free(&r);
 	spawn_rmtree(dir);
 	g_free(trc);
@@ -246,26 +235,26 @@ static void test_bad_configs(void)
 	g_assert_true(g_file_set_contents(empty, "", 0, NULL));
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
 			 "--config", esc, NULL);
-	expect_one_line(&r, "esc.ini: cpu.brand = 'a\\qb'");
+	spawn_expect_one_line(&r, "esc.ini: cpu.brand = 'a\\qb'");
 	g_assert_null(strstr(r.err, "GLib"));
 	spawn_free(&r);
 	r = spawn_tdpsim("run", "--config", empty, NULL);
-	expect_one_line(&r, "empty.ini: not a complete CPU model, and no [cpu] base = MODEL");
+	spawn_expect_one_line(&r, "empty.ini: not a complete CPU model, and no [cpu] base = MODEL");
 	spawn_free(&r);
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
 			 "--config", "/nonexistent.ini", NULL);
-	expect_one_line(&r, "--config /nonexistent.ini: no such file");
+	spawn_expect_one_line(&r, "--config /nonexistent.ini: no such file");
 	spawn_free(&r);
 	/* The error names the option that named the file. */
 	r = spawn_tdpsim("run", "--guest-cpu", "/nonexistent.ini", NULL);
-	expect_one_line(&r, "--guest-cpu /nonexistent.ini: no such file");
+	spawn_expect_one_line(&r, "--guest-cpu /nonexistent.ini: no such file");
 	spawn_free(&r);
 	r = spawn_tdpsim("run", "--initrd", "/nonexistent.img", NULL);
-	expect_one_line(&r, "--initrd /nonexistent.img: no such file");
+	spawn_expect_one_line(&r, "--initrd /nonexistent.img: no such file");
 	spawn_free(&r);
 	/* replay's own list of configurations (it freed the name twice). */
 	r = spawn_tdpsim("replay", trc, "--config", "zen2", "--config", empty, NULL);
-	expect_one_line(&r, "empty.ini: not a complete CPU model");
+	spawn_expect_one_line(&r, "empty.ini: not a complete CPU model");
 	spawn_free(&r);
 	spawn_rmtree(dir);
 	g_free(trc);
@@ -536,14 +525,14 @@ static void test_short_stats(void)
 	spawn_free(&r);
 
 	r = spawn_tdpsim("run", "--stats", "long", NULL);
-	expect_one_line(&r, "--stats long: expected short or full");
+	spawn_expect_one_line(&r, "--stats long: expected short or full");
 	spawn_free(&r);
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "10", "--accesses", "10",
 			 "--stats", "", NULL);
-	expect_one_line(&r, "--stats : expected short or full");
+	spawn_expect_one_line(&r, "--stats : expected short or full");
 	spawn_free(&r);
 	r = spawn_tdpsim("replay", trc, "--stats", "FULL", NULL);
-	expect_one_line(&r, "--stats FULL: expected short or full");
+	spawn_expect_one_line(&r, "--stats FULL: expected short or full");
 	spawn_free(&r);
 	g_unlink(trc);
 	g_rmdir(dir);

@@ -1,11 +1,10 @@
 /*
  * Unit tests of the Linux bzImage loader (src/boot/loader_linux.c).
  *
- * Each image is a setup header written here field by field from the
- * kernel's Documentation/arch/x86/boot.rst (offsets, flags, the 32- and
- * 64-bit entry rules) followed by a marked protected-mode part, so the
- * expected boot_params, placement and entry come from the protocol, not
- * from the loader. RAM is laid out as a PC's (a hole from 640 KiB to
+ * Each image is bzimage.h's synthetic one, written field by field from
+ * the kernel's Documentation/arch/x86/boot.rst, so the expected
+ * boot_params, placement and entry come from the protocol, not from the
+ * loader. RAM is laid out as a PC's (a hole from 640 KiB to
  * 1 MiB), so the e820 table has two RAM entries.
  */
 #include <errno.h>
@@ -16,23 +15,12 @@
 #include <glib/gstdio.h>
 
 #include "boot/loader.h"
+#include "bzimage.h"
 #include "cpu/ram.h"
 
 #define MIB	 (UINT64_C(1) << 20)
 #define RAM_SIZE (96 * MIB)
-#define SETUP	 4 /* setup_sects */
-#define PM_LEN	 0x3000
 #define BP	 0x9000 /* where the loader says boot_params go */
-
-struct bz {
-	uint8_t b[(SETUP + 1) * 512 + PM_LEN];
-};
-
-static void w(uint8_t *p, size_t off, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[off + i] = (uint8_t)(v >> (8 * i));
-}
 
 static uint64_t r(const uint8_t *p, size_t off, unsigned n)
 {
@@ -41,31 +29,6 @@ static uint64_t r(const uint8_t *p, size_t off, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		v |= (uint64_t)p[off + i] << (8 * i);
 	return v;
-}
-
-/* A bzImage as Debian's 6.1 kernels have it: protocol 2.15, relocatable,
- * kernel_alignment 2 MiB, pref_address 16 MiB, init_size @init. */
-static void make(struct bz *z, bool k64, uint32_t init)
-{
-	memset(z, 0, sizeof(*z));
-	w(z->b, 0x1f1, SETUP, 1);
-	w(z->b, 0x1fe, 0xaa55, 2);
-	w(z->b, 0x200, 0x66eb, 2); /* jmp: the header ends at 0x202 + 0x66 */
-	w(z->b, 0x202, 0x53726448, 4);
-	w(z->b, 0x206, 0x020f, 2);
-	w(z->b, 0x211, 0x01 | 0x80, 1); /* LOADED_HIGH | CAN_USE_HEAP */
-	w(z->b, 0x214, 0x100000, 4);
-	w(z->b, 0x224, 0xfe00, 2);
-	w(z->b, 0x22c, 0x7fffffff, 4);
-	w(z->b, 0x230, 0x200000, 4);
-	w(z->b, 0x234, 1, 1);
-	w(z->b, 0x236, k64 ? 0x7f : 0x04, 2);
-	w(z->b, 0x238, 2047, 4);
-	w(z->b, 0x258, 0x1000000, 8);
-	w(z->b, 0x260, init, 4);
-	/* The protected-mode part: a marker at its start and end. */
-	w(z->b, (SETUP + 1) * 512, 0x11223344, 4);
-	w(z->b, sizeof(z->b) - 4, 0x55667788, 4);
 }
 
 static void ram_pc(struct cpu_ram *ram)
@@ -109,7 +72,7 @@ static void test_entry64(void)
 	char *initrd = tmpfile_of(10000);
 
 	ram_pc(&ram);
-	make(&z, true, 0x2000000);
+	bz_make(&z, true, 0x2000000);
 	g_assert_cmpint(load(&ram, &z, sizeof(z.b), "console=ttyS0 quiet", initrd, &b, why), ==, 0);
 	/* boot.rst, 64-bit boot protocol: entry at the load address + 0x200,
 	 * RSI = boot_params, __BOOT_CS = 0x10, __BOOT_DS = 0x18. */
@@ -132,7 +95,7 @@ static void test_entry64(void)
 	uint64_t v;
 	cpu_ram_read_le(&ram, 0x100000, 4, &v);
 	g_assert_cmphex(v, ==, 0x11223344);
-	cpu_ram_read_le(&ram, 0x100000 + PM_LEN - 4, 4, &v);
+	cpu_ram_read_le(&ram, 0x100000 + BZ_PM_LEN - 4, 4, &v);
 	g_assert_cmphex(v, ==, 0x55667788);
 
 	/* boot_params: the header copied (0x1f1 .. 0x202 + 0x66), loader
@@ -184,7 +147,7 @@ static void test_entry32(void)
 	char why[256] = "";
 
 	ram_pc(&ram);
-	make(&z, false, 0x1000000);
+	bz_make(&z, false, 0x1000000);
 	g_assert_cmpint(load(&ram, &z, sizeof(z.b), "", NULL, &b, why), ==, 0);
 	/* boot.rst, 32-bit boot protocol: entry at code32_start, paging off. */
 	g_assert_cmpint(b.kind, ==, CPU_BOOT_LINUX32);
@@ -210,32 +173,32 @@ static void test_errors(void)
 	char *big = tmpfile_of(50 * MIB);
 
 	ram_pc(&ram);
-	make(&z, true, 0x2000000);
-	w(z.b, 0x1fe, 0x1234, 2);
+	bz_make(&z, true, 0x2000000);
+	bz_put(z.b, 0x1fe, 0x1234, 2);
 	g_assert_cmpint(load(&ram, &z, sizeof(z.b), "", NULL, &b, why), ==, -ENOEXEC);
 	g_assert_nonnull(strstr(why, "boot flag"));
 
-	make(&z, true, 0x2000000);
-	w(z.b, 0x206, 0x0209, 2);
+	bz_make(&z, true, 0x2000000);
+	bz_put(z.b, 0x206, 0x0209, 2);
 	g_assert_cmpint(load(&ram, &z, sizeof(z.b), "", NULL, &b, why), ==, -ENOEXEC);
 	g_assert_nonnull(strstr(why, "2.09 is older than 2.10"));
 
-	make(&z, true, 0x2000000);
+	bz_make(&z, true, 0x2000000);
 	g_assert_cmpint(load(&ram, &z, 0x400, "", NULL, &b, why), ==, -ENOEXEC);
 	g_assert_nonnull(strstr(why, "truncated"));
 
-	make(&z, true, 0x2000000);
-	w(z.b, 0x211, 0, 1);
+	bz_make(&z, true, 0x2000000);
+	bz_put(z.b, 0x211, 0, 1);
 	g_assert_cmpint(load(&ram, &z, sizeof(z.b), "", NULL, &b, why), ==, -ENOEXEC);
 	g_assert_nonnull(strstr(why, "zImage"));
 
 	/* init_size of 96 MiB at 16 MiB: more than the 96 MiB of RAM. */
-	make(&z, true, 96 * MIB);
+	bz_make(&z, true, 96 * MIB);
 	g_assert_cmpint(load(&ram, &z, sizeof(z.b), "", NULL, &b, why), ==, -ENOMEM);
 	g_assert_nonnull(strstr(why, "raise --mem"));
 
 	/* An initrd that would overlap the kernel's 16+32 MiB. */
-	make(&z, true, 32 * MIB);
+	bz_make(&z, true, 32 * MIB);
 	g_assert_cmpint(load(&ram, &z, sizeof(z.b), "", big, &b, why), ==, -ENOMEM);
 	g_assert_nonnull(strstr(why, "does not fit"));
 

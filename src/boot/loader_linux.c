@@ -22,10 +22,12 @@
 #include "loader.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 /* boot_params offsets (zero-page.rst) and the setup header in it (boot.rst). */
 #define BP_E820_ENTRIES	  0x1e8 /* u8 */
@@ -155,7 +157,15 @@ int cpu__linux_load(struct cpu_ram *ram, const char *path, const uint8_t *data, 
 		uint64_t up = (CPU_LX_KERNEL + align - 1) & ~(align - 1);
 		run = up > pref ? up : pref;
 	}
-	uint64_t run_end = run + (init_size > pm_len ? init_size : pm_len);
+	uint64_t need = init_size > pm_len ? init_size : pm_len;
+	if (run > UINT64_MAX - need) {
+		snprintf(why, why_len,
+			 "kernel '%s': it would run at 0x%llx (pref_address) with init_size "
+			 "0x%llx, past the end of the address space",
+			 path, (unsigned long long)run, (unsigned long long)init_size);
+		return -ENOEXEC;
+	}
+	uint64_t run_end = run + need;
 	if (high_ram(ram, &ram_lo, &ram_hi) || ram_lo != CPU_LX_KERNEL ||
 	    CPU_LX_KERNEL + pm_len > ram_hi || run_end > ram_hi) {
 		snprintf(why, why_len,
@@ -184,7 +194,17 @@ int cpu__linux_load(struct cpu_ram *ram, const char *path, const uint8_t *data, 
 	}
 	if (nmods == 1) {
 		uint64_t max = le(data + BP_INITRD_MAX, 4);
+		GStatBuf st;
 
+		/* Larger than RAM: say so before reading it. */
+		if (g_stat(mods[0].path, &st) == 0 && (uint64_t)st.st_size > ram->size) {
+			snprintf(why, why_len,
+				 "initrd '%s' (%llu bytes) is larger than the guest's RAM (%llu "
+				 "bytes); raise --mem",
+				 mods[0].path, (unsigned long long)st.st_size,
+				 (unsigned long long)ram->size);
+			return -ENOMEM;
+		}
 		rc = cpu_read_file(mods[0].path, "cannot read initrd", ram->size, &initrd,
 				   &initrd_len, why, why_len);
 		if (rc)
