@@ -9,6 +9,8 @@
  * `--from` alone); and since every integer statistic counts events, the
  * segments' integers must sum to the whole run's.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -16,6 +18,8 @@
 #include <json-glib/json-glib.h>
 
 #include "spawn.h"
+#include "trace/marker.h"
+#include "trace/segments.h"
 
 struct fixture {
 	gchar *dir, *trace;
@@ -86,7 +90,7 @@ static void test_json(gconstpointer data)
 	JsonNode *root;
 	JsonObject *whole;
 	JsonArray *segs;
-	GHashTable *sum = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTable *sum = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	g_assert_cmpint(r.status, ==, 1); /* pagetest: every check passed */
 	root = parse(r.out);
@@ -150,8 +154,6 @@ static void test_json(gconstpointer data)
 			g_test_message("%s: segments sum to %" G_GINT64_FORMAT ", the run has %"
 				       G_GINT64_FORMAT, (char *)k->data, *acc, json_node_get_int(v));
 		g_assert_cmpint(*acc, ==, json_node_get_int(v));
-		g_free(acc);
-		g_hash_table_steal(sum, k->data);
 	}
 	g_list_free(keys);
 	g_assert_cmpuint(n_int, >, 50);
@@ -201,12 +203,49 @@ static void test_text(gconstpointer data)
 	spawn_free(&r);
 }
 
+static void on_marker(void *opaque, const struct trc_event *ev)
+{
+	if (ev->kind == TRC_EV_MARKER)
+		g_ptr_array_add(opaque, g_strdup(ev->marker.text));
+}
+
+/* The console filter: a line's text after the prefix, without the CR of
+ * a serial console's CR LF; lines without the prefix, and a last line
+ * with no LF, are no markers; every byte reaches the console. */
+static void test_console(void)
+{
+	struct trc_sink sink;
+	GPtrArray *got = g_ptr_array_new_with_free_func(g_free);
+	struct trc_consumer k = { .event = on_marker, .opaque = got };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len), *con;
+	const char *in = "boot\r\nM: start\r\nM: a\rb\nxM: no\nM: \nM: last";
+
+	trc_sink_init(&sink);
+	g_assert_cmpint(trc_sink_add(&sink, &k), ==, 0);
+	con = trc_marker_console(out, "M: ", &sink);
+	g_assert_nonnull(con);
+	for (const char *p = in; *p; p++)
+		fputc(*p, con); /* as the UART writes: a byte at a time */
+	g_assert_cmpint(fclose(con), ==, 0);
+	fclose(out);
+	g_assert_cmpstr(buf, ==, in);
+	g_assert_cmpuint(got->len, ==, 3);
+	g_assert_cmpstr(got->pdata[0], ==, "start");
+	g_assert_cmpstr(got->pdata[1], ==, "a\rb");
+	g_assert_cmpstr(got->pdata[2], ==, "");
+	g_ptr_array_free(got, TRUE);
+	free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	struct fixture f[2] = { { .host = "none" }, { .host = "ept4" } };
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/segments/console", test_console);
 	for (unsigned i = 0; i < G_N_ELEMENTS(f); i++) {
 		gchar *p;
 

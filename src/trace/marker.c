@@ -78,6 +78,10 @@ static ssize_t con_write(void *o, const char *buf, size_t n)
 				g_string_append_c(c->line, buf[i]);
 			continue;
 		}
+		/* A serial console ends its lines with CR LF (Linux's 8250
+		 * driver): the CR is the line end's, not the marker's. */
+		if (c->line->len && c->line->str[c->line->len - 1] == '\r')
+			g_string_truncate(c->line, c->line->len - 1);
 		if (g_str_has_prefix(c->line->str, c->prefix)) {
 			struct trc_event ev = { .kind = TRC_EV_MARKER };
 			char text[200];
