@@ -243,6 +243,11 @@ int cpu_set_paging(struct cpu *c, const struct pg_regs *regs);
  * 0 (check @r->fault.vector) or a negative errno. */
 int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
 		  struct pg_walk2d *r);
+/* A data access of @size bytes at guest-physical @gpa that the board
+ * answers and a hypervisor emulates (MMIO, unassigned, a ROM write): fed as
+ * TRC_EV_MMIO, and under a host dimension a VM exit. The live CPU calls
+ * it at each such access (machine.c), a replay at each recorded one. */
+void cpu_mmio_access(struct cpu *c, uint64_t gpa, uint8_t size, bool write);
 /* The same translation for a replay (no Unicorn: RFLAGS.AC given, the
  * context from the last cpu_set_paging); not fed again. */
 int cpu_replay_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,

@@ -153,6 +153,23 @@ static int host_fault(struct cpu *c, const struct pg_fault *f)
 	return hv_host_fault(c->hv, f, &c->ram);
 }
 
+void cpu_mmio_access(struct cpu *c, uint64_t gpa, uint8_t size, bool write)
+{
+	const struct trc_event ev = { .kind = TRC_EV_MMIO,
+				      .mmio = { .gpa = gpa, .size = size, .write = write } };
+
+	trc_event(&c->sink, &ev);
+	if (c->hv) {
+		const struct trc_event x = {
+			.kind = TRC_EV_VMEXIT,
+			.vmexit = { .reason = c->hv->mode->ept ? PG_EXIT_EPT_VIOLATION : PG_EXIT_NPF,
+				    .cause = TRC_EXIT_HOST_FAULT, .gpa = gpa } };
+
+		c->n.vmexits++;
+		trc_event(&c->sink, &x);
+	}
+}
+
 /* The registers a fill needs, in one Unicorn call (a fill happens once
  * per page QEMU's TLB misses: the per-call overhead of six reads showed
  * as 5% of a functional run). */
@@ -440,6 +457,18 @@ static int translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bo
 			return rc;
 		if (tries == 8)
 			return -EFAULT;
+		if (r->fault.stage == PG_STAGE_HOST_FINAL && !hv_host_backs(c->hv, r->fault.gpa, &c->ram)) {
+			/* The final GPA is not RAM: no host page will map it.
+			 * The hypervisor emulates each access there, a VM exit
+			 * per access that the board answers (cpu_mmio_access),
+			 * not per translation: how often Unicorn translates a
+			 * page is not the guest's doing (its TLB is resized
+			 * on QEMU's wall clock). The translation stands, with
+			 * no host page under it. */
+			r->hpa = r->guest.pa;
+			r->fault = (struct pg_fault){ 0 };
+			return 0;
+		}
 		if (host_fault(c, &r->fault) == 0)
 			continue;
 		if (r->fault.stage != PG_STAGE_HOST_FINAL) {

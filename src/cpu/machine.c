@@ -125,6 +125,8 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *opaq
 
 	c->bus.now = c->insns;
 	c->irq_check = true;
+	if (!dev_mem_rom(&c->bus, w->base + off))
+		cpu_mmio_access(c, w->base + off, (uint8_t)size, false);
 	return dev_mem_read(&c->bus, w->base + off, size);
 }
 
@@ -135,6 +137,7 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val,
 
 	c->bus.now = c->insns;
 	c->irq_check = true;
+	cpu_mmio_access(c, w->base + off, (uint8_t)size, true);
 	dev_mem_write(&c->bus, w->base + off, size, val);
 	after_io(c);
 }

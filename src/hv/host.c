@@ -243,27 +243,36 @@ uint64_t hv_host_table_pages(const struct hv_host *h)
 	return h->tables.st.live;
 }
 
+bool hv_host_backs(const struct hv_host *h, uint64_t gpa, const struct cpu_ram *ram)
+{
+	if (h->mode->gpaw) {
+		const struct hv_tdx *t = &h->tdx;
+		uint64_t gfn = hv_tdx_gfn(t, gpa);
+
+		return gfn < t->slot_pages && !(gpa & ~t->gpa_mask) &&
+		       cpu_ram_contains(ram, gfn << 12, 4096);
+	}
+	return cpu_ram_contains(ram, gpa & ~UINT64_C(0xfff), 4096);
+}
+
 int hv_host_fault(struct hv_host *h, const struct pg_fault *f, const struct cpu_ram *ram)
 {
 	uint64_t gpa = f->gpa;
 	int rc;
 
+	if (!hv_host_backs(h, gpa, ram))
+		return -EFAULT;
 	if (h->mode->gpaw) {
 		struct hv_tdx *t = &h->tdx;
 		uint64_t gfn = hv_tdx_gfn(t, gpa);
 		bool shared = hv_tdx_gpa_shared(t, gpa);
 
-		if (gfn >= t->slot_pages || (gpa & ~t->gpa_mask) ||
-		    !cpu_ram_contains(ram, gfn << 12, 4096))
-			return -EFAULT;
 		if (hv_tdx_is_shared(t, gfn) != shared) {
 			h->st.conversions++;
 			return hv_tdx_convert(t, gfn << 12, 4096, shared);
 		}
 		return hv_tdx_map(t, gfn);
 	}
-	if (!cpu_ram_contains(ram, gpa & ~UINT64_C(0xfff), 4096))
-		return -EFAULT;
 	rc = hv_host_map(h, gpa);
 	h->st.populated++;
 	return rc;

@@ -151,5 +151,9 @@ static inline struct hv_tdx *hv_host_tdx(struct hv_host *h)
  * -EFAULT if the GPA is not guest RAM, else the mapping's error.
  */
 int hv_host_fault(struct hv_host *h, const struct pg_fault *f, const struct cpu_ram *ram);
+/* Whether guest RAM (@ram) backs @gpa, so that hv_host_fault() can map it
+ * (a TD: either alias of a GFN in its memory slot). Anything else the
+ * hypervisor emulates, access by access. */
+bool hv_host_backs(const struct hv_host *h, uint64_t gpa, const struct cpu_ram *ram);
 
 #endif

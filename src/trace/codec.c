@@ -33,6 +33,7 @@ const struct trc_field trc_event_fields[TRC_EV_COUNT][TRC_FIELDS_MAX] = {
 	[TRC_EV_XLATE] = { F(xlate.la), F(xlate.access), F(xlate.cpl), F(xlate.vector),
 			   FB(xlate.implicit), FB(xlate.ac) },
 	[TRC_EV_MARKER] = { F(marker.id) }, /* then the text: varint length, bytes */
+	[TRC_EV_MMIO] = { F(mmio.gpa), F(mmio.size), FB(mmio.write) },
 };
 
 const char *const trc_event_names[TRC_EV_COUNT] = {
@@ -42,6 +43,7 @@ const char *const trc_event_names[TRC_EV_COUNT] = {
 	[TRC_EV_INVEPT] = "invept", [TRC_EV_INVVPID] = "invvpid", [TRC_EV_VMEXIT] = "vmexit",
 	[TRC_EV_VMENTRY] = "vmentry", [TRC_EV_MAPGPA] = "mapgpa", [TRC_EV_DELIVER] = "deliver",
 	[TRC_EV_MMU] = "mmu", [TRC_EV_XLATE] = "xlate", [TRC_EV_MARKER] = "marker",
+	[TRC_EV_MMIO] = "mmio",
 };
 
 uint64_t trc_field_get(const struct trc_event *ev, const struct trc_field *f)

@@ -275,8 +275,9 @@ void trc_golden_event(struct trc_golden *g, const struct trc_event *ev)
 	switch (ev->kind) {
 	case TRC_EV_MMU:
 	case TRC_EV_XLATE:
-		/* The functional CPU's own steps: their effects reach the
-		 * golden as walks, faults and exits. */
+	case TRC_EV_MMIO:
+		/* The functional CPU's own steps and the board's accesses:
+		 * their effects reach the golden as walks, faults and exits. */
 		return;
 	case TRC_EV_DELIVER:
 		fault_line(g, ev);

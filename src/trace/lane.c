@@ -133,6 +133,10 @@ static void event(struct trc_lane *l, const struct trc_event *ev)
 		 * TD conversion's flush; no guest runs VMX): this lane's host
 		 * makes its own. */
 		return;
+	case TRC_EV_MMIO:
+		/* This lane's host makes its exit, as a live run would. */
+		cpu_mmio_access(c, ev->mmio.gpa, ev->mmio.size, ev->mmio.write);
+		return;
 	case TRC_EV_MAPGPA:
 		if (cpu__tdx(c) && ev->mapgpa.ok)
 			hv_tdx_map_gpa(cpu__tdx(c), ev->mapgpa.gpa, ev->mapgpa.bytes);

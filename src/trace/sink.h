@@ -89,15 +89,17 @@ enum trc_event_kind {
 	TRC_EV_MMU,        /* the functional MMU's paging context was (re)built */
 	TRC_EV_XLATE,      /* the functional MMU translated an address */
 	TRC_EV_MARKER,     /* a phase marker (I/O port or console prefix) */
+	TRC_EV_MMIO,       /* a data access the board answers: MMIO, unassigned, a ROM write */
 	TRC_EV_COUNT
 };
 
 /* Why a VM exit happened. */
 enum trc_exit_cause {
 	/* The hypervisor model's answer to a host-dimension fault (EPT
-	 * violation, #NPF) met by a functional translation: it depends on
-	 * the host dimension, so a replay under another host makes its own
-	 * (from TRC_EV_XLATE) and ignores recorded ones. */
+	 * violation, #NPF) met by a functional translation, or to an access
+	 * it emulates (TRC_EV_MMIO): it depends on the host dimension, so a
+	 * replay under another host makes its own (from TRC_EV_XLATE and
+	 * TRC_EV_MMIO) and ignores recorded ones. */
 	TRC_EXIT_HOST_FAULT = 0,
 	/* The guest asked (TDCALL, VMCALL ...): replayed as recorded. */
 	TRC_EXIT_GUEST = 1,
@@ -161,6 +163,14 @@ struct trc_event {
 		 * console line (text: the line after the prefix, NUL-
 		 * terminated, valid during the call only). */
 		struct { uint32_t id; const char *text; } marker;
+		/* One data access of @size bytes at guest-physical @gpa that no
+		 * RAM backs and that a hypervisor must emulate: device MMIO,
+		 * unassigned space, a write to ROM (a ROM read is not one: a
+		 * hypervisor maps ROM read-only). Guest-caused, whatever the
+		 * host: under a host dimension each is a VM exit (KVM's MMIO
+		 * SPTEs make every access to such a GPA exit, not only the
+		 * first), made by the CPU's host (cpu_mmio_access). */
+		struct { uint64_t gpa; uint8_t size; bool write; } mmio;
 	};
 };
 
