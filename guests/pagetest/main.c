@@ -256,6 +256,10 @@ static void run_tests(unsigned levels)
 		run_bench(opt_num("bench", 0));
 		finish();
 	}
+	if (opt_num("mmio", 0)) {
+		run_mmio(opt_num("mmio", 0));
+		finish();
+	}
 	tests_mem();
 	tests_proc();
 	if (opt_flag("tdx"))

@@ -101,5 +101,6 @@ void tests_mem(void);
 void tests_proc(void);
 void test_tdx(void);
 void run_bench(uint64_t passes);
+void run_mmio(uint64_t reads);
 
 #endif
