@@ -27,3 +27,11 @@ foreach(host none npt4 ept4)
   linux_boot(linux_2level_${host} vmlinuz-686 2level ${host} timing cryptomgr.notests)
   linux_boot(linux_pae_${host} vmlinuz-686-pae pae ${host} timing cryptomgr.notests)
 endforeach()
+
+# Both MMUs: each kernel on QEMU's own walker (--mmu reference, functional)
+# and on tdpsim's engine (functional), the whole console and every
+# exception the same bytes (MODEL reference, tests/test_linux.c).
+linux_boot(linux_4level_reference vmlinuz-cloud-amd64 4level none reference no5lvl)
+linux_boot(linux_5level_reference vmlinuz-cloud-amd64 5level none reference)
+linux_boot(linux_2level_reference vmlinuz-686 2level none reference cryptomgr.notests)
+linux_boot(linux_pae_reference vmlinuz-686-pae pae none reference cryptomgr.notests)

@@ -8,8 +8,12 @@
  * KERNEL is a cache file name (vmlinuz-cloud-amd64, vmlinuz-686,
  * vmlinuz-686-pae), MODE the paging mode the guest must report
  * (tdpsim-mode: 4level, 5level, 2level, pae), HOST the host dimension
- * (none, ept4, ept5, npt4), MODEL timing or functional; APPEND is added to
- * the command line. The boot must power off with status 0 (ACPI S5) and
+ * (none, ept4, ept5, npt4), MODEL timing, functional or reference; APPEND
+ * is added to the command line. MODEL reference boots on QEMU's own page
+ * walker (--mmu reference, functional, HOST none), and boots the same
+ * functionally on tdpsim's engine too: the whole console and every
+ * exception (--fault-log: vector, error code, CR2, RIP) must be the same
+ * bytes under both MMUs. The boot must power off with status 0 (ACPI S5) and
  * print the markers start, exec-loop, pipelines, copy and done in that
  * order with the mode line between copy and done. When
  * qemu-system-x86_64 is installed, the console text from the start marker
@@ -88,14 +92,47 @@ struct boot {
 	gchar *cache, *initrd, *tmp;
 };
 
+/* MODEL reference (@argv's boot on QEMU's walker, its console @console):
+ * the same boot on tdpsim's engine prints the same console and logs the
+ * same exceptions. */
+static void check_engine_same(const struct boot *bt, const char **argv, const char *console)
+{
+	gchar *ref_log = g_build_filename(bt->tmp, "faults-reference.log", NULL);
+	gchar *eng_log = g_build_filename(bt->tmp, "faults-tdpsim.log", NULL);
+	gchar *ref = NULL, *eng = NULL;
+	struct spawn_result r;
+
+	for (unsigned i = 0; argv[i]; i++) {
+		if (!strcmp(argv[i], "--mmu"))
+			argv[i + 1] = "tdpsim";
+		if (!strcmp(argv[i], "--fault-log"))
+			argv[i + 1] = eng_log;
+	}
+	r = spawn_argv(argv, 0);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, console);
+	g_assert_true(g_file_get_contents(ref_log, &ref, NULL, NULL));
+	g_assert_true(g_file_get_contents(eng_log, &eng, NULL, NULL));
+	g_assert_cmpstr(eng, ==, ref);
+	g_free(eng);
+	g_free(ref);
+	spawn_free(&r);
+	g_free(eng_log);
+	g_free(ref_log);
+}
+
 static void test_boot(gconstpointer data)
 {
 	const struct boot *bt = data;
 	gchar *k = g_build_filename(bt->cache, bt->kernel, NULL);
+	gchar *flog = g_build_filename(bt->tmp, "faults-reference.log", NULL);
+	bool ref = strcmp(bt->model, "reference") == 0;
 	const char *argv[] = {TDPSIM_BIN, "run", "--kernel", k, "--initrd", bt->initrd,
 			      "--append", bt->append, "--mem", "512", "--host", bt->host,
-			      "--model", bt->model, "--marker-prefix", "tdpsim-marker: ",
-			      "--max-insns", "40000000000", NULL};
+			      "--mmu", ref ? "reference" : "tdpsim", "--model",
+			      ref ? "functional" : bt->model, "--fault-log", flog,
+			      "--marker-prefix", "tdpsim-marker: ", "--max-insns", "40000000000",
+			      NULL};
 	struct spawn_result r = spawn_argv(argv, 0);
 	gchar *text;
 
@@ -123,9 +160,12 @@ static void test_boot(gconstpointer data)
 		g_free(want);
 		spawn_free(&q);
 	}
+	if (ref)
+		check_engine_same(bt, argv, r.out);
 	g_free(qemu);
 	g_free(text);
 	spawn_free(&r);
+	g_free(flog);
 	g_free(k);
 }
 
