@@ -99,11 +99,12 @@ static void test_budgets(void)
 			 "10", NULL);
 	spawn_expect_one_line(&r, "--max-memory");
 	spawn_free(&r);
-	/* Three 1 GiB caches: 3 x 2^24 64-byte lines, each line an entry. */
+	/* Three 1 GiB caches of 128-way sets (too wide for a set block,
+	 * src/timing/cache.h): 3 x 2^24 64-byte lines, each line an entry. */
 	g_assert_true(g_file_set_contents(ini, "[cpu]\nbase = icelake-sp\n"
-					  "[cache.l1d]\nsize_kb = 1048576\nways = 16\n"
-					  "[cache.l2]\nsize_kb = 1048576\nways = 16\n"
-					  "[cache.llc]\nsize_kb = 1048576\nways = 16\n", -1, NULL));
+					  "[cache.l1d]\nsize_kb = 1048576\nways = 128\n"
+					  "[cache.l2]\nsize_kb = 1048576\nways = 128\n"
+					  "[cache.llc]\nsize_kb = 1048576\nways = 128\n", -1, NULL));
 	r = spawn_tdpsim("synth", "--pattern", "random", "--pages", "100", "--accesses", "100",
 			 "--config", ini, NULL);
 	spawn_expect_one_line(&r, "timing model (--config/--set)");

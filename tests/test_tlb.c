@@ -29,6 +29,7 @@
 #include "paging/bits.h"
 #include "paging/synth.h"
 #include "paging/tlb.h"
+#include "timing/cache.h"
 #include "timing/model.h"
 
 #define OFF        UINT64_C(0x1000000)
@@ -914,6 +915,90 @@ static void test_data_cache_ref(void)
 		}
 }
 
+/* The data-cache hierarchy (cache.c: set blocks with rank bytes) against
+ * three tlb_arrays referenced in turn with tlb_array_ref(), the plain
+ * definition above: the same level and latency for every reference, with
+ * every policy, sets of 1..64 ways, a fully associative level wider than
+ * 64 ways (a tlb_array in the hierarchy too) and an absent one. */
+static void test_cache_levels(void)
+{
+	/* size_kb and ways of L1D, L2, LLC. */
+	static const uint32_t shapes[][3][2] = {
+		{ { 4, 8 }, { 16, 16 }, { 32, 64 } },
+		{ { 3, 12 }, { 10, 20 }, { 12, 12 } },
+		{ { 1, 4 }, { 4, 2 }, { 8, 1 } },
+		{ { 2, 32 }, { 8, 128 }, { 0, 0 } },
+		{ { 4, 0 }, { 16, 64 }, { 64, 16 } },
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(shapes); i++)
+		for (uint8_t pol = TM_POLICY_LRU; pol <= TM_POLICY_RANDOM; pol++) {
+			struct tm_config cfg;
+			struct tm_cache c;
+			struct tlb_array ref[3];
+			uint64_t x = 0x2545f4914f6cdd1dull;
+			unsigned got[5] = { 0 };
+			char why[200];
+			bool skip = false;
+
+			tm_config_defaults(&cfg);
+			cfg.mem_latency = 300;
+			for (unsigned l = 0; l < 3; l++) {
+				struct tm_cache_cfg *cc = l == 0 ? &cfg.cache.l1d
+							  : l == 1 ? &cfg.cache.l2 : &cfg.cache.llc;
+				uint32_t lines = shapes[i][l][0] * 16;
+				uint32_t ways = shapes[i][l][1] ? shapes[i][l][1] : lines;
+
+				*cc = (struct tm_cache_cfg){ shapes[i][l][0], shapes[i][l][1], pol,
+							     5 + 10 * l };
+				/* Tree PLRU takes power-of-two ways up to 64 only. */
+				skip |= pol == TM_POLICY_PLRU && lines &&
+					((ways & (ways - 1)) || ways > 64);
+			}
+			if (skip)
+				continue;
+			g_assert_cmpint(tm_cache_init(&c, &cfg, 0x3000, why, sizeof(why)), ==, 0);
+			for (unsigned l = 0; l < 3; l++) {
+				const struct tm_cache_cfg *cc = l == 0 ? &cfg.cache.l1d
+								: l == 1 ? &cfg.cache.l2
+									 : &cfg.cache.llc;
+				struct tm_array_cfg a = { cc->size_kb * 16, cc->ways, pol, 0,
+							  cc->latency };
+
+				g_assert_cmpint(tlb_array_init(&ref[l], &a, 0x3000 + 31 * l, "ref", why,
+							       sizeof(why)), ==, 0);
+			}
+			for (unsigned n = 0; n < 40000; n++) {
+				/* Lines of a footprint about twice the LLC's. */
+				uint64_t line = next(&x) % 3000, pa = (line << 6) | (n % 64);
+				unsigned want = 3;
+				uint32_t lat, want_lat = cfg.mem_latency;
+
+				for (unsigned l = 0; l < 3; l++)
+					if (tlb_array_ref(&ref[l], line, line)) {
+						want = l;
+						want_lat = ref[l].latency;
+						break;
+					}
+				g_assert_cmpuint(tm_cache_ref(&c, pa, &lat), ==, want);
+				g_assert_cmpuint(lat, ==, want_lat);
+				got[want]++;
+			}
+			/* Every level both hits and misses (an absent level never hits). */
+			for (unsigned l = 0; l < 3; l++)
+				if (shapes[i][l][0])
+					g_assert_cmpuint(got[l], >, 100);
+				else
+					g_assert_cmpuint(got[l], ==, 0);
+			g_assert_cmpuint(got[3], >, 100);
+			tm_cache_clear(&c);
+			g_assert_cmpuint(tm_cache_ref(&c, 64, &got[4]), ==, 3);
+			for (unsigned l = 0; l < 3; l++)
+				tlb_array_free(&ref[l]);
+			tm_cache_free(&c);
+		}
+}
+
 /* A level with a 4 KiB + 2 MiB array of @entries / @ways and a 1 GiB
  * array of 8 entries, filled with pages of every size, splintered where
  * the level holds no array of their size. */
@@ -1024,5 +1109,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/tlb/index-lookups", test_lookups);
 	g_test_add_func("/tlb/data-cache-ref", test_data_cache_ref);
 	g_test_add_func("/tlb/inval-by-address", test_inval_by_address);
+	g_test_add_func("/tlb/cache-levels", test_cache_levels);
 	return g_test_run();
 }

@@ -27,16 +27,11 @@ static bool is_pow2(uint64_t v)
 /* Ways of a single set that get a hash index (tlb.h). */
 #define HIDX_MIN_WAYS 9
 
-int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t seed,
-		   const char *name, char *why, unsigned why_len)
+int tlb_array_check(const struct tm_array_cfg *c, const char *name, char *why,
+		    unsigned why_len)
 {
 	uint32_t ways = c->ways ? c->ways : c->entries;
-	bool bad;
 
-	memset(a, 0, sizeof(*a));
-	a->latency = c->latency;
-	a->policy = c->policy;
-	a->sizes = c->sizes;
 	if (!c->entries)
 		return 0;
 	if (c->policy > TM_POLICY_RANDOM) {
@@ -53,6 +48,25 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 			 "(got %u)", name, ways);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t seed,
+		   const char *name, char *why, unsigned why_len)
+{
+	uint32_t ways = c->ways ? c->ways : c->entries;
+	bool bad;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->latency = c->latency;
+	a->policy = c->policy;
+	a->sizes = c->sizes;
+	if (!c->entries)
+		return 0;
+	rc = tlb_array_check(c, name, why, why_len);
+	if (rc)
+		return rc;
 	a->ways = ways;
 	a->sets = c->entries / ways;
 	a->pow2 = is_pow2(a->sets);
@@ -130,17 +144,6 @@ void tlb_array_clear(struct tlb_array *a)
 		memset(a->plru, 0, sizeof(*a->plru) * a->sets);
 	memset(a->split, 0, sizeof(a->split));
 	memset(a->nsplit, 0, sizeof(a->nsplit));
-}
-
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
 }
 
 static uint64_t way_mask(uint32_t ways)
@@ -228,20 +231,10 @@ static uint32_t free_way(struct tlb_array *a, uint64_t set, uint64_t base)
 				return w;
 	}
 	switch (a->policy) {
-	case TM_POLICY_PLRU: {
-		uint64_t bits = a->plru[set];
-		uint32_t node = 1;
-
-		w = 0;
-		for (uint32_t half = a->ways >> 1; half; half >>= 1) {
-			bool right = (bits >> node) & 1;
-			w |= right ? half : 0;
-			node = 2 * node + right;
-		}
-		return w;
-	}
+	case TM_POLICY_PLRU:
+		return tlb__plru_victim(a->plru[set], a->ways);
 	case TM_POLICY_RANDOM:
-		return (uint32_t)(xorshift64(&a->rng) % a->ways);
+		return (uint32_t)(tlb__xorshift64(&a->rng) % a->ways);
 	default: { /* LRU, FIFO: the oldest stamp (stamps of full sets differ) */
 		uint64_t min = st[0];
 

@@ -140,6 +140,9 @@ struct tlb_array {
  */
 int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t seed,
 		   const char *name, char *why, unsigned why_len);
+/* tlb_array_init()'s checks of @c alone: 0 or -EINVAL with a reason. */
+int tlb_array_check(const struct tm_array_cfg *c, const char *name, char *why,
+		    unsigned why_len);
 void tlb_array_free(struct tlb_array *a);
 void tlb_array_clear(struct tlb_array *a);
 
@@ -152,11 +155,11 @@ static inline uint64_t tlb_array_set(const struct tlb_array *a, uint64_t key)
 	return a->pow2 ? (key & a->set_mask) : (key % a->sets);
 }
 
-/* Tree-PLRU: point the bits on the path to way @w away from it. */
-static inline void tlb__plru_touch(struct tlb_array *a, uint64_t set, uint32_t w)
+/* Tree-PLRU over @ways (a power of two): @bits with the nodes on the path
+ * to way @w pointed away from it. */
+static inline uint64_t tlb__plru_path(uint64_t bits, uint32_t ways, uint32_t w)
 {
-	uint64_t bits = a->plru[set];
-	uint32_t node = 1, half = a->ways >> 1;
+	uint32_t node = 1, half = ways >> 1;
 
 	while (half) {
 		bool right = w & half;
@@ -165,7 +168,38 @@ static inline void tlb__plru_touch(struct tlb_array *a, uint64_t set, uint32_t w
 		node = 2 * node + right;
 		half >>= 1;
 	}
-	a->plru[set] = bits;
+	return bits;
+}
+
+/* Tree-PLRU: the way the bits point to. */
+static inline uint32_t tlb__plru_victim(uint64_t bits, uint32_t ways)
+{
+	uint32_t node = 1, w = 0;
+
+	for (uint32_t half = ways >> 1; half; half >>= 1) {
+		bool right = (bits >> node) & 1;
+		w |= right ? half : 0;
+		node = 2 * node + right;
+	}
+	return w;
+}
+
+/* RANDOM replacement's generator (xorshift64; the state is never 0). */
+static inline uint64_t tlb__xorshift64(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+/* Tree-PLRU: point the bits on the path to way @w away from it. */
+static inline void tlb__plru_touch(struct tlb_array *a, uint64_t set, uint32_t w)
+{
+	a->plru[set] = tlb__plru_path(a->plru[set], a->ways, w);
 }
 
 /* Entry @i (an index into e[]) was used. */

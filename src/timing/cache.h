@@ -20,8 +20,37 @@
 
 #define TM_LINE_SHIFT 6 /* 64-byte lines */
 
+/*
+ * One level. A reference reads one set and, on a miss, fills it, so each
+ * set of up to 64 ways is one block of whole 64-byte lines (blk + set *
+ * stride): the ways' line numbers (TM_CACHE_NONE when empty), the valid
+ * mask (bit w: way w holds a line), then the replacement state:
+ *   LRU, FIFO  a rank byte per way, a permutation of 0..ways-1 (0: used or,
+ *              FIFO, filled last; ways-1: the victim), bytes rounded up to
+ *              whole words, the padding 0x7f;
+ *   PLRU       the tree bits (tlb.h: tlb__plru_path());
+ *   RANDOM     none (the generator draws the way).
+ * In a full set the highest rank is the way with the oldest LRU stamp (or
+ * FIFO fill stamp) of tlb.c's arrays: every way was ranked 0 when it was
+ * filled, and a rank update keeps the order of the others. So the level
+ * hits, misses and evicts exactly as a tlb_array under tlb_array_ref()
+ * (tests/test_tlb.c compares them), in 2-3 lines a reference where the
+ * array reads keys, stamps, masks and entries apart. Wider sets use a
+ * tlb_array (gen).
+ */
+#define TM_CACHE_NONE UINT64_MAX
+struct tm_cache_level {
+	uint8_t *blk;        /* sets * stride bytes, 64-byte aligned; NULL: gen */
+	uint64_t set_mask;   /* sets - 1 (a power of two) */
+	uint64_t rng;        /* RANDOM: as tlb_array.rng */
+	uint32_t sets, ways, stride, latency;
+	uint32_t valid_off, repl_off; /* byte offsets in a set's block */
+	uint8_t policy;      /* enum tm_policy */
+	struct tlb_array gen;
+};
+
 struct tm_cache {
-	struct tlb_array lvl[3]; /* L1D, L2, LLC (absent: no sets) */
+	struct tm_cache_level lvl[3]; /* L1D, L2, LLC (absent: no sets) */
 	uint32_t mem_latency;
 };
 
@@ -31,6 +60,8 @@ int tm_cache_init(struct tm_cache *c, const struct tm_config *cfg, uint64_t seed
 		  unsigned why_len);
 void tm_cache_free(struct tm_cache *c);
 void tm_cache_clear(struct tm_cache *c);
+/* The bytes tm_cache_init() allocates for @cfg's caches (memory budgets). */
+uint64_t tm_cache_bytes(const struct tm_config *cfg);
 
 /* Reference the line holding physical address @pa: returns where it was
  * found (enum tm_mem_level) and stores that level's latency in *lat. */

@@ -114,7 +114,6 @@ out_free:
 uint64_t tm_model_bytes(const struct tm_config *c)
 {
 	const struct tm_tlb_cfg *tlbs[] = { &c->l1i, &c->l1d, &c->stlb };
-	const struct tm_cache_cfg *caches[] = { &c->cache.l1d, &c->cache.l2, &c->cache.llc };
 	uint64_t n = sizeof(struct tm_model);
 
 	for (unsigned t = 0; t < NELEMS(tlbs); t++)
@@ -126,12 +125,7 @@ uint64_t tm_model_bytes(const struct tm_config *c)
 	n += tlb_array_bytes(&c->ntlb, c->ntlb.entries);
 	n += tlb_array_bytes(&c->npwc, c->npwc.entries);
 	n += tm__memo_bytes(c);
-	for (unsigned i = 0; i < NELEMS(caches); i++) {
-		const struct tm_array_cfg a = { .ways = caches[i]->ways,
-						.policy = caches[i]->policy };
-
-		n += tlb_array_bytes(&a, (uint64_t)caches[i]->size_kb * 1024 >> TM_LINE_SHIFT);
-	}
+	n += tm_cache_bytes(c);
 	return n;
 }
 
