@@ -59,7 +59,7 @@ static uint64_t split_key(const struct pg_format *f, unsigned l, uint64_t va)
 unsigned pwc_split_probe(struct pwc *p, const struct pg_format *f, uint64_t va, uint32_t ctx,
 			 struct tm_stats *st, uint32_t *lat, const struct tlb_entry **entry)
 {
-	unsigned top = f->levels - (f->top_in_regs ? 1 : 0);
+	unsigned top = pwc_split_top(f);
 	uint32_t max_lat = 0;
 	unsigned hit = 0;
 
@@ -93,15 +93,23 @@ unsigned pwc_split_probe(struct pwc *p, const struct pg_format *f, uint64_t va, 
 }
 
 const struct tlb_entry *pwc_split_fill(struct pwc *p, const struct pg_format *f, unsigned level,
-				       uint64_t va, uint32_t ctx, uint64_t next)
+				       uint64_t va, uint32_t ctx, uint64_t next,
+				       const struct tlb_entry *hit, bool missed)
 {
+	struct tlb_array *a;
 	struct tlb_entry *e;
 	uint64_t k;
 
 	if (p->kind != TM_PWC_SPLIT || level < 2 || level > PG_LEVELS_MAX)
 		return NULL;
+	a = &p->level[level];
 	k = split_key(f, level, va);
-	e = tlb_array_insert(&p->level[level], k, k, ctx, false);
+	if (hit)
+		e = tlb_array_refresh(a, hit);
+	else if (missed)
+		e = tlb_array_insert_missed(a, k, k, ctx, false);
+	else
+		e = tlb_array_insert(a, k, k, ctx, false);
 	if (e)
 		e->data = next;
 	return e;
@@ -152,14 +160,16 @@ bool pwc_ntlb_probe(struct pwc *p, uint64_t gpa, uint32_t ctx, struct tm_stats *
 }
 
 void pwc_ntlb_fill(struct pwc *p, uint64_t gpa, uint64_t host_page_size, uint32_t ctx,
-		   uint64_t hpa)
+		   uint64_t hpa, bool missed)
 {
 	unsigned s = size_class(host_page_size);
+	uint64_t key = gpa >> tlb_size_shift(s), tag = tlb_tag(gpa, s);
 	struct tlb_entry *e;
 
 	/* A 4 MiB host page (2-level nested tables) is held as the 2 MiB half
 	 * that was used. */
-	e = tlb_array_insert(&p->ntlb, gpa >> tlb_size_shift(s), tlb_tag(gpa, s), ctx, false);
+	e = missed ? tlb_array_insert_missed(&p->ntlb, key, tag, ctx, false)
+		   : tlb_array_insert(&p->ntlb, key, tag, ctx, false);
 	if (e) {
 		e->size = (uint8_t)s;
 		e->data = hpa;
@@ -173,14 +183,16 @@ static uint64_t npwc_key(const struct pg_format *hf, unsigned l, uint64_t gpa)
 }
 
 unsigned pwc_npwc_probe(struct pwc *p, const struct pg_format *hf, uint64_t gpa, uint32_t ctx,
-			struct tm_stats *st)
+			struct tm_stats *st, const struct tlb_entry **hit)
 {
+	*hit = NULL;
 	if (!p->npwc.sets)
 		return 0;
 	for (unsigned l = 2; l <= hf->levels; l++) {
 		uint64_t k = npwc_key(hf, l, gpa);
 
-		if (tlb_array_find(&p->npwc, k, (k << 3) | l, ctx)) {
+		*hit = tlb_array_find(&p->npwc, k, (k << 3) | l, ctx);
+		if (*hit) {
 			st->npwc_hits++;
 			return l;
 		}
@@ -190,14 +202,21 @@ unsigned pwc_npwc_probe(struct pwc *p, const struct pg_format *hf, uint64_t gpa,
 }
 
 void pwc_npwc_fill(struct pwc *p, const struct pg_format *hf, unsigned level, uint64_t gpa,
-		   uint32_t ctx)
+		   uint32_t ctx, const struct tlb_entry *hit, bool missed)
 {
 	uint64_t k;
 
 	if (!p->npwc.sets || level < 2 || level > hf->levels)
 		return;
 	k = npwc_key(hf, level, gpa);
-	tlb_array_insert(&p->npwc, k, (k << 3) | level, ctx, false);
+	/* The levels share the array: a fill of a higher level of the same
+	 * host walk may have taken the way that hit. */
+	if (hit && hit->tag == ((k << 3) | level) && hit->ctx == ctx && hit->cmask == TLB_CTX_ALL)
+		tlb_array_refresh(&p->npwc, hit);
+	else if (missed)
+		tlb_array_insert_missed(&p->npwc, k, (k << 3) | level, ctx, false);
+	else
+		tlb_array_insert(&p->npwc, k, (k << 3) | level, ctx, false);
 }
 
 unsigned pwc_inval(struct pwc *p, const struct tlb_match *mt, bool guest, bool host)

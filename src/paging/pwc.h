@@ -43,6 +43,13 @@ int pwc_init(struct pwc *p, const struct tm_config *c, uint64_t seed, char *why,
 	     unsigned why_len);
 void pwc_free(struct pwc *p);
 
+/* The highest level the split caches are probed at: the format's top, or
+ * the one below when the top entries are registers (PAE PDPTEs). */
+static inline unsigned pwc_split_top(const struct pg_format *f)
+{
+	return f->levels - (f->top_in_regs ? 1 : 0);
+}
+
 /*
  * Split caches: the deepest level l (2..top) whose entry for @va is cached
  * (the walk resumes at level l - 1), or 0. Counts hits and misses per level
@@ -54,9 +61,12 @@ void pwc_free(struct pwc *p);
 unsigned pwc_split_probe(struct pwc *p, const struct pg_format *f, uint64_t va, uint32_t ctx,
 			 struct tm_stats *st, uint32_t *lat, const struct tlb_entry **hit);
 /* Cache the level-@level entry of the walk of @va (@next: the table it
- * points to). Returns the entry, or NULL (no such cache). */
+ * points to). Returns the entry, or NULL (no such cache). What the probe of
+ * this walk saw at @level, with nothing filled at @level since, spares the
+ * search: @hit, the entry it found; else @missed, it found none. */
 const struct tlb_entry *pwc_split_fill(struct pwc *p, const struct pg_format *f, unsigned level,
-				       uint64_t va, uint32_t ctx, uint64_t next);
+				       uint64_t va, uint32_t ctx, uint64_t next,
+				       const struct tlb_entry *hit, bool missed);
 
 /* Unified: is the entry at physical @pa cached? Counts in pwc_hits[0]. */
 bool pwc_unified_probe(struct pwc *p, uint64_t pa, uint32_t ctx, struct tm_stats *st);
@@ -64,15 +74,20 @@ void pwc_unified_fill(struct pwc *p, uint64_t pa, uint32_t ctx, enum pwc_dim dim
 
 /* Nested TLB: is the host page of @gpa cached? */
 bool pwc_ntlb_probe(struct pwc *p, uint64_t gpa, uint32_t ctx, struct tm_stats *st);
+/* @missed: a pwc_ntlb_probe() of @gpa just missed, nothing filled since. */
 void pwc_ntlb_fill(struct pwc *p, uint64_t gpa, uint64_t host_page_size, uint32_t ctx,
-		   uint64_t hpa);
+		   uint64_t hpa, bool missed);
 
 /* Host-dimension PSC: the deepest host level (2..top) cached for @gpa, or
- * 0. Counts one hit or miss per host walk. */
+ * 0 (levels are probed from 2 up, to the first hit). Counts one hit or miss
+ * per host walk. *@hit: the entry that hit, or NULL. */
 unsigned pwc_npwc_probe(struct pwc *p, const struct pg_format *hf, uint64_t gpa, uint32_t ctx,
-			struct tm_stats *st);
+			struct tm_stats *st, const struct tlb_entry **hit);
+/* @hit / @missed: what the probe of this host walk saw at @level, as for
+ * pwc_split_fill(); fills of the walk's other levels may come between (a
+ * way that no longer holds what hit is searched for as usual). */
 void pwc_npwc_fill(struct pwc *p, const struct pg_format *hf, unsigned level, uint64_t gpa,
-		   uint32_t ctx);
+		   uint32_t ctx, const struct tlb_entry *hit, bool missed);
 
 /* Invalidate guest-dimension entries (split caches, guest entries of the
  * unified cache) matching @mt, and, with @host, the guest-physical ones

@@ -238,11 +238,13 @@ static uint32_t free_way(struct tlb_array *a, uint64_t set, uint64_t base)
 	default: { /* LRU, FIFO: the oldest stamp (stamps of full sets differ) */
 		uint64_t min = st[0];
 
-		for (w = 1; w < a->ways; w++)
-			if (st[w] < min) {
-				min = st[w];
-				best = w;
-			}
+		/* No branch per way: which way is oldest is not predictable. */
+		for (w = 1; w < a->ways; w++) {
+			bool older = st[w] < min;
+
+			min = older ? st[w] : min;
+			best = older ? w : best;
+		}
 		return best;
 	}
 	}
@@ -275,10 +277,26 @@ static struct tlb_entry *place(struct tlb_array *a, uint64_t set, uint32_t w, ui
 	return slot;
 }
 
+/* Use entry @i (of set @set) again for a fill of what it holds: what
+ * place() would do, less the writes that change nothing (keys, masks,
+ * indexes, counts). */
+static struct tlb_entry *refresh(struct tlb_array *a, uint64_t set, uint64_t i)
+{
+	struct tlb_entry *slot = &a->e[i];
+
+	slot->data = 0;
+	slot->rights = 0;
+	a->stamp[i] = ++a->clock;
+	if (a->policy == TM_POLICY_PLRU)
+		tlb__plru_touch(a, set, (uint32_t)(i % a->ways));
+	return slot;
+}
+
 /* tlb_array_insert() with the entry's size and original size, so that the
- * split counts see them. */
+ * split counts see them; @missed: the caller knows no way holds exactly
+ * (@tag, @ctx, cmask), so there is nothing to search. */
 static struct tlb_entry *insert(struct tlb_array *a, uint64_t key, uint64_t tag, uint32_t ctx,
-				bool global, uint8_t size, uint8_t oshift)
+				bool global, uint8_t size, uint8_t oshift, bool missed)
 {
 	uint64_t set, base;
 	uint32_t w;
@@ -290,28 +308,31 @@ static struct tlb_entry *insert(struct tlb_array *a, uint64_t key, uint64_t tag,
 	/* The same translation already here (e.g. filled again after a
 	 * rights upgrade) is refreshed in place; else the first empty way;
 	 * else the policy's victim. */
-	w = find_same(a, base, tag, ctx, global ? ~TLB_CTX_PCID : TLB_CTX_ALL);
+	w = missed ? a->ways : find_same(a, base, tag, ctx, global ? ~TLB_CTX_PCID : TLB_CTX_ALL);
 	if (w == a->ways)
 		return place(a, set, free_way(a, set, base), tag, ctx, global, size, oshift);
-	if (a->e[base + w].size == size && a->e[base + w].oshift == oshift) {
-		/* A refresh of the same entry: what place() would do, less the
-		 * writes that change nothing (keys, masks, indexes, counts). */
-		struct tlb_entry *slot = &a->e[base + w];
-
-		slot->data = 0;
-		slot->rights = 0;
-		a->stamp[base + w] = ++a->clock;
-		if (a->policy == TM_POLICY_PLRU)
-			tlb__plru_touch(a, set, w);
-		return slot;
-	}
+	if (a->e[base + w].size == size && a->e[base + w].oshift == oshift)
+		return refresh(a, set, base + w);
 	return place(a, set, w, tag, ctx, global, size, oshift);
 }
 
 struct tlb_entry *tlb_array_insert(struct tlb_array *a, uint64_t key, uint64_t tag, uint32_t ctx,
 				   bool global)
 {
-	return insert(a, key, tag, ctx, global, 0, 0);
+	return insert(a, key, tag, ctx, global, 0, 0, false);
+}
+
+struct tlb_entry *tlb_array_insert_missed(struct tlb_array *a, uint64_t key, uint64_t tag,
+					  uint32_t ctx, bool global)
+{
+	return insert(a, key, tag, ctx, global, 0, 0, true);
+}
+
+struct tlb_entry *tlb_array_refresh(struct tlb_array *a, const struct tlb_entry *e)
+{
+	uint64_t i = (uint64_t)(e - a->e);
+
+	return refresh(a, i / a->ways, i);
 }
 
 bool tlb_array_ref(struct tlb_array *a, uint64_t key, uint64_t tag)
@@ -473,8 +494,8 @@ struct tlb_entry *tlb_level_find(struct tlb_level *l, uint64_t va, uint32_t ctx)
 	return NULL;
 }
 
-struct tlb_entry *tlb_level_fill(struct tlb_level *l, uint64_t va, unsigned s, unsigned oshift,
-				 uint32_t ctx, bool global, uint8_t rights)
+static struct tlb_entry *level_fill(struct tlb_level *l, uint64_t va, unsigned s, unsigned oshift,
+				     uint32_t ctx, bool global, uint8_t rights, bool missed)
 {
 	struct tlb_entry *e;
 	unsigned h = l->held[s];
@@ -482,12 +503,24 @@ struct tlb_entry *tlb_level_fill(struct tlb_level *l, uint64_t va, unsigned s, u
 	if (h == TM_NSIZES)
 		return NULL;
 	e = insert(&l->arr[l->which[h]], va >> tlb_size_shift(h), tlb_tag(va, h), ctx, global,
-		   (uint8_t)h, (uint8_t)oshift);
+		   (uint8_t)h, (uint8_t)oshift, missed);
 	if (e) {
 		e->data = va & ~((UINT64_C(1) << oshift) - 1);
 		e->rights = rights;
 	}
 	return e;
+}
+
+struct tlb_entry *tlb_level_fill(struct tlb_level *l, uint64_t va, unsigned s, unsigned oshift,
+				 uint32_t ctx, bool global, uint8_t rights)
+{
+	return level_fill(l, va, s, oshift, ctx, global, rights, false);
+}
+
+struct tlb_entry *tlb_level_fill_missed(struct tlb_level *l, uint64_t va, unsigned s,
+					unsigned oshift, uint32_t ctx, bool global, uint8_t rights)
+{
+	return level_fill(l, va, s, oshift, ctx, global, rights, true);
 }
 
 /*

@@ -324,6 +324,15 @@ void tlb_array_set_ctx(struct tlb_array *a, uint32_t ctx);
  */
 struct tlb_entry *tlb_array_insert(struct tlb_array *a, uint64_t key, uint64_t tag, uint32_t ctx,
 				   bool global);
+/* tlb_array_insert() when the caller knows that no way holds @tag in
+ * @ctx: a tlb_array_find() of (@key, @tag, @ctx) missed and nothing was
+ * filled since. The same result without the search. */
+struct tlb_entry *tlb_array_insert_missed(struct tlb_array *a, uint64_t key, uint64_t tag,
+					  uint32_t ctx, bool global);
+/* tlb_array_insert() of what @e holds, @e found by tlb_array_find() in its
+ * own context (not global) and holding size and original size 0, as
+ * tlb_array_insert() fills them: the same result without the search. */
+struct tlb_entry *tlb_array_refresh(struct tlb_array *a, const struct tlb_entry *e);
 
 /*
  * A data cache's reference to (@key, @tag), context 0: on a hit the entry is
@@ -393,6 +402,10 @@ struct tlb_entry *tlb_level_find(struct tlb_level *l, uint64_t va, uint32_t ctx)
  * size after host splintering) and original size 2^@oshift. */
 struct tlb_entry *tlb_level_fill(struct tlb_level *l, uint64_t va, unsigned s, unsigned oshift,
 				 uint32_t ctx, bool global, uint8_t rights);
+/* tlb_level_fill() when tlb_level_find() of @va in @ctx just missed and
+ * nothing was filled since (no search for the same entry). */
+struct tlb_entry *tlb_level_fill_missed(struct tlb_level *l, uint64_t va, unsigned s,
+					unsigned oshift, uint32_t ctx, bool global, uint8_t rights);
 
 unsigned tlb_level_inval(struct tlb_level *l, const struct tlb_match *mt);
 unsigned tlb_level_count(const struct tlb_level *l);

@@ -204,6 +204,15 @@ static uint32_t entry_latency(const struct tlb_level *l, const struct tlb_entry 
 	return l->arr[l->which[e->size]].latency;
 }
 
+static void fill(struct tlb_level *l, bool missed, uint64_t va, unsigned s, unsigned oshift,
+		 uint32_t ctx, bool global, uint8_t rights)
+{
+	if (missed)
+		tlb_level_fill_missed(l, va, s, oshift, ctx, global, rights);
+	else
+		tlb_level_fill(l, va, s, oshift, ctx, global, rights);
+}
+
 static void lookup(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl)
 {
 	struct tm_stats *st = &m->hot.st;
@@ -212,6 +221,7 @@ static void lookup(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl)
 	uint32_t ctx = m->hot.ctx;
 	struct tm_walk_out w;
 	struct tlb_entry *e;
+	bool l1_missed;
 
 	/* CR0.PG=0 without a host dimension: linear = physical, no
 	 * translation to cache, so no lookup and no cost. With a host the
@@ -224,12 +234,15 @@ static void lookup(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl)
 		st->cycles[TM_CY_TLB] += entry_latency(L1, e);
 		return;
 	}
+	/* A level whose lookup missed is filled without searching again (the
+	 * walk fills no TLB). */
+	l1_missed = !e;
 	e = tlb_level_find(L2, va, ctx);
 	if (e && allowed(m, e, kind, cpl)) {
 		st->tlb_hits[TM_STLB][e->size]++;
 		st->tlb_misses[l1][e->size]++;
 		st->cycles[TM_CY_TLB] += entry_latency(L2, e);
-		tlb_level_fill(L1, va, e->size, e->oshift, ctx, e->global, e->rights);
+		fill(L1, l1_missed, va, e->size, e->oshift, ctx, e->global, e->rights);
 		return;
 	}
 	/* The STLB lookup that missed costs its latency (the first array's:
@@ -243,8 +256,8 @@ static void lookup(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl)
 	}
 	st->tlb_misses[l1][w.size]++;
 	st->tlb_misses[TM_STLB][w.size]++;
-	tlb_level_fill(L2, va, w.size, w.oshift, ctx, w.global, w.rights);
-	tlb_level_fill(L1, va, w.size, w.oshift, ctx, w.global, w.rights);
+	fill(L2, !e, va, w.size, w.oshift, ctx, w.global, w.rights);
+	fill(L1, l1_missed, va, w.size, w.oshift, ctx, w.global, w.rights);
 }
 
 void tm__access_slow(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl)

@@ -38,6 +38,7 @@ struct hgroup {
 	bool skip_all;           /* under a guest PSC hit */
 	bool ntlb_hit;
 	unsigned nskip;          /* host PSC hit level, 0 = none */
+	const struct tlb_entry *nhit; /* the host PSC entry that hit */
 	const struct pg_format *hf;
 	uint64_t walk_gpa;       /* the address the host tables translate */
 };
@@ -56,13 +57,17 @@ static void group_fill(struct tm_model *m, const struct hgroup *g, unsigned end)
 
 	if (!g->open || g->skip_all || g->ntlb_hit || !g->hf || !g->min_hlevel)
 		return;
+	/* The probes at the group's start saw the nested TLB miss and the
+	 * host PSC levels below nskip miss (all, with nskip 0). */
 	pwc_ntlb_fill(&m->pwc, g->walk_gpa, UINT64_C(1) << g->hf->lvl[g->min_hlevel].shift, hctx,
-		      0);
+		      0, true);
 	for (unsigned i = g->start; i < end; i++) {
 		const struct pg_ref_rec *r = &m->log.rec[i];
 
 		if (r->dim == PG_DIM_HOST && r->kind == PG_REF_READ && r->hlevel > g->min_hlevel)
-			pwc_npwc_fill(&m->pwc, g->hf, r->hlevel, g->walk_gpa, hctx);
+			pwc_npwc_fill(&m->pwc, g->hf, r->hlevel, g->walk_gpa, hctx,
+				      r->hlevel == g->nskip ? g->nhit : NULL,
+				      !g->nskip || r->hlevel < g->nskip);
 	}
 }
 
@@ -150,7 +155,8 @@ static void cost_log(struct tm_model *m, unsigned skip_from, const struct pg_wal
 				}
 				if (!gskip && !g.ntlb_hit && m->pwc.npwc.sets && g.hf) {
 					t->lat += m->pwc.npwc.latency;
-					g.nskip = pwc_npwc_probe(&m->pwc, g.hf, g.walk_gpa, hctx, st);
+					g.nskip = pwc_npwc_probe(&m->pwc, g.hf, g.walk_gpa, hctx, st,
+								 &g.nhit);
 				}
 			}
 			if (rec->kind == PG_REF_READ) {
@@ -198,14 +204,19 @@ static void cost_log(struct tm_model *m, unsigned skip_from, const struct pg_wal
 }
 
 /* The split PSCs learn every non-leaf guest entry the walk stepped past.
- * The entry that hit (level @hit; @resumed: its memo held) gets a memo of
+ * The probe saw the levels below @hit (all, with @hit 0) miss, and found
+ * @he at @hit; each level is an array of its own, so a fill needs no
+ * search at those levels. The entry that hit (@resumed: its memo held)
+ * gets a memo of
  * what it was filled from when it had none that held: entries that are
  * used again get one at their first reuse, and the many that never are
  * (a random footprint's PDEs) cost no copy. A memo is only a hint, checked
  * before every use, so which entries have one changes no result. */
 static void psc_fill(struct tm_model *m, uint64_t va, const struct pg_walk *w, unsigned hit,
-		     bool resumed)
+		     const struct tlb_entry *he, bool resumed)
 {
+	unsigned missed_below = hit ? hit : pwc_split_top(m->mmu.fmt) + 1;
+
 	if (m->pwc.kind != TM_PWC_SPLIT)
 		return; /* no split PSCs to fill (pwc_split_fill() would do nothing) */
 	for (unsigned i = 0; i + 1 < w->nlevels; i++) {
@@ -215,7 +226,8 @@ static void psc_fill(struct tm_model *m, uint64_t va, const struct pg_walk *w, u
 		if (wl->from_reg || wl->level < 2)
 			continue;
 		e = pwc_split_fill(&m->pwc, m->mmu.fmt, wl->level, va, m->hot.ctx,
-				   w->lvl[i + 1].table);
+				   w->lvl[i + 1].table, wl->level == hit ? he : NULL,
+				   wl->level < missed_below);
 		if (wl->level == hit && !resumed)
 			tm__memo_record(m, wl->level, e, w, i);
 	}
@@ -267,7 +279,7 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 		     r.fault.stage == PG_STAGE_HOST_FINAL;
 	cost_log(m, skip_from, &r, host_fault, &t);
 	if (rc == 0)
-		psc_fill(m, va, &r.guest, skip_from, resume);
+		psc_fill(m, va, &r.guest, skip_from, hit, resume);
 
 	st->walk_refs += t.refs;
 	st->walk_refs_skipped += t.skipped;
