@@ -203,6 +203,11 @@ struct cpu {
 	 * TLB maps to it (bit 0: valid). Unicorn 2.1.1 gives memory hooks the
 	 * physical address; feed.c turns it back into the linear one. */
 	uint64_t *rev;
+	/* rev_gen[physical page]: tlb_gen when rev[] was set. tlb_gen counts
+	 * the whole flushes of Unicorn's TLB tdpsim made (cpu__flush_tlb): an
+	 * entry set before the last one maps no live TLB entry any more. */
+	uint32_t *rev_gen;
+	uint32_t tlb_gen;
 	uint64_t alias_flushes;      /* full TLB flushes to keep rev[] one-to-one */
 	/* The feed (trace/sink.h): the timing model (c->tm) and every other
 	 * consumer (recorder, golden writer, tests) hear the run through it. */
@@ -338,11 +343,19 @@ static inline void cpu__event(struct cpu *c, const struct trc_event *ev)
  * engine's context is rebuilt at the next fill; and the consumers hear of
  * it. The one way to do all three, so that none is forgotten.
  */
+/* Flush Unicorn's whole TLB (every way tdpsim does it: the reverse map
+ * counts them). */
+static inline void cpu__flush_tlb(struct cpu *c)
+{
+	c->tlb_gen++;
+	uc_ctl_flush_tlb(c->uc);
+}
+
 static inline void cpu__paging_changed(struct cpu *c, const struct trc_event *ev, bool regs)
 {
 	if (regs)
 		c->mmu_valid = false;
-	uc_ctl_flush_tlb(c->uc);
+	cpu__flush_tlb(c);
 	cpu__event(c, ev);
 }
 

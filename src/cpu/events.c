@@ -48,6 +48,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/ctx.h"
+#include "hv/host.h"
 #include "paging/bits.h"
 #include "timing/model.h"
 
@@ -480,7 +481,7 @@ static void emit(struct cpu *c, const struct cpu_block *b)
 			/* EFER.NXE changes rights; QEMU 5 may keep its
 			 * entries across a WRMSR: flush them. */
 			if ((efer ^ c->bc->efer_fed) & EFER_NXE)
-				uc_ctl_flush_tlb(c->uc);
+				cpu__flush_tlb(c);
 			c->bc->efer_fed = efer;
 			cpu_sync_paging(c);
 			cpu__event(c, &e2);
@@ -544,6 +545,28 @@ static void stop_before(struct cpu *c, uint64_t pc)
 	uc_emu_stop(c->uc);
 }
 
+/* QEMU flushed its whole TLB at the MOV to CR3 that ended the last block
+ * (with paging on: cpu_x86_update_cr3), and since then filled only the
+ * code page(s) of block @b (to find and translate it; nothing else runs
+ * before this hook). So the reverse map's entries are dead but for those
+ * pages, which are stamped with the new generation (fill.c:
+ * cpu__rev_fill). Without their physical addresses (unreadable code, a
+ * TD's shared bit) nothing is assumed. */
+static void rev_flushed(struct cpu *c, const struct cpu_block *b)
+{
+	uint64_t pa[2] = { b->pa[0] >> 12, b->pa[1] >> 12 };
+	unsigned n = b->size > b->n0 ? 2 : 1;
+
+	if (!c->rev || !b->bytes || (c->hv && c->hv->mode->gpaw))
+		return;
+	for (unsigned k = 0; k < n; k++)
+		if (pa[k] >= c->ram.size >> 12)
+			return;
+	c->tlb_gen++;
+	for (unsigned k = 0; k < n; k++)
+		c->rev_gen[pa[k]] = c->tlb_gen;
+}
+
 /* The entry of the block at @pc of @size bytes: its way if cached (the
  * code still to be checked), else the way to replace. The key is the
  * linear address and size alone: the same kernel code runs under every
@@ -567,6 +590,7 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 {
 	struct cpu_bcache *bc = c->bc;
 	struct cpu_block *b;
+	bool cr3_flush = false, miss;
 	uint32_t i;
 
 	c->n.blocks++;
@@ -575,6 +599,8 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		cpu__site_block(c, pc);
 	if (c->prev_block >= 0) {
 		emit(c, &bc->b[c->prev_block]);
+		cr3_flush = bc->b[c->prev_block].last == LAST_MOV_CR3 && !c->pdpte_gp &&
+			    (c->regs.cr0 & CR0_PG);
 		c->prev_block = -1;
 		if (c->pdpte_gp) {
 			/* #GP at the MOV: run.c delivers it (the blob may not
@@ -588,8 +614,12 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		reread_cpl(c);
 	i = lookup(bc, pc, size);
 	b = &bc->b[i];
-	if (!b->valid || b->pc != pc || b->size != size || !code_same(c, b)) {
+	miss = !b->valid || b->pc != pc || b->size != size || !code_same(c, b);
+	if (miss)
 		decode(c, b, pc, size);
+	if (cr3_flush)
+		rev_flushed(c, b);
+	if (miss) {
 		if (b->restart) {
 			/* Hooks were added for this block's sites, but it was
 			 * translated without them: the run stops in front of

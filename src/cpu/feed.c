@@ -35,7 +35,8 @@ int cpu__tm_init(struct cpu *c, char *why, size_t len)
 		return -ENOTSUP;
 	}
 	c->rev = calloc(c->ram.size >> 12, sizeof(*c->rev));
-	if (!c->rev) {
+	c->rev_gen = calloc(c->ram.size >> 12, sizeof(*c->rev_gen));
+	if (!c->rev || !c->rev_gen) {
 		snprintf(why, len, "out of memory for the reverse TLB map");
 		return -ENOMEM;
 	}
@@ -54,7 +55,9 @@ void cpu__tm_free(struct cpu *c)
 		tm_model_free(c->tm);
 	c->tm = NULL;
 	free(c->rev);
+	free(c->rev_gen);
 	c->rev = NULL;
+	c->rev_gen = NULL;
 }
 
 /* cpu__mem(), the per-access hook body, is inline in cpu.h. */

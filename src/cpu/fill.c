@@ -62,7 +62,7 @@ static void tdx_flush(void *opaque, uint64_t alias_gpa)
 	(void)alias_gpa;
 	c->code_epoch++; /* a code page's host translation may be gone */
 	if (c->uc)
-		uc_ctl_flush_tlb(c->uc);
+		cpu__flush_tlb(c);
 	trc_event(&c->sink, &ev);
 }
 
@@ -555,7 +555,7 @@ static void grow_tlb(struct cpu *c)
 	c->grow_fills = 0;
 	c->grow_steps++;
 	c->n.grow_flushes++;
-	uc_ctl_flush_tlb(c->uc);
+	cpu__flush_tlb(c);
 }
 
 bool cpu__fill(struct cpu *c, uint64_t va, int type, uc_tlb_entry *e)
@@ -663,16 +663,26 @@ struct hv_tdx *cpu__tdx(struct cpu *c)
  * through an entry of its TLB, and every entry came from our fill
  * (fill.c), which records physical page -> linear page in c->rev and keeps
  * that one-to-one: when a second linear page maps a physical page that
- * already has one, Unicorn's TLB is flushed first (cpu__rev_fill). So
- * the physical page names exactly one live linear page.
+ * has one filled since tdpsim last flushed Unicorn's whole TLB (rev_gen),
+ * the TLB is flushed first (cpu__rev_fill). An older entry needs no
+ * flush: no TLB entry made before a whole flush is live, and every later
+ * fill of the page would have set rev_gen. (QEMU's own whole flushes, at
+ * a MOV to CR3 for one, are not counted: that only flushes more often.)
+ * So the physical page names exactly one live linear page. Under a host
+ * dimension every alias still flushes: the fills that follow a flush walk
+ * the host tables, and the EPT violations they take (VM exits) would
+ * otherwise move (the ept4 Linux boot's did).
  */
 void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit)
 {
 	uint64_t *r = &c->rev[pa_page >> 12];
+	uint32_t *g = &c->rev_gen[pa_page >> 12];
 
-	if ((*r & CPU_REV_VALID) && (*r & ~UINT64_C(0xfff)) != va_page) {
+	if ((*r & CPU_REV_VALID) && (*r & ~UINT64_C(0xfff)) != va_page &&
+	    (*g == c->tlb_gen || c->host)) {
 		c->alias_flushes++;
-		uc_ctl_flush_tlb(c->uc);
+		cpu__flush_tlb(c);
 	}
 	*r = va_page | CPU_REV_VALID | (implicit ? CPU_REV_IMPLICIT : 0);
+	*g = c->tlb_gen;
 }

@@ -190,7 +190,7 @@ static int tdcall(struct cpu *c, uint64_t rip)
 				r10 = TDVMCALL_SUCCESS;
 			trc_event(&c->sink, &mg);
 		}
-		uc_ctl_flush_tlb(c->uc);
+		cpu__flush_tlb(c);
 		wr(c, UC_X86_REG_R10, r10);
 		wr(c, UC_X86_REG_RAX, TDX_SUCCESS);
 	} else {

@@ -56,7 +56,7 @@ int cpu__pdpte_gp(struct cpu *c)
 	cpu_ctx_set_cr(c, 4, r->cr4);
 	cpu_ctx_set_hflags(c, cr_hflags(cpu_ctx_hflags(c), r->cr0, r->cr4));
 	cpu_ctx_commit(c);
-	uc_ctl_flush_tlb(c->uc);
+	cpu__flush_tlb(c);
 	uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
 	/* Its block ran, but it did not retire; its paging event is void. */
 	c->prev_block = -1;
