@@ -3,34 +3,44 @@
  * initramfs's done marker, one configuration per CTest entry (label
  * `linux`, tests/linux.cmake):
  *
- *   test_linux KERNEL MODE HOST MODEL [APPEND...]
+ *   test_linux NAME KERNEL MODE HOST MODEL [APPEND...]
  *
- * KERNEL is a cache file name (vmlinuz-cloud-amd64, vmlinuz-686,
- * vmlinuz-686-pae), MODE the paging mode the guest must report
- * (tdpsim-mode: 4level, 5level, 2level, pae), HOST the host dimension
- * (none, ept4, ept5, npt4), MODEL timing, functional or reference; APPEND
- * is added to the command line. MODEL reference boots on QEMU's own page
- * walker (--mmu reference, functional, HOST none), and boots the same
- * functionally on tdpsim's engine too: the whole console and every
- * exception (--fault-log: vector, error code, CR2, RIP) must be the same
- * bytes under both MMUs. The boot must power off with status 0 (ACPI S5) and
- * print the markers start, exec-loop, pipelines, copy and done in that
- * order with the mode line between copy and done. When
+ * NAME names the configuration (its results file), KERNEL is a cache file
+ * name (vmlinuz-cloud-amd64, vmlinuz-686, vmlinuz-686-pae), MODE the
+ * paging mode the guest must report (tdpsim-mode: 4level, 5level, 2level,
+ * pae), HOST the host dimension (none, ept4, ept5, npt4), MODEL timing,
+ * functional or reference; APPEND is added to the command line. MODEL
+ * reference boots on QEMU's own page walker (--mmu reference, functional,
+ * HOST none), and boots the same functionally on tdpsim's engine too: the
+ * whole console and every exception (--fault-log: vector, error code, CR2,
+ * RIP) must be the same bytes under both MMUs. The boot must power off
+ * with status 0 (ACPI S5) and print the markers start, exec-loop,
+ * pipelines, copy and done in that order with the mode line between copy
+ * and done; under the timing model its statistics must be split at exactly
+ * those markers (the JSON "segments", as the feed saw them). When
  * qemu-system-x86_64 is installed, the console text from the start marker
  * to the done marker must equal QEMU's for the same kernel, initramfs and
  * command line (the independent reference: the workload prints a line
  * count and an MD5 of what it copied).
  *
+ * With TDPSIM_LINUX_RESULTS=DIR each boot leaves DIR/NAME.json: the
+ * configuration, the wall time of the tdpsim boot (and of QEMU's), and
+ * tdpsim's whole --json output (statistics and their marker segments), so
+ * that the matrix's figures can be read without booting again.
+ *
  * The kernels are fetched by scripts/fetch-linux.sh, never committed: a
  * clean machine has none, and a boot takes minutes. So every entry exits
- * with 77 (CTest's SKIP_RETURN_CODE) unless TDPSIM_LINUX=1 is set and the
- * cache holds the kernel and busybox: `TDPSIM_LINUX=1 ctest -L linux`.
+ * with 77 (CTest's SKIP_RETURN_CODE) unless TDPSIM_LINUX=1 is set:
+ * `TDPSIM_LINUX=1 ctest -L linux`. With it set, a kernel or busybox
+ * missing from the cache fails the entry (the boot was asked for).
  */
 #include <stdbool.h>
 #include <string.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
+
+#include <json-glib/json-glib.h>
 
 #include "spawn.h"
 
@@ -88,7 +98,7 @@ static void check_markers(const char *text, const char *mode)
 }
 
 struct boot {
-	const char *kernel, *mode, *host, *model, *append;
+	const char *name, *kernel, *mode, *host, *model, *append;
 	gchar *cache, *initrd, *tmp;
 };
 
@@ -110,7 +120,8 @@ static void check_engine_same(const struct boot *bt, const char **argv, const ch
 	}
 	r = spawn_argv(argv, 0);
 	g_assert_cmpint(r.status, ==, 0);
-	g_assert_cmpstr(r.out, ==, console);
+	/* --json: the console is on stderr. */
+	g_assert_cmpstr(r.err, ==, console);
 	g_assert_true(g_file_get_contents(ref_log, &ref, NULL, NULL));
 	g_assert_true(g_file_get_contents(eng_log, &eng, NULL, NULL));
 	g_assert_cmpstr(eng, ==, ref);
@@ -119,6 +130,86 @@ static void check_engine_same(const struct boot *bt, const char **argv, const ch
 	spawn_free(&r);
 	g_free(eng_log);
 	g_free(ref_log);
+}
+
+static double seconds_since(gint64 t0)
+{
+	return (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+}
+
+/* TDPSIM_LINUX_RESULTS=DIR: DIR/NAME.json (the header comment). @run is
+ * tdpsim's --json output (NULL if it printed none); @qemu_s < 0: QEMU did
+ * not run. */
+static void save_results(const struct boot *bt, int status, double tdpsim_s, double qemu_s,
+			 JsonNode *run)
+{
+	const char *dir = g_getenv("TDPSIM_LINUX_RESULTS");
+	JsonBuilder *b;
+	JsonGenerator *g;
+	GError *e = NULL;
+	gchar *path;
+
+	if (!dir || !*dir)
+		return;
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	b = json_builder_new();
+	json_builder_begin_object(b);
+	const char *kv[][2] = { { "config", bt->name }, { "kernel", bt->kernel },
+				{ "mode", bt->mode },   { "host", bt->host },
+				{ "model", bt->model }, { "append", bt->append } };
+	for (unsigned i = 0; i < G_N_ELEMENTS(kv); i++) {
+		json_builder_set_member_name(b, kv[i][0]);
+		json_builder_add_string_value(b, kv[i][1]);
+	}
+	json_builder_set_member_name(b, "status");
+	json_builder_add_int_value(b, status);
+	json_builder_set_member_name(b, "wall_seconds");
+	json_builder_add_double_value(b, tdpsim_s);
+	json_builder_set_member_name(b, "qemu_wall_seconds");
+	if (qemu_s < 0)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_double_value(b, qemu_s);
+	json_builder_set_member_name(b, "tdpsim");
+	if (run)
+		json_builder_add_value(b, json_node_copy(run));
+	else
+		json_builder_add_null_value(b);
+	json_builder_end_object(b);
+	g = json_generator_new();
+	json_generator_set_root(g, json_builder_get_root(b));
+	json_generator_set_pretty(g, TRUE);
+	path = g_strdup_printf("%s/%s.json", dir, bt->name);
+	if (!json_generator_to_file(g, path, &e))
+		g_error("TDPSIM_LINUX_RESULTS: %s: %s", path, e->message);
+	g_test_message("results in %s", path);
+	g_free(path);
+	g_object_unref(g);
+	g_object_unref(b);
+}
+
+/* Under the timing model: the statistics are split at exactly the
+ * workload's markers, in order, and the segments' instructions add up to
+ * the run's. */
+static void check_segments(JsonObject *top)
+{
+	JsonArray *segs = json_object_get_array_member(top, "segments");
+	JsonObject *whole = json_object_get_object_member(top, "stats");
+	gint64 insns = 0;
+
+	g_assert_nonnull(segs);
+	g_assert_cmpuint(json_array_get_length(segs), ==, G_N_ELEMENTS(markers) + 1);
+	for (guint i = 0; i < json_array_get_length(segs); i++) {
+		JsonObject *seg = json_array_get_object_element(segs, i);
+
+		if (i < G_N_ELEMENTS(markers))
+			g_assert_cmpstr(json_object_get_string_member(seg, "to"), ==, markers[i]);
+		else
+			g_assert_true(json_object_get_null_member(seg, "to"));
+		insns += json_object_get_int_member(json_object_get_object_member(seg, "stats"),
+						    "instructions");
+	}
+	g_assert_cmpint(insns, ==, json_object_get_int_member(whole, "instructions"));
 }
 
 static void test_boot(gconstpointer data)
@@ -132,38 +223,61 @@ static void test_boot(gconstpointer data)
 			      "--mmu", ref ? "reference" : "tdpsim", "--model",
 			      ref ? "functional" : bt->model, "--fault-log", flog,
 			      "--marker-prefix", "tdpsim-marker: ", "--max-insns", "40000000000",
-			      NULL};
+			      "--json", NULL};
+	gint64 t0 = g_get_monotonic_time();
 	struct spawn_result r = spawn_argv(argv, 0);
-	gchar *text;
+	double tdpsim_s = seconds_since(t0), qemu_s = -1;
+	JsonParser *jp = json_parser_new();
+	JsonNode *run = json_parser_load_from_data(jp, r.out, -1, NULL) ?
+			json_parser_get_root(jp) : NULL;
+	gchar *text, *want = NULL;
 
 	if (r.status != 0)
-		g_test_message("tdpsim: status %d\n--- console:\n%s\n--- stderr:\n%s", r.status,
-			       r.out, r.err);
-	g_assert_cmpint(r.status, ==, 0);
-	g_assert_nonnull(strstr(r.err, "run: exit, exit status 0"));
-	text = workload_text(r.out);
-	g_assert_nonnull(text);
-	check_markers(text, bt->mode);
+		g_test_message("tdpsim: status %d\n--- stdout:\n%s\n--- console and stderr:\n%s",
+			       r.status, r.out, r.err);
 
+	/* QEMU first, so that the results hold its time even when tdpsim's
+	 * boot failed. */
 	gchar *qemu = g_find_program_in_path("qemu-system-x86_64");
 	if (qemu) {
 		const char *qv[] = {qemu, "-cpu", "max", "-m", "512", "-nographic", "-no-reboot",
 				    "-kernel", k, "-initrd", bt->initrd, "-append", bt->append,
 				    NULL};
+		gint64 q0 = g_get_monotonic_time();
 		struct spawn_result q = spawn_argv(qv, 600);
-		gchar *want = workload_text(q.out);
 
+		qemu_s = seconds_since(q0);
+		want = workload_text(q.out);
 		if (!want)
 			g_test_message("qemu: status %d\n%s", q.status, q.out);
-		g_assert_nonnull(want);
-		g_assert_cmpstr(text, ==, want);
-		g_free(want);
 		spawn_free(&q);
 	}
+	save_results(bt, r.status, tdpsim_s, qemu_s, run);
+
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(run);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(run));
+	JsonObject *top = json_node_get_object(run);
+	JsonObject *ro = json_object_get_object_member(top, "run");
+
+	g_assert_cmpstr(json_object_get_string_member(ro, "stop"), ==, "exit");
+	g_assert_cmpint(json_object_get_int_member(ro, "exit_status"), ==, 0);
+	/* --json: the UART is on stderr. */
+	text = workload_text(r.err);
+	g_assert_nonnull(text);
+	check_markers(text, bt->mode);
+	if (strcmp(bt->model, "timing") == 0)
+		check_segments(top);
+	if (qemu) {
+		g_assert_nonnull(want);
+		g_assert_cmpstr(text, ==, want);
+	}
 	if (ref)
-		check_engine_same(bt, argv, r.out);
+		check_engine_same(bt, argv, r.err);
+	g_free(want);
 	g_free(qemu);
 	g_free(text);
+	g_object_unref(jp);
 	spawn_free(&r);
 	g_free(flog);
 	g_free(k);
@@ -177,19 +291,20 @@ int main(int argc, char **argv)
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
-	if (argc < 5) {
-		g_printerr("usage: test_linux KERNEL MODE HOST MODEL [APPEND...]\n");
+	if (argc < 6) {
+		g_printerr("usage: test_linux NAME KERNEL MODE HOST MODEL [APPEND...]\n");
 		return 2;
 	}
 	if (!gate || strcmp(gate, "1") != 0) {
 		g_print("skipped: the Linux boots run with TDPSIM_LINUX=1 (ctest -L linux)\n");
 		return SKIP;
 	}
-	bt.kernel = argv[1];
-	bt.mode = argv[2];
-	bt.host = argv[3];
-	bt.model = argv[4];
-	extra = g_strjoinv(" ", argv + 5);
+	bt.name = argv[1];
+	bt.kernel = argv[2];
+	bt.mode = argv[3];
+	bt.host = argv[4];
+	bt.model = argv[5];
+	extra = g_strjoinv(" ", argv + 6);
 	bt.append = append = g_strconcat("console=ttyS0", *extra ? " " : "", extra, NULL);
 	g_free(extra);
 	bt.cache = cache_dir();
@@ -198,9 +313,9 @@ int main(int argc, char **argv)
 	k = g_build_filename(bt.cache ? bt.cache : "", bt.kernel, NULL);
 	if (!bt.cache || !g_file_test(k, G_FILE_TEST_EXISTS) ||
 	    !g_file_test(busybox, G_FILE_TEST_EXISTS)) {
-		g_print("skipped: %s or %s missing (scripts/fetch-linux.sh fetches them)\n", k,
-			busybox);
-		return SKIP;
+		g_printerr("test_linux: TDPSIM_LINUX=1, but %s or %s is missing: run "
+			   "scripts/fetch-linux.sh (with the same TDPSIM_CACHE)\n", k, busybox);
+		return 1;
 	}
 	bt.tmp = g_dir_make_tmp("tdpsim-linux-XXXXXX", NULL);
 	g_assert_nonnull(bt.tmp);
