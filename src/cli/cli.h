@@ -92,6 +92,15 @@ int cli_parse_options(const char *cmd, GOptionContext *ctx, int *argc, char ***a
 void cli_free_options(const GOptionEntry *entries);
 
 /*
+ * @argv (the subcommand and its options) as one line for a trace's header:
+ * the value of every option of @entries that names a file (a FILENAME
+ * argument, or one described as FILE...) reduced to its base name, so that
+ * the line carries no folder of the machine it ran on; words quoted for a
+ * shell where needed. Free with g_free().
+ */
+gchar *cli_portable_command(char **argv, const GOptionEntry *entries);
+
+/*
  * Parse an unsigned 64-bit number: decimal or 0x-prefixed hex, optionally
  * followed by one binary-multiple suffix k, m or g (any case): "4k" is 4096,
  * "0x10m" 16 MiB. Returns 0, -EINVAL (not a number) or -ERANGE (overflow).

@@ -271,3 +271,73 @@ void cli_free_options(const GOptionEntry *e)
 		}
 	}
 }
+
+/* Whether option @e's value names a file: a FILENAME argument, or one
+ * described as FILE ("FILE|NAME", "FILE[,CMDLINE]"). */
+static bool names_file(const GOptionEntry *e)
+{
+	return e->arg == G_OPTION_ARG_FILENAME || e->arg == G_OPTION_ARG_FILENAME_ARRAY ||
+	       (e->arg_description && g_str_has_prefix(e->arg_description, "FILE"));
+}
+
+/* @v with its file part (up to a ',' in "FILE[,...]") reduced to its base
+ * name. */
+static gchar *base_of(const char *v)
+{
+	const char *comma = strchr(v, ',');
+	gchar *path = comma ? g_strndup(v, (gsize)(comma - v)) : g_strdup(v);
+	gchar *b = *path ? g_path_get_basename(path) : g_strdup("");
+	gchar *r = g_strconcat(b, comma ? comma : "", NULL);
+
+	g_free(path);
+	g_free(b);
+	return r;
+}
+
+/* @a, quoted for a shell when it has anything but plain word characters. */
+static gchar *shell_word(const char *a)
+{
+	for (const char *p = a; *p; p++)
+		if (!g_ascii_isalnum(*p) && !strchr("_./=:,+-@%", *p))
+			return g_shell_quote(a);
+	return *a ? g_strdup(a) : g_shell_quote(a);
+}
+
+gchar *cli_portable_command(char **argv, const GOptionEntry *entries)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	gchar *out;
+
+	for (unsigned i = 0; argv[i]; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		const GOptionEntry *e = NULL;
+
+		if (g_str_has_prefix(a, "--") && a[2])
+			for (e = entries; e->long_name; e++)
+				if (strlen(e->long_name) == (size_t)((eq ? eq : a + strlen(a)) - a - 2) &&
+				    strncmp(e->long_name, a + 2, strlen(e->long_name)) == 0)
+					break;
+		if (!e || !e->long_name || !names_file(e)) {
+			g_ptr_array_add(w, shell_word(a));
+		} else if (eq) {
+			gchar *b = base_of(eq + 1);
+			gchar *opt = g_strdup_printf("%.*s=%s", (int)(eq - a), a, b);
+
+			g_ptr_array_add(w, shell_word(opt));
+			g_free(opt);
+			g_free(b);
+		} else {
+			g_ptr_array_add(w, shell_word(a));
+			if (argv[i + 1]) {
+				gchar *b = base_of(argv[++i]);
+
+				g_ptr_array_add(w, shell_word(b));
+				g_free(b);
+			}
+		}
+	}
+	g_ptr_array_add(w, NULL);
+	out = g_strjoinv(" ", (gchar **)w->pdata);
+	g_ptr_array_free(w, TRUE);
+	return out;
+}

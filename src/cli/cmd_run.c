@@ -464,7 +464,8 @@ static int run_kernel(struct run_opts *o)
 			goto out_free;
 		}
 		if (o->record &&
-		    (status = run_record_open(CMD, o->record, o->cmdline, c, &rec)) != 0) {
+		    (status = run_record_open(CMD, o->record, o->cmdline, kernel, o->initrd,
+						      o->initrd ? NULL : mods, nmods, c, &rec)) != 0) {
 			cpu_machine_free(c);
 			goto out_free;
 		}
@@ -628,7 +629,7 @@ int cmd_run(int argc, char **argv)
 				     "isa-debug-exit status ((value << 1) | 1, its low 8 bits); 2 "
 				     "otherwise.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	o.cmdline = g_strjoinv(" ", argv);
+	o.cmdline = cli_portable_command(argv, entries);
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);
 	if (!rc)
 		rc = run_kernel(&o);

@@ -471,7 +471,7 @@ int cmd_synth(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_summary(ctx, "Feed the timing model a synthetic stream over N pages "
 				     "and print its statistics (docs/cli-synth.md).");
-	o.cmdline = g_strjoinv(" ", argv);
+	o.cmdline = cli_portable_command(argv, entries);
 	rc = cli_parse_options(CMD, ctx, &argc, &argv);
 	if (!rc)
 		rc = parse(&o, &r);

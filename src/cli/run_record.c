@@ -6,6 +6,7 @@
  */
 #include "run_record.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "trace/header.h"
@@ -25,8 +26,37 @@ int run_guest_cpu(const char *cmd, const char *model, struct tm_config *cfg)
 	return 0;
 }
 
-int run_record_open(const char *cmd, const char *path, const char *cmdline, struct cpu *c,
-		    struct trc_recorder **out)
+/* [inputs] KEY = the base name of @file, KEY_sha256 = the sha256 of its
+ * bytes: what a trace says of its inputs, portable across machines. */
+static int add_input(const char *cmd, GKeyFile *k, const char *key, const char *file)
+{
+	GError *e = NULL;
+	GMappedFile *m = g_mapped_file_new(file, FALSE, &e);
+	gchar *base, *sum, *skey;
+
+	if (!m) {
+		int rc = cli_fail(cmd, "--record: cannot read %s to hash it: %s", file, e->message);
+
+		g_error_free(e);
+		return rc;
+	}
+	base = g_path_get_basename(file);
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+					  (const guchar *)g_mapped_file_get_contents(m),
+					  g_mapped_file_get_length(m));
+	skey = g_strconcat(key, "_sha256", NULL);
+	g_key_file_set_string(k, "inputs", key, base);
+	g_key_file_set_string(k, "inputs", skey, sum);
+	g_free(skey);
+	g_free(sum);
+	g_free(base);
+	g_mapped_file_unref(m);
+	return 0;
+}
+
+int run_record_open(const char *cmd, const char *path, const char *cmdline, const char *kernel,
+		    const char *initrd, const struct cpu_module *mods, unsigned nmods,
+		    struct cpu *c, struct trc_recorder **out)
 {
 	GKeyFile *k = g_key_file_new();
 	struct trc_consumer cons;
@@ -40,6 +70,19 @@ int run_record_open(const char *cmd, const char *path, const char *cmdline, stru
 	}
 	g_key_file_set_string(k, "trace", "producer", "run");
 	g_key_file_set_string(k, "trace", "command", cmdline);
+	rc = add_input(cmd, k, "kernel", kernel);
+	if (!rc && initrd)
+		rc = add_input(cmd, k, "initrd", initrd);
+	for (unsigned i = 0; !rc && mods && i < nmods; i++) {
+		char key[24];
+
+		snprintf(key, sizeof(key), "module%u", i + 1);
+		rc = add_input(cmd, k, key, mods[i].path);
+	}
+	if (rc) {
+		g_key_file_unref(k);
+		return rc;
+	}
 	trc_header_cpu(k, &c->cfg);
 	trc_header_machine(k, c->ram.size, c->host_kind, c->vpid);
 	rc = trc_recorder_open(path, k, &c->ram, out, why, sizeof(why));
