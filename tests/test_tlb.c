@@ -929,6 +929,7 @@ static void test_cache_levels(void)
 		{ { 1, 4 }, { 4, 2 }, { 8, 1 } },
 		{ { 2, 32 }, { 8, 128 }, { 0, 0 } },
 		{ { 4, 0 }, { 16, 64 }, { 64, 16 } },
+		{ { 3, 3 }, { 10, 5 }, { 20, 40 } },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(shapes); i++)
