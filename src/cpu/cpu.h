@@ -310,9 +310,12 @@ void cpu__watch_tables(struct cpu *c);                                     /* fi
 void cpu__paging_regs(struct cpu *c, struct pg_regs *r);
 uint8_t cpu__code_bits(struct cpu *c);                                     /* events.c */
 void cpu__tm_free(struct cpu *c);
-/* feed.c's memory hook body, inline: once per data access. The physical
- * page names one live linear page (rev[]; feed.c keeps it one-to-one); the
- * CPL is the current block's, except on descriptor-table pages. */
+/* feed.c: Unicorn's memory hook (UC_HOOK_MEM_READ|WRITE), once per data
+ * access. The physical page names one live linear page (rev[]; fill.c
+ * keeps it one-to-one); the CPL is the current block's, except on
+ * descriptor-table pages. */
+void cpu__hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		   void *opaque);
 /* c->rev[physical page]: the linear page of the last fill, and flags. */
 #define CPU_REV_VALID    UINT64_C(1)
 #define CPU_REV_IMPLICIT UINT64_C(2) /* filled as an implicit supervisor access */
@@ -359,22 +362,6 @@ static inline void cpu__paging_changed(struct cpu *c, const struct trc_event *ev
 	cpu__event(c, ev);
 }
 
-static inline void cpu__mem(struct cpu *c, int type, uint64_t addr, int size, int64_t value)
-{
-	uint64_t r = addr < c->ram.size ? c->rev[addr >> 12] : 0;
-	uint64_t va = (r & ~UINT64_C(0xfff)) | (addr & 0xfff);
-	uint8_t kind = type == UC_MEM_WRITE ? TRC_WRITE : TRC_READ;
-
-	if (!(r & CPU_REV_VALID))
-		return; /* not RAM, or not through a fill (cannot happen) */
-	/* A page the fill judged a descriptor-table page at CPL 3: QEMU's
-	 * helpers access it as the CPU's implicit supervisor accesses. */
-	trc_access(&c->sink, va, (uint8_t)size, kind, c->cur_cpl, (r & CPU_REV_IMPLICIT) != 0);
-	if (kind == TRC_WRITE)
-		/* The hook runs before the store: its value is what lands
-		 * (little-endian, at most 8 bytes per hook call). */
-		trc_write(&c->sink, addr, &value, (uint32_t)size);
-}
 void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit);
 /* phys.c: guest-physical copies and the engine's accessor, through the
  * board outside RAM (@effects false: RAM and ROM only, 0 elsewhere, no

@@ -60,8 +60,38 @@ void cpu__tm_free(struct cpu *c)
 	c->rev_gen = NULL;
 }
 
-/* cpu__mem(), the per-access hook body, is inline in cpu.h. */
+/* A write while a consumer takes the bytes written (a recorder): out of
+ * line, so that the usual hook keeps nothing live across the model's
+ * access. */
+static __attribute__((noinline)) void mem_write(struct cpu *c, uint64_t va, uint64_t pa,
+						 int size, int64_t value, bool implicit)
+{
+	trc_access(&c->sink, va, (uint8_t)size, TRC_WRITE, c->cur_cpl, implicit);
+	/* The hook runs before the store: its value is what lands
+	 * (little-endian, at most 8 bytes per hook call). */
+	trc_write(&c->sink, pa, &value, (uint32_t)size);
+}
 
+void cpu__hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		   void *opaque)
+{
+	struct cpu *c = opaque;
+	uint64_t r = addr < c->ram.size ? c->rev[addr >> 12] : 0;
+	uint64_t va = (r & ~UINT64_C(0xfff)) | (addr & 0xfff);
+	bool implicit = (r & CPU_REV_IMPLICIT) != 0;
+
+	if (!(r & CPU_REV_VALID))
+		return; /* not RAM, or not through a fill (cannot happen) */
+	if (type == UC_MEM_WRITE && c->sink.n_write) {
+		mem_write(c, va, addr, size, value, implicit);
+		return;
+	}
+	/* A page the fill judged a descriptor-table page at CPL 3: QEMU's
+	 * helpers access it as the CPU's implicit supervisor accesses. Last:
+	 * nothing is live across the model's access. */
+	trc_access(&c->sink, va, (uint8_t)size, type == UC_MEM_WRITE ? TRC_WRITE : TRC_READ,
+		   c->cur_cpl, implicit);
+}
 
 void cpu_feed_start(struct cpu *c)
 {

@@ -91,12 +91,6 @@ static bool hook_invalid(uc_engine *uc, void *opaque)
 	return true;
 }
 
-static void hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
-		     void *opaque)
-{
-	cpu__mem(opaque, type, addr, size, value);
-}
-
 /* After a device access that may have changed the machine: an exit
  * request, an interrupt, a timer armed. */
 static void after_io(struct cpu *c)
@@ -288,7 +282,7 @@ static int add_hooks(struct cpu *c)
 	    add_insn_hook(c, &c->h_sysenter, hook_sysenter, UC_X86_INS_SYSENTER))
 		return -EIO;
 	if (c->tm) {
-		if (uc_hook_add(uc, &c->h_mem, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, hook_mem, c,
+		if (uc_hook_add(uc, &c->h_mem, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, cpu__hook_mem, c,
 				1, 0) != UC_ERR_OK)
 			return -EIO;
 		c->mem_hooked = true;

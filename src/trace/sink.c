@@ -21,6 +21,8 @@ int trc_sink_add(struct trc_sink *s, const struct trc_consumer *c)
 		s->access_of[s->n_access++] = (uint8_t)s->n;
 	if (c->block)
 		s->block_of[s->n_block++] = (uint8_t)s->n;
+	if (c->write)
+		s->write_of[s->n_write++] = (uint8_t)s->n;
 	s->c[s->n++] = *c;
 	if (c->table_read)
 		s->want_table_reads = true;
@@ -157,11 +159,24 @@ void trc__block(struct trc_sink *s, const struct trc_block *b, bool fetch)
 	}
 }
 
-void trc_write(struct trc_sink *s, uint64_t gpa, const void *data, uint32_t len)
+void trc__access(struct trc_sink *s, uint64_t la, uint8_t size, uint8_t kind, uint8_t cpl,
+		 bool implicit)
 {
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->c[i].write)
-			s->c[i].write(s->c[i].opaque, gpa, data, len);
+	trc__tm_access(s, la, size, kind, cpl, implicit);
+	for (unsigned i = 0; i < s->n_access; i++) {
+		const struct trc_consumer *k = &s->c[s->access_of[i]];
+
+		k->access(k->opaque, la, size, kind, cpl, implicit);
+	}
+}
+
+void trc__write(struct trc_sink *s, uint64_t gpa, const void *data, uint32_t len)
+{
+	for (unsigned i = 0; i < s->n_write; i++) {
+		const struct trc_consumer *k = &s->c[s->write_of[i]];
+
+		k->write(k->opaque, gpa, data, len);
+	}
 }
 
 void trc_insns(struct trc_sink *s, uint64_t n)

@@ -208,11 +208,13 @@ struct trc_sink {
 	uint64_t insns;
 	unsigned n;
 	struct trc_consumer c[TRC_SINK_MAX];
-	/* The consumers with an access (block) function, as indexes into
-	 * c[] in the order added: the per-access and per-block calls visit
-	 * only these (usually none: the timing model's are inline). */
-	uint8_t n_access, n_block;
-	uint8_t access_of[TRC_SINK_MAX], block_of[TRC_SINK_MAX];
+	/* The consumers with an access (block, write) function, as indexes
+	 * into c[] in the order added: the per-access, per-block and
+	 * per-write calls visit only these (usually none: the timing model's
+	 * are inline, and only a recorder takes writes), and cost a test of
+	 * the count when there are none. */
+	uint8_t n_access, n_block, n_write;
+	uint8_t access_of[TRC_SINK_MAX], block_of[TRC_SINK_MAX], write_of[TRC_SINK_MAX];
 };
 
 void trc_sink_init(struct trc_sink *s);
@@ -227,7 +229,6 @@ int trc_sink_add(struct trc_sink *s, const struct trc_consumer *c);
 int trc_sink_add_timing(struct trc_sink *s, struct tm_model *m);
 
 void trc_start(struct trc_sink *s, const struct trc_start *st);
-void trc_write(struct trc_sink *s, uint64_t gpa, const void *data, uint32_t len);
 void trc_insns(struct trc_sink *s, uint64_t n);
 void trc_event(struct trc_sink *s, const struct trc_event *ev);
 void trc_table_read(struct trc_sink *s, uint64_t gpa_page);
@@ -254,18 +255,38 @@ static inline void trc_block_fetches(const struct trc_block *b,
  * interrupt frame of a delivery) whatever the CPL. Kept apart from CPL 0:
  * SMAP treats implicit supervisor accesses differently from CPL 0 ones.
  */
+/* Internal: trc_access() with consumers that take accesses (the model's,
+ * then theirs), and the consumers' write functions: out of line, so that
+ * when there are none the inline paths end in the model's access and keep
+ * nothing live across it. */
+void trc__access(struct trc_sink *s, uint64_t la, uint8_t size, uint8_t kind, uint8_t cpl,
+		 bool implicit);
+void trc__write(struct trc_sink *s, uint64_t gpa, const void *data, uint32_t len);
+
+/* The model's rights check takes an implicit access as a supervisor one
+ * (CPL 0). */
+static inline void trc__tm_access(struct trc_sink *s, uint64_t la, uint8_t size, uint8_t kind,
+				  uint8_t cpl, bool implicit)
+{
+	if (s->tm)
+		tm_access(s->tm, la, size, kind, implicit ? 0 : cpl);
+}
+
 static inline void trc_access(struct trc_sink *s, uint64_t la, uint8_t size, uint8_t kind,
 			      uint8_t cpl, bool implicit)
 {
-	if (s->tm)
-		/* The model's rights check takes an implicit access as a
-		 * supervisor one (CPL 0). */
-		tm_access(s->tm, la, size, kind, implicit ? 0 : cpl);
-	for (unsigned i = 0; i < s->n_access; i++) {
-		const struct trc_consumer *k = &s->c[s->access_of[i]];
+	if (s->n_access)
+		trc__access(s, la, size, kind, cpl, implicit);
+	else
+		trc__tm_access(s, la, size, kind, cpl, implicit);
+}
 
-		k->access(k->opaque, la, size, kind, cpl, implicit);
-	}
+/* @len bytes of guest-physical memory at @gpa were just written (@data):
+ * by the guest, or by tdpsim in its place. */
+static inline void trc_write(struct trc_sink *s, uint64_t gpa, const void *data, uint32_t len)
+{
+	if (s->n_write)
+		trc__write(s, gpa, data, len);
 }
 
 /* Internal: trc_block() for the timing model's fetches when the block
