@@ -1,7 +1,12 @@
 /*
  * The committed traces (traces/MANIFEST): each replayed under the options
  * its golden was written with gives exactly the committed golden (`tdpsim
- * diff` exits 0 on identical inputs). And a perturbation: turning the PDE
+ * diff` exits 0 on identical inputs). A live run of pagetest under the
+ * manifest's run options gives that golden too: this is the CI user's
+ * golden-trace diff, so a change that alters any translation, event or its
+ * instruction stamp in a live run fails here, naming the first divergence,
+ * until traces/ is re-recorded (scripts/regen-goldens.sh --record) and the
+ * change reviewed. And a perturbation: turning the PDE
  * cache off (pwc.pd.entries=0) changes nothing before the first walk that
  * hit it (a paging-structure cache changes no TLB, cache or guest state
  * until it hits), so `tdpsim diff` exits 1 and names exactly the first walk
@@ -21,6 +26,7 @@ static gchar *tmpdir;
 
 struct entry {
 	gchar *name;
+	gchar **run;    /* the run options, split as a shell would */
 	gchar **replay; /* the replay options, split as a shell would */
 };
 
@@ -29,8 +35,20 @@ static void entry_free(gpointer p)
 	struct entry *e = p;
 
 	g_free(e->name);
+	g_strfreev(e->run);
 	g_strfreev(e->replay);
 	g_free(e);
+}
+
+/* A manifest field split as a shell would (an empty field: no options). */
+static gchar **options(gchar *field)
+{
+	gchar **argv = NULL;
+
+	if (!g_strstrip(field)[0])
+		return g_new0(gchar *, 1);
+	g_assert_true(g_shell_parse_argv(field, NULL, &argv, NULL));
+	return argv;
 }
 
 static GPtrArray *manifest(void)
@@ -52,10 +70,8 @@ static GPtrArray *manifest(void)
 		g_assert_nonnull(f[2]);
 		e = g_new0(struct entry, 1);
 		e->name = g_strdup(g_strstrip(f[0]));
-		if (!g_strstrip(f[2])[0])
-			e->replay = g_new0(gchar *, 1);
-		else
-			g_assert_true(g_shell_parse_argv(f[2], NULL, &e->replay, NULL));
+		e->run = options(f[1]);
+		e->replay = options(f[2]);
 		g_ptr_array_add(out, e);
 		g_strfreev(f);
 	}
@@ -112,6 +128,46 @@ static void test_goldens(void)
 		g_unlink(got);
 		g_free(got);
 		g_free(want);
+	}
+	g_ptr_array_free(m, TRUE);
+}
+
+/* `tdpsim run --kernel pagetest RUN-OPTS... --golden OUT` (pagetest exits
+ * with status 1 when every check passed) against the committed golden. */
+static void test_live(void)
+{
+	GPtrArray *m = manifest();
+
+	for (guint i = 0; i < m->len; i++) {
+		const struct entry *e = g_ptr_array_index(m, i);
+		gchar *want = g_strdup_printf("%s/%s.golden", TRACES, e->name);
+		gchar *got = g_strdup_printf("%s/%s.live.golden", tmpdir, e->name);
+		GPtrArray *a = g_ptr_array_new();
+		struct spawn_result r;
+
+		g_ptr_array_add(a, TDPSIM_BIN);
+		g_ptr_array_add(a, "run");
+		g_ptr_array_add(a, "--kernel");
+		g_ptr_array_add(a, PAGETEST_KERNEL);
+		for (gchar **o = e->run; *o; o++)
+			g_ptr_array_add(a, *o);
+		g_ptr_array_add(a, "--golden");
+		g_ptr_array_add(a, got);
+		g_ptr_array_add(a, NULL);
+		r = spawn_argv((const char *const *)a->pdata, 600);
+		if (r.status != 1)
+			g_error("run %s: status %d: %s", e->name, r.status, r.err);
+		spawn_free(&r);
+		r = spawn_tdpsim("diff", want, got, NULL);
+		if (r.status != 0)
+			g_error("%s: the live run's golden differs from the committed one "
+				"(scripts/regen-goldens.sh --record after an intended change):\n%s%s",
+				e->name, r.out, r.err);
+		spawn_free(&r);
+		g_unlink(got);
+		g_free(got);
+		g_free(want);
+		g_ptr_array_free(a, TRUE);
 	}
 	g_ptr_array_free(m, TRUE);
 }
@@ -178,6 +234,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	tmpdir = g_dir_make_tmp("tdpsim-traces-XXXXXX", NULL);
 	g_test_add_func("/traces/goldens", test_goldens);
+	g_test_add_func("/traces/live", test_live);
 	g_test_add_func("/traces/perturbed", test_perturbed);
 	rc = g_test_run();
 	spawn_rmtree(tmpdir);
