@@ -174,26 +174,31 @@ static int uc_reg_of(csh h, unsigned csreg)
 	return -1;
 }
 
-/* Read code bytes (through the engine, as a fetch at the current CPL). */
-/* Is block @b's code still what it was decoded from? */
-static bool code_same(struct cpu *c, struct cpu_block *b)
+/* Is block @b's code still what it was decoded from? CODE_MOVED: the
+ * linear address now maps other physical bytes (a new process, exec);
+ * CODE_REWRITTEN: the same physical bytes were written since (the guest
+ * patched its code). */
+enum code_state { CODE_SAME, CODE_MOVED, CODE_REWRITTEN };
+
+static enum code_state code_state(struct cpu *c, struct cpu_block *b)
 {
 	uint32_t n1 = b->size - b->n0;
 
 	if (!b->bytes)
-		return false;
+		return CODE_MOVED;
 	if (b->epoch != c->code_epoch) {
 		uint64_t a0, a1 = 0;
 
 		if (cpu__code_pa(c, b->pc, &a0) || (n1 && cpu__code_pa(c, b->pc + b->n0, &a1)) ||
 		    a0 != b->pa[0] || a1 != b->pa[1])
-			return false;
+			return CODE_MOVED;
 		b->epoch = c->code_epoch;
 	}
 	return memcmp(c->ram.base + b->pa[0], b->bytes, b->n0) == 0 &&
-	       (!n1 || memcmp(c->ram.base + b->pa[1], b->bytes + b->n0, n1) == 0);
+			       (!n1 || memcmp(c->ram.base + b->pa[1], b->bytes + b->n0, n1) == 0)
+		       ? CODE_SAME
+		       : CODE_REWRITTEN;
 }
-
 
 /* Classify one instruction as the block's last (later ones overwrite). */
 static void classify(csh h, struct cpu_block *b, const cs_insn *in)
@@ -570,7 +575,7 @@ static void rev_flushed(struct cpu *c, const struct cpu_block *b)
 /* The entry of the block at @pc of @size bytes: its way if cached (the
  * code still to be checked), else the way to replace. The key is the
  * linear address and size alone: the same kernel code runs under every
- * process's CR3, and code_same() checks the physical address and bytes
+ * process's CR3, and code_state() checks the physical address and bytes
  * under the paging state now. */
 static uint32_t lookup(struct cpu_bcache *bc, uint64_t pc, uint32_t size)
 {
@@ -591,6 +596,7 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	struct cpu_bcache *bc = c->bc;
 	struct cpu_block *b;
 	bool cr3_flush = false, miss;
+	enum code_state state;
 	uint32_t i;
 
 	c->n.blocks++;
@@ -614,12 +620,25 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		reread_cpl(c);
 	i = lookup(bc, pc, size);
 	b = &bc->b[i];
-	miss = !b->valid || b->pc != pc || b->size != size || !code_same(c, b);
+	state = b->valid && b->pc == pc && b->size == size ? code_state(c, b) : CODE_MOVED;
+	miss = state != CODE_SAME;
 	if (miss)
 		decode(c, b, pc, size);
 	if (cr3_flush)
 		rev_flushed(c, b);
 	if (miss) {
+		if (state == CODE_REWRITTEN) {
+			/* Unicorn may hand us the block it translated from the
+			 * old bytes: without a memory hook its write tracking
+			 * missed a patch the kernel made through another
+			 * linear alias (a functional Linux boot ran the old
+			 * code). The block has not run: translate again from
+			 * what RAM holds. */
+			c->stop_hook = true;
+			c->flush_tb = true;
+			stop_before(c, pc);
+			return;
+		}
 		if (b->restart) {
 			/* Hooks were added for this block's sites, but it was
 			 * translated without them: the run stops in front of
