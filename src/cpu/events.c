@@ -626,29 +626,19 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		decode(c, b, pc, size);
 	if (cr3_flush)
 		rev_flushed(c, b);
-	if (miss) {
-		if (state == CODE_REWRITTEN) {
-			/* Unicorn may hand us the block it translated from the
-			 * old bytes: without a memory hook its write tracking
-			 * missed a patch the kernel made through another
-			 * linear alias (a functional Linux boot ran the old
-			 * code). The block has not run: translate again from
-			 * what RAM holds. */
-			c->stop_hook = true;
-			c->flush_tb = true;
-			stop_before(c, pc);
-			return;
-		}
-		if (b->restart) {
-			/* Hooks were added for this block's sites, but it was
-			 * translated without them: the run stops in front of
-			 * the block and run.c flushes the translations. */
-			b->restart = false;
-			c->stop_hook = true;
-			c->flush_tb = true;
-			stop_before(c, pc);
-			return;
-		}
+	if (miss && (state == CODE_REWRITTEN || b->restart)) {
+		/* Unicorn's translation of this block may not be what RAM now
+		 * holds or what its sites need: it was made from the old bytes
+		 * (without a memory hook Unicorn's write tracking missed a
+		 * patch the kernel made through another linear alias: a
+		 * functional Linux boot ran the old code), or before hooks were
+		 * added for the block's sites. The block has not run: the run
+		 * stops in front of it and run.c flushes the translations. */
+		b->restart = false;
+		c->stop_hook = true;
+		c->flush_tb = true;
+		stop_before(c, pc);
+		return;
 	}
 	c->insns += b->ninsns; /* virtual time: blocks entered */
 	if (c->max_insns && c->insns >= c->max_insns) {
