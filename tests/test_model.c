@@ -742,6 +742,66 @@ static void check_resume(unsigned host)
 	fx_free(&f);
 }
 
+/* Host walks a memo stands for (src/paging/nested.h struct pg_host_memo):
+ * the host walk of a guest-physical page translated before is not made
+ * again once the entries it read are re-read and found unchanged. No PSCs
+ * here, so every walk has all five host walks (four guest tables and the
+ * final GPA). Every walk's log and result must equal the engine's whole
+ * walk; a host leaf changed with no INVEPT is seen by the very next walk. */
+static void check_host_memo(unsigned host)
+{
+	const uint64_t copy = UINT64_C(0x300000); /* an HPA outside the OFF mapping */
+	struct pg_req hrq = { .va = DATA, .access = PG_ACC_READ, .cpl = 3 };
+	struct pg_walk hw;
+	struct seen s;
+	struct fx f;
+	uint64_t used;
+
+	fx_init(&f, &pg_fmt_4level, host, 4096);
+	for (unsigned i = 0; i < 3; i++)
+		map(&f, VA + i * 0x1000, DATA, 4096, PRWA, PRWA);
+	map(&f, VA + 0x3000, DATA + 0x1000, 4096, PRWA, PRWA);
+	bare_cfg(&f.cfg);
+	fx_model(&f, false);
+	tm_set_walk_hook(f.m, keep_walk, &s);
+
+	tm_access(f.m, VA + 8, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 8), ==, DATA + 8);
+	used = f.m->nested.hmemo_used;
+	g_assert_cmpuint(used, ==, 0);
+	/* Another page over the same tables and the same data page: all five
+	 * host walks come from memos. */
+	tm_access(f.m, VA + 0x1010, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x1010), ==, DATA + 0x10);
+	g_assert_cmpuint(s.r.hpa, ==, DATA + OFF + 0x10);
+	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 5);
+
+	/* The host now maps DATA at another host page, with no INVEPT: the
+	 * final GPA's memo no longer matches memory, that host walk is made
+	 * whole and finds the new page; the four table walks still hold. */
+	g_assert_cmpint(pg_walk(&f.hmmu, &f.host.mem, &hrq, &hw), ==, 0);
+	g_assert_cmpuint(hw.fault.vector, ==, 0);
+	repoint(&f.hram, hw.lvl[hw.nlevels - 1].entry_addr, copy);
+	used = f.m->nested.hmemo_used;
+	tm_access(f.m, VA + 0x2020, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x2020), ==, DATA + 0x20);
+	g_assert_cmpuint(s.r.hpa, ==, copy + 0x20);
+	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 4);
+	/* A data page not translated before: its final walk is whole. */
+	used = f.m->nested.hmemo_used;
+	tm_access(f.m, VA + 0x3000, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x3000), ==, DATA + 0x1000);
+	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 4);
+	fx_free(&f);
+}
+
+static void test_host_memo(void)
+{
+	check_host_memo(4);
+	check_host_memo(5);
+	check_host_memo(HOST_NPT4);
+}
+
 static void test_resume(void)
 {
 	check_resume(0);
@@ -767,5 +827,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/model/stlb", test_stlb);
 	g_test_add_func("/model/rights", test_rights);
 	g_test_add_func("/model/resume", test_resume);
+	g_test_add_func("/model/host-memo", test_host_memo);
 	return g_test_run();
 }

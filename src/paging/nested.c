@@ -14,7 +14,7 @@
 
 #include "bits.h"
 
-static void log_ref(struct pg_nested *n, uint8_t dim, uint8_t glevel, uint8_t hlevel,
+static inline void log_ref(struct pg_nested *n, uint8_t dim, uint8_t glevel, uint8_t hlevel,
 		    uint8_t kind, uint64_t addr, uint64_t gpa, uint64_t val)
 {
 	if (kind == PG_REF_READ)
@@ -52,6 +52,50 @@ static int host_table_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 	return rc;
 }
 
+/* Does @mo hold the walk of @key through @hm, with every entry it read
+ * unchanged? Re-reads them (see struct pg_host_memo). */
+static bool memo_holds(const struct pg_nested *n, const struct pg_host_memo *mo, uint64_t key,
+		       const struct pg_mmu *hm, uint64_t walk_gpa)
+{
+	const struct pg_accessor *mem = &n->host->mem;
+
+	if (mo->key != key || mo->hm != hm || mo->walk_page != (walk_gpa & ~UINT64_C(0xfff)) ||
+	    mo->root != hm->root || mo->eptp != hm->eptp || mo->cr4 != hm->regs.cr4 ||
+	    mo->efer != hm->regs.efer)
+		return false;
+	for (unsigned i = 0; i < mo->w.nlevels; i++) {
+		const struct pg_walk_level *l = &mo->w.lvl[i];
+		struct pg_ref rd = { .addr = l->entry_addr, .size = hm->fmt->entry_bytes,
+				     .level = l->level, .kind = PG_REF_READ };
+		struct pg_fault f;
+
+		if (mem->ref(mem->opaque, &rd, &f) || rd.val != l->entry)
+			return false;
+	}
+	return true;
+}
+
+/* Keep @hw, a walk of @walk_gpa through @hm, if it is one a memo can stand
+ * for: no fault, reads only, none from registers. */
+static void memo_keep(struct pg_host_memo *mo, uint64_t key, const struct pg_mmu *hm,
+		      uint64_t walk_gpa, const struct pg_walk *hw)
+{
+	mo->key = 0;
+	if (hw->fault.vector || hw->ad_writes || hw->refs != hw->nlevels)
+		return;
+	for (unsigned i = 0; i < hw->nlevels; i++)
+		if (hw->lvl[i].from_reg)
+			return;
+	mo->walk_page = walk_gpa & ~UINT64_C(0xfff);
+	mo->hm = hm;
+	mo->root = hm->root;
+	mo->eptp = hm->eptp;
+	mo->cr4 = hm->regs.cr4;
+	mo->efer = hm->regs.efer;
+	mo->w = *hw;
+	mo->key = key;
+}
+
 /*
  * Translate @gpa through the host dimension. 0 with @hw filled; on a host
  * fault, PG_REF_FAULTED with @f filled; a negative errno on failure.
@@ -61,7 +105,8 @@ static int host_translate(struct pg_nested *n, uint64_t gpa, uint8_t access, uin
 {
 	const struct pg_host *h = n->host;
 	const struct pg_mmu *hm = h->mmu;
-	uint64_t walk_gpa = gpa;
+	uint64_t walk_gpa = gpa, key = 0;
+	struct pg_host_memo *mo = NULL;
 	struct host_ref_ctx c = { .n = n, .gpa = gpa, .glevel = glevel };
 	struct pg_accessor acc = { .ref = host_table_ref, .opaque = &c };
 	struct pg_req hrq = {
@@ -75,9 +120,24 @@ static int host_translate(struct pg_nested *n, uint64_t gpa, uint8_t access, uin
 	if (!hm)
 		return -EINVAL;
 	hrq.va = walk_gpa;
+	if (n->hmemo) {
+		key = (gpa & ~UINT64_C(0xfff)) | PG_HMEMO_VALID | (uint64_t)access << 6 | hreq;
+		mo = &n->hmemo[(key * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - n->hmemo_bits)];
+		if (memo_holds(n, mo, key, hm, walk_gpa)) {
+			for (unsigned i = 0; i < mo->w.nlevels; i++)
+				log_ref(n, PG_DIM_HOST, glevel, mo->w.lvl[i].level, PG_REF_READ,
+					mo->w.lvl[i].entry_addr, gpa, mo->w.lvl[i].entry);
+			*hw = mo->w;
+			hw->pa = (hw->pa & ~UINT64_C(0xfff)) | (walk_gpa & 0xfff);
+			n->hmemo_used++;
+			return 0;
+		}
+	}
 	rc = pg_walk(hm, &acc, &hrq, hw);
 	if (rc)
 		return rc;
+	if (mo)
+		memo_keep(mo, key, hm, walk_gpa, hw);
 	if (hw->fault.vector) {
 		*f = hw->fault;
 		return PG_REF_FAULTED;
@@ -153,10 +213,17 @@ int pg_walk2d_from(struct pg_nested *n, const struct pg_mmu *guest, const struct
 	n->rq = rq;
 	n->hreq = PG_HREQ_GUEST_TABLE;
 	n->last_valid = false;
-	for (unsigned i = 0; start && i < start->nrec; i++) {
-		const struct pg_ref_rec *p = &start->rec[i];
+	if (start && start->nrec) {
+		/* The prefix's records, all reads, as log_ref() would log them. */
+		unsigned room = n->log && n->log->n < PG_REFLOG_MAX ? PG_REFLOG_MAX - n->log->n : 0;
+		unsigned keep = start->nrec < room ? start->nrec : room;
 
-		log_ref(n, p->dim, p->glevel, p->hlevel, p->kind, p->addr, p->gpa, p->val);
+		n->reads += start->nrec;
+		if (n->log) {
+			n->log->reads += start->nrec;
+			memcpy(&n->log->rec[n->log->n], start->rec, keep * sizeof(*start->rec));
+			n->log->n += keep;
+		}
 	}
 	rc = pg_walk_from(guest, &acc, rq, start ? &start->guest : NULL, &r->guest);
 	if (rc)

@@ -55,8 +55,36 @@ struct pg_host {
 	bool guest_pdpte_in_walk;
 };
 
+/*
+ * A host walk kept for the next translation of the same guest-physical
+ * page, as the nested TLB keeps its result (Bhargava et al., ASPLOS 2008):
+ * the whole pg_walk of a fault-free host walk that made reads only, and the
+ * host table it was made under. pg_nested.hmemo is a direct-mapped table of
+ * them, indexed by the page, access kind and PG_HREQ_* flags (the rights a
+ * host walk checks depend on all three). A memo is only a hint: before it
+ * is used, every entry it read is read again through the host memory
+ * accessor, in the walk's order, and must be equal, under the same host
+ * table (pg_mmu, root, EPTP, CR4, EFER). The translation then logs and
+ * counts the references, and returns the result, that pg_walk() would; what
+ * is saved is the walker's work between the reads. A failed check has read
+ * some entries once more than the walk does (only an accessor whose reads
+ * have effects beyond the value could tell).
+ */
+struct pg_host_memo {
+	uint64_t key;               /* page | PG_HMEMO_VALID | access << 6 | hreq; 0: none */
+	uint64_t walk_page;         /* the page the host table translated */
+	const struct pg_mmu *hm;
+	uint64_t root, eptp, cr4, efer;
+	struct pg_walk w;
+};
+#define PG_HMEMO_VALID 0x800u
+
 struct pg_nested {
 	const struct pg_host *host; /* NULL: no host dimension, GPA = HPA */
+	/* Optional: 1 << hmemo_bits memos of host walks (see above). */
+	struct pg_host_memo *hmemo;
+	unsigned hmemo_bits;        /* at least 1 */
+	uint64_t hmemo_used;        /* host walks a memo stood for (tests) */
 	struct pg_accessor mem;     /* used when host is NULL */
 	struct pg_ref_log *log;     /* optional */
 	unsigned reads, ad;         /* references made, both dimensions */

@@ -89,6 +89,13 @@ int tm_model_new(const struct tm_config *cfg, const struct tm_env *env,
 		m->host_acc = (struct tm_acc){ .inner = env->host->mem, .set_ad = env->set_ad };
 		m->host.mem = (struct pg_accessor){ .ref = tm_acc_ref, .opaque = &m->host_acc };
 		m->nested.host = &m->host;
+		m->nested.hmemo = calloc((size_t)1 << TM_HMEMO_BITS, sizeof(*m->nested.hmemo));
+		if (!m->nested.hmemo) {
+			snprintf(why, why_len, "timing model: out of memory");
+			rc = -ENOMEM;
+			goto out_free;
+		}
+		m->nested.hmemo_bits = TM_HMEMO_BITS;
 		m->ept_id = 1;
 		m->ep4ta = env->host->mmu ? env->host->mmu->root : 0;
 	}
@@ -124,7 +131,7 @@ uint64_t tm_model_bytes(const struct tm_config *c)
 	n += tlb_array_bytes(&c->pwc_unified, c->pwc_unified.entries);
 	n += tlb_array_bytes(&c->ntlb, c->ntlb.entries);
 	n += tlb_array_bytes(&c->npwc, c->npwc.entries);
-	n += tm__memo_bytes(c);
+	n += tm__memo_bytes(c) + (sizeof(struct pg_host_memo) << TM_HMEMO_BITS);
 	n += tm_cache_bytes(c);
 	return n;
 }
@@ -137,6 +144,7 @@ void tm_model_free(struct tm_model *m)
 		tlb_level_free(&m->tlb[l]);
 	pwc_free(&m->pwc);
 	tm__memo_free(m);
+	free(m->nested.hmemo);
 	tm_cache_free(&m->cache);
 	free(m);
 }

@@ -83,6 +83,10 @@ struct tm_psc_memo {
 	struct tm_memo_host host[PG_LEVELS_MAX];
 };
 
+/* Memos of host walks (nested.h struct pg_host_memo), with a host
+ * dimension: a direct-mapped table of 1 << TM_HMEMO_BITS. */
+#define TM_HMEMO_BITS 12
+
 /* A walk's outcome as the TLB needs it. */
 struct tm_walk_out {
 	bool fault;

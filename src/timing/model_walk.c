@@ -120,9 +120,11 @@ static unsigned charge(struct tm_model *m, uint64_t addr, uint8_t dim, struct ta
 }
 
 /* Walk the log of one walk and charge what the caches did not serve
- * (@skip_from: the split-PSC hit level, 0 for none). */
-static void cost_log(struct tm_model *m, unsigned skip_from, const struct pg_walk2d *r,
-		     bool host_fault, struct tally *t)
+ * (@skip_from: the split-PSC hit level, 0 for none). The first @resumed
+ * records are a resumed walk's prefix (pg_walk2d_start): reads of levels
+ * at or above @skip_from, ending with a guest read, so all skipped. */
+static void cost_log(struct tm_model *m, unsigned skip_from, unsigned resumed,
+		     const struct pg_walk2d *r, bool host_fault, struct tally *t)
 {
 	struct tm_stats *st = &m->hot.st;
 	const struct pg_ref_log *log = &m->log;
@@ -136,7 +138,11 @@ static void cost_log(struct tm_model *m, unsigned skip_from, const struct pg_wal
 	if (unified)
 		host_uppers(log, hupper);
 
-	for (unsigned i = 0; i < log->n; i++) {
+	if (resumed > log->n)
+		resumed = log->n;
+	memset(m->fate, TM_REF_SKIPPED, resumed);
+	t->skipped += resumed;
+	for (unsigned i = resumed; i < log->n; i++) {
 		const struct pg_ref_rec *rec = &log->rec[i];
 		bool gskip = skip_from && rec->glevel >= skip_from && rec->glevel <= PG_LEVELS_MAX;
 		bool skip, upper;
@@ -277,7 +283,7 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 	rc = pg_walk2d_from(&m->nested, &m->mmu, &rq, resume ? &start : NULL, &r);
 	host_fault = rc || r.fault.stage == PG_STAGE_HOST_TABLE ||
 		     r.fault.stage == PG_STAGE_HOST_FINAL;
-	cost_log(m, skip_from, &r, host_fault, &t);
+	cost_log(m, skip_from, resume ? start.nrec : 0, &r, host_fault, &t);
 	if (rc == 0)
 		psc_fill(m, va, &r.guest, skip_from, hit, resume);
 
