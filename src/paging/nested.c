@@ -52,18 +52,17 @@ static int host_table_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
 	return rc;
 }
 
-/* Does @mo hold the walk of @key through @hm, with every entry it read
- * unchanged? Re-reads them (see struct pg_host_memo). */
+/* Is @mo a memo of @key through @hm whose first @nlv entries are still
+ * what it read? Re-reads them (see struct pg_host_memo). */
 static bool memo_holds(const struct pg_nested *n, const struct pg_host_memo *mo, uint64_t key,
-		       const struct pg_mmu *hm, uint64_t walk_gpa)
+		       const struct pg_mmu *hm, unsigned nlv)
 {
 	const struct pg_accessor *mem = &n->host->mem;
 
-	if (mo->key != key || mo->hm != hm || mo->walk_page != (walk_gpa & ~UINT64_C(0xfff)) ||
-	    mo->root != hm->root || mo->eptp != hm->eptp || mo->cr4 != hm->regs.cr4 ||
-	    mo->efer != hm->regs.efer)
+	if (mo->key != key || mo->hm != hm || mo->root != hm->root || mo->eptp != hm->eptp ||
+	    mo->cr4 != hm->regs.cr4 || mo->efer != hm->regs.efer)
 		return false;
-	for (unsigned i = 0; i < mo->w.nlevels; i++) {
+	for (unsigned i = 0; i < nlv; i++) {
 		const struct pg_walk_level *l = &mo->w.lvl[i];
 		struct pg_ref rd = { .addr = l->entry_addr, .size = hm->fmt->entry_bytes,
 				     .level = l->level, .kind = PG_REF_READ };
@@ -75,10 +74,10 @@ static bool memo_holds(const struct pg_nested *n, const struct pg_host_memo *mo,
 	return true;
 }
 
-/* Keep @hw, a walk of @walk_gpa through @hm, if it is one a memo can stand
- * for: no fault, reads only, none from registers. */
+/* Keep @hw, a walk through @hm, as @mo for @key if a memo can stand for
+ * it: no fault, reads only, none from registers. */
 static void memo_keep(struct pg_host_memo *mo, uint64_t key, const struct pg_mmu *hm,
-		      uint64_t walk_gpa, const struct pg_walk *hw)
+		      const struct pg_walk *hw)
 {
 	mo->key = 0;
 	if (hw->fault.vector || hw->ad_writes || hw->refs != hw->nlevels)
@@ -86,7 +85,6 @@ static void memo_keep(struct pg_host_memo *mo, uint64_t key, const struct pg_mmu
 	for (unsigned i = 0; i < hw->nlevels; i++)
 		if (hw->lvl[i].from_reg)
 			return;
-	mo->walk_page = walk_gpa & ~UINT64_C(0xfff);
 	mo->hm = hm;
 	mo->root = hm->root;
 	mo->eptp = hm->eptp;
@@ -94,6 +92,20 @@ static void memo_keep(struct pg_host_memo *mo, uint64_t key, const struct pg_mmu
 	mo->efer = hm->regs.efer;
 	mo->w = *hw;
 	mo->key = key;
+}
+
+static struct pg_host_memo *memo_slot(struct pg_host_memo *t, unsigned bits, uint64_t key)
+{
+	return &t[(key * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - bits)];
+}
+
+/* Log @nlv levels of @w as the host walk of @gpa read them. */
+static void log_levels(struct pg_nested *n, const struct pg_walk *w, unsigned nlv, uint64_t gpa,
+		       uint8_t glevel)
+{
+	for (unsigned i = 0; i < nlv; i++)
+		log_ref(n, PG_DIM_HOST, glevel, w->lvl[i].level, PG_REF_READ, w->lvl[i].entry_addr,
+			gpa, w->lvl[i].entry);
 }
 
 /*
@@ -105,8 +117,9 @@ static int host_translate(struct pg_nested *n, uint64_t gpa, uint8_t access, uin
 {
 	const struct pg_host *h = n->host;
 	const struct pg_mmu *hm = h->mmu;
-	uint64_t walk_gpa = gpa, key = 0;
-	struct pg_host_memo *mo = NULL;
+	uint64_t walk_gpa = gpa, key = 0, rkey = 0;
+	struct pg_host_memo *mo = NULL, *ro = NULL;
+	bool rheld = false;
 	struct host_ref_ctx c = { .n = n, .gpa = gpa, .glevel = glevel };
 	struct pg_accessor acc = { .ref = host_table_ref, .opaque = &c };
 	struct pg_req hrq = {
@@ -120,24 +133,43 @@ static int host_translate(struct pg_nested *n, uint64_t gpa, uint8_t access, uin
 	if (!hm)
 		return -EINVAL;
 	hrq.va = walk_gpa;
-	if (n->hmemo) {
-		key = (gpa & ~UINT64_C(0xfff)) | PG_HMEMO_VALID | (uint64_t)access << 6 | hreq;
-		mo = &n->hmemo[(key * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - n->hmemo_bits)];
-		if (memo_holds(n, mo, key, hm, walk_gpa)) {
-			for (unsigned i = 0; i < mo->w.nlevels; i++)
-				log_ref(n, PG_DIM_HOST, glevel, mo->w.lvl[i].level, PG_REF_READ,
-					mo->w.lvl[i].entry_addr, gpa, mo->w.lvl[i].entry);
+	if (!n->hmemo || hm->fmt->levels < 2) {
+		rc = pg_walk(hm, &acc, &hrq, hw);
+	} else {
+		/* The page's walk; else the levels above the leaf of a walk
+		 * in the same level-2 region (the same PT). */
+		key = (walk_gpa & ~UINT64_C(0xfff)) | PG_HMEMO_VALID | (uint64_t)access << 6 | hreq;
+		mo = memo_slot(n->hmemo, n->hmemo_bits, key);
+		if (memo_holds(n, mo, key, hm, mo->w.nlevels)) {
+			log_levels(n, &mo->w, mo->w.nlevels, gpa, glevel);
 			*hw = mo->w;
 			hw->pa = (hw->pa & ~UINT64_C(0xfff)) | (walk_gpa & 0xfff);
 			n->hmemo_used++;
 			return 0;
 		}
+		rkey = (walk_gpa >> hm->fmt->lvl[2].shift) << 12 | PG_HMEMO_VALID;
+		ro = memo_slot(n->hregion, n->hmemo_bits, rkey);
+		if (memo_holds(n, ro, rkey, hm, ro->w.nlevels - 1u)) {
+			struct pg_walk_start st = { .lvl = ro->w.lvl, .nlevels = ro->w.nlevels - 1u,
+						    .refs = (uint16_t)(ro->w.nlevels - 1u) };
+
+			log_levels(n, &ro->w, st.nlevels, gpa, glevel);
+			n->hregion_used++;
+			rheld = true;
+			rc = pg_walk_from(hm, &acc, &hrq, &st, hw);
+		} else {
+			rc = pg_walk(hm, &acc, &hrq, hw);
+		}
 	}
-	rc = pg_walk(hm, &acc, &hrq, hw);
 	if (rc)
 		return rc;
-	if (mo)
-		memo_keep(mo, key, hm, walk_gpa, hw);
+	if (mo) {
+		memo_keep(mo, key, hm, hw);
+		/* A region's memo: a walk to a level-1 leaf (its upper levels
+		 * are then all non-leaf entries with A set or no A flag). */
+		if (!rheld && mo->key && hw->nlevels >= 2 && hw->lvl[hw->nlevels - 1].level == 1)
+			memo_keep(ro, rkey, hm, hw);
+	}
 	if (hw->fault.vector) {
 		*f = hw->fault;
 		return PG_REF_FAULTED;

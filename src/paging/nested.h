@@ -71,8 +71,10 @@ struct pg_host {
  * have effects beyond the value could tell).
  */
 struct pg_host_memo {
-	uint64_t key;               /* page | PG_HMEMO_VALID | access << 6 | hreq; 0: none */
-	uint64_t walk_page;         /* the page the host table translated */
+	/* Page memos: the page the host table translates | PG_HMEMO_VALID |
+	 * access << 6 | hreq; region memos: its level-2 region << 12 |
+	 * PG_HMEMO_VALID. 0: none. */
+	uint64_t key;
 	const struct pg_mmu *hm;
 	uint64_t root, eptp, cr4, efer;
 	struct pg_walk w;
@@ -83,8 +85,15 @@ struct pg_nested {
 	const struct pg_host *host; /* NULL: no host dimension, GPA = HPA */
 	/* Optional: 1 << hmemo_bits memos of host walks (see above). */
 	struct pg_host_memo *hmemo;
+	/* Optional with hmemo: as many memos of walks to a level-1 leaf,
+	 * indexed by the level-2 region (the GPA bits above the PT): a
+	 * host walk with no memo of its own resumes below a region's
+	 * levels once they are re-read and found unchanged
+	 * (pg_walk_from()). */
+	struct pg_host_memo *hregion;
 	unsigned hmemo_bits;        /* at least 1 */
 	uint64_t hmemo_used;        /* host walks a memo stood for (tests) */
+	uint64_t hregion_used;      /* host walks resumed below a region's levels (tests) */
 	struct pg_accessor mem;     /* used when host is NULL */
 	struct pg_ref_log *log;     /* optional */
 	unsigned reads, ad;         /* references made, both dimensions */

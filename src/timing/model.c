@@ -90,7 +90,8 @@ int tm_model_new(const struct tm_config *cfg, const struct tm_env *env,
 		m->host.mem = (struct pg_accessor){ .ref = tm_acc_ref, .opaque = &m->host_acc };
 		m->nested.host = &m->host;
 		m->nested.hmemo = calloc((size_t)1 << TM_HMEMO_BITS, sizeof(*m->nested.hmemo));
-		if (!m->nested.hmemo) {
+		m->nested.hregion = calloc((size_t)1 << TM_HMEMO_BITS, sizeof(*m->nested.hregion));
+		if (!m->nested.hmemo || !m->nested.hregion) {
 			snprintf(why, why_len, "timing model: out of memory");
 			rc = -ENOMEM;
 			goto out_free;
@@ -131,7 +132,7 @@ uint64_t tm_model_bytes(const struct tm_config *c)
 	n += tlb_array_bytes(&c->pwc_unified, c->pwc_unified.entries);
 	n += tlb_array_bytes(&c->ntlb, c->ntlb.entries);
 	n += tlb_array_bytes(&c->npwc, c->npwc.entries);
-	n += tm__memo_bytes(c) + (sizeof(struct pg_host_memo) << TM_HMEMO_BITS);
+	n += tm__memo_bytes(c) + 2 * (sizeof(struct pg_host_memo) << TM_HMEMO_BITS);
 	n += tm_cache_bytes(c);
 	return n;
 }
@@ -145,6 +146,7 @@ void tm_model_free(struct tm_model *m)
 	pwc_free(&m->pwc);
 	tm__memo_free(m);
 	free(m->nested.hmemo);
+	free(m->nested.hregion);
 	tm_cache_free(&m->cache);
 	free(m);
 }

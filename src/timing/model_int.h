@@ -84,7 +84,8 @@ struct tm_psc_memo {
 };
 
 /* Memos of host walks (nested.h struct pg_host_memo), with a host
- * dimension: a direct-mapped table of 1 << TM_HMEMO_BITS. */
+ * dimension: direct-mapped tables of 1 << TM_HMEMO_BITS page and as many
+ * region memos. */
 #define TM_HMEMO_BITS 12
 
 /* A walk's outcome as the TLB needs it. */
