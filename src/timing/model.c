@@ -80,14 +80,18 @@ int tm_model_new(const struct tm_config *cfg, const struct tm_env *env,
 	if (rc)
 		goto out_free;
 
-	/* Table memory, with A/D updates turned into reads unless allowed. */
+	/* Table memory, with A/D updates turned into reads unless allowed
+	 * (when they are, the environment's accessor is used as it is). */
 	m->guest_acc = (struct tm_acc){ .inner = env->mem, .set_ad = env->set_ad };
-	m->nested.mem = (struct pg_accessor){ .ref = tm_acc_ref, .opaque = &m->guest_acc };
+	m->nested.mem = env->set_ad ? env->mem
+				    : (struct pg_accessor){ .ref = tm_acc_ref, .opaque = &m->guest_acc };
 	if (env->host) {
 		m->has_host = true;
 		m->host = *env->host;
 		m->host_acc = (struct tm_acc){ .inner = env->host->mem, .set_ad = env->set_ad };
-		m->host.mem = (struct pg_accessor){ .ref = tm_acc_ref, .opaque = &m->host_acc };
+		if (!env->set_ad)
+			m->host.mem = (struct pg_accessor){ .ref = tm_acc_ref,
+							    .opaque = &m->host_acc };
 		m->nested.host = &m->host;
 		m->nested.hmemo = calloc((size_t)1 << TM_HMEMO_BITS, sizeof(*m->nested.hmemo));
 		m->nested.hregion = calloc((size_t)1 << TM_HMEMO_BITS, sizeof(*m->nested.hregion));

@@ -59,13 +59,6 @@ uint64_t tm__memo_bytes(const struct tm_config *c)
 	return n;
 }
 
-/* The memory a record's entry is read from: the host's when there is a
- * host dimension (guest entries are read at their host-physical address). */
-static const struct pg_accessor *rec_mem(const struct tm_model *m, const struct pg_ref_rec *r)
-{
-	return m->has_host || r->dim == PG_DIM_HOST ? &m->host_acc.inner : &m->guest_acc.inner;
-}
-
 static bool host_same(struct tm_model *m, const struct tm_memo_host *h, uint64_t gpa)
 {
 	uint64_t walk_gpa;
@@ -79,7 +72,13 @@ bool tm__memo_start(struct tm_model *m, unsigned level, const struct tlb_entry *
 		    struct pg_walk2d_start *start)
 {
 	const struct tlb_array *a = &m->pwc.level[level];
+	/* The memory the entries are read from: the host's when there is a
+	 * host dimension (guest entries are read at their host-physical
+	 * address; every entry is then the host's). */
+	const struct pg_accessor *acc = m->has_host ? &m->host_acc.inner : &m->guest_acc.inner;
 	const struct tm_psc_memo *mo;
+	struct pg_ref rd = { .kind = PG_REF_READ };
+	struct pg_fault f;
 	unsigned h = 0;
 
 	if (!m->memo[level])
@@ -89,11 +88,11 @@ bool tm__memo_start(struct tm_model *m, unsigned level, const struct tlb_entry *
 		return false;
 	for (unsigned i = 0; i < mo->nrec; i++) {
 		const struct pg_ref_rec *r = &mo->rec[i];
-		const struct pg_accessor *acc = rec_mem(m, r);
-		struct pg_ref rd = { .addr = r->addr, .size = mo->size[i], .kind = PG_REF_READ,
-				     .level = r->dim == PG_DIM_HOST ? r->hlevel : r->glevel };
-		struct pg_fault f;
 
+		rd.kind = PG_REF_READ;
+		rd.addr = r->addr;
+		rd.size = mo->size[i];
+		rd.level = r->dim == PG_DIM_HOST ? r->hlevel : r->glevel;
 		/* A host walk starts where the host tables it walked start. */
 		if (h < mo->nhost && mo->host[h].rec == i && !host_same(m, &mo->host[h++], r->gpa))
 			return false;
