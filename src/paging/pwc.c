@@ -134,7 +134,8 @@ void pwc_unified_fill(struct pwc *p, uint64_t pa, uint32_t ctx, enum pwc_dim dim
 
 	if (p->kind != TM_PWC_UNIFIED)
 		return;
-	e = tlb_array_insert(&p->unified, pa >> 3, pa >> 3, ctx, false);
+	/* The probe of @pa just missed: no way holds it (pwc.h). */
+	e = tlb_array_insert_missed(&p->unified, pa >> 3, pa >> 3, ctx, false);
 	if (e)
 		e->rights = (uint8_t)dim;
 }

@@ -70,6 +70,8 @@ const struct tlb_entry *pwc_split_fill(struct pwc *p, const struct pg_format *f,
 
 /* Unified: is the entry at physical @pa cached? Counts in pwc_hits[0]. */
 bool pwc_unified_probe(struct pwc *p, uint64_t pa, uint32_t ctx, struct tm_stats *st);
+/* Cache it, right after a pwc_unified_probe() of @pa and @ctx missed
+ * (nothing to search for). */
 void pwc_unified_fill(struct pwc *p, uint64_t pa, uint32_t ctx, enum pwc_dim dim);
 
 /* Nested TLB: is the host page of @gpa cached? */

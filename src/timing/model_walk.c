@@ -71,28 +71,20 @@ static void group_fill(struct tm_model *m, const struct hgroup *g, unsigned end)
 	}
 }
 
-/* Mark in @upper (a bit per record) the host reads of non-leaf entries:
- * those whose next read in the log is a lower level of the same host walk.
- * One backward pass. */
-static void host_uppers(const struct pg_ref_log *log, uint64_t *upper)
+/* Is host read @i of @log a non-leaf entry: is the next read in the log a
+ * lower level of the same host walk? */
+static bool host_upper(const struct pg_ref_log *log, unsigned i)
 {
-	unsigned next = log->n; /* the read after record i, or n: none */
+	const struct pg_ref_rec *r = &log->rec[i];
 
-	memset(upper, 0, sizeof(uint64_t) * ((log->n + 63) / 64));
-	for (unsigned i = log->n; i-- > 0;) {
-		const struct pg_ref_rec *r = &log->rec[i];
+	for (unsigned j = i + 1; j < log->n; j++) {
+		const struct pg_ref_rec *q = &log->rec[j];
 
-		if (r->kind != PG_REF_READ)
-			continue;
-		if (r->dim == PG_DIM_HOST && next < log->n) {
-			const struct pg_ref_rec *q = &log->rec[next];
-
-			if (q->dim == PG_DIM_HOST && q->gpa == r->gpa && q->glevel == r->glevel &&
-			    q->hlevel < r->hlevel)
-				upper[i / 64] |= UINT64_C(1) << (i % 64);
-		}
-		next = i;
+		if (q->kind == PG_REF_READ)
+			return q->dim == PG_DIM_HOST && q->gpa == r->gpa &&
+			       q->glevel == r->glevel && q->hlevel < r->hlevel;
 	}
+	return false;
 }
 
 _Static_assert((int)TM_REF_L1D == (int)TM_ML_L1D && (int)TM_REF_L2 == (int)TM_ML_L2 &&
@@ -131,12 +123,7 @@ static void cost_log(struct tm_model *m, unsigned skip_from, unsigned resumed,
 	uint32_t ctx = m->hot.ctx, hctx = tlb_ctx(0, 0, m->ept_id);
 	unsigned leaf_glevel = r->guest.nlevels ? r->guest.lvl[r->guest.nlevels - 1].level : 0;
 	bool unified = m->pwc.kind == TM_PWC_UNIFIED && m->pwc.unified.sets;
-	uint64_t hupper[(PG_REFLOG_MAX + 63) / 64];
 	struct hgroup g = { 0 };
-
-	/* Which entries are upper-level only matters to the unified PWC. */
-	if (unified)
-		host_uppers(log, hupper);
 
 	if (resumed > log->n)
 		resumed = log->n;
@@ -145,7 +132,7 @@ static void cost_log(struct tm_model *m, unsigned skip_from, unsigned resumed,
 	for (unsigned i = resumed; i < log->n; i++) {
 		const struct pg_ref_rec *rec = &log->rec[i];
 		bool gskip = skip_from && rec->glevel >= skip_from && rec->glevel <= PG_LEVELS_MAX;
-		bool skip, upper;
+		bool skip;
 
 		if (rec->dim == PG_DIM_HOST) {
 			if (!g.open || (rec->kind == PG_REF_READ &&
@@ -170,13 +157,11 @@ static void cost_log(struct tm_model *m, unsigned skip_from, unsigned resumed,
 				g.min_hlevel = rec->hlevel;
 			}
 			skip = g.skip_all || g.ntlb_hit || (g.nskip && rec->hlevel >= g.nskip);
-			upper = unified && ((hupper[i / 64] >> (i % 64)) & 1);
 		} else {
 			if (g.open)
 				group_fill(m, &g, i);
 			g.open = false;
 			skip = gskip;
-			upper = rec->glevel > leaf_glevel && rec->glevel <= PG_LEVELS_MAX;
 		}
 		if (rec->kind == PG_REF_SET_AD) {
 			m->fate[i] = skip ? TM_REF_AD_SKIPPED : TM_REF_AD;
@@ -191,7 +176,10 @@ static void cost_log(struct tm_model *m, unsigned skip_from, unsigned resumed,
 			t->skipped++;
 			continue;
 		}
-		if (unified && upper) {
+		/* Which entries are upper-level only matters to the unified PWC. */
+		if (unified && (rec->dim == PG_DIM_HOST
+					? host_upper(log, i)
+					: rec->glevel > leaf_glevel && rec->glevel <= PG_LEVELS_MAX)) {
 			uint32_t c = rec->dim == PG_DIM_GUEST ? ctx : hctx;
 
 			t->lat += m->pwc.unified.latency;
