@@ -21,6 +21,13 @@
  *   exits under the same host; its trace (pae) gives the same JSON.
  *   On synth, every guest mode audits clean too.
  *   (test_hv_tdp_audit: a wrong EPT leaf is counted.)
+ * - MMIO (pagetest mmio=N, N reads of the local APIC): every access the
+ *   hypervisor emulates is one VM exit in compare's models as in `run
+ *   --host`: under TDP the first an EPT violation / #NPF that leaves an
+ *   MMIO SPTE, the N-1 others misconfigurations / #NPF with RSVD
+ *   (exits.mmio); under shadow paging N #PF exits on the MMIO SPTE. Each
+ *   at cost.vmexit plus the emulation. A none-recorded trace gives the
+ *   live JSON; run --host's golden gives the same exit reasons.
  * - A live run under EPT selects its TDP root by role: with
  *   --no-role-normalise one new root (and its flush) per change of the
  *   guest's (CR0.WP, EFER.NXE), counted from the guest's own writes.
@@ -471,6 +478,111 @@ static void test_tdp(void)
 	}
 }
 
+/* The exit reasons of a `run --golden` file: how many of @reason. */
+static unsigned golden_reasons(const char *path, unsigned reason)
+{
+	gchar *text = NULL, *pat = g_strdup_printf(" reason=%u ", reason);
+	unsigned n = 0;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	for (const char *p = text; (p = strstr(p, pat)); p++)
+		n++;
+	g_free(text);
+	g_free(pat);
+	return n;
+}
+
+/*
+ * Accesses the hypervisor emulates, in compare's models and in a live run
+ * under a host, counted from first principles: pagetest mmio=N makes N
+ * reads of one MMIO page (the local APIC) and no other MMIO access, so
+ * N=300 against N=100 adds 200 exits everywhere. Under TDP the first read
+ * is an EPT violation / #NPF (it leaves the MMIO SPTE, KVM's
+ * mark_mmio_spte) and the N-1 others are misconfigurations / #NPF with
+ * RSVD: exits.mmio = N-1, each at cost.vmexit + the emulation; and
+ * vm_exits equals `run --host`'s vmexits (the RAM pages' EPT violations
+ * plus N). Under shadow paging every read is a #PF on the MMIO SPTE:
+ * exits.mmio = N. The live run's golden gives the same reasons (EPT: one
+ * violation at the APIC's GPA, N-1 misconfigurations 49; NPT: all 0x400).
+ * A trace recorded without a host gives compare the live run's JSON.
+ */
+static void test_mmio(void)
+{
+	static const char *const hosts[] = { "ept4", "npt4" };
+	const gint64 n[] = { 100, 300 }, vmexit = 1000 /* icelake-sp cost.vmexit */;
+
+	for (unsigned h = 0; h < G_N_ELEMENTS(hosts); h++) {
+		gint64 mmio_exits[2], npf[2];
+
+		for (unsigned k = 0; k < 2; k++) {
+			gchar *append = g_strdup_printf("mode=4level mmio=%ld", (long)n[k]);
+			gchar *gold = g_build_filename(tmpdir, "mmio.golden", NULL);
+			gchar *trc = g_build_filename(tmpdir, "mmio.trc", NULL);
+			const char *run[] = { "run", "--kernel", PAGETEST_KERNEL, "--append", append,
+					      "--mem", "64", "--host", hosts[h], "--json", "--golden",
+					      gold, NULL };
+			const char *rec[] = { "run", "--kernel", PAGETEST_KERNEL, "--append", append,
+					      "--mem", "64", "--record", trc, NULL };
+			const char *cmp[] = { "compare", "--hv", "tdp", "--host", hosts[h],
+					      "--strategy", "kvm-6.1", "--kernel", PAGETEST_KERNEL,
+					      "--append", append, "--mem", "64", "--audit", "--json",
+					      NULL };
+			const char *ctr[] = { "compare", "--hv", "tdp", "--host", hosts[h],
+					      "--strategy", "kvm-6.1", "--trace", trc, "--audit",
+					      "--json", NULL };
+			const char *sh[] = { "compare", "--strategy", "kvm-6.1", "--kernel",
+					     PAGETEST_KERNEL, "--append", append, "--mem", "64",
+					     "--json", NULL };
+			struct spawn_result a = tdpsim(run, 1), b = tdpsim(rec, 1), c = tdpsim(cmp, 0);
+			struct spawn_result d = tdpsim(ctr, 0), e = tdpsim(sh, 0);
+			JsonObject *ro = parse(a.out), *co = parse(c.out), *so = parse(e.out);
+			JsonObject *t = json_array_get_object_element(
+				json_object_get_array_member(co, "strategies"), 0);
+			JsonObject *s = json_array_get_object_element(
+				json_object_get_array_member(so, "strategies"), 0);
+			bool ept = hosts[h][0] == 'e';
+
+			g_test_message("%s mmio=%ld: run %ld exits, compare tdp %ld (npf %ld, mmio "
+				       "%ld), shadow mmio %ld", hosts[h], (long)n[k],
+				       (long)member_int(ro, "run", "vmexits"),
+				       (long)json_object_get_int_member(t, "vm_exits"),
+				       (long)json_object_get_int_member(t, "exits.npf"),
+				       (long)json_object_get_int_member(t, "exits.mmio"),
+				       (long)json_object_get_int_member(s, "exits.mmio"));
+			g_assert_cmpint(json_object_get_int_member(t, "vm_exits"), ==,
+					member_int(ro, "run", "vmexits"));
+			g_assert_cmpint(json_object_get_int_member(t, "exits.mmio"), ==, n[k] - 1);
+			g_assert_cmpint(json_object_get_int_member(t, "exit_cycles.mmio"), ==,
+					(n[k] - 1) * (vmexit + 2500));
+			g_assert_cmpint(json_object_get_int_member(t, "audit_mismatches"), ==, 0);
+			g_assert_cmpint(json_object_get_int_member(s, "exits.mmio"), ==, n[k]);
+			g_assert_cmpint(json_object_get_int_member(s, "exit_cycles.mmio"), ==,
+					n[k] * (vmexit + 2500));
+			g_assert_cmpuint(golden_reasons(gold, 49), ==, ept ? n[k] - 1 : 0);
+			g_assert_cmpuint(golden_reasons(gold, 0x400), ==,
+					 ept ? 0 : member_int(ro, "run", "vmexits"));
+			g_assert_cmpstr(d.out, ==, c.out);
+			mmio_exits[k] = json_object_get_int_member(t, "vm_exits");
+			npf[k] = json_object_get_int_member(t, "exits.npf");
+			json_object_unref(ro);
+			json_object_unref(co);
+			json_object_unref(so);
+			spawn_free(&a);
+			spawn_free(&b);
+			spawn_free(&c);
+			spawn_free(&d);
+			spawn_free(&e);
+			g_unlink(gold);
+			g_unlink(trc);
+			g_free(gold);
+			g_free(trc);
+			g_free(append);
+		}
+		g_assert_cmpint(mmio_exits[1] - mmio_exits[0], ==, 200);
+		g_assert_cmpint(npf[1], ==, npf[0]);
+	}
+}
+
 /* compare --hv tdp on synth, every guest mode, 3 processes with PTE
  * writes: the audit finds nothing. With paging off every access is to
  * one of the 300 data pages (GPA = linear address): 300 EPT violations. */
@@ -515,6 +627,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hv-feed/live-tdp-roles", test_live_tdp_roles);
 	g_test_add_func("/hv-feed/tdp", test_tdp);
 	g_test_add_func("/hv-feed/tdp-synth", test_tdp_synth);
+	g_test_add_func("/hv-feed/mmio", test_mmio);
 	rc = g_test_run();
 	spawn_rmtree(tmpdir);
 	g_free(tmpdir);

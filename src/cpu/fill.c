@@ -160,9 +160,12 @@ void cpu_mmio_access(struct cpu *c, uint64_t gpa, uint8_t size, bool write)
 
 	trc_event(&c->sink, &ev);
 	if (c->hv) {
+		/* The first access through the root is an EPT violation that
+		 * leaves an MMIO SPTE, the later ones misconfigurations. */
+		bool cached = hv_host_mmio(c->hv, gpa) == 1;
 		const struct trc_event x = {
 			.kind = TRC_EV_VMEXIT,
-			.vmexit = { .reason = c->hv->mode->ept ? PG_EXIT_EPT_VIOLATION : PG_EXIT_NPF,
+			.vmexit = { .reason = hv_host_mmio_reason(c->hv, cached),
 				    .cause = TRC_EXIT_HOST_FAULT, .gpa = gpa } };
 
 		c->n.vmexits++;

@@ -206,6 +206,15 @@ static void on_event(void *o, const struct trc_event *ev)
 		}
 		return;
 	}
+	if (ev->kind == TRC_EV_MMIO) {
+		for (unsigned i = 0; i < f->n; i++) {
+			if (f->m[i].sh)
+				hv_mmio(f->m[i].sh, ev->mmio.gpa);
+			else if (f->m[i].tdp)
+				hv_tdp_mmio(f->m[i].tdp, ev->mmio.gpa);
+		}
+		return;
+	}
 	/* Another host dimension's exits and flushes (a trace recorded
 	 * under EPT): the models make their own. */
 	if ((ev->kind == TRC_EV_VMEXIT && ev->vmexit.cause == TRC_EXIT_HOST_FAULT) ||

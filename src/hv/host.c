@@ -255,6 +255,63 @@ bool hv_host_backs(const struct hv_host *h, uint64_t gpa, const struct cpu_ram *
 	return cpu_ram_contains(ram, gpa & ~UINT64_C(0xfff), 4096);
 }
 
+/* The MMIO SPTE's leaf flags and address bits, or false if the format
+ * has no reserved bit to make one of (KVM then turns MMIO caching off). */
+static bool mmio_spte(const struct hv_host *h, uint64_t *flags, uint64_t *rsvd)
+{
+	if (h->mode->gpaw)
+		return false;
+	if (h->mode->ept) {
+		*flags = EPTE_W | EPTE_X; /* W without R: a misconfiguration */
+		*rsvd = 0;
+		return true;
+	}
+	if (h->synth.fmt->entry_bytes != 8 || h->cpu.maxphyaddr >= 52)
+		return false;
+	*flags = h->leaf;
+	*rsvd = BIT64(51); /* above MAXPHYADDR: reserved (APM Vol. 2 5.3.1) */
+	return true;
+}
+
+/* Host-table reads that leave the A/D bits as they are: looking for an
+ * MMIO SPTE is the handler's lookup, not a walk of the hardware. */
+static int peek_ref(void *opaque, struct pg_ref *r, struct pg_fault *f)
+{
+	(void)f;
+	if (cpu_ram_read_le(opaque, r->addr, r->size, &r->val))
+		return -EFAULT;
+	if (r->kind == PG_REF_SET_AD)
+		r->val |= r->set;
+	return 0;
+}
+
+int hv_host_mmio(struct hv_host *h, uint64_t gpa)
+{
+	const struct pg_accessor peek = { peek_ref, h->hram };
+	const struct pg_req rq = { .va = gpa, .access = PG_ACC_READ, .host = PG_HREQ_FINAL };
+	uint64_t base = gpa & ~UINT64_C(0xfff), flags, rsvd;
+	struct pg_walk w;
+
+	if (!mmio_spte(h, &flags, &rsvd))
+		return 0;
+	if (pg_walk(&h->mmu, &peek, &rq, &w) == 0 && w.fault.vector == PG_VEC_VMEXIT &&
+	    (h->mode->ept ? w.fault.exit_reason == PG_EXIT_EPT_MISCONFIG
+			  : (w.fault.host_info & NPF_RSVD) != 0))
+		return 1;
+	/* No room for the tables on the way: the next access faults the
+	 * same way, as when KVM cannot allocate them. */
+	(void)pg_synth_map(&h->synth, base, (base + h->hpa_offset) | rsvd, HV_SZ_4K, flags,
+			   h->table);
+	return 0;
+}
+
+uint16_t hv_host_mmio_reason(const struct hv_host *h, bool cached)
+{
+	if (!h->mode->ept)
+		return PG_EXIT_NPF;
+	return cached ? PG_EXIT_EPT_MISCONFIG : PG_EXIT_EPT_VIOLATION;
+}
+
 int hv_host_fault(struct hv_host *h, const struct pg_fault *f, const struct cpu_ram *ram)
 {
 	uint64_t gpa = f->gpa;

@@ -156,4 +156,20 @@ int hv_host_fault(struct hv_host *h, const struct pg_fault *f, const struct cpu_
  * hypervisor emulates, access by access. */
 bool hv_host_backs(const struct hv_host *h, uint64_t gpa, const struct cpu_ram *ram);
 
+/*
+ * An access the hypervisor emulates at @gpa (no RAM backs it), under
+ * KVM's MMIO caching: the first access through the current root finds no
+ * entry (an EPT violation / #NPF), and the handler leaves an MMIO SPTE
+ * (mark_mmio_spte: EPT W+X without R, a misconfiguration, SDM Vol. 3C
+ * 29.3.3.1; NPT a reserved physical-address bit, APM Vol. 2 15.25.10)
+ * whose later accesses exit as an EPT misconfiguration / #NPF with RSVD
+ * (handle_mmio_page_fault), whatever the guest's linear address. Every
+ * access is one VM exit either way. Returns 1 if the current root held
+ * the MMIO SPTE, 0 if there was none (it is made now, unless the format
+ * has no reserved bit for one: 32-bit NPT, MAXPHYADDR 52, a TD).
+ */
+int hv_host_mmio(struct hv_host *h, uint64_t gpa);
+/* The VM-exit reason of such an access (hv_host_mmio()'s @cached). */
+uint16_t hv_host_mmio_reason(const struct hv_host *h, bool cached);
+
 #endif

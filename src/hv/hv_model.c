@@ -19,7 +19,7 @@
 static const uint32_t exit_work[HV_NEXITS] = {
 	[HV_EXIT_CR3] = 400,       [HV_EXIT_INVLPG] = 300, [HV_EXIT_PF_HIDDEN] = 800,
 	[HV_EXIT_PF_INJECT] = 600, [HV_EXIT_WP] = 2500,    [HV_EXIT_NPF] = 800,
-	[HV_EXIT_MAPGPA] = 2000,   [HV_EXIT_MODE] = 400,
+	[HV_EXIT_MAPGPA] = 2000,   [HV_EXIT_MODE] = 400,   [HV_EXIT_MMIO] = HV_COST_MMIO_EMULATE,
 };
 
 static const char *const exit_names[HV_NEXITS] = {
@@ -27,6 +27,7 @@ static const char *const exit_names[HV_NEXITS] = {
 	[HV_EXIT_PF_HIDDEN] = "pf_hidden", [HV_EXIT_PF_INJECT] = "pf_injected",
 	[HV_EXIT_WP] = "write_protect",	 [HV_EXIT_NPF] = "npf",
 	[HV_EXIT_MAPGPA] = "mapgpa",	 [HV_EXIT_MODE] = "cr_mode",
+	[HV_EXIT_MMIO] = "mmio",
 };
 
 const char *hv_exit_name(enum hv_exit e)
@@ -428,6 +429,12 @@ void hv_xlate(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, uint8_
 	 * guest walk faults too is injected (exits.pf_injected). */
 	if (translate(h, va, 1, kind, cpl, &hpa) != 1 && h->p.audit)
 		audit_fail(h, va, kind, "the guest's walk raised #PF, the shadow translates", hpa, 0);
+}
+
+void hv_mmio(struct hv_model *h, uint64_t gpa)
+{
+	(void)gpa;
+	hv__exit(h, HV_EXIT_MMIO, 0);
 }
 
 void hv_insns(struct hv_model *h, uint64_t n)

@@ -99,6 +99,20 @@ void hv_xlate(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, uint8_
 /* A paging event (TM_EV_CR3, TM_EV_INVLPG, ...). HV_NESTED: TM_EV_VMENTRY
  * with val = the new nCR3 is L1's VMRUN of another L2 context. */
 void hv_event(struct hv_model *h, const struct tm_event *ev);
+/* The guest made an access at guest-physical @gpa that no RAM backs
+ * (TRC_EV_MMIO): the hypervisor emulates it, one VM exit per access. Under
+ * shadow paging KVM's MMIO caching leaves an MMIO SPTE (reserved bits set)
+ * at the first access's shadow fault, and every later access through it
+ * is a #PF with RSVD that handle_mmio_page_fault() emulates without a
+ * guest walk: counted as exits.mmio, each at cost.vmexit plus the
+ * emulation. (The stream names the access by its GPA, not its linear
+ * address, so the first access's shadow fault is counted as an MMIO exit
+ * too, and links no shadow page.) */
+void hv_mmio(struct hv_model *h, uint64_t gpa);
+
+/* The hypervisor's work to emulate one access to MMIO (decode, device,
+ * write-back) [EST, as an emulated write to a guest table]. */
+#define HV_COST_MMIO_EMULATE 2500
 
 /* Exit reasons counted (hv_stats.exits[]). */
 enum hv_exit {
@@ -110,6 +124,7 @@ enum hv_exit {
 	HV_EXIT_NPF,       /* EPT violation / #NPF of the host dimension (TDP) */
 	HV_EXIT_MAPGPA,
 	HV_EXIT_MODE,      /* CR0/CR4/EFER write that changes the MMU role */
+	HV_EXIT_MMIO,      /* an access to an MMIO SPTE: emulated (handle_mmio_page_fault) */
 	HV_NEXITS
 };
 

@@ -87,19 +87,36 @@ static void flush_tlb(struct hv_tdp *t)
 	memset(t->tlb, 0, sizeof(*t->tlb) * TDP_TLB_ENTRIES);
 }
 
+/* A VM exit of @reason (enum hv_exit @e) with @work cycles of handling. */
+static void tdp_exit(struct hv_tdp *t, enum hv_exit e, uint16_t reason, uint64_t work)
+{
+	uint64_t cycles = t->p.cfg->cost.vmexit + work;
+
+	t->st.exits[e]++;
+	t->st.exit_cycles[e] += cycles;
+	t->st.hv_cycles += cycles;
+	if (t->tm) {
+		tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_VMEXIT, .val = reason });
+		tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_VMENTRY });
+	}
+}
+
 /* An EPT violation / #NPF: a VM exit whose handler maps the page. */
 static int npf_exit(struct hv_tdp *t, const struct pg_fault *f)
 {
-	uint64_t cycles = t->p.cfg->cost.vmexit + TDP_NPF_WORK;
-
-	t->st.exits[HV_EXIT_NPF]++;
-	t->st.exit_cycles[HV_EXIT_NPF] += cycles;
-	t->st.hv_cycles += cycles;
-	if (t->tm) {
-		tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_VMEXIT, .val = f->exit_reason });
-		tm_event(t->tm, &(struct tm_event){ .kind = TM_EV_VMENTRY });
-	}
+	tdp_exit(t, HV_EXIT_NPF, f->exit_reason, TDP_NPF_WORK);
 	return hv_host_fault(&t->host, f, t->p.gram);
+}
+
+void hv_tdp_mmio(struct hv_tdp *t, uint64_t gpa)
+{
+	bool cached = hv_host_mmio(&t->host, gpa) == 1;
+	uint16_t reason = hv_host_mmio_reason(&t->host, cached);
+
+	if (cached)
+		tdp_exit(t, HV_EXIT_MMIO, reason, HV_COST_MMIO_EMULATE);
+	else
+		tdp_exit(t, HV_EXIT_NPF, reason, TDP_NPF_WORK + HV_COST_MMIO_EMULATE);
 }
 
 /* The 2D walk of @rq, every host fault on the way handled. 0 (r->fault:

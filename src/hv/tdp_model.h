@@ -45,6 +45,11 @@ void hv_tdp_free(struct hv_tdp *t);
 
 void hv_tdp_access(struct hv_tdp *t, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
 void hv_tdp_insns(struct hv_tdp *t, uint64_t n);
+/* An access the hypervisor emulates at @gpa (TRC_EV_MMIO): under the
+ * current root's MMIO SPTE an EPT misconfiguration / #NPF with RSVD
+ * (exits.mmio), else an EPT violation / #NPF that leaves one (exits.npf,
+ * hv/host.h hv_host_mmio()); each with the emulation's cost. */
+void hv_tdp_mmio(struct hv_tdp *t, uint64_t gpa);
 void hv_tdp_event(struct hv_tdp *t, const struct tm_event *ev);
 /* The guest's own translation raised @vector (0: none): under audit, the
  * TDP walk must raise it too. A guest #PF does not exit under TDP. */
