@@ -11,6 +11,9 @@
  *    hosts none/npt4/ept4/ept5, VPID off.
  *  - An access the hypervisor emulates (MMIO) is one VM exit each, and a
  *    trace of such accesses replays under each host to the live run.
+ *  - A recorded trace is a function of the guest: recording a run again
+ *    while Unicorn's TLB is flushed after every fill, or every third,
+ *    gives the same bytes (guest modes, a host, a TD, MMIO).
  *  - A TD's trace replays under other CPU models' timing parts.
  *  - Several configurations in one pass equal the single replays.
  *  - A B whose hardware could not have run the guest is refused.
@@ -222,6 +225,66 @@ static void test_mmio(void)
 	replays_equal_live(guest, true);
 }
 
+/*
+ * A recorded trace is a function of the guest, not of Unicorn's TLB:
+ * Unicorn refills a page whenever its TLB lost it, which in a real run
+ * follows QEMU's TLB resizing on its wall clock (and tdpsim's own growth
+ * and alias flushes). Recording the same run while that TLB is flushed
+ * after every fill, or after every third (TDPSIM_UNICORN_TLB_FLUSH: the
+ * most refills there can be, and another pattern), must give the bytes of
+ * the plain recording, and the same statistics. The trace's name is the
+ * same each time: the header names the command.
+ */
+static void test_deterministic(void)
+{
+	static const char *const runs[][6] = {
+		{ "--append", "mode=4level", NULL },
+		{ "--append", "mode=pae", NULL },
+		{ "--append", "mode=2level-pse", NULL },
+		{ "--append", "mode=4level mmio=20", "--host", "ept4", NULL },
+		{ "--append", "mode=pae", "--host", "npt4", "--no-role-normalise", NULL },
+		{ "--append", "mode=5level tdx", "--gpaw", "52", NULL },
+	};
+	static const char *const flush[] = { NULL, "1", "3" };
+	gchar *trace = path_of("det.trc");
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(runs); i++) {
+		gchar *bytes0 = NULL, *stats0 = NULL;
+		gsize len0 = 0;
+
+		for (unsigned f = 0; f < G_N_ELEMENTS(flush); f++) {
+			gchar *bytes, *stats;
+			gsize len;
+
+			if (flush[f])
+				g_setenv("TDPSIM_UNICORN_TLB_FLUSH", flush[f], TRUE);
+			else
+				g_unsetenv("TDPSIM_UNICORN_TLB_FLUSH");
+			stats = record(trace, runs[i]);
+			g_unsetenv("TDPSIM_UNICORN_TLB_FLUSH");
+			g_assert_true(g_file_get_contents(trace, &bytes, &len, NULL));
+			g_test_message("%s %s: flush every %s fills: %zu bytes", runs[i][1],
+				       runs[i][2] ? runs[i][3] : "", flush[f] ? flush[f] : "no",
+				       (size_t)len);
+			if (!bytes0) {
+				bytes0 = bytes;
+				len0 = len;
+				stats0 = stats;
+				continue;
+			}
+			g_assert_cmpstr(stats, ==, stats0);
+			g_assert_cmpuint(len, ==, len0);
+			g_assert_true(memcmp(bytes, bytes0, len) == 0);
+			g_free(bytes);
+			g_free(stats);
+		}
+		g_free(bytes0);
+		g_free(stats0);
+	}
+	g_unlink(trace);
+	g_free(trace);
+}
+
 /* Several configurations in one pass: a column each, equal to the single
  * replays. */
 static void test_multi(void)
@@ -383,6 +446,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/trace/modes", test_modes);
 	g_test_add_func("/trace/configs", test_configs);
 	g_test_add_func("/trace/mmio", test_mmio);
+	g_test_add_func("/trace/deterministic", test_deterministic);
 	g_test_add_func("/trace/multi", test_multi);
 	g_test_add_func("/trace/tdx", test_tdx);
 	g_test_add_func("/trace/refuse-la57", test_refuse_la57);

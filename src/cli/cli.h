@@ -107,6 +107,15 @@ gchar *cli_portable_command(char **argv, const GOptionEntry *entries);
  */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/*
+ * The environment's TDPSIM_UNICORN_TLB_FLUSH=N (cpu_opts.tlb_flush_every:
+ * flush Unicorn's TLB after every N fills, to check that no output depends
+ * on it; an environment variable, so that a trace's header, which names
+ * the command, stays the same). 0 when unset; one line and 2 when not a
+ * number 1 to 2^32-1.
+ */
+int cli_tlb_flush_env(const char *cmd, uint32_t *out);
+
 /* --stats short|full (the text statistics: the short form, the default, or
  * the whole table): its option entry for a command's table, and the value
  * parsed into a tm_format (TM_FMT_SHORT or TM_FMT_TEXT), or one line and 2. */

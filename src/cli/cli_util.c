@@ -58,6 +58,21 @@ int cli_parse_stats(const char *cmd, const char *value, int *fmt)
 	return 0;
 }
 
+int cli_tlb_flush_env(const char *cmd, uint32_t *out)
+{
+	const char *s = g_getenv("TDPSIM_UNICORN_TLB_FLUSH");
+	uint64_t v;
+
+	*out = 0;
+	if (!s)
+		return 0;
+	if (cli_parse_u64(s, &v) || v == 0 || v > UINT32_MAX)
+		return cli_fail(cmd, "TDPSIM_UNICORN_TLB_FLUSH=%s: expected a number of fills, 1 "
+				"to 4294967295", s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int cli_parse_u64(const char *s, uint64_t *out)
 {
 	unsigned base = 10, shift = 0;

@@ -103,6 +103,8 @@ static int parse_machine(const struct run_opts *o, struct cpu_opts *mo)
 		return cli_fail(CMD, "--no-role-normalise: TDP root roles need a host dimension "
 				"(--host npt2..ept5; a TD's roots are not keyed by role)");
 	mo->tdp_unnormalised = o->no_role_normalise;
+	if ((rc = cli_tlb_flush_env(CMD, &mo->tlb_flush_every)))
+		return rc;
 	if (mo->mmu_kind == CPU_MMU_REFERENCE && mo->host_kind != HV_HOST_NONE)
 		return cli_fail(CMD, "--mmu reference has no host dimension: drop --host/--gpaw");
 	return 0;

@@ -68,6 +68,10 @@ struct cpu_opts {
 	bool tdp_unnormalised;
 	uint64_t max_insns;   /* 0: no limit */
 	bool no_tlb_grow;     /* tests: never flush to grow QEMU's TLB (fill.c) */
+	/* Flush Unicorn's TLB after every N fills (0: never): Unicorn's TLB
+	 * made to behave otherwise, to check that nothing tdpsim writes
+	 * (statistics, traces) depends on it (env TDPSIM_UNICORN_TLB_FLUSH). */
+	uint32_t tlb_flush_every;
 	FILE *console;        /* guest UART */
 	FILE *fault_log;      /* NULL: none */
 	FILE *report;         /* triple-fault / error reports */
@@ -137,6 +141,7 @@ struct cpu {
 	size_t invalid_addr_off;     /* calibrated offset of uc->invalid_addr */
 	uint32_t grow_fills;         /* fills since the last growth flush (fill.c) */
 	uint32_t grow_steps;         /* growth flushes made */
+	uint32_t flush_every, flush_fills; /* cpu_opts.tlb_flush_every (fill.c) */
 	uc_hook h_fill, h_block, h_intr, h_in, h_out, h_cpuid, h_invalid, h_syscall,
 		h_sysenter, h_mem;
 	bool block_hooked, mem_hooked;
@@ -208,6 +213,10 @@ struct cpu {
 	 * entry set before the last one maps no live TLB entry any more. */
 	uint32_t *rev_gen;
 	uint32_t tlb_gen;
+	/* The translations fed (xlate.c): linear page -> result, and the
+	 * role epoch they belong to. */
+	struct _GHashTable *xlate_seen;
+	uint64_t xlate_epoch;
 	uint64_t alias_flushes;      /* full TLB flushes to keep rev[] one-to-one */
 	/* The feed (trace/sink.h): the timing model (c->tm) and every other
 	 * consumer (recorder, golden writer, tests) hear the run through it. */
@@ -363,6 +372,14 @@ static inline void cpu__paging_changed(struct cpu *c, const struct trc_event *ev
 }
 
 void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit);
+/* xlate.c: feed the translation @r of a fill (TRC_EV_XLATE) unless it is
+ * a refill the guest cannot tell from the last one fed (@exited: it made a
+ * VM exit); a new role epoch (the guest's CR0.WP or EFER.NXE changed:
+ * Unicorn's TLB is flushed); free. */
+void cpu__xlate_fed(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
+		    const struct pg_walk2d *r, bool exited);
+void cpu__xlate_epoch(struct cpu *c);
+void cpu__xlate_free(struct cpu *c);
 /* phys.c: guest-physical copies and the engine's accessor, through the
  * board outside RAM (@effects false: RAM and ROM only, 0 elsewhere, no
  * device touched: the timing model's walks). */

@@ -78,7 +78,11 @@ void cpu__hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int
 	struct cpu *c = opaque;
 	uint64_t r = addr < c->ram.size ? c->rev[addr >> 12] : 0;
 	uint64_t va = (r & ~UINT64_C(0xfff)) | (addr & 0xfff);
-	bool implicit = (r & CPU_REV_IMPLICIT) != 0;
+	/* Implicit matters at CPL 3 only (at CPL 0 every consumer takes
+	 * the access as supervisor either way), and only there is it a
+	 * property of the page: which fill (fetch or data, before or after
+	 * an LGDT) mapped it last follows Unicorn's TLB, not the guest. */
+	bool implicit = (r & CPU_REV_IMPLICIT) && c->cur_cpl == 3;
 
 	if (!(r & CPU_REV_VALID))
 		return; /* not RAM, or not through a fill (cannot happen) */

@@ -205,15 +205,43 @@ static void paging_regs(struct cpu *c, const struct fill_regs *fr, struct pg_reg
 	r->pkru = c->pkru;
 }
 
+/* The register bits a translation depends on with paging on (SDM Vol. 3A
+ * 4.1.1, 4.6, 4.10.1; CR0.CD/NW: the PDPTE reload, 4.4.1). */
+#define CR0_PAGING (CR0_PE | CR0_WP | CR0_NW | CR0_CD | CR0_PG)
+#define CR4_PAGING (CR4_PSE | CR4_PAE | CR4_PGE | CR4_LA57 | CR4_PCIDE | CR4_SMEP | CR4_SMAP | \
+		    CR4_PKE | CR4_PKS)
+#define EFER_PAGING (EFER_LME | EFER_LMA | EFER_NXE)
+
+/* Whether going from @o to @n changes a translation or the TDP root role
+ * (CR0.WP, EFER.NXE: hv/host.h), which is all that matters with paging
+ * off in both. */
+static bool paging_changed(const struct pg_regs *o, const struct pg_regs *n)
+{
+	if (((o->cr0 ^ n->cr0) & (CR0_PG | CR0_WP)) || ((o->efer ^ n->efer) & EFER_NXE))
+		return true;
+	if (!(n->cr0 & CR0_PG))
+		return false;
+	return ((o->cr0 ^ n->cr0) & CR0_PAGING) || o->cr3 != n->cr3 ||
+	       ((o->cr4 ^ n->cr4) & CR4_PAGING) || ((o->efer ^ n->efer) & EFER_PAGING) ||
+	       o->pkrs != n->pkrs || o->pkru != n->pkru;
+}
+
+/*
+ * The engine's context follows the CPU's paging registers: rebuilt (and
+ * fed) when a translation may change. Any other change (CR0.TS,
+ * CR4.OSFXSR, CR3 with paging off ...) is only noted: whether a fill comes
+ * between such a write and the next block's paging event follows
+ * Unicorn's TLB, and a rebuild there would place the MMU event by it.
+ */
 static int sync_paging(struct cpu *c, const struct fill_regs *fr)
 {
 	struct pg_regs r;
 
 	paging_regs(c, fr, &r);
-	if (c->mmu_valid && r.cr0 == c->regs.cr0 && r.cr3 == c->regs.cr3 &&
-	    r.cr4 == c->regs.cr4 && r.efer == c->regs.efer && r.pkrs == c->regs.pkrs &&
-	    r.pkru == c->regs.pkru)
+	if (c->mmu_valid && !paging_changed(&c->regs, &r)) {
+		c->regs = r;
 		return 0;
+	}
 	return cpu_set_paging(c, &r);
 }
 
@@ -329,6 +357,10 @@ int cpu_set_paging(struct cpu *c, const struct pg_regs *regs)
 	}
 	if ((rc = select_root(c, &r)) < 0)
 		return rc;
+	/* Where a TDP host may switch roots (hv/host.h), under any host. */
+	if (((c->regs.cr0 ^ r.cr0) & CR0_WP) ||
+	    ((c->regs.efer ^ r.efer) & EFER_NXE))
+		cpu__xlate_epoch(c);
 	if (m.fmt->top_in_regs) {
 		struct pg_fault f = { 0 };
 
@@ -408,18 +440,11 @@ int cpu_translate(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool 
 		if (rc < 0)
 			return rc;
 	}
-	rc = translate(c, va, access, cpl, implicit, r);
-	if (rc >= 0) {
-		struct trc_event ev = { .kind = TRC_EV_XLATE };
+	uint64_t exits = c->n.vmexits;
 
-		ev.xlate.la = va;
-		ev.xlate.access = access;
-		ev.xlate.cpl = cpl;
-		ev.xlate.implicit = implicit;
-		ev.xlate.ac = (c->mmu.regs.rflags & RFLAGS_AC) != 0;
-		ev.xlate.vector = r->fault.vector;
-		trc_event(&c->sink, &ev);
-	}
+	rc = translate(c, va, access, cpl, implicit, r);
+	if (rc >= 0)
+		cpu__xlate_fed(c, va, access, cpl, implicit, r, c->n.vmexits != exits);
 	return rc;
 }
 
@@ -553,6 +578,10 @@ static unsigned rights(struct cpu *c, const struct pg_walk2d *r, uint64_t va, ui
 
 static void grow_tlb(struct cpu *c)
 {
+	if (c->flush_every && ++c->flush_fills >= c->flush_every) {
+		c->flush_fills = 0;
+		cpu__flush_tlb(c);
+	}
 	if (c->grow_steps >= GROW_STEPS || ++c->grow_fills < (GROW_FILLS << c->grow_steps))
 		return;
 	c->grow_fills = 0;

@@ -312,6 +312,7 @@ int cpu_machine_init(struct cpu *c, const struct tm_config *cfg, const struct cp
 	c->max_insns = o->max_insns;
 	if (o->no_tlb_grow)
 		c->grow_steps = UINT32_MAX;
+	c->flush_every = o->tlb_flush_every;
 	c->report = o->report ? o->report : stderr;
 	c->site_cb = (void *)hook_site;
 	c->bp_cb = (void *)hook_bp;
@@ -443,6 +444,7 @@ void cpu_machine_free(struct cpu *c)
 	cpu__bcache_free(c);
 	cpu__sites_free(c);
 	cpu__debug_free(c);
+	cpu__xlate_free(c);
 	g_free(c->msrm);
 	c->msrm = NULL;
 	if (c->bus.dev || c->bus.pic || c->bus.nrom)

@@ -108,6 +108,11 @@ void cpu__wrmsr(struct cpu *c)
 		v = (v & ~EFER_LMA) | (s.efer & EFER_LMA);
 		if (cpu_cr_check(&c->cfg, &s, CPU_EFER, v, NULL))
 			cpu__site_raise(c, X86_VEC_GP);
+		else if ((v ^ s.efer) & EFER_NXE)
+			/* Rights change with NXE (QEMU 5 may keep its entries):
+			 * the next access after the WRMSR fills again, under
+			 * the new context, whatever Unicorn's TLB held. */
+			cpu__flush_tlb(c);
 		return;
 	}
 	if (msr == MSR_IA32_TSC) {
