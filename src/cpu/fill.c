@@ -700,18 +700,18 @@ struct hv_tdx *cpu__tdx(struct cpu *c)
  * flush: no TLB entry made before a whole flush is live, and every later
  * fill of the page would have set rev_gen. (QEMU's own whole flushes, at
  * a MOV to CR3 for one, are not counted: that only flushes more often.)
- * So the physical page names exactly one live linear page. Under a host
- * dimension every alias still flushes: the fills that follow a flush walk
- * the host tables, and the EPT violations they take (VM exits) would
- * otherwise move (the ept4 Linux boot's did).
+ * So the physical page names exactly one live linear page. The same holds
+ * under a host dimension: a refill makes no VM exit (the host mapped every
+ * page of the walk at its first fill, and a new root or a TD conversion
+ * flushes Unicorn's whole TLB; an access the hypervisor emulates exits per
+ * access, not per fill), so fewer flushes move no exit.
  */
 void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool implicit)
 {
 	uint64_t *r = &c->rev[pa_page >> 12];
 	uint32_t *g = &c->rev_gen[pa_page >> 12];
 
-	if ((*r & CPU_REV_VALID) && (*r & ~UINT64_C(0xfff)) != va_page &&
-	    (*g == c->tlb_gen || c->host)) {
+	if ((*r & CPU_REV_VALID) && (*r & ~UINT64_C(0xfff)) != va_page && *g == c->tlb_gen) {
 		c->alias_flushes++;
 		cpu__flush_tlb(c);
 	}
