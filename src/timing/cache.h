@@ -23,20 +23,25 @@
 /*
  * One level. A reference reads one set and, on a miss, fills it, so each
  * set of up to 64 ways is one block of whole 64-byte lines (blk + set *
- * stride): the ways' line numbers (TM_CACHE_NONE when empty), the valid
- * mask (bit w: way w holds a line), then the replacement state:
- *   LRU, FIFO  a rank byte per way, a permutation of 0..ways-1 (0: used or,
- *              FIFO, filled last; ways-1: the victim), bytes rounded up to
- *              whole words, the padding 0x7f;
- *   PLRU       the tree bits (tlb.h: tlb__plru_path());
- *   RANDOM     none (the generator draws the way).
+ * stride):
+ *   a signature byte per way (a hash of its line, cache.c; padded to
+ *   whole words): a lookup compares the full tags of only the ways whose
+ *   signature matches, and a fill writes one tag;
+ *   the replacement state:
+ *     LRU, FIFO  a rank byte per way, a permutation of 0..ways-1 (0: used
+ *                or, FIFO, filled last; ways-1: the victim), bytes rounded
+ *                up to whole words, the padding 0x7f;
+ *     PLRU       the tree bits (tlb.h: tlb__plru_path());
+ *     RANDOM     none (the generator draws the way);
+ *   the valid mask (bit w: way w holds a line);
+ *   the ways' line numbers (TM_CACHE_NONE when empty).
+ * The bytes a lookup reads first (signatures, ranks, valid mask) share
+ * the block's first line up to 24 ways.
  * In a full set the highest rank is the way with the oldest LRU stamp (or
  * FIFO fill stamp) of tlb.c's arrays: every way was ranked 0 when it was
  * filled, and a rank update keeps the order of the others. So the level
  * hits, misses and evicts exactly as a tlb_array under tlb_array_ref()
- * (tests/test_tlb.c compares them), in 2-3 lines a reference where the
- * array reads keys, stamps, masks and entries apart. Wider sets use a
- * tlb_array (gen).
+ * (tests/test_tlb.c compares them). Wider sets use a tlb_array (gen).
  */
 #define TM_CACHE_NONE UINT64_MAX
 struct tm_cache_level {
@@ -44,7 +49,7 @@ struct tm_cache_level {
 	uint64_t set_mask;   /* sets - 1 (a power of two) */
 	uint64_t rng;        /* RANDOM: as tlb_array.rng */
 	uint32_t sets, ways, stride, latency;
-	uint32_t valid_off, repl_off; /* byte offsets in a set's block */
+	uint32_t repl_off, valid_off, tag_off; /* byte offsets in a set's block */
 	uint8_t policy;      /* enum tm_policy */
 	struct tlb_array gen;
 };
@@ -67,4 +72,5 @@ uint64_t tm_cache_bytes(const struct tm_config *cfg);
  * found (enum tm_mem_level) and stores that level's latency in *lat. */
 unsigned tm_cache_ref(struct tm_cache *c, uint64_t pa, uint32_t *lat);
 
+void tm_cache_prefetch(struct tm_cache *c, uint64_t pa);
 #endif
