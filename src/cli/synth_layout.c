@@ -315,7 +315,10 @@ int synth_layout_model(struct synth_layout *l, const struct tm_config *cfg,
 	struct tm_env env = { .cpu = cpu, .host = l->has_host ? &l->host.host : NULL,
 			      .set_ad = true };
 
-	if (!l->has_host)
+	if (!l->has_host) {
 		pg_ram_accessor(&env.mem, &l->gram);
+		env.ram = l->gram.base;
+		env.ram_size = l->gram.size;
+	}
 	return tm_model_new(cfg, &env, &l->regs, out, why, why_len);
 }

@@ -105,6 +105,10 @@ int tm_model_new(const struct tm_config *cfg, const struct tm_env *env,
 		m->ep4ta = env->host->mmu ? env->host->mmu->root : 0;
 	}
 	m->nested.log = &m->log;
+	if (!env->host && env->ram) {
+		m->ram = env->ram;
+		m->ram_size = env->ram_size;
+	}
 
 	m->regs = *regs;
 	tm__rebuild(m, true);

@@ -43,6 +43,12 @@ struct tm_env {
 	const struct pg_host *host;
 	struct pg_accessor mem;
 	bool set_ad;               /* the model's walks may set A/D bits */
+	/* Optional (NULL: none): the host memory that holds guest-physical
+	 * [0, ram_size) when there is no host dimension. Results never come
+	 * from it: the model only peeks ahead of a walk to prefetch the line
+	 * of the leaf entry the walk will read (model_hint.c). */
+	const uint8_t *ram;
+	uint64_t ram_size;
 };
 
 enum tm_event_kind {

@@ -24,6 +24,8 @@ struct tm_model {
 	struct tm_config cfg;
 	struct pg_cpu cpu;
 	bool has_host;
+	const uint8_t *ram;      /* env.ram (hints only), NULL with a host dimension */
+	uint64_t ram_size;
 	struct tm_acc guest_acc, host_acc;
 	struct pg_host host;     /* env.host with host_acc as memory */
 	struct pg_nested nested;
@@ -126,6 +128,12 @@ bool tm__memo_start(struct tm_model *m, unsigned level, const struct tlb_entry *
  * @level, w->lvl[@i]): remember what it was filled from. */
 void tm__memo_record(struct tm_model *m, unsigned level, const struct tlb_entry *e,
 		     const struct pg_walk *w, unsigned i);
+
+/* model_hint.c: the walk of @va about to be made resumes below split-PSC
+ * level @level (0: from the root) whose entry @e hit: prefetch the line of
+ * the leaf entry it will read. Reads RAM (m->ram) only; no model state. */
+void tm__prefetch_leaf(const struct tm_model *m, uint64_t va, unsigned level,
+		       const struct tlb_entry *e);
 
 /* model_event.c: rebuild the pg_mmu from m->regs; @load_pdptes as MOV to
  * CR3 and the mode-changing MOVs do. */

@@ -266,6 +266,8 @@ void tm__walk(struct tm_model *m, uint64_t va, uint8_t kind, uint8_t cpl,
 	}
 	m->log.n = m->log.reads = m->log.ad = 0;
 	skip_from = pwc_split_probe(&m->pwc, m->mmu.fmt, va, m->hot.ctx, st, &t.lat, &hit);
+	if (m->ram)
+		tm__prefetch_leaf(m, va, skip_from, hit);
 	resume = skip_from && tm__memo_start(m, skip_from, hit, &start);
 	m->resumed += resume;
 	rc = pg_walk2d_from(&m->nested, &m->mmu, &rq, resume ? &start : NULL, &r);
