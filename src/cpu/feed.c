@@ -26,8 +26,12 @@ int cpu__tm_init(struct cpu *c, char *why, size_t len)
 			      .set_ad = c->tm_sets_ad, /* a replay of synth: no CPU sets them */
 			      };
 
-	if (c->host)
+	if (c->host) {
 		env.mem = c->host->mem;
+	} else {
+		env.ram = c->ram.base; /* prefetch hints (tm_env) */
+		env.ram_size = c->ram.size;
+	}
 	if (c->mmu_kind != CPU_MMU_TDPSIM) {
 		snprintf(why, len, "--model timing needs --mmu tdpsim: Unicorn reports physical "
 			 "addresses to memory hooks, and only tdpsim's own TLB fills tell the "

@@ -123,6 +123,11 @@ static bool use_blocks(uint64_t lines, uint32_t ways)
 	return lines && w <= BLOCK_MAX_WAYS;
 }
 
+static uint64_t level_set(const struct tm_cache_level *l, uint64_t line)
+{
+	return l->set_mask ? line & l->set_mask : l->sets > 1 ? line % l->sets : 0;
+}
+
 /* A line's signature byte: eight bits of a multiplicative hash, so that
  * the lines of one set (equal in their low bits) spread over its values. */
 static uint8_t line_sig(uint64_t line)
@@ -265,8 +270,7 @@ static uint32_t rank_last(const uint8_t *rank, uint32_t ways)
  * tag can equal @line; only those tags are read. */
 static bool level_ref(struct tm_cache_level *l, uint64_t line)
 {
-	uint64_t set = l->set_mask ? line & l->set_mask : l->sets > 1 ? line % l->sets : 0;
-	uint8_t *b = l->blk + set * l->stride;
+	uint8_t *b = l->blk + level_set(l, line) * l->stride;
 	uint64_t *tag = (uint64_t *)(b + l->tag_off);
 	uint64_t *valid = (uint64_t *)(b + l->valid_off);
 	uint8_t *repl = b + l->repl_off;
@@ -307,6 +311,18 @@ static bool level_ref(struct tm_cache_level *l, uint64_t line)
 	return false;
 }
 
+void tm_cache_prefetch(const struct tm_cache *c, uint64_t pa)
+{
+	uint64_t line = pa >> TM_LINE_SHIFT;
+
+	for (unsigned i = 0; i < 3; i++) {
+		const struct tm_cache_level *l = &c->lvl[i];
+
+		if (l->blk)
+			__builtin_prefetch(l->blk + level_set(l, line) * l->stride);
+	}
+}
+
 unsigned tm_cache_ref(struct tm_cache *c, uint64_t pa, uint32_t *lat)
 {
 	uint64_t line = pa >> TM_LINE_SHIFT;
@@ -331,16 +347,3 @@ unsigned tm_cache_ref(struct tm_cache *c, uint64_t pa, uint32_t *lat)
 	return TM_ML_MEM;
 }
 
-void tm_cache_prefetch(struct tm_cache *c, uint64_t pa)
-{
-	uint64_t line = pa >> TM_LINE_SHIFT;
-
-	for (unsigned i = 0; i < 3; i++) {
-		const struct tm_cache_level *l = &c->lvl[i];
-
-		if (l->blk) {
-			uint64_t set = l->set_mask ? line & l->set_mask : l->sets > 1 ? line % l->sets : 0;
-			__builtin_prefetch(l->blk + set * l->stride);
-		}
-	}
-}

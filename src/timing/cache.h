@@ -72,5 +72,8 @@ uint64_t tm_cache_bytes(const struct tm_config *cfg);
  * found (enum tm_mem_level) and stores that level's latency in *lat. */
 unsigned tm_cache_ref(struct tm_cache *c, uint64_t pa, uint32_t *lat);
 
-void tm_cache_prefetch(struct tm_cache *c, uint64_t pa);
+/* A hint: the line holding @pa will be referenced soon; bring the host
+ * lines a reference reads first into the host's caches. No model state. */
+void tm_cache_prefetch(const struct tm_cache *c, uint64_t pa);
+
 #endif

@@ -2,10 +2,12 @@
  * A host-performance hint ahead of a costed walk (model_int.h). Over a
  * large random footprint the leaf entry a walk reads (a PTE among
  * megabytes of them) misses the host's caches on nearly every walk, and
- * the walk then waits for it. The upper entries on its path are few and
+ * the walk then waits for it; so does the costing of its reference in the
+ * simulated caches, whose sets are spread over a megabyte or more. The upper entries on its path are few and
  * stay cached, so peeking down them from where the walk will start takes a
- * few host cache hits, and a prefetch of the leaf entry's line lets the
- * miss overlap the memo check and the walker's set-up.
+ * few host cache hits, and a prefetch of the leaf entry's line (and of the
+ * simulated sets it maps to) lets the misses overlap the memo check and
+ * the walker's set-up.
  *
  * Nothing here is model state or a result: the walk that follows reads
  * every entry through its accessor as before. A peek that goes wrong (an
@@ -57,6 +59,9 @@ void tm__prefetch_leaf(const struct tm_model *m, uint64_t va, unsigned level,
 		if (l == 1) {
 			if (ea < m->ram_size)
 				__builtin_prefetch(m->ram + ea);
+			/* and the simulated caches' sets that its reference
+			 * will look up once the walk has read it. */
+			tm_cache_prefetch(&m->cache, ea);
 			return;
 		}
 		/* A large page's leaf is this entry, which the peek just read. */
