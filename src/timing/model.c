@@ -285,6 +285,7 @@ void tm__access_slow(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind
 
 	if (kind > TM_FETCH)
 		return; /* not an access kind: ignored, as documented in model.h */
+	tm__lh_clear(m); /* a lookup may fill */
 	st->accesses++;
 	st->reads += kind == TM_READ;
 	st->writes += kind == TM_WRITE;

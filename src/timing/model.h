@@ -131,7 +131,38 @@ struct tm_hot {
 	 * permits the access under the current CR0.WP, CR4.SMEP/SMAP, EFER.NXE
 	 * and RFLAGS.AC; [3][*] = 0. */
 	uint64_t allow[4][2];
+	/* The last inline hit of each access kind (lh: "last hit"), by
+	 * enum tm_kind: lh_key its 4 KiB page and user bit (tm__lh_key()),
+	 * lh_arr/lh_i the entry that hit, lh_hits its counter. Until
+	 * something changes the model (every path that may clears it:
+	 * tm__lh_clear()), an access of that kind and CPL class within that
+	 * 4 KiB page finds that entry again, allowed: the lowest matching
+	 * way of an unchanged set under unchanged rights masks (a 2 MiB hit:
+	 * after the same 4 KiB set missed again). So the hit path repeats
+	 * only the entry's replacement update and counter. TM_LH_NONE: none. */
+	uint64_t lh_key[4];
+	struct tlb_array *lh_arr[4];
+	uint64_t lh_i[4];
+	uint64_t *lh_hits[4];
 };
+
+#define TM_LH_NONE UINT64_MAX
+
+/* The last-hit key of an access at @va by a user (CPL 3) or supervisor
+ * access: never TM_LH_NONE. */
+static inline uint64_t tm__lh_key(uint64_t va, uint8_t cpl)
+{
+	return (va >> 12) << 1 | (cpl == 3);
+}
+
+static inline void tm__lh_set(struct tm_hot *h, unsigned k, uint64_t key, struct tlb_array *a,
+			      uint64_t i, uint64_t *hits)
+{
+	h->lh_key[k] = key;
+	h->lh_arr[k] = a;
+	h->lh_i[k] = i;
+	h->lh_hits[k] = hits;
+}
 
 /* The out-of-line rest of tm_access(); internal. */
 void tm__access_slow(struct tm_model *m, uint64_t va, uint8_t size, uint8_t kind, uint8_t cpl);
@@ -150,10 +181,20 @@ static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint
 			     uint8_t cpl)
 {
 	struct tm_hot *h = (struct tm_hot *)m;
-	struct tlb_array *a = h->fast[kind == TM_FETCH];
-	uint64_t allow = h->allow[kind & 3][cpl == 3];
+	unsigned k = kind & 3;
+	uint64_t key = tm__lh_key(va, cpl);
+	bool within = (va & 0xfff) + size <= 0x1000;
 
-	if (a && (va & 0xfff) + size <= 0x1000) {
+	/* (Other kinds, ignored by the model, never use or set it.) */
+	if (kind <= TM_FETCH && key == h->lh_key[kind] && within) {
+		tlb_array_touch(h->lh_arr[k], h->lh_i[k]);
+		(*h->lh_hits[k])++;
+		return;
+	}
+	struct tlb_array *a = h->fast[kind == TM_FETCH];
+	uint64_t allow = h->allow[k][cpl == 3];
+
+	if (a && within) {
 		uint64_t vpn = va >> 12, tag = vpn << 2; /* tlb_tag(va, TM_4K) */
 		uint64_t base = (vpn & a->set_mask) << a->way_shift; /* fast: ways 2^k */
 		uint64_t hit = tlb_array_fmatch(a, base, tag);
@@ -163,11 +204,13 @@ static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint
 
 			if ((allow >> a->e[i].rights) & 1) {
 				tlb_array_touch(a, i);
-				h->fast_hits[kind & 3]++;
+				h->fast_hits[k]++;
+				if (kind <= TM_FETCH)
+					tm__lh_set(h, k, key, a, i, &h->fast_hits[k]);
 				return;
 			}
-		} else if ((a = h->fast2m[kind == TM_FETCH]) != NULL &&
-			   (va & 0x1fffff) + size <= 0x200000) {
+		} else if ((a = h->fast2m[kind == TM_FETCH]) != NULL) {
+			/* Within the 4 KiB page, so within its 2 MiB page. */
 			uint64_t vpn2 = va >> 21, tag2 = (vpn2 << 2) | TM_2M;
 			uint64_t base2 = (vpn2 & a->set_mask) << a->way_shift;
 			uint64_t hit2 = tlb_array_fmatch(a, base2, tag2);
@@ -177,7 +220,10 @@ static inline void tm_access(struct tm_model *m, uint64_t va, uint8_t size, uint
 
 				if ((allow >> a->e[i].rights) & 1) {
 					tlb_array_touch(a, i);
-					h->fast_hits2m[kind & 3]++;
+					h->fast_hits2m[k]++;
+					if (kind <= TM_FETCH)
+						tm__lh_set(h, k, key, a, i,
+							   &h->fast_hits2m[k]);
 					return;
 				}
 			}

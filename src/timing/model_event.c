@@ -42,6 +42,7 @@ static void account(struct tm_model *m, enum tm_flush_cause cause, uint32_t cost
 
 void tm__update_ctx(struct tm_model *m)
 {
+	tm__lh_clear(m);
 	m->pcid = (m->regs.cr4 & CR4_PCIDE) ? (uint16_t)(m->regs.cr3 & CR3_PCID) : 0;
 	/* CR0.PG=0 under a host dimension: the linear address is the
 	 * guest-physical one, and the TLBs hold guest-physical mappings
@@ -119,6 +120,7 @@ void tm__rebuild(struct tm_model *m, bool load_pdptes)
 	struct pg_fault f;
 	int rc;
 
+	tm__lh_clear(m);
 	m->mmu_gen++; /* the memos of walks made under the old state lapse */
 	m->paging = (m->regs.cr0 & CR0_PG) != 0;
 	m->mmu_ok = pg_mmu_init(&m->mmu, &m->regs, &m->cpu, &why) == 0;
@@ -350,6 +352,7 @@ void tm_event(struct tm_model *m, const struct tm_event *ev)
 	struct tlb_match mt;
 	uint32_t msr;
 
+	tm__lh_clear(m);
 	switch (ev->kind) {
 	case TM_EV_CR0:
 		ev_cr0(m, ev->val);

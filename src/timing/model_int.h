@@ -61,6 +61,15 @@ struct tm_model {
 	uint64_t resumed;        /* walks that resumed (tests; not a statistic) */
 };
 
+/* Forget the inline path's last hits (model.h, struct tm_hot): before
+ * anything that may fill, invalidate or re-tag a TLB array, or change the
+ * rights masks or the fast arrays. */
+static inline void tm__lh_clear(struct tm_model *m)
+{
+	for (unsigned k = 0; k < 4; k++)
+		m->hot.lh_key[k] = TM_LH_NONE;
+}
+
 /*
  * What a split-PSC entry was filled from (model_memo.c): the upper levels
  * of the walk that filled it and the log records reading them made, so that
