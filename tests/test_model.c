@@ -743,13 +743,14 @@ static void check_resume(unsigned host)
 }
 
 /* Host walks a memo stands for (src/paging/nested.h struct pg_host_memo):
- * the host walk of a guest-physical page translated before is not made
- * again once the entries it read are re-read and found unchanged; one of a
- * page in a 2 MiB region walked before resumes below the region's upper
- * levels once they are. No PSCs here, so every walk has all five host walks
- * (four guest tables, all in one 2 MiB region, and the final GPA). Every
- * walk's log and result must equal the engine's whole walk; host entries
- * changed with no INVEPT are seen by the very next walk. */
+ * the host walk of a guest-physical page walked twice before is not made
+ * again once the entries it read are re-read and found unchanged; one of
+ * any other page in a 2 MiB region walked before resumes below the
+ * region's upper levels once they are. No PSCs here, so every walk has all
+ * five host walks (four guest tables, all in one 2 MiB region, and the
+ * final GPA). Every walk's log and result must equal the engine's whole
+ * walk; host entries changed with no INVEPT are seen by the very next
+ * walk. */
 static void check_host_memo(unsigned host)
 {
 	const uint64_t copy = UINT64_C(0x300000), copy2 = UINT64_C(0x340000); /* free HPAs */
@@ -763,8 +764,8 @@ static void check_host_memo(unsigned host)
 	fx_init(&f, &pg_fmt_4level, host, 4096);
 	for (unsigned i = 0; i < 3; i++)
 		map(&f, VA + i * 0x1000, DATA, 4096, PRWA, PRWA);
-	map(&f, VA + 0x3000, DATA + 0x1000, 4096, PRWA, PRWA);
-	map(&f, VA + 0x4000, DATA + 0x1000, 4096, PRWA, PRWA);
+	for (unsigned i = 3; i < 6; i++)
+		map(&f, VA + i * 0x1000, DATA + 0x1000, 4096, PRWA, PRWA);
 	bare_cfg(&f.cfg);
 	fx_model(&f, false);
 	tm_set_walk_hook(f.m, keep_walk, &s);
@@ -776,32 +777,35 @@ static void check_host_memo(unsigned host)
 	g_assert_cmpuint(f.m->nested.hmemo_used, ==, 0);
 	g_assert_cmpuint(f.m->nested.hregion_used, ==, 3);
 	/* Another page over the same tables and the same data page: all five
-	 * host walks come from memos. */
+	 * pages' second walks, each resumed below its region's levels; they
+	 * leave memos of the pages. */
 	used = f.m->nested.hmemo_used;
 	rused = f.m->nested.hregion_used;
 	tm_access(f.m, VA + 0x1010, 8, TM_READ, 0);
 	g_assert_cmpuint(check_whole(&f, &s, VA + 0x1010), ==, DATA + 0x10);
 	g_assert_cmpuint(s.r.hpa, ==, DATA + OFF + 0x10);
-	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 5);
-	g_assert_cmpuint(f.m->nested.hregion_used, ==, rused);
+	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used);
+	g_assert_cmpuint(f.m->nested.hregion_used, ==, rused + 5);
 
 	/* The host now maps DATA at another host page, with no INVEPT: the
-	 * final GPA's memo no longer matches memory, and that host walk
-	 * resumes below its region's levels (unchanged) and finds the new
-	 * page; the four table walks still hold. */
+	 * four table walks come from memos; the final GPA's memo no longer
+	 * matches memory, and its walk resumes below the region's levels
+	 * (unchanged) and finds the new page. */
 	g_assert_cmpint(pg_walk(&f.hmmu, &f.host.mem, &hrq, &hw), ==, 0);
 	g_assert_cmpuint(hw.fault.vector, ==, 0);
 	repoint(&f.hram, hw.lvl[hw.nlevels - 1].entry_addr, copy);
 	tm_access(f.m, VA + 0x2020, 8, TM_READ, 0);
 	g_assert_cmpuint(check_whole(&f, &s, VA + 0x2020), ==, DATA + 0x20);
 	g_assert_cmpuint(s.r.hpa, ==, copy + 0x20);
-	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 9);
-	g_assert_cmpuint(f.m->nested.hregion_used, ==, rused + 1);
-	/* A data page not translated before, in the same region. */
+	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 4);
+	g_assert_cmpuint(f.m->nested.hregion_used, ==, rused + 6);
+	/* A data page not walked before, in the same region, twice. */
 	tm_access(f.m, VA + 0x3000, 8, TM_READ, 0);
 	g_assert_cmpuint(check_whole(&f, &s, VA + 0x3000), ==, DATA + 0x1000);
-	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 13);
-	g_assert_cmpuint(f.m->nested.hregion_used, ==, rused + 2);
+	tm_access(f.m, VA + 0x4000, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x4000), ==, DATA + 0x1000);
+	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 12);
+	g_assert_cmpuint(f.m->nested.hregion_used, ==, rused + 8);
 
 	/* The region's host PDE now points to a copy of its host PT in which
 	 * DATA + 0x1000 maps elsewhere: neither that page's memo nor the
@@ -810,11 +814,11 @@ static void check_host_memo(unsigned host)
 	memcpy(f.hram.base + hpt, f.hram.base + hw.lvl[hw.nlevels - 1].table, 4096);
 	repoint(&f.hram, hpt + (pte - hw.lvl[hw.nlevels - 1].table), copy2);
 	repoint(&f.hram, hw.lvl[hw.nlevels - 2].entry_addr, hpt);
-	tm_access(f.m, VA + 0x4000, 8, TM_READ, 0);
-	g_assert_cmpuint(check_whole(&f, &s, VA + 0x4000), ==, DATA + 0x1000);
+	tm_access(f.m, VA + 0x5000, 8, TM_READ, 0);
+	g_assert_cmpuint(check_whole(&f, &s, VA + 0x5000), ==, DATA + 0x1000);
 	g_assert_cmpuint(s.r.hpa, ==, copy2);
-	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 17);
-	g_assert_cmpuint(f.m->nested.hregion_used, ==, rused + 2);
+	g_assert_cmpuint(f.m->nested.hmemo_used, ==, used + 16);
+	g_assert_cmpuint(f.m->nested.hregion_used, ==, rused + 8);
 	fx_free(&f);
 }
 

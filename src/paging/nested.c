@@ -74,17 +74,25 @@ static bool memo_holds(const struct pg_nested *n, const struct pg_host_memo *mo,
 	return true;
 }
 
+/* Can a memo stand for @hw: no fault, reads only, none from registers? */
+static bool memo_fits(const struct pg_walk *hw)
+{
+	if (hw->fault.vector || hw->ad_writes || hw->refs != hw->nlevels)
+		return false;
+	for (unsigned i = 0; i < hw->nlevels; i++)
+		if (hw->lvl[i].from_reg)
+			return false;
+	return true;
+}
+
 /* Keep @hw, a walk through @hm, as @mo for @key if a memo can stand for
- * it: no fault, reads only, none from registers. */
+ * it. */
 static void memo_keep(struct pg_host_memo *mo, uint64_t key, const struct pg_mmu *hm,
 		      const struct pg_walk *hw)
 {
 	mo->key = 0;
-	if (hw->fault.vector || hw->ad_writes || hw->refs != hw->nlevels)
+	if (!memo_fits(hw))
 		return;
-	for (unsigned i = 0; i < hw->nlevels; i++)
-		if (hw->lvl[i].from_reg)
-			return;
 	mo->hm = hm;
 	mo->root = hm->root;
 	mo->eptp = hm->eptp;
@@ -164,10 +172,17 @@ static int host_translate(struct pg_nested *n, uint64_t gpa, uint8_t access, uin
 	if (rc)
 		return rc;
 	if (mo) {
-		memo_keep(mo, key, hm, hw);
-		/* A region's memo: a walk to a level-1 leaf (its upper levels
-		 * are then all non-leaf entries with A set or no A flag). */
-		if (!rheld && mo->key && hw->nlevels >= 2 && hw->lvl[hw->nlevels - 1].level == 1)
+		/* A page's memo from its second walk on (the first leaves a
+		 * mark): the many pages walked once cost no copy. */
+		if (mo->key == key || mo->key == (key ^ PG_HMEMO_VALID ^ PG_HMEMO_SEEN))
+			memo_keep(mo, key, hm, hw);
+		else
+			mo->key = key ^ PG_HMEMO_VALID ^ PG_HMEMO_SEEN;
+		/* A region's memo: a walk to a level-1 leaf that a memo could
+		 * stand for (its upper levels are then all non-leaf entries
+		 * with A set or no A flag). */
+		if (!rheld && memo_fits(hw) && hw->nlevels >= 2 &&
+		    hw->lvl[hw->nlevels - 1].level == 1)
 			memo_keep(ro, rkey, hm, hw);
 	}
 	if (hw->fault.vector) {

@@ -61,7 +61,10 @@ struct pg_host {
  * the whole pg_walk of a fault-free host walk that made reads only, and the
  * host table it was made under. pg_nested.hmemo is a direct-mapped table of
  * them, indexed by the page, access kind and PG_HREQ_* flags (the rights a
- * host walk checks depend on all three). A memo is only a hint: before it
+ * host walk checks depend on all three). A page gets its memo at its
+ * second walk (the first leaves a mark in the slot): the many pages of a
+ * large footprint that are walked once cost no copy. A memo is only a
+ * hint: before it
  * is used, every entry it read is read again through the host memory
  * accessor, in the walk's order, and must be equal, under the same host
  * table (pg_mmu, root, EPTP, CR4, EFER). The translation then logs and
@@ -80,6 +83,7 @@ struct pg_host_memo {
 	struct pg_walk w;
 };
 #define PG_HMEMO_VALID 0x800u
+#define PG_HMEMO_SEEN  0x400u /* instead of VALID: the page was walked, no memo kept */
 
 struct pg_nested {
 	const struct pg_host *host; /* NULL: no host dimension, GPA = HPA */

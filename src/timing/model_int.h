@@ -97,7 +97,7 @@ struct tm_psc_memo {
 /* Memos of host walks (nested.h struct pg_host_memo), with a host
  * dimension: direct-mapped tables of 1 << TM_HMEMO_BITS page and as many
  * region memos. */
-#define TM_HMEMO_BITS 12
+#define TM_HMEMO_BITS 8
 
 /* A walk's outcome as the TLB needs it. */
 struct tm_walk_out {
