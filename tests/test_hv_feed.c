@@ -25,9 +25,10 @@
  *   hypervisor emulates is one VM exit in compare's models as in `run
  *   --host`: under TDP the first an EPT violation / #NPF that leaves an
  *   MMIO SPTE, the N-1 others misconfigurations / #NPF with RSVD
- *   (exits.mmio); under shadow paging N #PF exits on the MMIO SPTE. Each
- *   at cost.vmexit plus the emulation. A none-recorded trace gives the
- *   live JSON; run --host's golden gives the same exit reasons.
+ *   (exits.mmio); under shadow paging the first a shadow fault that leaves
+ *   an MMIO SPTE, the N-1 others #PF exits on it. Each at cost.vmexit plus
+ *   the emulation. A none-recorded trace gives the live JSON; run --host's
+ *   golden gives the same exit reasons.
  * - A live run under EPT selects its TDP root by role: with
  *   --no-role-normalise one new root (and its flush) per change of the
  *   guest's (CR0.WP, EFER.NXE), counted from the guest's own writes.
@@ -501,10 +502,13 @@ static unsigned golden_reasons(const char *path, unsigned reason)
  * mark_mmio_spte) and the N-1 others are misconfigurations / #NPF with
  * RSVD: exits.mmio = N-1, each at cost.vmexit + the emulation; and
  * vm_exits equals `run --host`'s vmexits (the RAM pages' EPT violations
- * plus N). Under shadow paging every read is a #PF on the MMIO SPTE:
- * exits.mmio = N. The live run's golden gives the same reasons (EPT: one
+ * plus N). Under shadow paging the first read is a shadow fault (a hidden
+ * #PF that links the shadow levels and leaves the MMIO SPTE) and the N-1
+ * others #PF exits on the MMIO SPTE: exits.mmio = N-1, and the hidden #PFs
+ * do not grow with N. The live run's golden gives the same reasons (EPT: one
  * violation at the APIC's GPA, N-1 misconfigurations 49; NPT: all 0x400).
- * A trace recorded without a host gives compare the live run's JSON.
+ * A trace recorded without a host gives compare the live run's JSON, under
+ * TDP and shadow paging.
  */
 static void test_mmio(void)
 {
@@ -512,7 +516,7 @@ static void test_mmio(void)
 	const gint64 n[] = { 100, 300 }, vmexit = 1000 /* icelake-sp cost.vmexit */;
 
 	for (unsigned h = 0; h < G_N_ELEMENTS(hosts); h++) {
-		gint64 mmio_exits[2], npf[2];
+		gint64 mmio_exits[2], npf[2], sh_exits[2], sh_hidden[2];
 
 		for (unsigned k = 0; k < 2; k++) {
 			gchar *append = g_strdup_printf("mode=4level mmio=%ld", (long)n[k]);
@@ -532,9 +536,11 @@ static void test_mmio(void)
 					      "--json", NULL };
 			const char *sh[] = { "compare", "--strategy", "kvm-6.1", "--kernel",
 					     PAGETEST_KERNEL, "--append", append, "--mem", "64",
-					     "--json", NULL };
+					     "--audit", "--json", NULL };
+			const char *shtr[] = { "compare", "--strategy", "kvm-6.1", "--trace", trc,
+					       "--audit", "--json", NULL };
 			struct spawn_result a = tdpsim(run, 1), b = tdpsim(rec, 1), c = tdpsim(cmp, 0);
-			struct spawn_result d = tdpsim(ctr, 0), e = tdpsim(sh, 0);
+			struct spawn_result d = tdpsim(ctr, 0), e = tdpsim(sh, 0), g = tdpsim(shtr, 0);
 			JsonObject *ro = parse(a.out), *co = parse(c.out), *so = parse(e.out);
 			JsonObject *t = json_array_get_object_element(
 				json_object_get_array_member(co, "strategies"), 0);
@@ -555,9 +561,13 @@ static void test_mmio(void)
 			g_assert_cmpint(json_object_get_int_member(t, "exit_cycles.mmio"), ==,
 					(n[k] - 1) * (vmexit + 2500));
 			g_assert_cmpint(json_object_get_int_member(t, "audit_mismatches"), ==, 0);
-			g_assert_cmpint(json_object_get_int_member(s, "exits.mmio"), ==, n[k]);
+			g_assert_cmpint(json_object_get_int_member(s, "exits.mmio"), ==, n[k] - 1);
 			g_assert_cmpint(json_object_get_int_member(s, "exit_cycles.mmio"), ==,
-					n[k] * (vmexit + 2500));
+					(n[k] - 1) * (vmexit + 2500));
+			g_assert_cmpint(json_object_get_int_member(s, "audit_mismatches"), ==, 0);
+			g_assert_cmpstr(g.out, ==, e.out);
+			sh_exits[k] = json_object_get_int_member(s, "vm_exits");
+			sh_hidden[k] = json_object_get_int_member(s, "exits.pf_hidden");
 			g_assert_cmpuint(golden_reasons(gold, 49), ==, ept ? n[k] - 1 : 0);
 			g_assert_cmpuint(golden_reasons(gold, 0x400), ==,
 					 ept ? 0 : member_int(ro, "run", "vmexits"));
@@ -572,6 +582,7 @@ static void test_mmio(void)
 			spawn_free(&c);
 			spawn_free(&d);
 			spawn_free(&e);
+			spawn_free(&g);
 			g_unlink(gold);
 			g_unlink(trc);
 			g_free(gold);
@@ -580,6 +591,8 @@ static void test_mmio(void)
 		}
 		g_assert_cmpint(mmio_exits[1] - mmio_exits[0], ==, 200);
 		g_assert_cmpint(npf[1], ==, npf[0]);
+		g_assert_cmpint(sh_exits[1] - sh_exits[0], ==, 200);
+		g_assert_cmpint(sh_hidden[1], ==, sh_hidden[0]);
 	}
 }
 

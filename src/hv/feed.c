@@ -2,8 +2,10 @@
  * The hypervisor models as a feed consumer (feed.h): each sink call in the
  * models' terms. What a hypervisor's MMU sees of the guest is what the
  * hardware would make it see: its accesses (block fetches included),
- * instructions retired, its paging-register writes and invalidations, and
- * the faults its own walks raise (TRC_EV_XLATE with a vector). The host
+ * instructions retired, its paging-register writes and invalidations, the
+ * faults its own walks raise (TRC_EV_XLATE with a vector; one without
+ * names the linear page of a later MMIO access) and the accesses it
+ * emulates (TRC_EV_MMIO). The host
  * dimension's own VM exits in a stream belong to whatever host produced
  * it and are left out: the model is the host dimension here.
  */
@@ -29,6 +31,7 @@ struct hv_feed {
 	unsigned n;
 	struct pg_regs l1;
 	bool nested, started;
+	uint8_t cpl;               /* of the current block: an MMIO access's */
 	int err;
 	char why[256];
 };
@@ -161,6 +164,7 @@ static void on_block(void *o, const struct trc_block *b)
 {
 	struct hv_feed *f = o;
 
+	f->cpl = b->cpl;
 	for (unsigned i = 0; i < f->n; i++)
 		trc_block_fetches(b, one_fetch, &(struct fetch_to){ &f->m[i], b->cpl });
 }
@@ -209,7 +213,7 @@ static void on_event(void *o, const struct trc_event *ev)
 	if (ev->kind == TRC_EV_MMIO) {
 		for (unsigned i = 0; i < f->n; i++) {
 			if (f->m[i].sh)
-				hv_mmio(f->m[i].sh, ev->mmio.gpa);
+				hv_mmio(f->m[i].sh, ev->mmio.gpa, ev->mmio.write, f->cpl);
 			else if (f->m[i].tdp)
 				hv_tdp_mmio(f->m[i].tdp, ev->mmio.gpa);
 		}

@@ -422,8 +422,26 @@ void hv_xlate(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, uint8_
 {
 	uint64_t hpa = 0;
 
+	if (kind > PG_ACC_FETCH || h->p.kind == HV_NESTED)
+		return;
+	if (!vector) {
+		struct pg_walk w;
+
+		/* Which linear page reaches which guest-physical page, for
+		 * an MMIO access's shadow fault: the guest's walk, its A/D
+		 * bits left alone. */
+		h->no_ad = true;
+		if (hv__guest_walk(h, va, kind, cpl, &w) == 0 && !w.fault.vector) {
+			uint64_t *k = g_new(uint64_t, 1);
+
+			*k = w.pa >> 12;
+			g_hash_table_replace(h->la_of, k, (gpointer)(uintptr_t)((va >> 12) + 1));
+		}
+		h->no_ad = false;
+		return;
+	}
 	/* A nested L2's #PF is L1's to handle: L0 never sees it. */
-	if (vector != X86_VEC_PF || kind > PG_ACC_FETCH || h->p.kind == HV_NESTED)
+	if (vector != X86_VEC_PF)
 		return;
 	/* The guest's #PF meets the shadow first: a shadow fault whose
 	 * guest walk faults too is injected (exits.pf_injected). */
@@ -431,10 +449,30 @@ void hv_xlate(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, uint8_
 		audit_fail(h, va, kind, "the guest's walk raised #PF, the shadow translates", hpa, 0);
 }
 
-void hv_mmio(struct hv_model *h, uint64_t gpa)
+void hv_mmio(struct hv_model *h, uint64_t gpa, bool write, uint8_t cpl)
 {
-	(void)gpa;
-	hv__exit(h, HV_EXIT_MMIO, 0);
+	uint64_t la = (uint64_t)(uintptr_t)g_hash_table_lookup(h->la_of, &(uint64_t){ gpa >> 12 });
+	uint64_t va = ((la - 1) << 12) | (gpa & 0xfff);
+	uint8_t kind = write ? PG_ACC_WRITE : PG_ACC_READ;
+	struct pg_req rq = { .va = va, .access = kind, .cpl = cpl };
+	struct pg_walk sw;
+
+	if (h->p.kind == HV_NESTED || !la) {
+		hv__exit(h, HV_EXIT_MMIO, 0);
+		return;
+	}
+	ensure_root(h);
+	/* The hardware's walk of the shadow: the MMIO SPTE's reserved bit. */
+	if (pg_walk(&h->smmu, &h->hacc, &rq, &sw) == 0 && sw.fault.vector == X86_VEC_PF &&
+	    (sw.fault.error_code & PFEC_RSVD)) {
+		hv__exit(h, HV_EXIT_MMIO, 0);
+		return;
+	}
+	if (hv__mmio_fault(h, va, kind, cpl) == 0)
+		vm_entry(h);
+	else if (h->p.audit)
+		audit_fail(h, va, kind, "the guest completed an MMIO access, the shadow injects #PF",
+			   0, 0);
 }
 
 void hv_insns(struct hv_model *h, uint64_t n)
@@ -608,6 +646,7 @@ int hv_model_new(const struct hv_params *p, const struct pg_regs *regs,
 	h->hacc = (struct pg_accessor){ hmem_ref, h };
 	h->l2acc = (struct pg_accessor){ l2mem_ref, h };
 	h->gfns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	h->la_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	h->unsync = g_ptr_array_new();
 	g_queue_init(&h->active);
 	h->tlb_mask = HV_TLB_ENTRIES - 1;
@@ -679,6 +718,8 @@ void hv_model_free(struct hv_model *h)
 		g_free(g);
 	}
 	g_hash_table_destroy(h->gfns);
+	if (h->la_of)
+		g_hash_table_destroy(h->la_of);
 	g_ptr_array_free(h->unsync, TRUE);
 	g_queue_clear(&h->active);
 	hv__sp_store_free(h);

@@ -94,21 +94,23 @@ void hv_insns(struct hv_model *h, uint64_t n);
  * none; the feed's TRC_EV_XLATE): a #PF exits to the shadow MMU first,
  * which injects it (exits.pf_injected). Under audit, a shadow that
  * translates it is a mismatch, as is (hv_access) a stream access, which
- * the guest completed, that the shadow faults. */
+ * the guest completed, that the shadow faults. One without a fault notes
+ * which linear page reaches its guest-physical page (for hv_mmio). */
 void hv_xlate(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, uint8_t vector);
 /* A paging event (TM_EV_CR3, TM_EV_INVLPG, ...). HV_NESTED: TM_EV_VMENTRY
  * with val = the new nCR3 is L1's VMRUN of another L2 context. */
 void hv_event(struct hv_model *h, const struct tm_event *ev);
-/* The guest made an access at guest-physical @gpa that no RAM backs
- * (TRC_EV_MMIO): the hypervisor emulates it, one VM exit per access. Under
- * shadow paging KVM's MMIO caching leaves an MMIO SPTE (reserved bits set)
- * at the first access's shadow fault, and every later access through it
- * is a #PF with RSVD that handle_mmio_page_fault() emulates without a
- * guest walk: counted as exits.mmio, each at cost.vmexit plus the
- * emulation. (The stream names the access by its GPA, not its linear
- * address, so the first access's shadow fault is counted as an MMIO exit
- * too, and links no shadow page.) */
-void hv_mmio(struct hv_model *h, uint64_t gpa);
+/* The guest made an access (@write, at @cpl) at guest-physical @gpa that
+ * no RAM backs (TRC_EV_MMIO): the hypervisor emulates it, one VM exit per
+ * access. Under shadow paging KVM's MMIO caching: the first access through
+ * a linear page is a shadow fault (exits.pf_hidden) that links the
+ * missing levels and leaves an MMIO SPTE (a reserved bit set,
+ * mark_mmio_spte), and every later access through it is a #PF with RSVD
+ * that handle_mmio_page_fault() emulates without a guest walk
+ * (exits.mmio); each with the emulation's cost. The linear page is the one
+ * last translated to @gpa's page (hv_xlate); with none known, the access
+ * is counted as exits.mmio. */
+void hv_mmio(struct hv_model *h, uint64_t gpa, bool write, uint8_t cpl);
 
 /* The hypervisor's work to emulate one access to MMIO (decode, device,
  * write-back) [EST, as an emulated write to a guest table]. */

@@ -149,20 +149,16 @@ bool hv__gfn_writable(struct hv_model *h, uint64_t gfn, bool *unsynced)
 }
 
 /*
- * Handle a shadow fault on @va. Returns 1 if the guest faults (injected),
- * 0 when the shadow now maps @va; *emulate is set when the access is a
- * write the shadow keeps read-only (a write-protected guest table).
+ * The guest's walk of @va (@w), then every shadow level above the leaf
+ * linked where missing: the level-1 page in *leaf, the linking work added
+ * to *work. 1 if the guest faults (injected).
  */
-int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *emulate,
-	      uint64_t *gpa)
+static int walk_and_link(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl,
+			 struct pg_walk *w, struct hv_table **leaf, unsigned *work)
 {
-	struct pg_walk w;
 	struct hv_table *sp = h->cur.sp;
-	unsigned rights, work = 0;
-	bool unsynced;
 
-	*emulate = false;
-	if (hv__guest_walk(h, va, kind, cpl, &w) || w.fault.vector) {
+	if (hv__guest_walk(h, va, kind, cpl, w) || w->fault.vector) {
 		hv__exit(h, HV_EXIT_PF_INJECT, 0);
 		return 1;
 	}
@@ -176,19 +172,56 @@ int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *
 		 * entry now gives (its D bit set since) is unlinked and the
 		 * right one linked (KVM's validate_direct_spte). */
 		if (c && c->key.role.direct && h->glevels &&
-		    c->key.role.access != direct_access(h, &w)) {
+		    c->key.role.access != direct_access(h, w)) {
 			hv__zap_spte(h, sp, idx);
 			hv__flush(h, true);
 			c = NULL;
 		}
 		if (!c) {
-			c = hv__child_for(h, sp, s, va, &w);
+			c = hv__child_for(h, sp, s, va, w);
 			hv__link(h, sp, idx, c);
-			work += HV_COST_LINK;
+			*work += HV_COST_LINK;
 		}
 		sp = c;
 	}
 	sp->write_flood = 0;
+	*leaf = sp;
+	return 0;
+}
+
+int hv__mmio_fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl)
+{
+	struct pg_walk w;
+	struct hv_table *sp;
+	unsigned work = 0;
+
+	if (walk_and_link(h, va, kind, cpl, &w, &sp, &work))
+		return 1;
+	/* No reserved bit when MAXPHYADDR is 52: no MMIO SPTE, every access
+	 * faults this way (KVM turns MMIO caching off). */
+	if (h->p.cpu.maxphyaddr < 52)
+		hv__set_leaf(h, sp, hv__sindex(h, 1, va),
+			     (HV_SLOT_BASE + (w.pa & ~UINT64_C(0xfff))) | HV_SPTE_MMIO | PTE_P);
+	hv__exit(h, HV_EXIT_PF_HIDDEN, work + HV_COST_MMIO_EMULATE);
+	return 0;
+}
+
+/*
+ * Handle a shadow fault on @va. Returns 1 if the guest faults (injected),
+ * 0 when the shadow now maps @va; *emulate is set when the access is a
+ * write the shadow keeps read-only (a write-protected guest table).
+ */
+int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *emulate,
+	      uint64_t *gpa)
+{
+	struct pg_walk w;
+	struct hv_table *sp;
+	unsigned rights, work = 0;
+	bool unsynced;
+
+	*emulate = false;
+	if (walk_and_link(h, va, kind, cpl, &w, &sp, &work))
+		return 1;
 	rights = hv__rights_of(h, &w, 1);
 	*gpa = w.pa;
 
@@ -254,7 +287,8 @@ bool hv__sync_spte(struct hv_model *h, struct hv_table *sp, unsigned idx)
 	if (!(spte & PTE_P))
 		return false;
 	if (read_gpte(h, sp, idx, &g) || !(g & PTE_P) ||
-	    ((g & h->gmmu.leaf_addr[1]) >> 12) != (((spte & GENMASK64(51, 12)) - HV_SLOT_BASE) >> 12) ||
+	    ((g & h->gmmu.leaf_addr[1]) >> 12) !=
+	    (((spte & ~HV_SPTE_MMIO & GENMASK64(51, 12)) - HV_SLOT_BASE) >> 12) ||
 	    ((spte & PTE_US) && (!(g & PTE_US) || !(acc & HV_ACC_USER))) ||
 	    ((spte & PTE_RW) && (!(g & PTE_RW) || !(g & PTE_D) || !(acc & HV_ACC_WRITE))) ||
 	    (!(spte & PTE_XD) && ((h->gmmu.nxe && (g & PTE_XD)) || !(acc & HV_ACC_EXEC)))) {

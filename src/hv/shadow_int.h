@@ -15,6 +15,12 @@
 
 #define HV_SPTES 512
 
+/* KVM's MMIO SPTE (mark_mmio_spte): a leaf with a physical-address bit
+ * above MAXPHYADDR set, reserved (SDM Vol. 3A 4.5.4), so that an access
+ * through it is a #PF with PFEC.RSVD that handle_mmio_page_fault()
+ * emulates without walking the guest. Not in any rmap (KVM's aren't). */
+#define HV_SPTE_MMIO BIT64(51)
+
 /*
  * Shadow pages are the table objects of hv/table.h (struct hv_table, in
  * the model's struct hv_tables), keyed by (guest table GPA, union hv_role):
@@ -78,6 +84,10 @@ struct hv_model {
 	bool no_ad;                /* audit walks: no A/D writes */
 	uint64_t outcome;          /* hv_model_outcome() */
 	uint8_t exit_now;          /* enum hv_exit the current work is charged to */
+	/* Guest-physical page -> 1 + the linear page last translated to it
+	 * (hv_xlate): the linear address of an MMIO access (TRC_EV_MMIO
+	 * names only its GPA), for its shadow fault. */
+	GHashTable *la_of;
 };
 
 /* Hypervisor work, in cycles, on top of cost.vmexit [EST: orders of
@@ -116,6 +126,10 @@ void hv__sp_store_free(struct hv_model *h);
 /* shadow_fault.c */
 int hv__fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl, bool *emulate,
 	      uint64_t *gpa);
+/* The same for an access to MMIO at @va: the leaf is an MMIO SPTE (none
+ * when MAXPHYADDR leaves no reserved bit: KVM's MMIO caching is off), the
+ * exit a hidden #PF with the emulation. 1 if the guest faults. */
+int hv__mmio_fault(struct hv_model *h, uint64_t va, uint8_t kind, uint8_t cpl);
 bool hv__gfn_writable(struct hv_model *h, uint64_t gfn, bool *unsynced);
 void hv__guest_write(struct hv_model *h, uint64_t gpa, unsigned size);
 bool hv__sync_spte(struct hv_model *h, struct hv_table *sp, unsigned idx);

@@ -119,7 +119,7 @@ void hv__zap_spte(struct hv_model *h, struct hv_table *sp, unsigned idx)
 
 	if (!(e & PTE_P))
 		return;
-	if (sp->key.role.level == 1) {
+	if (sp->key.role.level == 1 && !(e & HV_SPTE_MMIO)) {
 		struct hv_gfn *g = hv__gfn(h, spte_gfn(e), false);
 
 		assert(g);
@@ -134,7 +134,8 @@ void hv__set_leaf(struct hv_model *h, struct hv_table *sp, unsigned idx, uint64_
 
 	hv__zap_spte(h, sp, idx);
 	hv__spte_set(h, sp, idx, spte);
-	g_array_append_val(hv__gfn(h, spte_gfn(spte), true)->rmap, at);
+	if (!(spte & HV_SPTE_MMIO))
+		g_array_append_val(hv__gfn(h, spte_gfn(spte), true)->rmap, at);
 }
 
 /* Rights of a non-leaf entry in @parent: the PDPTEs of a 3-level (PAE)
