@@ -24,6 +24,13 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+/* Sets that keep their oldest ways (tlb.h: vict). */
+static bool uses_victims(uint8_t policy, uint32_t ways)
+{
+	return (policy == TM_POLICY_LRU || policy == TM_POLICY_FIFO) &&
+	       ways > TLB_VICTIM_MIN_WAYS && ways <= 64;
+}
+
 /* Ways of a single set that get a hash index (tlb.h). */
 #define HIDX_MIN_WAYS 9
 
@@ -92,6 +99,10 @@ int tlb_array_init(struct tlb_array *a, const struct tm_array_cfg *c, uint64_t s
 		a->plru = calloc(a->sets, sizeof(*a->plru));
 		bad = bad || !a->plru;
 	}
+	if (uses_victims(c->policy, ways)) {
+		a->vict = malloc(sizeof(*a->vict) * a->sets);
+		bad = bad || !a->vict;
+	}
 	if (bad) {
 		tlb_array_free(a);
 		snprintf(why, why_len, "%s: out of memory for %u entries", name, c->entries);
@@ -113,6 +124,8 @@ uint64_t tlb_array_bytes(const struct tm_array_cfg *c, uint64_t entries)
 		n += sets * sizeof(*a->valid) + (sets == 1 ? 4 * ways * sizeof(*a->hidx) : 0);
 	if (c->policy == TM_POLICY_PLRU)
 		n += sets * sizeof(*a->plru);
+	if (uses_victims(c->policy, (uint32_t)ways))
+		n += sets * sizeof(*a->vict);
 	return n;
 }
 
@@ -124,8 +137,10 @@ void tlb_array_free(struct tlb_array *a)
 	free(a->valid);
 	free(a->hidx);
 	free(a->plru);
+	free(a->vict);
 	a->e = NULL;
 	a->fkey = a->stamp = a->valid = a->hidx = a->plru = NULL;
+	a->vict = NULL;
 	a->sets = a->ways = 0;
 }
 
@@ -142,6 +157,8 @@ void tlb_array_clear(struct tlb_array *a)
 		memset(a->hidx, 0, sizeof(*a->hidx) << a->hbits);
 	if (a->plru)
 		memset(a->plru, 0, sizeof(*a->plru) * a->sets);
+	if (a->vict)
+		memset(a->vict, 0, sizeof(*a->vict) * a->sets);
 	memset(a->split, 0, sizeof(a->split));
 	memset(a->nsplit, 0, sizeof(a->nsplit));
 }
@@ -213,6 +230,47 @@ static uint32_t find_same(const struct tlb_array *a, uint64_t base, uint64_t tag
 	return a->ways;
 }
 
+/* Record in @v the TLB_VICTIMS ways of the full set with stamps @st that
+ * have the oldest stamps, oldest first. */
+static void keep_oldest(struct tlb_victims *v, const uint64_t *st, uint32_t ways)
+{
+	unsigned n = 0;
+
+	for (uint32_t w = 0; w < ways; w++) {
+		uint64_t s = st[w];
+		unsigned j;
+
+		if (n == TLB_VICTIMS && s >= v->stamp[TLB_VICTIMS - 1])
+			continue;
+		j = n < TLB_VICTIMS ? n++ : TLB_VICTIMS - 1;
+		for (; j > 0 && v->stamp[j - 1] > s; j--) {
+			v->stamp[j] = v->stamp[j - 1];
+			v->way[j] = v->way[j - 1];
+		}
+		v->stamp[j] = s;
+		v->way[j] = (uint8_t)w;
+	}
+	v->head = 0;
+	v->n = (uint8_t)n;
+}
+
+/* The oldest way of full set @set (stamps @st): the first kept way whose
+ * stamp has not changed since it was kept (tlb.h), else a new scan's. */
+static uint32_t oldest_kept(struct tlb_array *a, uint64_t set, const uint64_t *st)
+{
+	struct tlb_victims *v = &a->vict[set];
+
+	for (;;) {
+		for (; v->head < v->n; v->head++) {
+			unsigned j = v->head;
+
+			if (st[v->way[j]] == v->stamp[j])
+				return v->way[j]; /* its fill gives it a new stamp */
+		}
+		keep_oldest(v, st, a->ways);
+	}
+}
+
 /* The way a fill of set @set takes: the lowest empty one, else the
  * policy's victim. */
 static uint32_t free_way(struct tlb_array *a, uint64_t set, uint64_t base)
@@ -237,6 +295,9 @@ static uint32_t free_way(struct tlb_array *a, uint64_t set, uint64_t base)
 		return (uint32_t)(tlb__xorshift64(&a->rng) % a->ways);
 	default: { /* LRU, FIFO: the oldest stamp (stamps of full sets differ) */
 		uint64_t min = st[0];
+
+		if (a->vict)
+			return oldest_kept(a, set, st);
 
 		/* No branch per way: which way is oldest is not predictable. */
 		for (w = 1; w < a->ways; w++) {

@@ -106,11 +106,26 @@ struct tlb_entry {
  * hashes to bucket b (tlb__hash()). A lookup then compares the few ways of
  * one bucket, in way order, instead of scanning the set.
  *
+ * An LRU or FIFO set of more than TLB_VICTIM_MIN_WAYS ways (at most 64)
+ * also keeps the TLB_VICTIMS ways that held its oldest stamps when it was
+ * last scanned (vict[set], oldest first, with those stamps). Stamps only
+ * ever change to new, larger values, so the first of them whose stamp is
+ * still the one recorded is the oldest way of the set now: the fills of a
+ * full set scan it once per TLB_VICTIMS victims, not on every fill.
+ *
  * For address-based invalidation (tlb_level_inval()), nsplit[s][o] counts
  * the entries held as size s whose original page is larger (2^o bytes,
  * splintered pieces), and split[s] has bit o set while that count is not
  * zero.
  */
+#define TLB_VICTIMS 8
+#define TLB_VICTIM_MIN_WAYS 8
+struct tlb_victims {
+	uint64_t stamp[TLB_VICTIMS];
+	uint8_t way[TLB_VICTIMS];
+	uint8_t head, n; /* the entries not yet taken: [head, n) */
+};
+
 struct tlb_array {
 	struct tlb_entry *e; /* sets * ways, set-major */
 	uint64_t *fkey;      /* sets * ways: see above */
@@ -120,6 +135,7 @@ struct tlb_array {
 	uint32_t fctx;       /* the context fkey is computed for */
 	uint8_t hbits;       /* log2 of the hash index's buckets */
 	uint64_t *plru;      /* tree-PLRU bits per set (PLRU only) */
+	struct tlb_victims *vict; /* per set, or NULL: see above */
 	uint64_t clock;      /* LRU/FIFO stamp source */
 	uint64_t rng;        /* RANDOM: xorshift64 state, never 0 */
 	uint64_t set_mask;   /* sets - 1 (sets is a power of two) */
