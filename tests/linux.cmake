@@ -5,6 +5,8 @@
 # set (then a kernel that scripts/fetch-linux.sh has not fetched fails it),
 # so the default run on a clean machine skips them:
 #   TDPSIM_LINUX=1 ctest --test-dir build -L linux -j2
+# A 64-bit timing entry with host none also boots under --model functional: the
+# same console, exceptions, instructions and virtual time (test_linux.c).
 # 64-bit: 4-level (no5lvl) and 5-level (icelake-sp has LA57) on every host
 # dimension, and a KPTI boot; 32-bit: 2-level (686) and PAE (686-pae) on
 # none, npt4 and ept4 (their crypto self-tests, 3.7 s of QEMU's time, off).

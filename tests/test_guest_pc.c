@@ -8,7 +8,9 @@
  *    installed;
  *  - under `tdpsim run` --mmu tdpsim with --model functional and timing,
  *    and --mmu reference (functional: the timing model needs tdpsim's
- *    fills), on icelake-sp with the CPUID features
+ *    fills), which must also agree on the instructions retired and the
+ *    virtual time (neither a model nor an MMU changes what the guest
+ *    computes), on icelake-sp with the CPUID features
  *    QEMU's -cpu max offers the kernel (no x2APIC, no TSC-deadline timer),
  *    and the RTC at the same date.
  * A kernel with a file expected/NAME.full.txt also runs under tdpsim with
@@ -31,6 +33,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "spawn.h"
 
@@ -229,6 +232,20 @@ static void test_databp(gconstpointer data)
 	g_free(k);
 }
 
+/* "run": {"instructions": N, "virtual_time": T} of a --json run's output. */
+static void run_counts(const char *json, gint64 counts[2])
+{
+	JsonParser *p = json_parser_new();
+	JsonObject *run;
+
+	g_assert_true(json_parser_load_from_data(p, json, -1, NULL));
+	run = json_object_get_object_member(json_node_get_object(json_parser_get_root(p)), "run");
+	g_assert_nonnull(run);
+	counts[0] = json_object_get_int_member(run, "instructions");
+	counts[1] = json_object_get_int_member(run, "virtual_time");
+	g_object_unref(p);
+}
+
 static void run_tdpsim(const char *name, const char *want, bool qemu_like)
 {
 	/* (--model timing needs --mmu tdpsim: only its fills give linear
@@ -236,6 +253,7 @@ static void run_tdpsim(const char *name, const char *want, bool qemu_like)
 	static const char *const runs[][2] = {
 		{"tdpsim", "functional"}, {"tdpsim", "timing"}, {"reference", "functional"}};
 	gchar *k = kernel_path(name);
+	gint64 first[2] = {0}, counts[2];
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(runs); i++) {
 		const char *argv[] = {TDPSIM_BIN, "run", "--kernel", k, "--mmu", runs[i][0],
@@ -247,6 +265,13 @@ static void run_tdpsim(const char *name, const char *want, bool qemu_like)
 					      runs[i][1], qemu_like ? "" : " (full features)");
 
 		check_result(what, &r, r.err, want, want_status(name));
+		run_counts(r.out, i ? counts : first);
+		if (i && (counts[0] != first[0] || counts[1] != first[1]))
+			g_test_message("%s: %" G_GINT64_FORMAT " instructions, virtual time %"
+				       G_GINT64_FORMAT "; tdpsim --mmu tdpsim --model functional: %"
+				       G_GINT64_FORMAT ", %" G_GINT64_FORMAT, what, counts[0],
+				       counts[1], first[0], first[1]);
+		g_assert_true(!i || (counts[0] == first[0] && counts[1] == first[1]));
 		g_free(what);
 		spawn_free(&r);
 	}

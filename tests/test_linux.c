@@ -13,7 +13,11 @@
  * reference boots on QEMU's own page walker (--mmu reference, functional,
  * HOST none), and boots the same functionally on tdpsim's engine too: the
  * whole console and every exception (--fault-log: vector, error code, CR2,
- * RIP) must be the same bytes under both MMUs. The boot must power off
+ * RIP) must be the same bytes under both MMUs. The 64-bit kernel under MODEL
+ * timing with HOST none boots functionally too: a timing configuration never changes what the
+ * guest computes, so the whole console (the kernel log's time stamps
+ * included), every exception, the instructions retired, the virtual time
+ * and the interrupts must be the same under both models. The boot must power off
  * with status 0 (ACPI S5) and print the markers start, exec-loop,
  * pipelines, copy and done in that order with the mode line between copy
  * and done; under the timing model its statistics must be split at exactly
@@ -117,34 +121,76 @@ struct boot {
 	gchar *cache, *initrd, *tmp;
 };
 
-/* MODEL reference (@argv's boot on QEMU's walker, its console @console):
- * the same boot on tdpsim's engine prints the same console and logs the
- * same exceptions. */
-static void check_engine_same(const struct boot *bt, const char **argv, const char *console)
+/* @argv's boot again with @opt set to @val and the fault log in @log: it
+ * prints the same console (@console), logs the same exceptions as the
+ * first boot (faults-reference.log) and ends with status 0. */
+static struct spawn_result boot_again_same(const struct boot *bt, const char **argv,
+					   const char *opt, const char *val, const char *log,
+					   const char *console)
 {
-	gchar *ref_log = g_build_filename(bt->tmp, "faults-reference.log", NULL);
-	gchar *eng_log = g_build_filename(bt->tmp, "faults-tdpsim.log", NULL);
-	gchar *ref = NULL, *eng = NULL;
+	gchar *first_log = g_build_filename(bt->tmp, "faults-reference.log", NULL);
+	gchar *again_log = g_build_filename(bt->tmp, log, NULL);
+	gchar *first = NULL, *again = NULL;
 	struct spawn_result r;
 
 	for (unsigned i = 0; argv[i]; i++) {
-		if (!strcmp(argv[i], "--mmu"))
-			argv[i + 1] = "tdpsim";
+		if (!strcmp(argv[i], opt))
+			argv[i + 1] = val;
 		if (!strcmp(argv[i], "--fault-log"))
-			argv[i + 1] = eng_log;
+			argv[i + 1] = again_log;
 	}
 	r = spawn_argv(argv, 0);
 	g_assert_cmpint(r.status, ==, 0);
 	/* --json: the console is on stderr. */
 	g_assert_cmpstr(r.err, ==, console);
-	g_assert_true(g_file_get_contents(ref_log, &ref, NULL, NULL));
-	g_assert_true(g_file_get_contents(eng_log, &eng, NULL, NULL));
-	g_assert_cmpstr(eng, ==, ref);
-	g_free(eng);
-	g_free(ref);
+	g_assert_true(g_file_get_contents(first_log, &first, NULL, NULL));
+	g_assert_true(g_file_get_contents(again_log, &again, NULL, NULL));
+	g_assert_cmpstr(again, ==, first);
+	g_free(again);
+	g_free(first);
+	g_free(again_log);
+	g_free(first_log);
+	return r;
+}
+
+/* MODEL reference (@argv's boot on QEMU's walker, its console @console):
+ * the same boot on tdpsim's engine prints the same console and logs the
+ * same exceptions. */
+static void check_engine_same(const struct boot *bt, const char **argv, const char *console)
+{
+	struct spawn_result r = boot_again_same(bt, argv, "--mmu", "tdpsim", "faults-tdpsim.log",
+						console);
+
 	spawn_free(&r);
-	g_free(eng_log);
-	g_free(ref_log);
+}
+
+/* The run's counts that depend only on what the guest computed. */
+static const char *const run_counts[] = {"instructions", "virtual_time", "interrupts",
+					 "software_interrupts"};
+
+/* The 64-bit kernel, MODEL timing, HOST none (@argv's boot, its console
+ * @console and --json "run" object @timing): the same boot under --model
+ * functional prints the same console, logs the same exceptions and
+ * retires the same instructions in the same virtual time. */
+static void check_models_same(const struct boot *bt, const char **argv, const char *console,
+			      JsonObject *timing)
+{
+	struct spawn_result r = boot_again_same(bt, argv, "--model", "functional",
+						"faults-functional.log", console);
+	JsonParser *jp = json_parser_new();
+	JsonObject *fo;
+
+	g_assert_true(json_parser_load_from_data(jp, r.out, -1, NULL));
+	fo = json_object_get_object_member(json_node_get_object(json_parser_get_root(jp)), "run");
+	for (unsigned i = 0; i < G_N_ELEMENTS(run_counts); i++) {
+		g_test_message("%s: timing %" G_GINT64_FORMAT ", functional %" G_GINT64_FORMAT,
+			       run_counts[i], json_object_get_int_member(timing, run_counts[i]),
+			       json_object_get_int_member(fo, run_counts[i]));
+		g_assert_cmpint(json_object_get_int_member(fo, run_counts[i]), ==,
+				json_object_get_int_member(timing, run_counts[i]));
+	}
+	g_object_unref(jp);
+	spawn_free(&r);
 }
 
 static double seconds_since(gint64 t0)
@@ -289,6 +335,9 @@ static void test_boot(gconstpointer data)
 	}
 	if (ref)
 		check_engine_same(bt, argv, r.err);
+	if (strcmp(bt->model, "timing") == 0 && strcmp(bt->host, "none") == 0 &&
+	    strcmp(bt->kernel, "vmlinuz-cloud-amd64") == 0)
+		check_models_same(bt, argv, r.err, ro);
 	g_free(want);
 	g_free(qemu);
 	g_free(text);

@@ -187,9 +187,11 @@ static void stats_text(struct cpu *c, const struct trc_segments *seg, FILE *f, i
 		c->n.interrupts, c->n.soft_ints, c->n.vmexits, c->n.events);
 	if (unicorn)
 		fprintf(f, "unicorn: %" PRIu64 " TLB fills, %" PRIu64 " growth flushes, %" PRIu64
-			" alias flushes, %" PRIu64 " block hooks, %" PRIu64 " block decodes (not "
-			"deterministic: QEMU sizes its TLB on a wall-clock window)\n", c->n.fills,
-			c->n.grow_flushes, c->alias_flushes, c->n.blocks, c->n.decodes);
+			" alias flushes, %" PRIu64 " block hooks, %" PRIu64 " block decodes, %" PRIu64
+			" translation flushes, %" PRIu64 " blocks restarted at a store into their "
+			"code (not deterministic: QEMU sizes its TLB on a wall-clock window)\n",
+			c->n.fills, c->n.grow_flushes, c->alias_flushes, c->n.blocks, c->n.decodes,
+			c->n.tb_flushes, c->n.smc_restarts);
 	for (unsigned v = 0; v < 256; v++)
 		if (c->n.exceptions[v])
 			fprintf(f, "run: exception %u delivered %" PRIu64 " times\n", v,

@@ -89,6 +89,8 @@ struct cpu_opts {
 struct cpu_counts {
 	uint64_t exceptions[256];  /* guest-visible exceptions delivered, by vector */
 	uint64_t interrupts;       /* external interrupts delivered */
+	uint64_t smc_restarts;     /* blocks QEMU restarted at a store into their own code */
+	uint64_t tb_flushes;       /* flushes of all of Unicorn's translations (run.c) */
 	uint64_t soft_ints;        /* INT n / INT3 / INTO */
 	uint64_t fills;            /* TLB-fill callbacks */
 	uint64_t grow_flushes;     /* flushes made to let QEMU's TLB grow (fill.c) */
@@ -176,6 +178,13 @@ struct cpu {
 	bool uncounted;              /* some code ran without the block hook */
 	int32_t cur_block;           /* the block running (cache index), or -1 */
 	uint64_t retired;            /* instructions retired (no idle time) */
+	uint64_t insns_ahead;        /* virtual time counted for instructions that did not
+				      * run (a block cut short), not counted again (events.c) */
+	/* The guest-physical bytes of the running block's code, [lo, hi) per
+	 * page (hi == lo: none), while the timing model is fed: a store into
+	 * them is one QEMU makes again after restarting the block (feed.c). */
+	uint64_t code_lo[2], code_hi[2];
+	uint32_t block_ports;        /* IN/OUT the running block has made (machine.c) */
 	uint64_t tm_insns_pending;   /* retired, not yet given to tm_insns() */
 	bool ud_pending;             /* UC_HOOK_INSN_INVALID fired; INTR 6 follows */
 	void *site_cb;               /* machine.c's code hook for those sites (site_table.c adds it) */
@@ -303,6 +312,7 @@ bool cpu__need_block_hook(const struct cpu *c);
 int cpu__fix_cr3(struct cpu *c);
 void cpu__block_abort(struct cpu *c, uint64_t rip);
 void cpu__block_cut(struct cpu *c, uint64_t rip);
+uint64_t cpu__after_port(struct cpu *c, unsigned n);
 void cpu__stale(struct cpu *c);
 /* code.c: guest code as fetched now. The physical address of @va; @len
  * bytes at @va (at most two pages for _pa, which gives each page's

@@ -17,8 +17,16 @@
  * the block starts, and jumps ahead while the CPU idles in HLT (run.c).
  * Instructions retired (c->retired, also fed to the timing model) count
  * the same blocks without the idle jumps; a block cut short by an
- * exception is corrected by the instructions it did not run
+ * exception, a stop, or QEMU's restart after the block rewrote its own
+ * code (smc_restart) is corrected by the instructions it did not run
  * (cpu__block_cut), so both count exactly the instructions that ran.
+ * Virtual time never runs backwards (the TSC and the devices have seen
+ * it): what it counted for instructions that did not run (a cut block, a
+ * block an interrupt is delivered in front of) is held in
+ * c->insns_ahead and not counted again when they do run, and an idle
+ * jump absorbs it. So virtual time is retired instructions plus idle
+ * time, ahead by at most the block that was cut, and the same whatever
+ * the model.
  *
  * The CPL (for the access feed) and RFLAGS.AC are read again only at the
  * block after one that may change them (far transfers, IRET, SYSRET,
@@ -591,15 +599,21 @@ static uint32_t lookup(struct cpu_bcache *bc, uint64_t pc, uint32_t size)
 	return i + bc->mru[set];
 }
 
+static bool smc_restart(struct cpu *c, uint64_t pc, uint32_t size);
+
 void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 {
 	struct cpu_bcache *bc = c->bc;
 	struct cpu_block *b;
-	bool cr3_flush = false, miss;
+	bool cr3_flush = false, miss, restart_tb = false;
 	enum code_state state;
-	uint32_t i;
+	uint32_t i, n;
 
 	c->n.blocks++;
+	c->block_ports = 0;
+	c->code_lo[0] = c->code_hi[0] = c->code_lo[1] = c->code_hi[1] = 0;
+	if (c->cur_block >= 0)
+		restart_tb = smc_restart(c, pc, size);
 	c->cur_block = -1; /* the last one completed; set below if this one runs */
 	if (c->after)
 		cpu__site_block(c, pc);
@@ -628,19 +642,29 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		rev_flushed(c, b);
 	if (miss && (state == CODE_REWRITTEN || b->restart)) {
 		/* Unicorn's translation of this block may not be what RAM now
-		 * holds or what its sites need: it was made from the old bytes
-		 * (without a memory hook Unicorn's write tracking missed a
-		 * patch the kernel made through another linear alias: a
-		 * functional Linux boot ran the old code), or before hooks were
-		 * added for the block's sites. The block has not run: the run
-		 * stops in front of it and run.c flushes the translations. */
+		 * holds or what its sites need: it was made before hooks were
+		 * added for the block's sites, or from bytes that changed
+		 * since in a way Unicorn may not have seen (its tracking
+		 * checks every guest store, machine.c, but not what tdpsim
+		 * writes itself). The block has not run: the run stops in
+		 * front of it and run.c flushes the translations. (Dropping
+		 * just this block's, uc_ctl_remove_cache, crashed Unicorn
+		 * 2.1.1 later in tb_set_jmp_target on the 64-bit boot.) */
 		b->restart = false;
 		c->stop_hook = true;
 		c->flush_tb = true;
 		stop_before(c, pc);
 		return;
 	}
-	c->insns += b->ninsns; /* virtual time: blocks entered */
+	/* Virtual time: blocks entered, less what was counted ahead. */
+	n = b->ninsns;
+	if (c->insns_ahead) {
+		uint32_t d = c->insns_ahead < n ? (uint32_t)c->insns_ahead : n;
+
+		c->insns_ahead -= d;
+		n -= d;
+	}
+	c->insns += n;
 	if (c->max_insns && c->insns >= c->max_insns) {
 		cpu_run_stop(c, CPU_STOP_MAX_INSNS, "stopped after %" PRIu64 " instructions "
 			 "(--max-insns)", c->insns);
@@ -656,6 +680,7 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		 * instruction) and deliver from run.c: the blob may not be
 		 * patched while a block runs. */
 		c->stop_irq = true;
+		c->insns_ahead += b->ninsns; /* counted; it runs after the delivery */
 		stop_before(c, pc);
 		return;
 	}
@@ -674,6 +699,12 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 		c->cpl_stale = true; /* for the next block */
 	c->cur_block = (int32_t)i;
 	c->retired += b->ninsns;
+	if (c->sink.n && b->bytes && !restart_tb) {
+		c->code_lo[0] = b->pa[0];
+		c->code_hi[0] = b->pa[0] + b->n0;
+		c->code_lo[1] = b->pa[1];
+		c->code_hi[1] = b->pa[1] + (b->size - b->n0);
+	}
 	if (c->sink.n) {
 		struct trc_block tb = { .pc = pc, .size = size, .ninsns = b->ninsns,
 					.cpl = c->cur_cpl, .code_bits = b->code_bits };
@@ -683,40 +714,47 @@ void cpu__block(struct cpu *c, uint64_t pc, uint32_t size)
 	}
 }
 
-/* Instructions of block @b at addresses >= @rip (the rare exception path:
- * the block is decoded again). */
-static unsigned insns_from(struct cpu *c, const struct cpu_block *b, uint64_t rip)
+/* Walk the instructions block @b was decoded from (its bytes as they were
+ * then, which is what Unicorn translated; the rare path of a cut block):
+ * the number of them at addresses >= @rip, and in *@len the length of the
+ * one that starts at @rip (0: none does). */
+static unsigned insns_from(struct cpu *c, const struct cpu_block *b, uint64_t rip, unsigned *len)
 {
 	struct cpu_bcache *bc = c->bc;
-	uint32_t hf = CPU_HF_CS64;
 	uint64_t addr = b->pc;
-	const uint8_t *p = bc->code;
+	const uint8_t *p = b->bytes;
 	size_t left = b->size;
 	unsigned n = 0, all = 0;
 	bool wrpkru;
 	cs_insn *in;
 	csh h;
 
-	if (b->size > BLOCK_MAX || cpu__read_code(c, b->pc, b->size, bc->code))
-		return 0;
-	if (cpu_ctx_begin(c) == 0)
-		hf = cpu_ctx_hflags(c);
-	h = (hf & CPU_HF_CS64) ? bc->cs64 : (hf & CPU_HF_CS32) ? bc->cs32 : bc->cs16;
+	*len = 0;
+	if (!p) {
+		if (b->size > BLOCK_MAX || cpu__read_code(c, b->pc, b->size, bc->code))
+			return 0;
+		p = bc->code;
+	}
+	h = b->code_bits == 64 ? bc->cs64 : b->code_bits == 32 ? bc->cs32 : bc->cs16;
 	in = cs_malloc(h);
 	if (!in)
 		return 0;
 	while (left) {
 		uint64_t at = addr;
-		unsigned len;
+		unsigned l;
 
-		if (!cs_disasm_iter(h, &p, &left, &addr, in)) {
-			len = unknown_insn(p, left, &wrpkru);
-			if (!len)
+		if (cs_disasm_iter(h, &p, &left, &addr, in)) {
+			l = in->size;
+		} else {
+			l = unknown_insn(p, left, &wrpkru);
+			if (!l)
 				break;
-			p += len;
-			left -= len;
-			addr += len;
+			p += l;
+			left -= l;
+			addr += l;
 		}
+		if (at == rip)
+			*len = l;
 		all++;
 		n += at >= rip;
 	}
@@ -725,10 +763,39 @@ static unsigned insns_from(struct cpu *c, const struct cpu_block *b, uint64_t ri
 	return n + (all < b->ninsns && rip < b->pc + b->size ? b->ninsns - all : 0);
 }
 
+/*
+ * A store in the block that was running rewrote the block's own code
+ * (bytes it was translated from, whatever their new value): QEMU's
+ * precise self-modifying-code handling stops the block at that store,
+ * runs the store again as a block of just that instruction, and goes on
+ * with blocks translated from the new bytes, as the CPU runs the new
+ * code. Nothing else makes QEMU start a block inside the one that ran and
+ * end it one instruction later, before that block's last instruction: a
+ * block it translates runs to the end of one that contained its start.
+ * Then the block that ran is cut at @pc like one an exception stopped,
+ * and true is returned: the block at @pc is that one-instruction block.
+ * (Its store does not restart it: QEMU never restarts such a block.)
+ */
+static bool smc_restart(struct cpu *c, uint64_t pc, uint32_t size)
+{
+	const struct cpu_block *b = &c->bc->b[c->cur_block];
+	unsigned len;
+
+	if (pc < b->pc || pc + size > b->last_ip || !b->bytes)
+		return false;
+	insns_from(c, b, pc, &len);
+	if (len != size)
+		return false;
+	c->n.smc_restarts++;
+	cpu__block_abort(c, pc);
+	cpu__block_cut(c, pc);
+	return true;
+}
+
 void cpu__block_cut(struct cpu *c, uint64_t rip)
 {
 	const struct cpu_block *b;
-	unsigned k;
+	unsigned k, len;
 
 	if (c->cur_block < 0)
 		return;
@@ -736,12 +803,54 @@ void cpu__block_cut(struct cpu *c, uint64_t rip)
 	c->cur_block = -1;
 	if (rip < b->pc || rip >= b->pc + b->size)
 		return; /* the next block's fetch faulted: this one completed */
-	k = insns_from(c, b, rip);
+	k = insns_from(c, b, rip, &len);
 	if (k > b->ninsns)
 		k = b->ninsns;
 	c->retired -= k;
+	c->insns_ahead += k;
 	if (c->sink.n)
 		c->tm_insns_pending -= k;
+}
+
+/* The address after the @n-th IN or OUT (string forms too) of the running
+ * block, or 0: where a run that a port write ended stopped (RIP is stale
+ * in Unicorn's port callbacks, UNICORN.md). */
+uint64_t cpu__after_port(struct cpu *c, unsigned n)
+{
+	struct cpu_bcache *bc = c->bc;
+	const struct cpu_block *b;
+	const uint8_t *p;
+	uint64_t addr, at = 0;
+	size_t left;
+	cs_insn *in;
+	csh h;
+
+	if (c->cur_block < 0 || !n)
+		return 0;
+	b = &bc->b[c->cur_block];
+	if (!b->bytes)
+		return 0;
+	p = b->bytes;
+	left = b->size;
+	addr = b->pc;
+	h = b->code_bits == 64 ? bc->cs64 : b->code_bits == 32 ? bc->cs32 : bc->cs16;
+	in = cs_malloc(h);
+	if (!in)
+		return 0;
+	while (!at && cs_disasm_iter(h, &p, &left, &addr, in)) {
+		switch (in->id) {
+		case X86_INS_IN: case X86_INS_OUT:
+		case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+		case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
+			if (!--n)
+				at = addr;
+			break;
+		default:
+			break;
+		}
+	}
+	cs_free(in, 1);
+	return at;
 }
 
 int cpu__disasm_one(struct cpu *c, uint64_t rip, struct cs_insn **out)

@@ -281,7 +281,13 @@ void cpu__intr(struct cpu *c, uint32_t intno)
 		if (cpu__emulate_ud(c) != -ENOENT) {
 			/* Emulated (it retired), or it faulted (delivered). */
 			if (c->n.emulated != emulated) {
+				/* It retired: virtual time counted it with its
+				 * block, before the cut at it. */
 				c->retired++;
+				if (c->insns_ahead)
+					c->insns_ahead--;
+				else
+					c->insns++;
 				if (c->tm)
 					c->tm_insns_pending++;
 			}

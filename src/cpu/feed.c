@@ -90,6 +90,13 @@ void cpu__hook_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int
 
 	if (!(r & CPU_REV_VALID))
 		return; /* not RAM, or not through a fill (cannot happen) */
+	/* A store into the running block's own code: QEMU stops the block
+	 * here and makes the store again in a block of its own (events.c:
+	 * smc_restart), which feeds it. */
+	if (type == UC_MEM_WRITE &&
+	    ((addr < c->code_hi[0] && addr + (uint64_t)size > c->code_lo[0]) ||
+	     (addr < c->code_hi[1] && addr + (uint64_t)size > c->code_lo[1])))
+		return;
 	if (type == UC_MEM_WRITE && c->sink.n_write) {
 		mem_write(c, va, addr, size, value, implicit);
 		return;

@@ -170,6 +170,7 @@ static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
 
 	c->bus.now = c->insns;
 	c->irq_check = true;
+	c->block_ports++;
 	return dev_bus_in(&c->bus, (uint16_t)port, (unsigned)size);
 }
 
@@ -179,6 +180,7 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t val, void 
 
 	c->bus.now = c->insns;
 	c->irq_check = true;
+	c->block_ports++;
 	dev_bus_out(&c->bus, (uint16_t)port, (unsigned)size, val);
 	after_io(c);
 }
@@ -264,6 +266,26 @@ static int add_insn_hook(struct cpu *c, uc_hook *h, void *cb, int insn)
 	return uc_hook_add(c->uc, h, UC_HOOK_INSN, cb, c, 1, 0, insn) == UC_ERR_OK ? 0 : -EIO;
 }
 
+/*
+ * Without any memory hook, Unicorn 2.1.1 tracks stores to translated code
+ * only loosely: the first store through a TLB entry to a page invalidates
+ * the translations it overlaps and then takes the entry off its slow path
+ * (tlb_set_dirty), and only a translation made later through that same
+ * linear page puts it back. A second store through the entry, or any
+ * store through another linear alias of the page, then rewrites code
+ * whose translation keeps running: the 64-bit kernel's memcpy patching
+ * the return jump of its own block (apply_returns) ran the old jump under
+ * --model functional, where --model timing, whose memory hook keeps every
+ * store checked, restarted the block at the store as the CPU does. So a
+ * functional run installs a store hook too, for the one address no store
+ * can reach: Unicorn then checks every store against its translations
+ * (guests/pc/smcalias), and the callback never runs.
+ */
+static void no_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		     void *opaque)
+{
+}
+
 static int add_hooks(struct cpu *c)
 {
 	uc_engine *uc = c->uc;
@@ -286,6 +308,9 @@ static int add_hooks(struct cpu *c)
 				1, 0) != UC_ERR_OK)
 			return -EIO;
 		c->mem_hooked = true;
+	} else if (uc_hook_add(uc, &c->h_mem, UC_HOOK_MEM_WRITE, no_write, c, UINT64_MAX,
+			       UINT64_MAX) != UC_ERR_OK) {
+		return -EIO;
 	}
 	sync_hooks(c, false);
 	return 0;

@@ -94,6 +94,7 @@ static void halted(struct cpu *c)
 			return;
 		}
 		c->insns = c->bus.next_deadline;
+		c->insns_ahead = 0; /* the idle time covers what was counted ahead */
 		dev_bus_advance(&c->bus, c->insns);
 	}
 	deliver_irq(c);
@@ -123,6 +124,7 @@ int cpu_run(struct cpu *c)
 
 		cpu_machine_sync_hooks(c);
 		if (c->flush_tb) {
+			c->n.tb_flushes++;
 			uc_ctl_flush_tb(c->uc);
 			c->flush_tb = false;
 		}
@@ -138,10 +140,18 @@ int cpu_run(struct cpu *c)
 		/* A hook stopped the run in the middle of a block (OUT to
 		 * isa-debug-exit, a timer armed, a site that raised an
 		 * exception or emulated its instruction): the rest of it did
-		 * not run, nor did its last instruction's paging event. */
+		 * not run, nor did its last instruction's paging event. The
+		 * machine's own end by a port write (power-off, isa-debug-exit)
+		 * comes after that port instruction: RIP is no measure of it
+		 * (the 64-bit kernel's power-off left it at the block's start
+		 * under --model functional, at its end under --model timing). */
 		if (e == UC_ERR_OK) {
-			cpu__block_abort(c, cpu_reg(c, UC_X86_REG_RIP));
-			cpu__block_cut(c, cpu_reg(c, UC_X86_REG_RIP));
+			uint64_t at = c->stop == CPU_STOP_EXIT ? cpu__after_port(c, c->block_ports) : 0;
+
+			if (!at)
+				at = cpu_reg(c, UC_X86_REG_RIP);
+			cpu__block_abort(c, at);
+			cpu__block_cut(c, at);
 		}
 		if (c->stop)
 			break;
