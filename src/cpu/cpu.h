@@ -389,6 +389,9 @@ void cpu__rev_fill(struct cpu *c, uint64_t va_page, uint64_t pa_page, bool impli
 void cpu__xlate_fed(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, bool implicit,
 		    const struct pg_walk2d *r, bool exited);
 void cpu__xlate_epoch(struct cpu *c);
+/* fill.c: whether paging registers @o -> @n can change a translation or
+ * the TDP root role (the engine's context is rebuilt only then). */
+bool cpu__paging_changed_regs(const struct pg_regs *o, const struct pg_regs *n);
 void cpu__xlate_free(struct cpu *c);
 /* phys.c: guest-physical copies and the engine's accessor, through the
  * board outside RAM (@effects false: RAM and ROM only, 0 elsewhere, no

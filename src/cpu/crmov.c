@@ -33,7 +33,25 @@ void cpu__movcr(struct cpu *c, const struct cpu_site *s)
 	v = cpu_reg(c, s->reg);
 	if (!st.cs64)
 		v &= UINT32_MAX;
-	if (cpu_cr_check(&c->cfg, &st, s->num, v, &why) == 0)
+	if (cpu_cr_check(&c->cfg, &st, s->num, v, &why)) {
+		cpu__site_raise(c, X86_VEC_GP);
 		return;
-	cpu__site_raise(c, X86_VEC_GP);
+	}
+	if (s->num == CPU_CR0 || s->num == CPU_CR4) {
+		struct pg_regs o = c->regs, n;
+
+		o.cr0 = st.cr0;
+		o.cr4 = st.cr4;
+		o.efer = st.efer;
+		n = o;
+		*(s->num == CPU_CR0 ? &n.cr0 : &n.cr4) = v;
+		/* A write that changes translations: Unicorn's TLB goes
+		 * before it runs (QEMU 5 keeps its entries across some, e.g.
+		 * CR4.PCIDE/PKE, CR0.CD), so that the first access after it
+		 * rebuilds the engine's context, whatever Unicorn's TLB held:
+		 * the mmu event's place in the feed is the guest's. (MOV to
+		 * CR3 with paging on: QEMU flushes; with it off: no change.) */
+		if (cpu__paging_changed_regs(&o, &n))
+			cpu__flush_tlb(c);
+	}
 }

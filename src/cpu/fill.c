@@ -215,7 +215,7 @@ static void paging_regs(struct cpu *c, const struct fill_regs *fr, struct pg_reg
 /* Whether going from @o to @n changes a translation or the TDP root role
  * (CR0.WP, EFER.NXE: hv/host.h), which is all that matters with paging
  * off in both. */
-static bool paging_changed(const struct pg_regs *o, const struct pg_regs *n)
+bool cpu__paging_changed_regs(const struct pg_regs *o, const struct pg_regs *n)
 {
 	if (((o->cr0 ^ n->cr0) & (CR0_PG | CR0_WP)) || ((o->efer ^ n->efer) & EFER_NXE))
 		return true;
@@ -238,7 +238,7 @@ static int sync_paging(struct cpu *c, const struct fill_regs *fr)
 	struct pg_regs r;
 
 	paging_regs(c, fr, &r);
-	if (c->mmu_valid && !paging_changed(&c->regs, &r)) {
+	if (c->mmu_valid && !cpu__paging_changed_regs(&c->regs, &r)) {
 		c->regs = r;
 		return 0;
 	}

@@ -9,14 +9,17 @@
  *  - it faults (a fault is delivered: a guest event);
  *  - its walk set an A or D bit (it changed guest memory);
  *  - it made a VM exit (the host mapped a page: a replay's host must too);
- *  - it is the first for the page in this role epoch, or its result
- *    differs from the last one fed: another physical page, rights, page
- *    size, or any entry on the walk's path (its address, or its value
- *    but for A/D).
+ *  - it is the first for the page in this role epoch, or it reaches
+ *    another physical page or reads its tables at other addresses than
+ *    the last one fed (a replay's host dimension maps what it reads).
  *
  * A refill that walks the same path to the same page is dropped, whatever
- * its access kind, CPL or RFLAGS.AC: those decide only whether it faults
- * (fed), and the page's host mappings are those of its first walk. A
+ * its access kind, CPL, RFLAGS.AC or rights: those decide only whether it
+ * faults (fed), and what a replay does with a translation (A/D updates,
+ * host mappings of the pages it reads) depends only on the path. A
+ * translation whose rights the guest raised without invalidating it (x86
+ * lets a guest upgrade a PTE without a flush) is thus not fed at the
+ * refill that first sees the new rights, which Unicorn's TLB times. A
  * replay translates what the guest did, whatever Unicorn did. The role epoch
  * (cpu__xlate_epoch) starts again where a TDP host could switch to another
  * root (the guest's CR0.WP or EFER.NXE changed, hv/host.h): a replay under
@@ -38,19 +41,15 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return (h ^ v) * FNV_PRIME;
 }
 
-/* The result of @r as the guest could see it, in this role epoch; never
- * 0 (0 is "none fed yet"). */
-static uint64_t result_of(const struct cpu *c, const struct pg_walk2d *r)
+/* The path of @r (the page reached, the entries read) in this role epoch;
+ * never 0 (0 is "none fed yet"). */
+static uint64_t path_of(const struct cpu *c, const struct pg_walk2d *r)
 {
 	uint64_t h = mix(UINT64_C(0xcbf29ce484222325), c->xlate_epoch);
 
 	h = mix(h, r->hpa >> 12);
-	h = mix(h, r->guest.perms | (uint64_t)r->guest.pkey << 8 | (uint64_t)r->guest.global << 16);
-	h = mix(h, r->guest.page_size);
-	for (unsigned i = 0; i < r->guest.nlevels; i++) {
+	for (unsigned i = 0; i < r->guest.nlevels; i++)
 		h = mix(h, r->guest.lvl[i].entry_addr);
-		h = mix(h, r->guest.lvl[i].entry & ~(uint64_t)(PTE_A | PTE_D));
-	}
 	return h | 1;
 }
 
@@ -63,7 +62,7 @@ void cpu__xlate_fed(struct cpu *c, uint64_t va, uint8_t access, uint8_t cpl, boo
 
 	if (!r->fault.vector) {
 		gpointer k = (gpointer)(uintptr_t)(va >> 12);
-		uint64_t res = result_of(c, r);
+		uint64_t res = path_of(c, r);
 
 		if (!c->xlate_seen)
 			c->xlate_seen = g_hash_table_new(g_direct_hash, g_direct_equal);
