@@ -15,7 +15,7 @@
 #include "bits.h"
 
 static inline void log_ref(struct pg_nested *n, uint8_t dim, uint8_t glevel, uint8_t hlevel,
-		    uint8_t kind, uint64_t addr, uint64_t gpa, uint64_t val)
+			   uint8_t kind, uint64_t addr, uint64_t gpa, uint64_t val)
 {
 	if (kind == PG_REF_READ)
 		n->reads++;

@@ -3,11 +3,11 @@
  * large random footprint the leaf entry a walk reads (a PTE among
  * megabytes of them) misses the host's caches on nearly every walk, and
  * the walk then waits for it; so does the costing of its reference in the
- * simulated caches, whose sets are spread over a megabyte or more. The upper entries on its path are few and
- * stay cached, so peeking down them from where the walk will start takes a
- * few host cache hits, and a prefetch of the leaf entry's line (and of the
- * simulated sets it maps to) lets the misses overlap the memo check and
- * the walker's set-up.
+ * simulated caches, whose sets are spread over a megabyte or more. The
+ * upper entries on its path are few and stay cached, so peeking down them
+ * from where the walk will start takes a few host cache hits, and a
+ * prefetch of the leaf entry's line (and of the simulated sets it maps
+ * to) lets the misses overlap the memo check and the walker's set-up.
  *
  * Nothing here is model state or a result: the walk that follows reads
  * every entry through its accessor as before. A peek that goes wrong (an
